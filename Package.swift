@@ -1,0 +1,58 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "maintctl",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "maintctl", targets: ["maintctl"]),
+        .library(name: "MaintenanceKit", targets: ["MaintenanceKit"]),
+        .library(name: "Plugins", targets: ["Plugins"]),
+        .library(name: "SimulatedBackend", targets: ["SimulatedBackend"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(
+            name: "MaintenanceKit",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Plugins",
+            dependencies: ["MaintenanceKit"],
+            path: "Sources/Plugins/Steps",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "SimulatedBackend",
+            dependencies: ["MaintenanceKit"],
+            path: "Sources/Plugins/Backends/Simulated",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "maintctl",
+            dependencies: [
+                "MaintenanceKit", "Plugins", "SimulatedBackend",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "MaintenanceKitTests", dependencies: ["MaintenanceKit", "Plugins"]),
+        .testTarget(name: "PluginsTests", dependencies: ["Plugins", "MaintenanceKit", "SimulatedBackend"]),
+        .testTarget(name: "SimulatedBackendTests", dependencies: ["SimulatedBackend", "MaintenanceKit", "Plugins"]),
+        .testTarget(name: "MaintctlTests", dependencies: ["maintctl"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,58 @@
+/// The structural invariants of DESIGN.md that a cache's topology can be checked against at
+/// any moment, by any backend: the simulation after every event, the runtime after every cache.
+public enum Invariants {
+    /// The invariants' short names, by number.
+    public static let names: [Int: String] = [
+        1: "one primary per shard",
+        2: "no split brain",
+        3: "copies on distinct nodes",
+        4: "no node removed with the only up-to-date copy",
+        5: "minimum replicas",
+        6: "exactly one leader",
+        7: "one cache per resource group and region",
+        8: "headroom",
+    ]
+
+    /// Checks invariants 1–6 on `topology`.
+    /// - Parameters:
+    ///   - topology: The cache to check.
+    ///   - failoverWindow: Shards inside a failover window, allowed to lack a primary.
+    ///   - replacing: Shards with a copy being replaced, allowed one replica fewer.
+    /// - Returns: Every violation, empty when the cache is healthy.
+    public static func check(_ topology: CacheTopology, failoverWindow: Set<String> = [],
+                             replacing: Set<String> = []) -> [InvariantViolation] {
+        var violations: [InvariantViolation] = []
+        let live = Set(topology.liveNodes.map(\.id))
+        for shard in topology.shards {
+            let primaries = shard.primaries
+            if primaries.count > 1 {
+                violations.append(InvariantViolation(2, cache: topology.id,
+                    "shard '\(shard.id)' has \(primaries.count) primaries (\(primaries.map(\.node).joined(separator: ", ")))"))
+            } else if primaries.isEmpty, !failoverWindow.contains(shard.id) {
+                violations.append(InvariantViolation(1, cache: topology.id, "shard '\(shard.id)' has no primary"))
+            }
+            let nodes = shard.copies.map(\.node)
+            if Set(nodes).count != nodes.count {
+                violations.append(InvariantViolation(3, cache: topology.id, "shard '\(shard.id)' has two copies on one node"))
+            }
+            for copy in shard.copies where !live.contains(copy.node) {
+                violations.append(InvariantViolation(4, cache: topology.id,
+                    "shard '\(shard.id)' has a copy on node '\(copy.node)', which is no longer in the cluster"))
+            }
+            let syncedReplicas = shard.copies.filter { $0.role == .replica && $0.inSync && live.contains($0.node) }.count
+            let required = topology.minReplicas - (replacing.contains(shard.id) ? 1 : 0)
+            if syncedReplicas < required {
+                violations.append(InvariantViolation(5, cache: topology.id,
+                    "shard '\(shard.id)' has \(syncedReplicas) in-sync replicas, fewer than \(topology.minReplicas)"))
+            }
+        }
+        if let leader = topology.leader {
+            if !live.contains(leader) {
+                violations.append(InvariantViolation(6, cache: topology.id, "leader '\(leader)' is not a live node"))
+            }
+        } else {
+            violations.append(InvariantViolation(6, cache: topology.id, "the cache has no leader"))
+        }
+        return violations
+    }
+}

@@ -1,0 +1,129 @@
+/// What a fleet looks like before maintenance: its caches, their nodes and shards.
+public struct Inventory: Sendable, Decodable {
+    /// Every cache the inventory describes.
+    public var caches: [CacheSpec]
+
+    /// Creates an inventory.
+    public init(caches: [CacheSpec]) { self.caches = caches }
+
+    /// The cache with `id`.
+    public func cache(_ id: String) -> CacheSpec? { caches.first { $0.id == id } }
+
+    /// Every node id in the fleet.
+    public var allNodeIDs: [String] { caches.flatMap { $0.nodes.map(\.id) } }
+}
+
+/// A cache (cluster): where it lives, its nodes and its shards.
+public struct CacheSpec: Sendable, Decodable {
+    /// Unique cache id.
+    public var id: String
+    /// The resource group; with `region` it decides which caches may be patched together.
+    public var resourceGroup: String
+    /// The region.
+    public var region: String
+    /// The node that owns cluster metadata.
+    public var leader: String
+    /// The fewest replicas each shard must keep (outside a copy's replacement).
+    public var minReplicas: Int
+    /// The nodes (VMs).
+    public var nodes: [NodeSpec]
+    /// The shards.
+    public var shards: [ShardSpec]
+
+    /// Creates a cache description.
+    public init(id: String, resourceGroup: String, region: String, leader: String, minReplicas: Int = 1,
+                nodes: [NodeSpec], shards: [ShardSpec]) {
+        self.id = id
+        self.resourceGroup = resourceGroup
+        self.region = region
+        self.leader = leader
+        self.minReplicas = minReplicas
+        self.nodes = nodes
+        self.shards = shards
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, resourceGroup = "resource_group", region, leader, minReplicas = "min_replicas", nodes, shards
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        resourceGroup = try container.decode(String.self, forKey: .resourceGroup)
+        region = try container.decode(String.self, forKey: .region)
+        leader = try container.decode(String.self, forKey: .leader)
+        minReplicas = try container.decodeIfPresent(Int.self, forKey: .minReplicas) ?? 1
+        nodes = try container.decode([NodeSpec].self, forKey: .nodes)
+        shards = try container.decode([ShardSpec].self, forKey: .shards)
+    }
+
+    /// The key under which caches are serialized: one cache per key at a time.
+    public var placement: Placement { Placement(resourceGroup: resourceGroup, region: region) }
+}
+
+/// A resource group and region pair.
+public struct Placement: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var resourceGroup: String
+    public var region: String
+    public init(resourceGroup: String, region: String) {
+        self.resourceGroup = resourceGroup
+        self.region = region
+    }
+    public var description: String { "\(resourceGroup)/\(region)" }
+}
+
+/// A node (VM) as the inventory describes it.
+public struct NodeSpec: Sendable, Codable, Hashable {
+    /// Node id, unique in the fleet.
+    public var id: String
+    /// Software version or image the node runs.
+    public var version: String
+    /// What the node can carry.
+    public var capacity: Capacity
+
+    public init(id: String, version: String, capacity: Capacity) {
+        self.id = id
+        self.version = version
+        self.capacity = capacity
+    }
+}
+
+/// How much a node can carry.
+public struct Capacity: Sendable, Codable, Hashable {
+    /// Memory in MB.
+    public var memoryMB: Double
+    /// CPU cores.
+    public var cpus: Double
+
+    public init(memoryMB: Double, cpus: Double) {
+        self.memoryMB = memoryMB
+        self.cpus = cpus
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case memoryMB = "memory_mb", cpus
+    }
+}
+
+/// A shard: one primary copy and replica copies on distinct nodes.
+public struct ShardSpec: Sendable, Codable, Hashable {
+    /// Shard id, unique within its cache.
+    public var id: String
+    /// The node holding the primary copy.
+    public var primary: String
+    /// The nodes holding replica copies.
+    public var replicas: [String]
+    /// Data size in MB; sync time follows it.
+    public var sizeMB: Double
+
+    public init(id: String, primary: String, replicas: [String], sizeMB: Double) {
+        self.id = id
+        self.primary = primary
+        self.replicas = replicas
+        self.sizeMB = sizeMB
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, primary, replicas, sizeMB = "size_mb"
+    }
+}

@@ -1,0 +1,78 @@
+/// Reads and checks an inventory file.
+public enum InventoryLoader {
+    /// Loads the inventory at `path`.
+    /// - Throws: `DiagnosticsError` with every problem: unreadable file, YAML or type errors,
+    ///   unknown keys, duplicate ids, references to nodes a cache lacks, copies of one shard
+    ///   on one node, too few replicas.
+    public static func load(path: String) throws(DiagnosticsError) -> Inventory {
+        try load(SourceFile(contentsOf: path))
+    }
+
+    /// Loads an inventory from a source already in memory.
+    public static func load(_ source: SourceFile) throws(DiagnosticsError) -> Inventory {
+        let root = try ConfigNode.parse(source)
+        let (inventory, problems) = ConfigDecoder.decode(Inventory.self, from: root, context: "inventory")
+        guard let inventory, problems.isEmpty else { throw DiagnosticsError(problems) }
+        let consistency = check(inventory, root: root)
+        guard consistency.isEmpty else { throw DiagnosticsError(consistency) }
+        return inventory
+    }
+
+    /// The problems of an inventory that decoded: ids, references and placement.
+    static func check(_ inventory: Inventory, root: ConfigNode) -> [Diagnostic] {
+        var problems: [Diagnostic] = []
+        func report(_ path: [ConfigPathComponent], _ message: String, _ code: DiagnosticCode = .inconsistentInventory) {
+            problems.append(Diagnostic(code, at: root.location(at: path), message))
+        }
+        if inventory.caches.isEmpty { report(["caches"], "the inventory lists no caches") }
+        var cacheIDs = Set<String>(), nodeIDs = Set<String>()
+        for (c, cache) in inventory.caches.enumerated() {
+            let at: [ConfigPathComponent] = ["caches", .index(c)]
+            if !cacheIDs.insert(cache.id).inserted { report(at + ["id"], "cache id '\(cache.id)' is used twice") }
+            if cache.minReplicas < 0 { report(at + ["min_replicas"], "min_replicas must not be negative") }
+            if cache.nodes.isEmpty { report(at + ["nodes"], "cache '\(cache.id)' has no nodes") }
+            let own = Set(cache.nodes.map(\.id))
+            for (n, node) in cache.nodes.enumerated() {
+                let nodeAt = at + ["nodes", .index(n)]
+                if !isIdentifier(node.id) { report(nodeAt + ["id"], "node id '\(node.id)' must be letters, digits, '.', '_' or '-'") }
+                if !nodeIDs.insert(node.id).inserted { report(nodeAt + ["id"], "node id '\(node.id)' is used twice in the fleet") }
+                if node.version.isEmpty { report(nodeAt + ["version"], "node '\(node.id)' has an empty version") }
+                if !(node.capacity.memoryMB > 0) { report(nodeAt + ["capacity", "memory_mb"], "memory_mb must be positive") }
+                if !(node.capacity.cpus > 0) { report(nodeAt + ["capacity", "cpus"], "cpus must be positive") }
+            }
+            if !own.contains(cache.leader) {
+                report(at + ["leader"], "leader '\(cache.leader)' is not a node of cache '\(cache.id)'"
+                       + Suggestion.didYouMean(cache.leader, among: own), .unknownReference)
+            }
+            var shardIDs = Set<String>()
+            for (s, shard) in cache.shards.enumerated() {
+                let shardAt = at + ["shards", .index(s)]
+                if !shardIDs.insert(shard.id).inserted { report(shardAt + ["id"], "shard id '\(shard.id)' is used twice in cache '\(cache.id)'") }
+                if !(shard.sizeMB >= 0) { report(shardAt + ["size_mb"], "size_mb must not be negative") }
+                if !own.contains(shard.primary) {
+                    report(shardAt + ["primary"], "node '\(shard.primary)' is not a node of cache '\(cache.id)'"
+                           + Suggestion.didYouMean(shard.primary, among: own), .unknownReference)
+                }
+                for (r, replica) in shard.replicas.enumerated() where !own.contains(replica) {
+                    report(shardAt + ["replicas", .index(r)], "node '\(replica)' is not a node of cache '\(cache.id)'"
+                           + Suggestion.didYouMean(replica, among: own), .unknownReference)
+                }
+                let copies = [shard.primary] + shard.replicas
+                if Set(copies).count != copies.count {
+                    report(shardAt, "shard '\(shard.id)' has two copies on one node; copies must be on distinct nodes (invariant 3)")
+                }
+                if shard.replicas.count < cache.minReplicas {
+                    report(shardAt + ["replicas"], "shard '\(shard.id)' has \(shard.replicas.count) replicas, fewer than min_replicas \(cache.minReplicas) (invariant 5)")
+                }
+            }
+        }
+        return problems
+    }
+
+    /// Whether `text` can name a node: it becomes part of paths and process labels.
+    public static func isIdentifier(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 64 && text.unicodeScalars.allSatisfy {
+            ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "-" || $0 == "_" || $0 == "."
+        } && text != "." && text != ".."
+    }
+}

@@ -1,0 +1,96 @@
+/// Turns a playbook and an inventory into a concrete ``Plan``.
+///
+/// Each step's plugin expands itself against a projected topology, cache by cache and, in
+/// `for_each` blocks, node by node in inventory order. The planner refuses a plan that would
+/// put a node over its capacity (invariant 8) instead of discovering it mid-rollout.
+public struct Planner: Sendable {
+    /// The plugins steps are looked up in.
+    public var registry: PluginRegistry
+    /// Duration estimates.
+    public var timing: TimingModel
+    /// Load estimates.
+    public var load: LoadModel
+
+    public init(registry: PluginRegistry, timing: TimingModel = TimingModel(), load: LoadModel = LoadModel()) {
+        self.registry = registry
+        self.timing = timing
+        self.load = load
+    }
+
+    /// Plans `playbook` against `inventory`.
+    /// - Throws: `DiagnosticsError` with every step that cannot be planned, at the step's location.
+    public func plan(_ playbook: Playbook, inventory: Inventory) throws(DiagnosticsError) -> Plan {
+        var cachePlans: [CachePlan] = []
+        var problems: [Diagnostic] = []
+        let targets = inventory.caches.filter(playbook.targets.includes)
+        for cache in targets {
+            switch planCache(cache, playbook: playbook) {
+            case let .success(plan): cachePlans.append(plan)
+            case let .failure(error): problems.append(contentsOf: error.diagnostics)
+            }
+        }
+        guard problems.isEmpty else { throw DiagnosticsError(problems) }
+        let keys = Dictionary(uniqueKeysWithValues: targets.map { ($0.id, playbook.policy.oneCacheAtATimePer.key(for: $0.placement)) })
+        let durations = Dictionary(uniqueKeysWithValues: cachePlans.map {
+            ($0.cache, $0.actions.reduce(Duration.zero) { $0 + $1.predictedDuration })
+        })
+        let times = CacheScheduler.predict(caches: cachePlans.map(\.cache), keys: keys,
+                                           maxParallel: playbook.policy.maxParallelCaches, durations: durations)
+        for index in cachePlans.indices {
+            let time = times[cachePlans[index].cache] ?? (.zero, .zero)
+            cachePlans[index].predictedStart = time.start
+            cachePlans[index].predictedEnd = time.end
+        }
+        cachePlans = cachePlans.enumerated()
+            .sorted { ($0.element.predictedStart, $0.offset) < ($1.element.predictedStart, $1.offset) }
+            .map(\.element)
+        return Plan(playbook: playbook.name, playbookPath: playbook.path, policy: playbook.policy, caches: cachePlans)
+    }
+
+    private func planCache(_ cache: CacheSpec, playbook: Playbook) -> Result<CachePlan, DiagnosticsError> {
+        guard let firstStep = playbook.invocations.first else {
+            return .failure(DiagnosticsError([Diagnostic(.emptySteps, at: playbook.location, "the playbook has no steps")]))
+        }
+        var context = PlanningContext(cache: cache, timing: timing, load: load, step: firstStep)
+        var problems: [Diagnostic] = []
+        var reported = Set(Invariants.check(context.topology).map(\.message))
+        func run(_ invocation: StepInvocation, node: String?) {
+            guard let plugin = registry.step(invocation.pluginID) else { return }
+            context.step = invocation
+            context.currentNode = node
+            let before = context.headroomProblems.count
+            do {
+                try plugin.plan(invocation.parameters, &context)
+            } catch {
+                problems.append(Diagnostic(.unsafePlan, at: invocation.location,
+                                           "step '\(invocation.displayName)' cannot be planned for cache '\(cache.id)': \(error.message)"))
+            }
+            for message in context.headroomProblems[before...] {
+                problems.append(Diagnostic(.unsafePlan, at: invocation.location,
+                                           "step '\(invocation.displayName)' in cache '\(cache.id)': \(message)"))
+            }
+            for violation in Invariants.check(context.topology) where reported.insert(violation.message).inserted {
+                problems.append(Diagnostic(.unsafePlan, at: invocation.location,
+                                           "step '\(invocation.displayName)' would break invariant \(violation.invariant) "
+                                           + "(\(violation.name)) in cache '\(cache.id)': \(violation.message)"))
+            }
+        }
+        for step in playbook.steps {
+            switch step {
+            case let .invoke(invocation):
+                run(invocation, node: nil)
+            case let .forEach(block):
+                let nodes = block.selection == .oldNode ? context.replacements.map(\.old) : context.initialNodes
+                for node in nodes {
+                    for invocation in block.steps { run(invocation, node: node) }
+                }
+            }
+            if problems.count > 20 { break }
+        }
+        guard problems.isEmpty else { return .failure(DiagnosticsError(problems)) }
+        return .success(CachePlan(
+            cache: cache.id, placement: cache.placement,
+            replacements: context.replacements.map { NodeReplacement(old: $0.old, new: $0.new) },
+            actions: context.actions, predictedStart: .zero, predictedEnd: .zero))
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// A playbook with the inventory it runs against, both checked.
+public struct LoadedPlaybook: Sendable {
+    public var playbook: Playbook
+    public var inventory: Inventory
+    /// The inventory file used.
+    public var inventoryPath: String
+}
+
+/// Reads a playbook, resolves its steps against a plugin registry, and checks everything
+/// against the inventory, reporting every problem at its `file:line:col` in one pass.
+public struct PlaybookLoader: Sendable {
+    /// The plugins steps may use.
+    public var registry: PluginRegistry
+
+    public init(registry: PluginRegistry) { self.registry = registry }
+
+    /// Loads the playbook at `path` and its inventory.
+    /// - Parameters:
+    ///   - path: The playbook file.
+    ///   - inventoryOverride: An inventory file that replaces the playbook's default.
+    /// - Throws: `DiagnosticsError` with every problem in the playbook and the inventory.
+    public func load(path: String, inventoryOverride: String? = nil) throws(DiagnosticsError) -> LoadedPlaybook {
+        try load(SourceFile(contentsOf: path), inventoryOverride: inventoryOverride)
+    }
+
+    /// Loads a playbook from a source already in memory.
+    public func load(_ source: SourceFile, inventoryOverride: String? = nil,
+                     inventory preloaded: Inventory? = nil) throws(DiagnosticsError) -> LoadedPlaybook {
+        let root = try ConfigNode.parse(source)
+        let (document, problems) = ConfigDecoder.decode(PlaybookDocument.self, from: root, context: "playbook")
+        var diagnostics = problems
+        guard let document else { throw DiagnosticsError(diagnostics) }
+
+        var inventory = preloaded
+        var inventoryPath = inventoryOverride ?? "<inventory>"
+        if inventory == nil {
+            if let resolved = inventoryOverride ?? document.inventory.map({ Self.resolve($0, relativeTo: source.path) }) {
+                inventoryPath = resolved
+                do throws(DiagnosticsError) {
+                    inventory = try InventoryLoader.load(path: resolved)
+                } catch {
+                    if inventoryOverride == nil, error.diagnostics.first?.code == .unreadableFile,
+                       let at = root["inventory"]?.location {
+                        diagnostics.append(Diagnostic(.unreadableFile, at: at, "inventory '\(resolved)': \(error.diagnostics[0].message)"))
+                    } else {
+                        diagnostics.append(contentsOf: error.diagnostics)
+                    }
+                }
+            } else {
+                diagnostics.append(Diagnostic(.missingField, at: source.start,
+                                              "no inventory: name one with 'inventory:' in the playbook or pass --inventory"))
+            }
+        }
+
+        var targets: [CacheSpec] = []
+        if let inventory {
+            let targetProblems = checkTargets(document.targets ?? Targets(), in: inventory, root: root)
+            diagnostics.append(contentsOf: targetProblems)
+            targets = inventory.caches.filter((document.targets ?? Targets()).includes)
+            if targetProblems.isEmpty, targets.isEmpty, let at = root["targets"]?.location {
+                diagnostics.append(Diagnostic(.unknownReference, at: at, "the targets select no cache of the inventory"))
+            }
+        }
+        let validation = inventory.map { ValidationContext(inventory: $0, targetCaches: targets) }
+        var resolver = StepResolver(registry: registry, variables: document.variables ?? [:], validation: validation)
+        let steps = resolver.resolve(document.steps, listLocation: root["steps"]?.location ?? source.start)
+        diagnostics.append(contentsOf: resolver.diagnostics)
+
+        guard diagnostics.isEmpty, let inventory else { throw DiagnosticsError(diagnostics) }
+        let playbook = Playbook(
+            name: document.name, description: document.description, path: source.path,
+            inventoryPath: document.inventory.map { Self.resolve($0, relativeTo: source.path) },
+            policy: document.policy ?? Policy(), targets: document.targets ?? Targets(),
+            variables: document.variables ?? [:], steps: steps)
+        return LoadedPlaybook(playbook: playbook, inventory: inventory, inventoryPath: inventoryPath)
+    }
+
+    private func checkTargets(_ targets: Targets, in inventory: Inventory, root: ConfigNode) -> [Diagnostic] {
+        var problems: [Diagnostic] = []
+        func check(_ values: [String]?, key: String, known: [String], what: String) {
+            for (index, value) in (values ?? []).enumerated() where !known.contains(value) {
+                problems.append(Diagnostic(.unknownReference, at: root.location(at: ["targets", .key(key), .index(index)]),
+                                           "the inventory has no \(what) '\(value)'" + Suggestion.didYouMean(value, among: known)))
+            }
+        }
+        check(targets.caches, key: "caches", known: inventory.caches.map(\.id), what: "cache")
+        check(targets.resourceGroups, key: "resource_groups", known: inventory.caches.map(\.resourceGroup), what: "resource group")
+        check(targets.regions, key: "regions", known: inventory.caches.map(\.region), what: "region")
+        return problems
+    }
+
+    /// `path` as given when absolute, else relative to the directory of `file`.
+    static func resolve(_ path: String, relativeTo file: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let directory = (file as NSString).deletingLastPathComponent
+        return directory.isEmpty ? path : (directory as NSString).appendingPathComponent(path)
+    }
+}

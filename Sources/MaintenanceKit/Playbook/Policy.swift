@@ -1,0 +1,59 @@
+/// How a rollout may spread over the fleet and what it does when something fails.
+public struct Policy: Sendable, Codable, Hashable {
+    /// How many caches may be under maintenance at once.
+    public var maxParallelCaches: Int
+    /// Which caches must never be under maintenance together (the seed's rule by default).
+    public var oneCacheAtATimePer: ExclusionScope
+    /// What the rollout does when an action fails for good.
+    public var onFailure: FailurePolicy
+
+    /// The default: four caches at once, one per resource group and region, stop everything on failure.
+    public init(maxParallelCaches: Int = 4, oneCacheAtATimePer: ExclusionScope = .resourceGroupAndRegion,
+                onFailure: FailurePolicy = .stopAll) {
+        self.maxParallelCaches = maxParallelCaches
+        self.oneCacheAtATimePer = oneCacheAtATimePer
+        self.onFailure = onFailure
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case maxParallelCaches = "max_parallel_caches", oneCacheAtATimePer = "one_cache_at_a_time_per", onFailure = "on_failure"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = Policy()
+        maxParallelCaches = try container.decodeIfPresent(Int.self, forKey: .maxParallelCaches) ?? defaults.maxParallelCaches
+        oneCacheAtATimePer = try container.decodeIfPresent(ExclusionScope.self, forKey: .oneCacheAtATimePer) ?? defaults.oneCacheAtATimePer
+        onFailure = try container.decodeIfPresent(FailurePolicy.self, forKey: .onFailure) ?? defaults.onFailure
+        if maxParallelCaches < 1 || maxParallelCaches > 1000 {
+            throw ConfigValueError("max_parallel_caches must be between 1 and 1000")
+        }
+    }
+}
+
+/// The scope inside which only one cache may be under maintenance. It can be made wider than
+/// the seed's resource group + region, never narrower.
+public enum ExclusionScope: String, ConfigEnumeration, Codable, Hashable {
+    case resourceGroupAndRegion = "resource_group_and_region"
+    case resourceGroup = "resource_group"
+    case region
+    case fleet
+
+    /// The key two caches share when they must not run together.
+    public func key(for placement: Placement) -> String {
+        switch self {
+        case .resourceGroupAndRegion: "\(placement.resourceGroup)\u{1F}\(placement.region)"
+        case .resourceGroup: placement.resourceGroup
+        case .region: placement.region
+        case .fleet: "fleet"
+        }
+    }
+}
+
+/// What happens to the rest of the rollout when an action fails for good.
+public enum FailurePolicy: String, ConfigEnumeration, Codable, Hashable {
+    /// Caches in flight stop at their next safe point; no new cache starts.
+    case stopAll = "stop_all"
+    /// Only the failing cache stops; the others go on.
+    case isolateCache = "isolate_cache"
+}

@@ -1,0 +1,109 @@
+/// Where maintenance actions really happen: an in-memory simulation, local `redis-server`
+/// processes, containers.
+///
+/// Step plugins act only through this protocol. Every operation is idempotent or checks the
+/// state before it acts, so a retried action does not do its work twice.
+public protocol Backend: Sendable {
+    /// Id and summary.
+    static var descriptor: BackendDescriptor { get }
+
+    /// The clock actions are timed and delayed with.
+    var clock: any RolloutClock { get }
+
+    /// The cache as it is now.
+    func topology(of cache: String) async throws -> CacheTopology
+
+    /// Marks the start of maintenance on `cache`; the backend may refuse (invariant 7).
+    func beginMaintenance(of cache: String) async throws
+    /// Marks the end of maintenance on `cache`.
+    func endMaintenance(of cache: String) async throws
+
+    /// Provisions new nodes; returns when they are active members of the cluster.
+    func createNodes(_ nodes: [NodeSpec], in cache: String) async throws
+    /// Makes `node` the cluster leader; there is exactly one leader afterwards.
+    func electLeader(_ node: String, in cache: String) async throws
+    /// Stops routing new work to `node` (lifecycle: draining).
+    func drainNode(_ node: String, in cache: String) async throws
+    /// Starts a new replica copy of `shard` on `node`, attached to the shard's primary.
+    func addReplica(of shard: String, on node: String, in cache: String) async throws
+    /// Waits until the copy of `shard` on `node` holds every write of its primary.
+    func waitForSync(of shard: String, on node: String, in cache: String) async throws -> SyncReport
+    /// Planned failover: the in-sync replica on `node` becomes the primary of `shard`.
+    func failover(_ shard: String, to node: String, in cache: String) async throws -> FailoverReport
+    /// Stops and forgets the copy of `shard` on `node`; never the last up-to-date copy.
+    func removeCopy(of shard: String, from node: String, in cache: String) async throws
+    /// Takes an empty node out of the cluster (lifecycle: removed).
+    func removeNode(_ node: String, in cache: String) async throws
+    /// Deletes removed nodes (lifecycle: deleted); refuses a node that holds a shard copy.
+    func deleteNodes(_ nodes: [String], in cache: String) async throws
+    /// Restarts a node's processes, optionally at a new version; its copies resync afterwards.
+    func restartNode(_ node: String, version: String?, in cache: String) async throws
+}
+
+/// How a backend describes itself.
+public struct BackendDescriptor: Sendable {
+    /// The id used with `--backend`.
+    public var id: String
+    /// One sentence on what it drives.
+    public var summary: String
+
+    public init(id: String, summary: String) {
+        self.id = id
+        self.summary = summary
+    }
+}
+
+/// What a full sync moved and how long it took.
+public struct SyncReport: Sendable, Codable, Hashable {
+    public var shard: String
+    public var node: String
+    public var megabytes: Double
+    public var duration: Duration
+
+    public init(shard: String, node: String, megabytes: Double, duration: Duration) {
+        self.shard = shard
+        self.node = node
+        self.megabytes = megabytes
+        self.duration = duration
+    }
+}
+
+/// Planned (cooperative) or unplanned (after a failure).
+public enum FailoverKind: String, Sendable, Codable, Hashable {
+    case planned, unplanned
+}
+
+/// A failover that happened and what clients of its shard felt.
+public struct FailoverReport: Sendable, Codable, Hashable {
+    public var cache: String
+    public var shard: String
+    public var kind: FailoverKind
+    public var from: String
+    public var to: String
+    /// How long writes to the shard could not be acknowledged.
+    public var unavailable: Duration
+
+    public init(cache: String, shard: String, kind: FailoverKind, from: String, to: String, unavailable: Duration) {
+        self.cache = cache
+        self.shard = shard
+        self.kind = kind
+        self.from = from
+        self.to = to
+        self.unavailable = unavailable
+    }
+}
+
+/// A failure a backend reports with where it came from.
+public struct BackendError: Error, Sendable, CustomStringConvertible {
+    /// An opaque code callers may match on.
+    public var code: String
+    /// What went wrong.
+    public var message: String
+
+    public init(_ code: String, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

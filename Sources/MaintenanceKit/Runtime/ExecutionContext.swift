@@ -1,0 +1,42 @@
+import Logging
+import Synchronization
+
+/// What a step plugin gets while it performs one action.
+public struct ExecutionContext: Sendable {
+    /// The backend to act through.
+    public let backend: any Backend
+    /// The clock to wait on.
+    public let clock: any RolloutClock
+    /// A logger for details.
+    public let logger: Logger
+    /// The cache acted on.
+    public let cache: String
+    /// 1 for the first try, 2 for the first retry, …
+    public let attempt: Int
+    let recorder: ActionRecorder
+
+    init(backend: any Backend, logger: Logger, cache: String, attempt: Int, recorder: ActionRecorder) {
+        self.backend = backend
+        self.clock = backend.clock
+        self.logger = logger
+        self.cache = cache
+        self.attempt = attempt
+        self.recorder = recorder
+    }
+
+    /// Records a failover the action caused, for the summary.
+    public func record(_ failover: FailoverReport) { recorder.record(failover) }
+
+    /// Adds a short note to the action's output line ("synced 2048 MB in 10.3s").
+    public func note(_ text: String) { recorder.note(text) }
+}
+
+/// Collects what one action reports.
+final class ActionRecorder: Sendable {
+    private let state = Mutex<(failovers: [FailoverReport], notes: [String])>(([], []))
+
+    func record(_ failover: FailoverReport) { state.withLock { $0.failovers.append(failover) } }
+    func note(_ text: String) { state.withLock { $0.notes.append(text) } }
+    var failovers: [FailoverReport] { state.withLock { $0.failovers } }
+    var notes: [String] { state.withLock { $0.notes } }
+}

@@ -1,0 +1,46 @@
+/// Something that happened during a rollout, as reporters see it.
+public enum RolloutEvent: Sendable {
+    /// The rollout begins.
+    case rolloutStarted(plan: Plan, backend: String)
+    /// A cache's maintenance begins.
+    case cacheStarted(cache: String, placement: Placement, at: Duration)
+    /// An action begins.
+    case actionStarted(PlannedAction, at: Duration)
+    /// An action succeeded.
+    case actionFinished(PlannedAction, at: Duration, took: Duration, notes: [String], failovers: [FailoverReport])
+    /// An action failed; `willRetry` tells whether another attempt follows.
+    case actionFailed(PlannedAction, at: Duration, error: String, attempt: Int, willRetry: Bool)
+    /// A cache's maintenance ended.
+    case cacheFinished(CacheOutcome)
+    /// The rollout ended.
+    case rolloutFinished(RolloutSummary)
+}
+
+/// Receives events as they happen.
+public protocol RolloutReporter: Sendable {
+    /// Handles one event; called from the rollout's tasks, possibly concurrently.
+    func report(_ event: RolloutEvent)
+}
+
+/// How one cache's maintenance ended.
+public struct CacheOutcome: Sendable, Codable {
+    /// How it ended.
+    public enum Status: String, Sendable, Codable {
+        case succeeded, failed, stopped, skipped
+    }
+
+    public var cache: String
+    public var placement: Placement
+    public var status: Status
+    public var started: Duration
+    public var finished: Duration
+    public var actionsCompleted: Int
+    public var actionsPlanned: Int
+    public var replacements: [NodeReplacement]
+    public var failovers: [FailoverReport]
+    public var violations: [InvariantViolation]
+    /// The action it failed in or stopped before.
+    public var stoppedAt: String?
+    /// Why it failed.
+    public var error: String?
+}

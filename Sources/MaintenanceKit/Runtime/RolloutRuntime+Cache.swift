@@ -1,0 +1,97 @@
+import Logging
+
+extension RolloutRuntime {
+    /// Runs one cache's actions in order and checks its invariants at the end.
+    func runCache(_ cachePlan: CachePlan) async -> CacheOutcome {
+        let clock = backend.clock
+        var outcome = CacheOutcome(
+            cache: cachePlan.cache, placement: cachePlan.placement, status: .succeeded, started: clock.now,
+            finished: clock.now, actionsCompleted: 0, actionsPlanned: cachePlan.actions.count,
+            replacements: cachePlan.replacements, failovers: [], violations: [], stoppedAt: nil, error: nil)
+        reporter.report(.cacheStarted(cache: cachePlan.cache, placement: cachePlan.placement, at: clock.now))
+        do {
+            try await backend.beginMaintenance(of: cachePlan.cache)
+        } catch {
+            outcome.status = .failed
+            outcome.error = "could not begin maintenance: \(error)"
+            absorb(error, into: &outcome, step: nil)
+            outcome.finished = clock.now
+            return outcome
+        }
+        var random = SeededRandom(seed: seed, label: cachePlan.cache)
+        for action in cachePlan.actions {
+            if stop.isRequested {
+                outcome.status = .stopped
+                outcome.stoppedAt = "before \(action.summary)"
+                break
+            }
+            do {
+                try await perform(action, into: &outcome, random: &random)
+                outcome.actionsCompleted += 1
+            } catch {
+                outcome.status = .failed
+                outcome.stoppedAt = action.summary
+                outcome.error = "\(error)"
+                absorb(error, into: &outcome, step: action)
+                break
+            }
+        }
+        do {
+            let topology = try await backend.topology(of: cachePlan.cache)
+            let known = Set(outcome.violations.map(\.invariant))
+            outcome.violations += Invariants.check(topology).filter { !known.contains($0.invariant) }
+        } catch {
+            logger.warning("could not read the final topology of \(cachePlan.cache): \(error)")
+        }
+        do {
+            try await backend.endMaintenance(of: cachePlan.cache)
+        } catch {
+            logger.warning("could not end maintenance of \(cachePlan.cache): \(error)")
+        }
+        if !outcome.violations.isEmpty, outcome.status == .succeeded { outcome.status = .failed }
+        outcome.finished = clock.now
+        return outcome
+    }
+
+    /// Performs one action with its step's time limit, retrying when the step allows it.
+    private func perform(_ action: PlannedAction, into outcome: inout CacheOutcome,
+                         random: inout SeededRandom) async throws {
+        let clock = backend.clock
+        guard let invocation = playbook.invocations.first(where: { $0.index == action.stepIndex }),
+              let plugin = registry.step(action.plugin) else {
+            throw PlanningError("no step plugin '\(action.plugin)' for action '\(action.summary)'")
+        }
+        let attempts = 1 + (plugin.descriptor.isRetryable ? invocation.retries : 0)
+        for attempt in 1...attempts {
+            let started = clock.now
+            reporter.report(.actionStarted(action, at: started))
+            let recorder = ActionRecorder()
+            let context = ExecutionContext(backend: backend, logger: logger, cache: action.cache, attempt: attempt, recorder: recorder)
+            do {
+                try await clock.withTimeout(invocation.timeout) {
+                    try await plugin.execute(action, invocation.parameters, context)
+                }
+                outcome.failovers += recorder.failovers
+                reporter.report(.actionFinished(action, at: clock.now, took: clock.now - started,
+                                                notes: recorder.notes, failovers: recorder.failovers))
+                return
+            } catch {
+                outcome.failovers += recorder.failovers
+                let willRetry = attempt < attempts && !(error is InvariantViolation) && !stop.isRequested
+                reporter.report(.actionFailed(action, at: clock.now, error: "\(error)", attempt: attempt, willRetry: willRetry))
+                guard willRetry else { throw error }
+                try await clock.sleep(for: backoff.delay(beforeRetry: attempt, using: &random))
+            }
+        }
+    }
+
+    /// Records an invariant violation carried by `error`, naming the step that caused it.
+    private func absorb(_ error: any Error, into outcome: inout CacheOutcome, step action: PlannedAction?) {
+        guard var violation = error as? InvariantViolation else { return }
+        if let action {
+            violation.step = playbook.invocations.first { $0.index == action.stepIndex }?.displayName ?? action.plugin
+            violation.location = action.stepLocation
+        }
+        outcome.violations.append(violation)
+    }
+}

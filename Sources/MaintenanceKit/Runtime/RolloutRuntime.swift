@@ -1,0 +1,105 @@
+import Logging
+
+/// Executes a ``Plan`` through a backend.
+///
+/// Caches run as child tasks of one task group, scheduled by ``CacheScheduler`` (policy
+/// limit, one cache per exclusion key); within a cache, actions run one at a time, each with
+/// its step's time limit and, for retryable steps, retries with backoff and jitter. A stop
+/// request lets every action in flight finish, then starts nothing new.
+public struct RolloutRuntime: Sendable {
+    let plan: Plan
+    let playbook: Playbook
+    let registry: PluginRegistry
+    let backend: any Backend
+    let reporter: any RolloutReporter
+    let stop: StopSignal
+    let logger: Logger
+    let seed: UInt64
+    let backoff: Backoff
+
+    /// - Parameters:
+    ///   - plan: What to do.
+    ///   - playbook: The playbook the plan came from (for step parameters and policy).
+    ///   - registry: The plugins that perform the actions.
+    ///   - backend: Where the actions happen.
+    ///   - reporter: Receives events as they happen.
+    ///   - stop: Asks the rollout to stop at the next safe point.
+    ///   - logger: For details.
+    ///   - seed: Seeds retry jitter.
+    ///   - backoff: Delays between retries.
+    public init(plan: Plan, playbook: Playbook, registry: PluginRegistry, backend: any Backend,
+                reporter: any RolloutReporter, stop: StopSignal, logger: Logger, seed: UInt64 = 1,
+                backoff: Backoff = Backoff()) {
+        self.plan = plan
+        self.playbook = playbook
+        self.registry = registry
+        self.backend = backend
+        self.reporter = reporter
+        self.stop = stop
+        self.logger = logger
+        self.seed = seed
+        self.backoff = backoff
+    }
+
+    /// Runs the rollout to its end (or to a stop) and returns its summary.
+    public func run() async -> RolloutSummary {
+        let clock = backend.clock
+        reporter.report(.rolloutStarted(plan: plan, backend: type(of: backend).descriptor.id))
+        let cachePlans = Dictionary(uniqueKeysWithValues: plan.caches.map { ($0.cache, $0) })
+        let keys = cachePlans.mapValues { playbook.policy.oneCacheAtATimePer.key(for: $0.placement) }
+        var scheduler = CacheScheduler(caches: plan.caches.map(\.cache), keys: keys, maxParallel: playbook.policy.maxParallelCaches)
+        var outcomes: [CacheOutcome] = []
+
+        await withTaskGroup(of: CacheOutcome.self) { group in
+            var now = clock.now
+            var finished: [CacheOutcome] = []
+            while true {
+                if !stop.isRequested {
+                    for cache in scheduler.start() {
+                        guard let cachePlan = cachePlans[cache] else { continue }
+                        let start = now
+                        group.addTask { await clock.branch(startingAt: start) { await runCache(cachePlan) } }
+                    }
+                }
+                if scheduler.runningCaches.isEmpty { break }
+                // On a virtual clock every running cache completes at once in real time; take
+                // them in the order of their virtual end, as real time would.
+                let wanted = clock.isVirtual ? scheduler.runningCaches.count : 1
+                while finished.count < wanted, let outcome = await group.next() { finished.append(outcome) }
+                guard let earliest = finished.indices.min(by: { finished[$0].finished < finished[$1].finished }) else { break }
+                let outcome = finished.remove(at: earliest)
+                now = max(now, outcome.finished)
+                scheduler.finish(outcome.cache)
+                outcomes.append(outcome)
+                reporter.report(.cacheFinished(outcome))
+                if outcome.status == .failed, playbook.policy.onFailure == .stopAll {
+                    stop.request(.failure(cache: outcome.cache))
+                }
+            }
+            for cache in scheduler.cancelPending() {
+                guard let cachePlan = cachePlans[cache] else { continue }
+                outcomes.append(CacheOutcome(cache: cache, placement: cachePlan.placement, status: .skipped, started: now,
+                                             finished: now, actionsCompleted: 0, actionsPlanned: cachePlan.actions.count,
+                                             replacements: cachePlan.replacements, failovers: [], violations: [],
+                                             stoppedAt: nil, error: nil))
+            }
+        }
+        let summary = summarize(outcomes, clock: clock)
+        reporter.report(.rolloutFinished(summary))
+        return summary
+    }
+
+    private func summarize(_ outcomes: [CacheOutcome], clock: any RolloutClock) -> RolloutSummary {
+        let violations = outcomes.flatMap(\.violations)
+        let failed = outcomes.contains { $0.status == .failed } || !violations.isEmpty
+        let status: RolloutSummary.Status = failed ? .failed : (stop.isRequested || outcomes.contains { $0.status != .succeeded } ? .aborted : .succeeded)
+        let order = Dictionary(uniqueKeysWithValues: plan.caches.enumerated().map { ($1.cache, $0) })
+        let sorted = outcomes.sorted { order[$0.cache, default: 0] < order[$1.cache, default: 0] }
+        return RolloutSummary(
+            status: status, backend: type(of: backend).descriptor.id, playbook: plan.playbook, caches: sorted,
+            failovers: sorted.flatMap(\.failovers).map(FailoverSummary.init), invariantViolations: violations,
+            acknowledgedWritesLost: nil, durationMS: (outcomes.map(\.finished).max() ?? .zero).milliseconds,
+            predictedDurationMS: plan.predictedDuration.milliseconds, expectedFailovers: plan.expectedFailovers.count,
+            nodesReplaced: sorted.filter { $0.status == .succeeded }.reduce(0) { $0 + $1.replacements.count })
+    }
+}

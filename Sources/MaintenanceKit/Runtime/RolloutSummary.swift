@@ -1,0 +1,107 @@
+/// The result of a rollout, as `run --format json` prints it.
+public struct RolloutSummary: Sendable, Codable {
+    /// `succeeded`, `failed` or `aborted`.
+    public enum Status: String, Sendable, Codable {
+        case succeeded, failed, aborted
+    }
+
+    public var status: Status
+    public var backend: String
+    public var playbook: String
+    public var caches: [CacheOutcome]
+    public var failovers: [FailoverSummary]
+    public var invariantViolations: [InvariantViolation]
+    /// Acknowledged writes a client probe found missing; nil when no probe ran.
+    public var acknowledgedWritesLost: Int?
+    public var durationMS: Int64
+    public var predictedDurationMS: Int64
+    public var expectedFailovers: Int
+    public var nodesReplaced: Int
+
+    enum CodingKeys: String, CodingKey {
+        case status, backend, playbook, caches, failovers
+        case invariantViolations = "invariant_violations"
+        case acknowledgedWritesLost = "acknowledged_writes_lost"
+        case durationMS = "duration_ms"
+        case predictedDurationMS = "predicted_duration_ms"
+        case expectedFailovers = "expected_failovers"
+        case nodesReplaced = "nodes_replaced"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(status, forKey: .status)
+        try container.encode(backend, forKey: .backend)
+        try container.encode(playbook, forKey: .playbook)
+        try container.encode(caches.map(CacheSummary.init), forKey: .caches)
+        try container.encode(failovers, forKey: .failovers)
+        try container.encode(invariantViolations, forKey: .invariantViolations)
+        try container.encode(acknowledgedWritesLost, forKey: .acknowledgedWritesLost)
+        try container.encode(durationMS, forKey: .durationMS)
+        try container.encode(predictedDurationMS, forKey: .predictedDurationMS)
+        try container.encode(expectedFailovers, forKey: .expectedFailovers)
+        try container.encode(nodesReplaced, forKey: .nodesReplaced)
+    }
+}
+
+/// One failover in the summary.
+public struct FailoverSummary: Sendable, Codable, Hashable {
+    public var cache: String
+    public var shard: String
+    public var kind: FailoverKind
+    public var from: String
+    public var to: String
+    public var unavailableMS: Int64
+
+    public init(_ report: FailoverReport) {
+        cache = report.cache
+        shard = report.shard
+        kind = report.kind
+        from = report.from
+        to = report.to
+        unavailableMS = report.unavailable.milliseconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case cache, shard, kind, from, to, unavailableMS = "unavailable_ms"
+    }
+}
+
+/// One cache in the JSON summary.
+struct CacheSummary: Encodable {
+    var id: String
+    var resourceGroup: String
+    var region: String
+    var status: CacheOutcome.Status
+    var startedMS: Int64
+    var finishedMS: Int64
+    var actionsCompleted: Int
+    var actionsPlanned: Int
+    var nodesReplaced: [NodeReplacement]
+    var failovers: Int
+    var stoppedAt: String?
+    var error: String?
+
+    init(_ outcome: CacheOutcome) {
+        id = outcome.cache
+        resourceGroup = outcome.placement.resourceGroup
+        region = outcome.placement.region
+        status = outcome.status
+        startedMS = outcome.started.milliseconds
+        finishedMS = outcome.finished.milliseconds
+        actionsCompleted = outcome.actionsCompleted
+        actionsPlanned = outcome.actionsPlanned
+        nodesReplaced = outcome.status == .succeeded ? outcome.replacements : []
+        failovers = outcome.failovers.count
+        stoppedAt = outcome.stoppedAt
+        error = outcome.error
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, failovers, error
+        case resourceGroup = "resource_group", region
+        case startedMS = "started_ms", finishedMS = "finished_ms"
+        case actionsCompleted = "actions_completed", actionsPlanned = "actions_planned"
+        case nodesReplaced = "nodes_replaced", stoppedAt = "stopped_at"
+    }
+}

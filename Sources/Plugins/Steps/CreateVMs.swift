@@ -1,0 +1,81 @@
+import MaintenanceKit
+
+/// Provisions one new node at the target version for each node being replaced.
+public struct CreateVMs: StepPlugin {
+    public struct Parameters: Decodable, Sendable {
+        /// The version (image) the new nodes run.
+        public var version: String
+        /// Only replace these nodes; by default every node not already at `version`.
+        public var nodes: [String]?
+    }
+
+    public static let descriptor = StepDescriptor(
+        id: "create_vms",
+        summary: "Provision a new node at the target version for each node being replaced (nodes already at it are kept).",
+        scope: .cache, isRetryable: true, defaultTimeout: .seconds(30 * 60),
+        parameters: [
+            ParameterDescriptor("version", type: "string", required: true, "version or image the new nodes run"),
+            ParameterDescriptor("nodes", type: "[node id]", default: "all nodes not at version", "replace only these nodes"),
+        ],
+        example: """
+            step: create_vms
+            with:
+              version: "7.2.5"
+            """)
+
+    public init() {}
+
+    public func validate(_ parameters: Parameters, in context: ValidationContext) -> [ParameterProblem] {
+        var problems: [ParameterProblem] = []
+        if !InventoryLoader.isIdentifier(parameters.version) {
+            problems.append(ParameterProblem(at: ["version"], "version '\(parameters.version)' must be letters, digits, '.', '_' or '-'"))
+        }
+        let known = context.targetCaches.flatMap { $0.nodes.map(\.id) }
+        for (index, node) in (parameters.nodes ?? []).enumerated() where !known.contains(node) {
+            problems.append(ParameterProblem(at: ["nodes", .index(index)], .unknownReference,
+                                             "no targeted cache has a node '\(node)'" + Suggestion.didYouMean(node, among: known)))
+        }
+        return problems
+    }
+
+    public func plan(_ parameters: Parameters, in context: inout PlanningContext) throws(PlanningError) {
+        let chosen = parameters.nodes.map(Set.init)
+        let old = context.cache.nodes.filter { ($0.version != parameters.version) && (chosen?.contains($0.id) ?? true) }
+        guard !old.isEmpty else { return }
+        var taken = Set(context.topology.nodes.map(\.id))
+        var specs: [NodeSpec] = []
+        for node in old {
+            let id = Self.replacementID(for: node, version: parameters.version, taken: taken)
+            taken.insert(id)
+            specs.append(NodeSpec(id: id, version: parameters.version, capacity: node.capacity))
+            context.replacements.append((old: node.id, new: id))
+            context.topology.nodes.append(NodeState(id: id, version: parameters.version, capacity: node.capacity))
+        }
+        context.addAction(ActionSubject(nodes: specs, version: parameters.version),
+                          summary: "create \(specs.count) VMs at \(parameters.version): \(specs.map(\.id).joined(separator: ", "))",
+                          predictedDuration: context.timing.vmCreation)
+    }
+
+    public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
+        let existing = Set(try await context.backend.topology(of: context.cache).nodes.map(\.id))
+        let missing = action.subject.nodes.filter { !existing.contains($0.id) }
+        if missing.count < action.subject.nodes.count {
+            context.note("\(action.subject.nodes.count - missing.count) already existed")
+        }
+        guard !missing.isEmpty else { return }
+        try await context.backend.createNodes(missing, in: context.cache)
+    }
+
+    /// `n1` → `n1-7.2.5`; a trailing old version is replaced, not stacked (`n1-7.2.4` → `n1-7.2.5`).
+    static func replacementID(for node: NodeSpec, version: String, taken: Set<String>) -> String {
+        var base = node.id
+        if base.hasSuffix("-\(node.version)") { base = String(base.dropLast(node.version.count + 1)) }
+        var candidate = "\(base)-\(version)"
+        var counter = 2
+        while taken.contains(candidate) {
+            candidate = "\(base)-\(version)-\(counter)"
+            counter += 1
+        }
+        return candidate
+    }
+}

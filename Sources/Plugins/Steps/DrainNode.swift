@@ -1,0 +1,27 @@
+import MaintenanceKit
+
+/// Marks a node draining: nothing new is placed or routed to it.
+public struct DrainNode: StepPlugin {
+    public struct Parameters: Decodable, Sendable {}
+
+    public static let descriptor = StepDescriptor(
+        id: "drain_node",
+        summary: "Mark the node draining so nothing new is placed on it; its copies move with migrate_shards.",
+        scope: .node, isRetryable: true, defaultTimeout: .seconds(5 * 60), parameters: [],
+        example: "step: drain_node")
+
+    public init() {}
+
+    public func plan(_ parameters: Parameters, in context: inout PlanningContext) throws(PlanningError) {
+        guard let node = context.currentNode, let index = context.topology.nodes.firstIndex(where: { $0.id == node }) else { return }
+        context.topology.nodes[index].lifecycle = .draining
+        context.addAction(ActionSubject(node: node), summary: "drain \(node)", predictedDuration: context.timing.drain)
+    }
+
+    public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
+        guard let node = action.subject.node else { return }
+        let state = try await context.backend.topology(of: context.cache).node(node)
+        guard state?.lifecycle == .active else { return }
+        try await context.backend.drainNode(node, in: context.cache)
+    }
+}

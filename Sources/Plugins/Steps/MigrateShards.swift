@@ -1,0 +1,107 @@
+import MaintenanceKit
+
+/// Moves every shard copy off a node to its replacement, one shard at a time: start a new
+/// copy, full sync, planned failover if the old copy was primary, then drop the old copy.
+public struct MigrateShards: StepPlugin {
+    /// Which copies move first.
+    public enum Order: String, ConfigEnumeration {
+        /// Replicas first, so primaries move last and clients see their failovers late.
+        case replicasFirst = "replicas_first"
+        /// Primaries first.
+        case primariesFirst = "primaries_first"
+        /// In inventory order.
+        case inventory
+    }
+
+    public struct Parameters: Decodable, Sendable {
+        public var order: Order?
+    }
+
+    public static let descriptor = StepDescriptor(
+        id: "migrate_shards",
+        summary: "Move each shard copy of the node to its replacement: new copy, full sync, planned failover for primaries, drop the old copy.",
+        scope: .node, isRetryable: true, defaultTimeout: .seconds(60 * 60),
+        parameters: [ParameterDescriptor("order", type: "replicas_first | primaries_first | inventory",
+                                         default: "replicas_first", "which copies move first")],
+        example: """
+            step: migrate_shards
+            with:
+              order: replicas_first
+            """)
+
+    public init() {}
+
+    public func plan(_ parameters: Parameters, in context: inout PlanningContext) throws(PlanningError) {
+        guard let node = context.currentNode else { return }
+        guard let destination = context.replacement(for: node) else {
+            throw PlanningError("node '\(node)' has no replacement; put a create_vms step before the for_each block")
+        }
+        var shards = context.topology.shards(on: node)
+        let isPrimary = { (shard: ShardState) in shard.primaryNode == node }
+        switch parameters.order ?? .replicasFirst {
+        case .replicasFirst: shards = shards.filter { !isPrimary($0) } + shards.filter(isPrimary)
+        case .primariesFirst: shards = shards.filter(isPrimary) + shards.filter { !isPrimary($0) }
+        case .inventory: break
+        }
+        for shard in shards {
+            try planMove(shard, from: node, to: destination, primary: isPrimary(shard), in: &context)
+        }
+    }
+
+    private func planMove(_ shard: ShardState, from node: String, to destination: String, primary: Bool,
+                          in context: inout PlanningContext) throws(PlanningError) {
+        guard let index = context.topology.shards.firstIndex(where: { $0.id == shard.id }) else { return }
+        guard !shard.hasCopy(on: destination) else {
+            throw PlanningError("shard '\(shard.id)' already has a copy on '\(destination)'; copies must stay on distinct nodes")
+        }
+        let source = shard.primaryNode ?? node
+        let overhead = context.load.syncOverhead(sizeMB: shard.sizeMB)
+        context.topology.shards[index].copies.append(ShardCopy(node: destination, role: .replica))
+        let moment = "syncing \(shard.id) to \(destination)"
+        context.checkHeadroom(during: moment, extra: [source: overhead.source, destination: overhead.destination])
+        var failover: PlannedFailover?
+        if primary {
+            failover = PlannedFailover(shard: shard.id, from: node, to: destination)
+            for copyIndex in context.topology.shards[index].copies.indices {
+                let copyNode = context.topology.shards[index].copies[copyIndex].node
+                context.topology.shards[index].copies[copyIndex].role = copyNode == destination ? .primary : .replica
+            }
+        }
+        context.topology.shards[index].copies.removeAll { $0.node == node }
+        context.checkHeadroom(during: "after moving \(shard.id) to \(destination)", extra: [destination: NodeLoad()])
+        let role = primary ? "primary" : "replica"
+        let predicted = context.timing.sync(megabytes: shard.sizeMB) + (primary ? context.timing.plannedFailover : .zero)
+            + context.timing.copyRemoval
+        context.addAction(ActionSubject(node: node, shard: shard.id, destination: destination),
+                          summary: "move \(shard.id) (\(role), \(Int(shard.sizeMB)) MB) \(node) → \(destination)",
+                          failover: failover, predictedDuration: predicted)
+    }
+
+    public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
+        guard let node = action.subject.node, let shardID = action.subject.shard, let destination = action.subject.destination else { return }
+        let backend = context.backend
+        guard let shard = try await backend.topology(of: context.cache).shard(shardID) else {
+            throw BackendError("unknown-shard", "cache '\(context.cache)' has no shard '\(shardID)'")
+        }
+        guard shard.hasCopy(on: node) || !shard.hasCopy(on: destination) else {
+            context.note("already moved")
+            return
+        }
+        if !shard.hasCopy(on: destination) {
+            try await backend.addReplica(of: shardID, on: destination, in: context.cache)
+        }
+        let sync = try await backend.waitForSync(of: shardID, on: destination, in: context.cache)
+        context.note("synced \(Int(sync.megabytes)) MB in \(sync.duration.humanReadable)")
+        if try await backend.topology(of: context.cache).shard(shardID)?.primaryNode == node {
+            let report = try await backend.failover(shardID, to: destination, in: context.cache)
+            context.record(report)
+            let after = try await backend.topology(of: context.cache).shard(shardID)
+            guard after?.primaryNode == destination else {
+                throw BackendError("failover-not-applied",
+                                   "failover of \(shardID) to \(destination) was reported done but \(after?.primaryNode ?? "no node") is primary")
+            }
+            context.note("planned failover, write gap \(report.unavailable.milliseconds)ms")
+        }
+        try await backend.removeCopy(of: shardID, from: node, in: context.cache)
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Logging
+import MaintenanceKit
+import SimulatedBackend
+
+extension Maintctl {
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate, plan and execute a playbook; Ctrl-C stops after the action in flight.")
+
+        @OptionGroup var options: PlaybookOptions
+
+        @Option(help: "Backend: \(Registry.backends.map(\.id).joined(separator: ", ")).")
+        var backend: String = SimulatedBackend.descriptor.id
+
+        @Option(help: "Output format: text (a line per action, then a summary) or json (one summary object).")
+        var format: OutputFormat = .text
+
+        @Flag(help: "Run on the simulated backend, whatever --backend says: what the plan would do, without touching anything.")
+        var dryRun = false
+
+        @Option(help: "Seed of the simulated backend's random timings.")
+        var seed: UInt64 = 1
+
+        @Flag(help: "Log details to standard error.")
+        var verbose = false
+
+        func validate() throws {
+            guard Registry.backends.contains(where: { $0.id == backend }) else {
+                throw ValidationError("unknown backend '\(backend)'; available: \(Registry.backends.map(\.id).joined(separator: ", "))")
+            }
+        }
+
+        func run() async throws {
+            let registry = try Registry.make()
+            let loaded = try options.load(registry: registry)
+            let plan = try Planning.plan(loaded, registry: registry)
+            var logger = Logger(label: "maintctl")
+            logger.logLevel = verbose ? .debug : .warning
+
+            let simulated = SimulatedBackend(inventory: loaded.inventory, config: SimulationConfig(seed: seed))
+            let stop = StopSignal()
+            let interrupts = InterruptHandler(stop: stop)
+            defer { interrupts.cancel() }
+            let reporter = TextReporter(write: format == .json ? Output.error : Output.line)
+            let runtime = RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: registry, backend: simulated,
+                                         reporter: reporter, stop: stop, logger: logger, seed: seed)
+            let summary = await runtime.run()
+            if format == .json { try Output.json(summary) }
+            switch summary.status {
+            case .succeeded: return
+            case .failed: throw Exit.failed
+            case .aborted: throw Exit.stopped
+            }
+        }
+    }
+}

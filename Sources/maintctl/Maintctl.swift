@@ -1,0 +1,21 @@
+import ArgumentParser
+
+/// `maintctl`: author, validate, plan and run zero-downtime maintenance of sharded, replicated caches.
+@main
+struct Maintctl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "maintctl",
+        abstract: "Zero-downtime maintenance of sharded, replicated clusters, from declarative playbooks.",
+        discussion: """
+            Exit codes: 0 success; 1 the rollout failed or broke an invariant; 2 the input is invalid \
+            (nothing was executed); 3 the rollout was stopped before it finished.
+            """,
+        subcommands: [Validate.self, Plan.self, Run.self, Plugins.self])
+}
+
+/// Exit codes shared by the subcommands.
+enum Exit {
+    static let failed = ExitCode(1)
+    static let invalidInput = ExitCode(2)
+    static let stopped = ExitCode(3)
+}
