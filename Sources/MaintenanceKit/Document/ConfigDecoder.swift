@@ -11,14 +11,16 @@ public enum ConfigDecoder {
     ///   - node: The document node holding it.
     ///   - context: A phrase naming what is being decoded, used in unknown-key messages
     ///     (for example `step 'create_vms'`).
-    /// - Returns: The value when no problem was found, and every problem found.
+    /// - Returns: The value, unless a problem stopped its decoding, and every problem found.
+    ///   A value returned together with problems holds stand-ins where the problems are, so
+    ///   callers can go on checking the rest; it must not be used otherwise.
     public static func decode<T: Decodable>(
         _ type: T.Type, from node: ConfigNode, context: String? = nil
     ) -> (value: T?, diagnostics: [Diagnostic]) {
         let session = DecodingSession()
         let value = try? session.decodeValue(type, from: node, path: [])
         session.reportUnknownKeys(context: context)
-        return (session.diagnostics.isEmpty ? value : nil, session.diagnostics)
+        return (value, session.diagnostics)
     }
 }
 
@@ -31,8 +33,15 @@ public struct ConfigValueError: Error, Sendable {
     public init(_ message: String) { self.message = message }
 }
 
+/// A type with a stand-in value, so that decoding can go on past an invalid value of it
+/// and report the problems after it too.
+public protocol ConfigPlaceholder {
+    /// Any valid value; it is only used when a problem has been reported.
+    static var placeholder: Self { get }
+}
+
 /// A string-valued enumeration decoded with a clear message listing the allowed values.
-public protocol ConfigEnumeration: CaseIterable, RawRepresentable, Decodable, Sendable where RawValue == String {}
+public protocol ConfigEnumeration: CaseIterable, RawRepresentable, Decodable, Sendable, ConfigPlaceholder where RawValue == String {}
 
 extension ConfigEnumeration {
     public init(from decoder: any Decoder) throws {
@@ -44,6 +53,8 @@ extension ConfigEnumeration {
         }
         self = value
     }
+
+    public static var placeholder: Self { allCases.first! } // an enumeration has at least one case
 }
 
 /// Marks that decoding of a value stopped after its problem was recorded.
@@ -140,10 +151,15 @@ final class DecodingSession {
         if let scalarType = T.self as? any ConfigScalar.Type {
             return try decodeScalar(scalarType, from: node) as! T // the cast cannot fail: T is scalarType
         }
+        let problemsBefore = diagnostics.count
         do {
             return try T(from: NodeDecoder(node: node, session: self, codingPath: path))
         } catch let error as ConfigValueError {
-            record(.invalidValue, at: node.location, error.message)
+            // A value's own problems already explain a check that failed on its stand-ins.
+            if diagnostics.count == problemsBefore { record(.invalidValue, at: node.location, error.message) }
+            if let placeholderType = T.self as? any ConfigPlaceholder.Type, let placeholder = placeholderType.placeholder as? T {
+                return placeholder
+            }
             throw DecodingAbandoned()
         } catch is DecodingAbandoned {
             throw DecodingAbandoned()

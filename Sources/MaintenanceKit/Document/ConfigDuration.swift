@@ -1,7 +1,7 @@
 import Foundation
 
 /// A duration written in a playbook: `500ms`, `30s`, `5m`, `1h30m`, or a number of seconds.
-public struct ConfigDuration: Decodable, Sendable, Hashable, CustomStringConvertible {
+public struct ConfigDuration: Decodable, Sendable, Hashable, CustomStringConvertible, ConfigPlaceholder {
     /// The duration.
     public var duration: Duration
 
@@ -38,6 +38,8 @@ public struct ConfigDuration: Decodable, Sendable, Hashable, CustomStringConvert
     }
 
     public var description: String { duration.humanReadable }
+
+    public static var placeholder: ConfigDuration { ConfigDuration(.seconds(1)) }
 }
 
 extension Duration {

@@ -3,7 +3,7 @@ import Yams
 extension ConfigNode {
     /// How much a document may expand once aliases are followed: generous for real files,
     /// a quick and clear stop for an alias bomb ("billion laughs").
-    public static let maximumExpandedNodes = 2_000_000
+    public static let maximumExpandedNodes = 1_000_000
     /// How deeply collections may nest; real playbooks use fewer than ten levels.
     public static let maximumDepth = 64
 
@@ -12,6 +12,9 @@ extension ConfigNode {
     /// - Throws: `DiagnosticsError` for syntax errors, non-scalar keys, documents that
     ///   nest too deeply or expand too far through aliases.
     public static func parse(_ source: SourceFile) throws(DiagnosticsError) -> ConfigNode {
+        if let complexKey = YAMLKeyCheck.firstComplexKey(in: source.text, file: source.path) {
+            throw DiagnosticsError([complexKey])
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: source.text)

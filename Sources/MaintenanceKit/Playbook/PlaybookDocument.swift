@@ -31,9 +31,7 @@ struct StepDocument: Decodable {
 
     init(from decoder: any Decoder) throws {
         node = try decoder.singleValueContainer().decode(ConfigNode.self)
-        guard node.entries != nil else {
-            throw ConfigValueError("a step must be a mapping with 'step: <kind>' or 'for_each: old_node', found \(node.shapeName)")
-        }
+        guard node.entries != nil else { return } // StepResolver reports the shape.
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decodeIfPresent(String.self, forKey: .name)
         if container.contains(.forEach) {
@@ -44,9 +42,6 @@ struct StepDocument: Decodable {
             with = try container.decodeIfPresent(ConfigNode.self, forKey: .with)
             timeout = try container.decodeIfPresent(ConfigDuration.self, forKey: .timeout)
             retries = try container.decodeIfPresent(Int.self, forKey: .retries)
-            guard kind != nil else {
-                throw ConfigValueError("a step needs 'step: <kind>' (or 'for_each: old_node' with 'steps:')")
-            }
         }
     }
 }

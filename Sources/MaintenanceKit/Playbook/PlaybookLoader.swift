@@ -62,6 +62,8 @@ public struct PlaybookLoader: Sendable {
             if targetProblems.isEmpty, targets.isEmpty, let at = root["targets"]?.location {
                 diagnostics.append(Diagnostic(.unknownReference, at: at, "the targets select no cache of the inventory"))
             }
+            // Check step references against the whole fleet when the targets themselves are wrong.
+            if !targetProblems.isEmpty { targets = inventory.caches }
         }
         let validation = inventory.map { ValidationContext(inventory: $0, targetCaches: targets) }
         var resolver = StepResolver(registry: registry, variables: document.variables ?? [:], validation: validation)

@@ -40,7 +40,13 @@ struct StepResolver {
     }
 
     private mutating func invocation(_ document: StepDocument, perNode: Bool) -> StepInvocation? {
-        guard let kindNode = document.kind else { return nil }
+        guard let kindNode = document.kind else {
+            let message = document.node.entries == nil
+                ? "a step must be a mapping with 'step: <kind>' or 'for_each: old_node', found \(document.node.shapeName)"
+                : "a step needs 'step: <kind>' (or 'for_each: old_node' with 'steps:')"
+            diagnostics.append(Diagnostic(.missingField, at: document.node.location, message))
+            return nil
+        }
         guard let kind = kindNode.scalar, !kindNode.isNull else {
             diagnostics.append(Diagnostic(.typeMismatch, at: kindNode.location, "'step' must name a step kind, found \(kindNode.shapeName)"))
             return nil
@@ -66,7 +72,7 @@ struct StepResolver {
         diagnostics.append(contentsOf: variableProblems)
         let (parameters, parameterProblems) = plugin.decode(substituted, "step '\(kind)'")
         diagnostics.append(contentsOf: parameterProblems)
-        if let parameters, variableProblems.isEmpty, let validation {
+        if let parameters, variableProblems.isEmpty, parameterProblems.isEmpty, let validation {
             for problem in plugin.validate(parameters, validation) {
                 diagnostics.append(Diagnostic(problem.code, at: substituted.location(at: problem.path), "step '\(kind)': \(problem.message)"))
             }
@@ -84,7 +90,8 @@ struct StepResolver {
             }
         }
         defer { nextIndex += 1 }
-        return StepInvocation(index: nextIndex, pluginID: kind, name: document.name, parameters: parameters ?? NoParameters(),
+        return StepInvocation(index: nextIndex, pluginID: kind, name: document.name,
+                              parameters: parameterProblems.isEmpty ? parameters ?? NoParameters() : NoParameters(),
                               timeout: timeout, retries: retries, location: document.node.location, isPerNode: perNode)
     }
 }

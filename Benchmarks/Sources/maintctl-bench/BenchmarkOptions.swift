@@ -1,0 +1,45 @@
+/// Command-line options: which measurements to make and how often.
+///
+///     maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook]
+struct BenchmarkOptions {
+    /// Fleet sizes, in nodes (ten per cache).
+    var fleetSizes = [100, 1_000, 10_000]
+    /// Step entries of the generated playbook.
+    var playbookSteps = 1_000
+    /// How many times each measurement runs.
+    var repetitions = 3
+    /// Whether to run the fleet benchmark.
+    var fleet = true
+    /// Whether to run the long-playbook benchmark.
+    var playbook = true
+
+    /// Parses `arguments` (without the program name).
+    /// - Throws: `BenchmarkFailure` with a usage line for an unknown or malformed option.
+    init(_ arguments: [String]) throws {
+        var rest = arguments[...]
+        func value(for option: String) throws -> String {
+            guard let value = rest.popFirst() else { throw BenchmarkFailure("\(option) needs a value\n\(Self.usage)") }
+            return value
+        }
+        func positive(_ text: String, for option: String) throws -> Int {
+            guard let number = Int(text.replacingOccurrences(of: "_", with: "")), number > 0 else {
+                throw BenchmarkFailure("\(option): '\(text)' is not a positive number\n\(Self.usage)")
+            }
+            return number
+        }
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "--nodes":
+                fleetSizes = try value(for: argument).split(separator: ",").map { try positive(String($0), for: argument) }
+            case "--steps": playbookSteps = try positive(try value(for: argument), for: argument)
+            case "--repeat": repetitions = try positive(try value(for: argument), for: argument)
+            case "--skip-fleet": fleet = false
+            case "--skip-playbook": playbook = false
+            case "-h", "--help": throw BenchmarkFailure(Self.usage)
+            default: throw BenchmarkFailure("unknown option '\(argument)'\n\(Self.usage)")
+            }
+        }
+    }
+
+    static let usage = "usage: maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook]"
+}

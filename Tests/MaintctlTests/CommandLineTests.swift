@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+/// The CLI end to end: exit codes, diagnostics on standard error, and the JSON documents.
+@Suite struct CommandLineTests {
+    @Test func validateAcceptsTheShippedPlaybooks() throws {
+        let result = try CLI.run(["validate", "Playbooks/rolling-patch.yaml", "Playbooks/rolling-restart.yaml"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Playbooks/rolling-patch.yaml: ok"))
+        #expect(result.stdout.contains("Playbooks/rolling-restart.yaml: ok"))
+    }
+
+    @Test func validateReportsEveryProblemAndFails() throws {
+        let path = try CLI.temporaryFile("name: bad\nsteps:\n  - step: creat_vms\n  - step: delete_vms\n    retries: lots\n")
+        let result = try CLI.run(["validate", path, "--inventory", "Playbooks/inventories/demo-fleet.yaml"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("\(path):3:11: error: unknown step kind 'creat_vms'; did you mean 'create_vms'?"))
+        #expect(result.stderr.contains("\(path):5:14: error: expected a whole number, found 'lots'"))
+        #expect(!result.stderr.contains("Fatal error"))
+    }
+
+    @Test func runAndPlanRefuseInvalidInputAndExecuteNothing() throws {
+        let path = try CLI.temporaryFile("name: bad\nsteps: []\n")
+        for command in ["run", "plan"] {
+            let result = try CLI.run([command, path, "--inventory", "Playbooks/inventories/demo-fleet.yaml"])
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("\(path):2:8: error: the step list is empty"))
+            #expect(!result.stdout.contains("Summary"))
+        }
+    }
+
+    @Test func runPatchesTheDemoFleetAndSummarizes() throws {
+        let result = try CLI.run(["run", "Playbooks/rolling-patch.yaml"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Summary: succeeded on simulated"))
+        #expect(result.stdout.contains("caches patched: 5 of 5; nodes replaced: 18"))
+        #expect(result.stdout.contains("invariants: all held"))
+        #expect(result.stdout.contains("migrate_shards  move s1 (primary"))
+    }
+
+    @Test func runPrintsOneJSONSummary() throws {
+        let result = try CLI.run(["run", "Playbooks/rolling-patch.yaml", "--format", "json", "--seed", "3"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(summary["status"] as? String == "succeeded")
+        #expect(summary["backend"] as? String == "simulated")
+        #expect((summary["invariant_violations"] as? [Any])?.isEmpty == true)
+        #expect(summary["acknowledged_writes_lost"] is NSNull)
+        #expect((summary["duration_ms"] as? Int ?? 0) > 0)
+        let failovers = try #require(summary["failovers"] as? [[String: Any]])
+        #expect(failovers.count == 33)
+        #expect(failovers.allSatisfy { $0["kind"] as? String == "planned" && ($0["unavailable_ms"] as? Int ?? 0) > 0 })
+        #expect((summary["caches"] as? [[String: Any]])?.count == 5)
+    }
+
+    @Test func planPrintsJSONWithExpectedFailovers() throws {
+        let result = try CLI.run(["plan", "Playbooks/rolling-patch.yaml", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let plan = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect((plan["expected_failovers"] as? [Any])?.count == 33)
+        #expect((plan["predicted_duration_ms"] as? Int ?? 0) > 0)
+        let caches = try #require(plan["caches"] as? [[String: Any]])
+        #expect(caches.map { $0["id"] as? String } .count == 5)
+        let text = try CLI.run(["plan", "Playbooks/rolling-patch.yaml"])
+        #expect(text.stdout.contains("Schedule:"))
+    }
+
+    @Test func anUnsafePlaybookIsRefusedWithTheInvariantNamed() throws {
+        let path = try CLI.temporaryFile("""
+            name: delete-first
+            inventory: \(CLI.packageRoot)/Playbooks/inventories/local-cluster.yaml
+            steps:
+              - step: create_vms
+                with: { version: "8" }
+              - step: delete_vms
+            """)
+        let result = try CLI.run(["run", path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("\(path):6:5: error: step 'delete_vms' would break invariant 4 (no node removed with the only up-to-date copy)"))
+        #expect(!result.stdout.contains("Summary"))
+    }
+
+    @Test func unknownBackendIsAClearError() throws {
+        let result = try CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", "proces"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("unknown backend 'proces'; available: simulated"))
+    }
+
+    @Test func hostileFilesAreClearErrors() throws {
+        let result = try CLI.run(["validate", "/nonexistent/playbook.yaml", "Playbooks", "Package.swift"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("/nonexistent/playbook.yaml:1:1: error: no such file"))
+        #expect(result.stderr.contains("Playbooks:1:1: error: is a directory, expected a YAML file"))
+        #expect(result.stderr.contains("Package.swift:"))
+        #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Stack dump"))
+    }
+
+    @Test func pluginsListsStepsAndBackends() throws {
+        let result = try CLI.run(["plugins"])
+        #expect(result.status == 0)
+        for id in ["create_vms", "elect_leader", "drain_node", "migrate_shards", "remove_node", "delete_vms",
+                   "failover_primaries", "restart_node", "simulated"] {
+            #expect(result.stdout.contains(id))
+        }
+        #expect(result.stdout.contains("version: string (required)"))
+    }
+}

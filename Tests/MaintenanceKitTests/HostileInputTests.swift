@@ -1,0 +1,71 @@
+import Foundation
+import MaintenanceKit
+import Testing
+
+/// Hostile files end in one clear diagnostic quickly, never a crash or a hang.
+@Suite struct HostileInputTests {
+    static let directory: String = {
+        let path = NSTemporaryDirectory() + "maintctl-hostile-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+
+    static func file(_ name: String, _ contents: Data) -> String {
+        let path = directory + "/" + name
+        _ = FileManager.default.createFile(atPath: path, contents: contents)
+        return path
+    }
+
+    static let aliasBomb: String = {
+        var text = "name: bomb\na: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
+        for (previous, name) in zip(names, names.dropFirst()) {
+            text += "\(name): &\(name) [" + Array(repeating: "*\(previous)", count: 9).joined(separator: ", ") + "]\n"
+        }
+        return text + "steps: *i\n"
+    }()
+
+    /// The alias bomb again, this time hidden in mapping keys.
+    static let keyBomb: String = aliasBomb.replacingOccurrences(of: "steps: *i\n", with: "? *i\n: 1\n")
+
+    static let cases: [(name: String, contents: Data, expected: String)] = [
+        ("alias-bomb.yaml", Data(aliasBomb.utf8), "nodes through aliases"),
+        ("key-bomb.yaml", Data(keyBomb.utf8), "mapping keys must be plain text"),
+        ("huge.yaml", Data(repeating: UInt8(ascii: "#"), count: 50 << 20), "larger than 16 MB"),
+        ("deep-flow.yaml", Data(("name: " + String(repeating: "[", count: 100_000)).utf8), "nesting level"),
+        ("deep-block.yaml", Data((0..<200).map { String(repeating: "  ", count: $0) + "k\($0):\n" }.joined().utf8), "nest more than 64"),
+        ("garbage.yaml", Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }), "not UTF-8"),
+        ("nul.yaml", Data("name: x\0\n".utf8), "NUL bytes"),
+        ("empty.yaml", Data(), "file is empty"),
+        ("scalar.yaml", Data("just text\n".utf8), "expected a mapping, found a scalar"),
+    ]
+
+    @Test(arguments: cases.indices)
+    func hostileFileGivesOneClearError(index: Int) throws {
+        let (name, contents, expected) = Self.cases[index]
+        let path = Self.file(name, contents)
+        let started = ContinuousClock.now
+        let problems = Self.validate(path)
+        #expect(ContinuousClock.now - started < .seconds(10), "must not hang")
+        #expect(problems.count == 1)
+        #expect(problems.first?.location.file == path)
+        #expect(problems.first?.message.contains(expected) == true, "\(problems)")
+    }
+
+    @Test func directoryAndMissingFile() {
+        let directory = Self.directory + "/a-directory.yaml"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        #expect(Self.validate(directory).map(\.description) == ["\(directory):1:1: error: is a directory, expected a YAML file"])
+        let missing = Self.directory + "/missing.yaml"
+        #expect(Self.validate(missing).map(\.description) == ["\(missing):1:1: error: no such file"])
+    }
+
+    static func validate(_ path: String) -> [Diagnostic] {
+        do {
+            _ = try PlaybookLoader(registry: Fixtures.registry).load(path: path)
+            return []
+        } catch {
+            return error.diagnostics
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import MaintenanceKit
+import Testing
+
+@Suite struct InventoryTests {
+    func problems(_ text: String) -> [String] {
+        do {
+            _ = try InventoryLoader.load(SourceFile(path: "inv.yaml", text: text))
+            return []
+        } catch {
+            return error.diagnostics.map(\.description)
+        }
+    }
+
+    @Test func loadsTheFixture() {
+        #expect(Fixtures.inventory.caches.map(\.id) == ["a", "b", "c"])
+        #expect(Fixtures.inventory.cache("a")?.minReplicas == 1)
+    }
+
+    @Test func reportsInconsistentTopology() {
+        let found = problems("""
+            caches:
+              - id: a
+                resource_group: rg
+                region: r
+                leader: a9
+                nodes:
+                  - { id: a1, version: "1", capacity: { memory_mb: 1024, cpus: 1 } }
+                  - { id: a1, version: "1", capacity: { memory_mb: 0, cpus: 1 } }
+                shards:
+                  - { id: s1, primary: a1, replicas: [a1], size_mb: 1 }
+                  - { id: s2, primary: a2, replicas: [], size_mb: 1 }
+            """)
+        #expect(found.contains("inv.yaml:5:13: error: leader 'a9' is not a node of cache 'a'; did you mean 'a1'?"))
+        #expect(found.contains("inv.yaml:8:15: error: node id 'a1' is used twice in the fleet"))
+        #expect(found.contains("inv.yaml:8:56: error: memory_mb must be positive"))
+        #expect(found.contains("inv.yaml:10:9: error: shard 's1' has two copies on one node; copies must be on distinct nodes (invariant 3)"))
+        #expect(found.contains("inv.yaml:11:28: error: node 'a2' is not a node of cache 'a'; did you mean 'a1'?"))
+        #expect(found.contains("inv.yaml:11:42: error: shard 's2' has 0 replicas, fewer than min_replicas 1 (invariant 5)"))
+    }
+
+    @Test func reportsTypeErrorsInTheInventory() {
+        #expect(problems("caches:\n  - id: a\n    resource_group: rg\n    region: r\n    leader: a1\n    nodes: {}\n    shards: []\n")
+            == ["inv.yaml:6:12: error: expected a list, found a mapping"])
+    }
+}

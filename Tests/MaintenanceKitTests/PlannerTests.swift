@@ -1,0 +1,104 @@
+import MaintenanceKit
+import Testing
+
+@Suite struct PlannerTests {
+    @Test func cachesSharingGroupAndRegionRunOneAfterTheOther() throws {
+        let plan = try Fixtures.plan()
+        let byID = Dictionary(uniqueKeysWithValues: plan.caches.map { ($0.cache, $0) })
+        let a = try #require(byID["a"]), b = try #require(byID["b"]), c = try #require(byID["c"])
+        // a and b share rg1/west: b starts when a ends. c is elsewhere: it starts at once.
+        #expect(a.predictedStart == .zero)
+        #expect(b.predictedStart == a.predictedEnd)
+        #expect(c.predictedStart == .zero)
+        #expect(plan.predictedDuration == max(b.predictedEnd, c.predictedEnd))
+    }
+
+    @Test func maxParallelCachesBoundsConcurrency() throws {
+        let plan = try Fixtures.plan(Fixtures.rollingPatch.replacingOccurrences(of: "max_parallel_caches: 4", with: "max_parallel_caches: 1"))
+        let intervals = plan.caches.map { ($0.predictedStart, $0.predictedEnd) }.sorted { $0.0 < $1.0 }
+        for (first, second) in zip(intervals, intervals.dropFirst()) {
+            #expect(second.0 >= first.1)
+        }
+    }
+
+    @Test func wideningTheExclusionScopeSerializesTheFleet() throws {
+        let playbook = Fixtures.rollingPatch.replacingOccurrences(
+            of: "max_parallel_caches: 4", with: "max_parallel_caches: 4\n  one_cache_at_a_time_per: fleet")
+        let plan = try Fixtures.plan(playbook)
+        let starts = plan.caches.map(\.predictedStart)
+        #expect(Set(starts).count == 3)
+    }
+
+    @Test func oneNodeAtATimeWithinACache() throws {
+        let plan = try Fixtures.plan()
+        let a = try #require(plan.caches.first { $0.cache == "a" })
+        #expect(a.actions.first?.plugin == "create_vms")
+        #expect(a.actions.last?.plugin == "delete_vms")
+        // Per-node actions come in blocks: every action on a1 before any on a2, and so on.
+        let perNode = a.actions.filter { ["drain_node", "migrate_shards", "remove_node"].contains($0.plugin) }
+        let nodeOrder = perNode.compactMap(\.subject.node)
+        #expect(nodeOrder == nodeOrder.sorted())
+        for node in ["a1", "a2", "a3"] {
+            let block = perNode.filter { $0.subject.node == node }.map(\.plugin)
+            #expect(block.first == "drain_node")
+            #expect(block.last == "remove_node")
+            #expect(block.filter { $0 == "migrate_shards" }.count == 2)
+        }
+    }
+
+    @Test func eachShardFailsOverOnItsOwnExactlyOnce() throws {
+        let plan = try Fixtures.plan()
+        let failovers = plan.expectedFailovers
+        #expect(failovers.count == 6)
+        #expect(Set(failovers.map { "\($0.cache)/\($0.failover.shard)" }).count == 6)
+        // An action moves at most one shard, so each failover is its own action.
+        for cache in plan.caches { #expect(cache.actions.allSatisfy { $0.failover == nil || $0.subject.shard == $0.failover?.shard }) }
+    }
+
+    @Test func deletingBeforeDrainingIsRefusedNamingTheInvariant() throws {
+        let playbook = """
+            name: wrong
+            steps:
+              - step: create_vms
+                with: { version: "2.0" }
+              - step: delete_vms
+            """
+        let loaded = try Fixtures.load(playbook)
+        #expect {
+            _ = try Planner(registry: Fixtures.registry).plan(loaded.playbook, inventory: loaded.inventory)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("playbook.yaml:5:5: error: step 'delete_vms' would break invariant 4")
+                && text.contains("no node removed with the only up-to-date copy")
+        }
+    }
+
+    @Test func refusesAPlanThatBreaksHeadroom() throws {
+        let tight = Fixtures.inventoryText.replacingOccurrences(of: "memory_mb: 8192, cpus: 4", with: "memory_mb: 8192, cpus: 1.2")
+        let loaded = try Fixtures.load(Fixtures.rollingPatch, inventory: tight)
+        #expect {
+            _ = try Planner(registry: Fixtures.registry).plan(loaded.playbook, inventory: loaded.inventory)
+        } throws: { error in "\(error)".contains("invariant 8: headroom") }
+    }
+
+    @Test func alreadyPatchedNodesAreKept() throws {
+        let plan = try Fixtures.plan(Fixtures.rollingPatch.replacingOccurrences(of: "target: \"2.0\"", with: "target: \"1.0\""))
+        #expect(plan.actionCount == 0)
+    }
+
+    @Test func schedulerNeverStartsTwoCachesWithOneKey() {
+        var scheduler = CacheScheduler(caches: ["a", "b", "c", "d"], keys: ["a": "k1", "b": "k1", "c": "k2", "d": "k3"], maxParallel: 2)
+        #expect(scheduler.start() == ["a", "c"])
+        #expect(scheduler.start().isEmpty)
+        scheduler.finish("a")
+        #expect(scheduler.start() == ["b"])
+        scheduler.finish("c")
+        #expect(scheduler.start() == ["d"])
+    }
+
+    @Test func registryRejectsDuplicateIDs() {
+        #expect(throws: RegistryError.self) {
+            _ = try PluginRegistry(steps: Array(Fixtures.registry.steps.values) + [Fixtures.registry.steps["create_vms"]!])
+        }
+    }
+}
