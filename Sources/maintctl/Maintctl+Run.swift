@@ -38,12 +38,13 @@ extension Maintctl {
             var logger = Logger(label: "maintctl")
             logger.logLevel = verbose ? .debug : .warning
 
-            let simulated = SimulatedBackend(inventory: loaded.inventory, config: SimulationConfig(seed: seed))
+            let target = try Registry.makeBackend(dryRun ? SimulatedBackend.descriptor.id : backend,
+                                                  inventory: loaded.inventory, seed: seed)
             let stop = StopSignal()
             let interrupts = InterruptHandler(stop: stop)
             defer { interrupts.cancel() }
             let reporter = TextReporter(write: format == .json ? Output.error : Output.line)
-            let runtime = RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: registry, backend: simulated,
+            let runtime = RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: registry, backend: target,
                                          reporter: reporter, stop: stop, logger: logger, seed: seed)
             let summary = await runtime.run()
             if format == .json { try Output.json(summary) }

@@ -14,17 +14,22 @@ extension Maintctl {
 
         func run() async throws {
             let registry = try Registry.make()
-            var failed = false
+            var problems: [Diagnostic] = []
             for path in playbooks {
                 do {
                     let loaded = try PlaybookLoader(registry: registry).load(path: path, inventoryOverride: inventory)
-                    Output.line("\(path): ok (\(loaded.playbook.invocations.count) steps, inventory \(loaded.inventoryPath))")
+                    // A playbook is valid only if it can be planned safely against its inventory.
+                    let plan = try Planner(registry: registry).plan(loaded.playbook, inventory: loaded.inventory)
+                    Output.line("\(path): ok (\(loaded.playbook.invocations.count) steps, \(plan.actionCount) actions "
+                                + "on \(plan.caches.count) caches, inventory \(loaded.inventoryPath))")
                 } catch {
-                    failed = true
-                    for diagnostic in error.diagnostics { Output.error(diagnostic.description) }
+                    problems += error.diagnostics
                 }
             }
-            if failed { throw Exit.invalidInput }
+            guard problems.isEmpty else {
+                Output.printDiagnostics(DiagnosticsError(problems))
+                throw Exit.invalidInput
+            }
         }
     }
 }

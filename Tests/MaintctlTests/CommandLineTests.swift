@@ -80,6 +80,16 @@ import Testing
         #expect(!result.stdout.contains("Summary"))
     }
 
+    @Test func validatePlansTooAndCatchesABreachOfHeadroom() throws {
+        let inventory = try String(contentsOfFile: CLI.packageRoot + "/Playbooks/inventories/local-cluster.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "memory_mb: 1024, cpus: 2", with: "memory_mb: 1024, cpus: 1.1")
+        let inventoryPath = try CLI.temporaryFile(inventory, name: "tight.yaml")
+        let result = try CLI.run(["validate", "Playbooks/rolling-patch.yaml", "--inventory", inventoryPath])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("Playbooks/rolling-patch.yaml:30:9: error: step 'migrate_shards' in cache 'local': node"))
+        #expect(result.stderr.contains("(invariant 8: headroom)"))
+    }
+
     @Test func unknownBackendIsAClearError() throws {
         let result = try CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", "proces"])
         #expect(result.status != 0)

@@ -96,6 +96,7 @@ import Testing
                 retries: 20
             """)
         #expect(found.contains("playbook.yaml:5:22: error: undefined variable 'targte'; did you mean 'target'?"))
+        #expect(found.filter { $0.hasPrefix("playbook.yaml:5:22:") }.count == 1)
         #expect(found.contains("playbook.yaml:6:14: error: retries must be between 0 and 10"))
     }
 

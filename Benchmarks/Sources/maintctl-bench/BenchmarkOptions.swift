@@ -1,6 +1,6 @@
 /// Command-line options: which measurements to make and how often.
 ///
-///     maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook]
+///     maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--hot-spots]
 struct BenchmarkOptions {
     /// Fleet sizes, in nodes (ten per cache).
     var fleetSizes = [100, 1_000, 10_000]
@@ -12,6 +12,8 @@ struct BenchmarkOptions {
     var fleet = true
     /// Whether to run the long-playbook benchmark.
     var playbook = true
+    /// Whether to break the run phase down on a 1,000-node fleet.
+    var hotSpots = false
 
     /// Parses `arguments` (without the program name).
     /// - Throws: `BenchmarkFailure` with a usage line for an unknown or malformed option.
@@ -35,11 +37,12 @@ struct BenchmarkOptions {
             case "--repeat": repetitions = try positive(try value(for: argument), for: argument)
             case "--skip-fleet": fleet = false
             case "--skip-playbook": playbook = false
+            case "--hot-spots": hotSpots = true
             case "-h", "--help": throw BenchmarkFailure(Self.usage)
             default: throw BenchmarkFailure("unknown option '\(argument)'\n\(Self.usage)")
             }
         }
     }
 
-    static let usage = "usage: maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook]"
+    static let usage = "usage: maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--hot-spots]"
 }

@@ -66,6 +66,14 @@ struct MaintctlBench {
             }
         }
 
+        if options.hotSpots {
+            let probe = HotSpotProbe(shape: .withNodes(1_000), registry: registry,
+                                     playbook: try RepositoryFiles.read(RepositoryFiles.rollingPatch))
+            print("")
+            print("Hot spots: the run phase on 1,000 nodes, broken down")
+            print(try await probe.measure().text)
+        }
+
         if !goals.isEmpty {
             print("")
             print("Goals (median wall time; informational, they do not change the exit status)")

@@ -49,8 +49,9 @@ public struct PlanningContext: Sendable {
             predictedDuration: predictedDuration))
     }
 
-    /// Checks that every node in `topology` plus `extra` load stays within its capacity,
-    /// recording a problem for each node that would not.
+    /// Checks that each node named in `extra` stays within its capacity with its projected
+    /// load in `topology` plus its `extra` load, recording a problem for each that would not.
+    /// Name a node with an empty extra load to check its steady load.
     /// - Parameters:
     ///   - moment: What is happening, for the message ("syncing s1 to n4").
     ///   - extra: Transient load on some nodes during that moment.

@@ -52,7 +52,8 @@ public enum ExclusionScope: String, ConfigEnumeration, Codable, Hashable {
 
 /// What happens to the rest of the rollout when an action fails for good.
 public enum FailurePolicy: String, ConfigEnumeration, Codable, Hashable {
-    /// Caches in flight stop at their next safe point; no new cache starts.
+    /// Caches in flight stop at their next safe point; no new cache starts. (On the simulated
+    /// backend's virtual clock, caches already running finish; no new cache starts.)
     case stopAll = "stop_all"
     /// Only the failing cache stops; the others go on.
     case isolateCache = "isolate_cache"

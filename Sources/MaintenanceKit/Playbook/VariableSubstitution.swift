@@ -36,6 +36,7 @@ struct VariableSubstitution {
             if let value = variables[name] {
                 result += value
             } else {
+                result += "${\(name)}" // kept as written, so the value's other checks do not pile up
                 problems.append(Diagnostic(.undefinedVariable, at: location, "undefined variable '\(name)'"
                                            + Suggestion.didYouMean(name, among: variables.keys)))
             }

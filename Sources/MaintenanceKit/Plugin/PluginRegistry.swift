@@ -2,7 +2,7 @@
 public struct PluginRegistry: Sendable {
     /// The step plugins, by id.
     public let steps: [String: AnyStepPlugin]
-    /// The backends, by id, each with a way to make one.
+    /// The backends' descriptions, by id.
     public let backends: [String: BackendDescriptor]
 
     /// Builds a registry.

@@ -1,4 +1,6 @@
-/// Exponential backoff with full jitter between retries of an action.
+/// Exponential backoff with "equal jitter" between retries of an action: the delay is drawn
+/// between half and all of the exponential ceiling, so retries of many actions spread out
+/// but never come back sooner than half the ceiling.
 public struct Backoff: Sendable {
     /// The delay before the first retry, before jitter.
     public var base: Duration

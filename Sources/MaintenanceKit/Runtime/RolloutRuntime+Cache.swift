@@ -33,6 +33,10 @@ extension RolloutRuntime {
                 outcome.stoppedAt = action.summary
                 outcome.error = "\(error)"
                 absorb(error, into: &outcome, step: action)
+                // On real time, the other caches stop at their next safe point now. On a virtual
+                // clock they have run ahead in real time already; stopping them here would make
+                // the simulation depend on thread timing, so only caches not yet started are skipped.
+                if playbook.policy.onFailure == .stopAll, !clock.isVirtual { stop.request(.failure(cache: cachePlan.cache)) }
                 break
             }
         }
