@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // An async RESP client for the process backend and the probe: no Redis client for
+        // Swift resolves here, and NIO gives event-driven sockets with timeouts.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
         .target(
@@ -40,6 +43,14 @@ let package = Package(
             path: "Sources/Plugins/Backends/Simulated",
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "RedisWire",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "maintctl",
             dependencies: [
@@ -53,6 +64,7 @@ let package = Package(
         .testTarget(name: "PluginsTests", dependencies: ["Plugins", "MaintenanceKit", "SimulatedBackend"]),
         .testTarget(name: "SimulatedBackendTests", dependencies: ["SimulatedBackend", "MaintenanceKit", "Plugins"]),
         .testTarget(name: "MaintctlTests", dependencies: ["maintctl"]),
+        .testTarget(name: "RedisWireTests", dependencies: ["RedisWire"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,81 @@
+import NIOCore
+import NIOPosix
+
+/// One connection to a Redis server on this machine, with connect and reply time limits.
+///
+/// Commands may be sent concurrently; they are pipelined and answered in order. A command
+/// that times out closes the connection, since its reply could still arrive and be
+/// mistaken for the next one's.
+public final class RedisConnection: Sendable {
+    /// The loopback address; servers and clients here never use another.
+    public static let host = "127.0.0.1"
+
+    /// The server's port.
+    public let port: Int
+    private let channel: any Channel
+
+    private init(port: Int, channel: any Channel) {
+        self.port = port
+        self.channel = channel
+    }
+
+    /// Connects to the server on `port` of 127.0.0.1.
+    /// - Throws: `RedisError` of kind `.connect` (refused, timed out) naming the address.
+    public static func connect(port: Int, timeout: Duration = .seconds(2)) async throws -> RedisConnection {
+        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.milliseconds(max(1, timeout.wholeMilliseconds)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RESPChannelHandler())
+                }
+            }
+        do {
+            let channel = try await bootstrap.connect(host: host, port: port).get()
+            return RedisConnection(port: port, channel: channel)
+        } catch {
+            throw RedisError(.connect, "cannot connect to \(host):\(port): \(error)")
+        }
+    }
+
+    /// Sends one command and returns the server's reply, `-ERR` replies included.
+    /// - Parameters:
+    ///   - arguments: The command and its arguments (`["CLUSTER", "NODES"]`).
+    ///   - timeout: How long to wait for the reply.
+    /// - Throws: `RedisError` when the connection fails or the reply does not come in time.
+    public func send(_ arguments: [String], timeout: Duration = .seconds(5)) async throws -> RESPValue {
+        let reply = channel.eventLoop.makePromise(of: RESPValue.self)
+        let channel = self.channel
+        let port = self.port
+        let timer = channel.eventLoop.scheduleTask(in: .milliseconds(max(1, timeout.wholeMilliseconds))) {
+            reply.fail(RedisError(.timeout, "\(Self.host):\(port) did not answer \(arguments.first ?? "") within \(timeout)"))
+            channel.close(promise: nil)
+        }
+        channel.writeAndFlush(RESPRequest(bytes: RESPParser.encode(arguments), reply: reply), promise: nil)
+        defer { timer.cancel() }
+        return try await reply.futureResult.get()
+    }
+
+    /// Sends a command and throws if the server answers with an error.
+    /// - Throws: `RedisError` of kind `.server` with the server's message, or a connection error.
+    @discardableResult
+    public func command(_ arguments: String..., timeout: Duration = .seconds(5)) async throws -> RESPValue {
+        let value = try await send(arguments, timeout: timeout)
+        if case let .error(message) = value {
+            throw RedisError(.server, "\(Self.host):\(port) \(arguments.prefix(2).joined(separator: " ")): \(message)")
+        }
+        return value
+    }
+
+    /// Closes the connection.
+    public func close() async {
+        try? await channel.close()
+    }
+}
+
+extension Duration {
+    var wholeMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
