@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "MaintenanceKit", targets: ["MaintenanceKit"]),
         .library(name: "Plugins", targets: ["Plugins"]),
         .library(name: "SimulatedBackend", targets: ["SimulatedBackend"]),
+        .library(name: "ProcessBackend", targets: ["ProcessBackend"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -51,10 +52,19 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "ProcessBackend",
+            dependencies: [
+                "MaintenanceKit", "RedisWire",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Plugins/Backends/Process",
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "maintctl",
             dependencies: [
-                "MaintenanceKit", "Plugins", "SimulatedBackend",
+                "MaintenanceKit", "Plugins", "SimulatedBackend", "ProcessBackend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -19,6 +19,9 @@ extension Maintctl {
         @Flag(help: "Run on the simulated backend, whatever --backend says: what the plan would do, without touching anything.")
         var dryRun = false
 
+        @Option(help: "State directory of a live cluster (process backend), as given to 'cluster up'.")
+        var state: String?
+
         @Option(help: "Seed of the simulated backend's random timings.")
         var seed: UInt64 = 1
 
@@ -34,12 +37,19 @@ extension Maintctl {
         func run() async throws {
             let registry = try Registry.make()
             let loaded = try options.load(registry: registry)
-            let plan = try Planning.plan(loaded, registry: registry)
             var logger = Logger(label: "maintctl")
             logger.logLevel = verbose ? .debug : .warning
-
-            let target = try Registry.makeBackend(dryRun ? SimulatedBackend.descriptor.id : backend,
-                                                  inventory: loaded.inventory, seed: seed)
+            let chosen = dryRun ? SimulatedBackend.descriptor.id : backend
+            let (target, inventory): (any Backend, Inventory)
+            do {
+                (target, inventory) = try await Registry.makeBackend(chosen, inventory: loaded.inventory, seed: seed,
+                                                                     state: state, logger: logger)
+            } catch {
+                Output.error("maintctl: \(error)")
+                throw Exit.invalidInput
+            }
+            let plan = try Planning.plan(LoadedPlaybook(playbook: loaded.playbook, inventory: inventory,
+                                                        inventoryPath: loaded.inventoryPath), registry: registry)
             let stop = StopSignal()
             let interrupts = InterruptHandler(stop: stop)
             defer { interrupts.cancel() }

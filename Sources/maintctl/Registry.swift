@@ -1,21 +1,32 @@
+import Logging
 import MaintenanceKit
 import Plugins
+import ProcessBackend
 import SimulatedBackend
 
 /// The plugins and backends this build of maintctl ships with.
 enum Registry {
-    static let backends: [BackendDescriptor] = [SimulatedBackend.descriptor]
+    static let backends: [BackendDescriptor] = [SimulatedBackend.descriptor, ProcessBackend.descriptor]
 
     static func make() throws -> PluginRegistry {
         try PluginRegistry(steps: BuiltinPlugins.all, backends: backends)
     }
 
-    /// The backend with `id`, set up for `inventory`.
-    /// - Throws: `ValidationError` naming the available backends when `id` is not one.
-    static func makeBackend(_ id: String, inventory: Inventory, seed: UInt64) throws -> any Backend {
+    /// The backend with `id`, and the inventory to plan against: the playbook's for the
+    /// simulation, the live cluster's for a backend that drives real servers.
+    /// - Throws: `BackendError` naming the available backends, or what the backend needs.
+    static func makeBackend(_ id: String, inventory: Inventory, seed: UInt64, state: String?,
+                            logger: Logger) async throws -> (backend: any Backend, inventory: Inventory) {
         switch id {
         case SimulatedBackend.descriptor.id:
-            return SimulatedBackend(inventory: inventory, config: SimulationConfig(seed: seed))
+            return (SimulatedBackend(inventory: inventory, config: SimulationConfig(seed: seed)), inventory)
+        case ProcessBackend.descriptor.id:
+            guard let state else {
+                throw BackendError("state-required", "--backend process acts on a live cluster: pass --state DIR "
+                                   + "(start one with: maintctl cluster up INVENTORY --backend process --state DIR)")
+            }
+            let backend = try ProcessBackend(directory: state, logger: logger)
+            return (backend, try await backend.currentInventory())
         default:
             throw BackendError("unknown-backend", "unknown backend '\(id)'; available: \(backends.map(\.id).joined(separator: ", "))")
         }

@@ -6,6 +6,12 @@ public struct LoadedPlaybook: Sendable {
     public var inventory: Inventory
     /// The inventory file used.
     public var inventoryPath: String
+
+    public init(playbook: Playbook, inventory: Inventory, inventoryPath: String) {
+        self.playbook = playbook
+        self.inventory = inventory
+        self.inventoryPath = inventoryPath
+    }
 }
 
 /// Reads a playbook, resolves its steps against a plugin registry, and checks everything

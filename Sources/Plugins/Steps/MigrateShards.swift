@@ -1,3 +1,4 @@
+import Foundation
 import MaintenanceKit
 
 /// Moves every shard copy off a node to its replacement, one shard at a time: start a new
@@ -91,7 +92,7 @@ public struct MigrateShards: StepPlugin {
             try await backend.addReplica(of: shardID, on: destination, in: context.cache)
         }
         let sync = try await backend.waitForSync(of: shardID, on: destination, in: context.cache)
-        context.note("synced \(Int(sync.megabytes)) MB in \(sync.duration.humanReadable)")
+        context.note("synced \(String(format: "%.1f", sync.megabytes)) MB in \(sync.duration.humanReadable)")
         if try await backend.topology(of: context.cache).shard(shardID)?.primaryNode == node {
             let report = try await backend.failover(shardID, to: destination, in: context.cache)
             context.record(report)

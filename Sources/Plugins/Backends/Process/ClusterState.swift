@@ -1,0 +1,89 @@
+import Foundation
+import MaintenanceKit
+
+/// What the process backend knows of a live cluster it started, kept in `DIR/state.json`:
+/// every node's directory and every shard copy's ports, Redis node id and pid. Roles and
+/// replication state are not stored; they are read live from the servers.
+struct ClusterState: Codable, Sendable {
+    struct Cache: Codable, Sendable {
+        var id: String
+        var placement: Placement
+        var leader: String?
+        var minReplicas: Int
+        var nodes: [Node]
+        var shards: [Shard]
+    }
+
+    struct Node: Codable, Sendable {
+        var id: String
+        var version: String
+        var capacity: Capacity
+        var lifecycle: NodeLifecycle
+    }
+
+    struct Shard: Codable, Sendable {
+        var id: String
+        var sizeMB: Double
+        /// The hash slots the shard owns (inclusive).
+        var firstSlot: Int
+        var lastSlot: Int
+        var copies: [Copy]
+    }
+
+    struct Copy: Codable, Sendable {
+        var node: String
+        var port: Int
+        var busPort: Int
+        var pid: Int32
+        /// The Redis Cluster node id (40 hex characters).
+        var redisID: String
+    }
+
+    /// The `redis-server` binary for each version; `default` for versions not listed.
+    var binaries: [String: String]
+    var caches: [Cache]
+
+    static let fileName = "state.json"
+
+    /// Loads the state of the cluster started in `directory`.
+    /// - Throws: `BackendError` naming the directory when there is no cluster there.
+    static func load(from directory: String) throws -> ClusterState {
+        let path = directory + "/" + fileName
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw BackendError("no-cluster", "no cluster state in '\(directory)'; start one with: maintctl cluster up INVENTORY --backend process --state \(directory)")
+        }
+        do {
+            return try JSONDecoder().decode(ClusterState.self, from: data)
+        } catch {
+            throw BackendError("bad-state", "\(path) is not a maintctl cluster state: \(error)")
+        }
+    }
+
+    /// Writes the state atomically (a temporary file renamed over the old one).
+    func save(to directory: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(self)
+        let path = directory + "/" + Self.fileName
+        let temporary = path + ".tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw BackendError("state-write-failed", "cannot write \(temporary)")
+        }
+        guard rename(temporary, path) == 0 else {
+            throw BackendError("state-write-failed", "cannot replace \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// The binary that runs `version`.
+    func binary(for version: String) -> String { binaries[version] ?? binaries["default"] ?? "redis-server" }
+
+    func cacheIndex(_ id: String) throws -> Int {
+        guard let index = caches.firstIndex(where: { $0.id == id }) else {
+            throw BackendError("unknown-cache", "the live cluster has no cache '\(id)'")
+        }
+        return index
+    }
+
+    /// The directory of `node`'s copy of `shard`.
+    static func copyDirectory(root: String, node: String, shard: String) -> String { "\(root)/nodes/\(node)/\(shard)" }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import MaintenanceKit
+import RedisWire
+
+extension ProcessBackend {
+    /// Starts a `redis-server` in cluster mode for `node`'s copy of `shard`, on free loopback
+    /// ports (or the given ones, to restart a copy in place), and waits until it answers.
+    func startCopy(shard: String, node: String, version: String, ports: (Int, Int)? = nil) async throws -> ClusterState.Copy {
+        let directory = ClusterState.copyDirectory(root: self.directory, node: node, shard: shard)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let binary = state.binary(for: version)
+        for attempt in 1...5 {
+            let (port, busPort) = try ports ?? (FreePort.find(), FreePort.find())
+            let pidFile = directory + "/redis.pid"
+            let arguments = [
+                "--port", "\(port)", "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-port", "\(busPort)",
+                "--cluster-config-file", directory + "/nodes.conf", "--cluster-node-timeout", "5000",
+                "--cluster-announce-ip", "127.0.0.1", "--dir", directory, "--daemonize", "yes", "--pidfile", pidFile,
+                "--logfile", directory + "/redis.log", "--save", "", "--appendonly", "no",
+                "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0", "--repl-diskless-load", "disabled",
+                "--cluster-require-full-coverage", "no",
+            ]
+            let pid: pid_t
+            do {
+                pid = try await RedisServerProcess.start(binary: binary, arguments: arguments, pidFile: pidFile)
+            } catch let error as BackendError where error.code == "redis-start-failed" && ports == nil && attempt < 5 {
+                logger.debug("start of \(node)/\(shard) failed, trying other ports: \(error)")
+                continue
+            }
+            if try await waitUntilAnswering(port: port, pid: pid) {
+                let id = try await run(port, "CLUSTER", "MYID").string ?? ""
+                return ClusterState.Copy(node: node, port: port, busPort: busPort, pid: pid, redisID: id)
+            }
+            await RedisServerProcess.stop(pid: pid, port: port)
+            // Someone else took the port between our check and the server's bind: try others.
+            guard ports == nil else { break }
+        }
+        throw BackendError("redis-start-failed", "redis-server for \(node)/\(shard) did not start; see \(directory)/redis.log")
+    }
+
+    /// Waits until the server on `port` answers PING; false when it died or never answered.
+    private func waitUntilAnswering(port: Int, pid: pid_t) async throws -> Bool {
+        for _ in 0..<250 {
+            guard RedisServerProcess.isAlive(pid) else { return false }
+            if (try? await run(port, "PING", timeout: .milliseconds(200)))?.string == "PONG" { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    /// Introduces `copy` to the cluster through `peer` and waits until both know each other.
+    func meet(_ copy: ClusterState.Copy, through peer: ClusterState.Copy) async throws {
+        try await run(copy.port, "CLUSTER", "MEET", "127.0.0.1", "\(peer.port)", "\(peer.busPort)")
+        try await waitUntil("\(copy.node) and \(peer.node) to see each other in the cluster", limit: .seconds(20)) {
+            let a = try await self.connection(copy.port).knownNodeIDs()
+            let b = try await self.connection(peer.port).knownNodeIDs()
+            return a.contains(peer.redisID) && b.contains(copy.redisID)
+        }
+    }
+
+    /// Makes `copy` a replica of `primary`, retrying while the cluster is still spreading the news of it.
+    func replicate(_ copy: ClusterState.Copy, of primary: ClusterState.Copy) async throws {
+        try await waitUntil("\(copy.node) to replicate \(primary.node)", limit: .seconds(20)) {
+            do {
+                try await self.run(copy.port, "CLUSTER", "REPLICATE", primary.redisID)
+                return true
+            } catch let error as RedisError where error.kind == .server {
+                return false
+            }
+        }
+    }
+
+    /// Stops a copy's process and makes every other copy of the cache forget it.
+    func retire(_ copy: ClusterState.Copy, cacheIndex: Int) async throws {
+        await forgetConnection(copy.port)
+        await RedisServerProcess.stop(pid: copy.pid, port: copy.port)
+        for shard in state.caches[cacheIndex].shards {
+            for other in shard.copies where other.redisID != copy.redisID {
+                _ = try? await run(other.port, "CLUSTER", "FORGET", copy.redisID)
+            }
+        }
+        try? FileManager.default.removeItem(atPath: ClusterState.copyDirectory(root: directory, node: copy.node, shard: shardID(of: copy, cacheIndex: cacheIndex)))
+    }
+
+    private func shardID(of copy: ClusterState.Copy, cacheIndex: Int) -> String {
+        state.caches[cacheIndex].shards.first { $0.copies.contains { $0.redisID == copy.redisID } }?.id ?? "unknown"
+    }
+
+    /// Polls `condition` every 10 ms until it holds or `limit` passes.
+    /// - Throws: `BackendError` naming what was awaited when the time runs out.
+    func waitUntil(_ what: String, limit: Duration, interval: Duration = .milliseconds(10),
+                   _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + limit
+        var lastError: (any Error)?
+        while ContinuousClock.now < deadline {
+            do {
+                if try await condition() { return }
+            } catch {
+                lastError = error
+            }
+            try await Task.sleep(for: interval)
+        }
+        throw BackendError("timeout", "timed out after \(limit) waiting for \(what)" + (lastError.map { " (last error: \($0))" } ?? ""))
+    }
+}
+
+/// Free TCP ports on 127.0.0.1, found by binding port 0.
+enum FreePort {
+    static func find() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw BackendError("no-port", "cannot open a socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw BackendError("no-port", "no free loopback port: \(String(cString: strerror(errno)))") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

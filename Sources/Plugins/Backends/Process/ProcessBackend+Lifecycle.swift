@@ -1,0 +1,155 @@
+import Foundation
+import Logging
+import MaintenanceKit
+import RedisWire
+
+extension ProcessBackend {
+    /// Starts a Redis Cluster for each cache of `inventory` in `directory` and returns when
+    /// every cluster reports `cluster_state:ok` and every replica is linked to its primary.
+    /// - Parameters:
+    ///   - inventory: Caches, nodes and shards to start.
+    ///   - directory: The state directory; it must not hold a cluster already.
+    ///   - binaries: The `redis-server` to run per version (`default` for the others).
+    /// - Throws: `BackendError`; whatever was started is stopped again before it throws.
+    public static func up(_ inventory: Inventory, in directory: String, binaries: [String: String],
+                          logger: Logger) async throws -> ProcessBackend {
+        if FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) {
+            throw BackendError("cluster-exists", "'\(directory)' already holds a cluster; stop it with: maintctl cluster down --state \(directory)")
+        }
+        for version in Set(inventory.caches.flatMap { $0.nodes.map(\.version) }) {
+            _ = try RedisServerProcess.resolve(binaries[version] ?? binaries["default"] ?? "redis-server")
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let caches = inventory.caches.map { cache in
+            ClusterState.Cache(
+                id: cache.id, placement: cache.placement, leader: cache.leader, minReplicas: cache.minReplicas,
+                nodes: cache.nodes.map { ClusterState.Node(id: $0.id, version: $0.version, capacity: $0.capacity, lifecycle: .active) },
+                shards: cache.shards.enumerated().map { index, shard in
+                    ClusterState.Shard(id: shard.id, sizeMB: shard.sizeMB, firstSlot: index * 16384 / cache.shards.count,
+                                       lastSlot: (index + 1) * 16384 / cache.shards.count - 1, copies: [])
+                })
+        }
+        let backend = ProcessBackend(directory: directory, state: ClusterState(binaries: binaries, caches: caches), logger: logger)
+        do {
+            try await backend.persist()
+            for cache in inventory.caches { try await backend.form(cache) }
+        } catch {
+            await backend.down()
+            throw error
+        }
+        return backend
+    }
+
+    /// Starts the copies of one cache and joins them into one Redis Cluster.
+    private func form(_ spec: CacheSpec) async throws {
+        let c = try state.cacheIndex(spec.id)
+        let version = { (node: String) in spec.nodes.first { $0.id == node }?.version ?? "" }
+        for (s, shard) in spec.shards.enumerated() {
+            for node in [shard.primary] + shard.replicas {
+                let copy = try await startCopy(shard: shard.id, node: node, version: version(node))
+                state.caches[c].shards[s].copies.append(copy)
+                try persist()
+            }
+        }
+        let copies = state.caches[c].shards.flatMap(\.copies)
+        guard let first = copies.first else { return }
+        for copy in copies.dropFirst() {
+            try await run(copy.port, "CLUSTER", "MEET", "127.0.0.1", "\(first.port)", "\(first.busPort)")
+        }
+        for shard in state.caches[c].shards {
+            guard let primary = shard.copies.first else { continue }
+            try await run(primary.port, "CLUSTER", "ADDSLOTSRANGE", "\(shard.firstSlot)", "\(shard.lastSlot)")
+        }
+        let everyone = Set(copies.map(\.redisID))
+        try await waitUntil("every server of '\(spec.id)' to know every other", limit: .seconds(30), interval: .milliseconds(50)) {
+            for copy in copies where try await self.connection(copy.port).knownNodeIDs() != everyone { return false }
+            return true
+        }
+        for shard in state.caches[c].shards {
+            guard let primary = shard.copies.first else { continue }
+            for replica in shard.copies.dropFirst() { try await replicate(replica, of: primary) }
+        }
+        try await waitUntilHealthy(cacheIndex: c)
+    }
+
+    /// Waits until every server of the cache reports `cluster_state:ok` and every replica's link is up.
+    func waitUntilHealthy(cacheIndex c: Int) async throws {
+        let shards = state.caches[c].shards
+        try await waitUntil("cache '\(state.caches[c].id)' to report cluster_state:ok with all replicas linked",
+                            limit: .seconds(60), interval: .milliseconds(50)) {
+            for shard in shards {
+                for (index, copy) in shard.copies.enumerated() {
+                    guard try await self.connection(copy.port).clusterStateOK() else { return false }
+                    if index > 0, !(try await self.replication(copy.port).linkUp) { return false }
+                }
+            }
+            return true
+        }
+    }
+
+    /// Stops every process of the cluster and removes what `up` wrote. Afterwards no process
+    /// of the cluster remains.
+    public func down() async {
+        await close()
+        for cache in state.caches {
+            for shard in cache.shards {
+                for copy in shard.copies { await RedisServerProcess.stop(pid: copy.pid, port: copy.port) }
+            }
+        }
+        try? FileManager.default.removeItem(atPath: directory + "/nodes")
+        try? FileManager.default.removeItem(atPath: directory + "/" + ClusterState.fileName)
+        try? FileManager.default.removeItem(atPath: directory) // only when it is empty now
+    }
+
+    /// The live topology of every cache, with each copy's port, pid and replication offset.
+    public func status() async -> [CopyStatus] {
+        var rows: [CopyStatus] = []
+        for cache in state.caches {
+            for shard in cache.shards {
+                for copy in shard.copies {
+                    let info = try? await replication(copy.port)
+                    let version = cache.nodes.first { $0.id == copy.node }?.version ?? "?"
+                    rows.append(CopyStatus(
+                        cache: cache.id, node: copy.node, version: version, shard: shard.id,
+                        role: info.map { $0.isPrimary ? "primary" : "replica" } ?? "down",
+                        port: copy.port, pid: copy.pid, offset: info?.offset ?? -1,
+                        healthy: info.map { $0.isPrimary || $0.linkUp } ?? false,
+                        slots: "\(shard.firstSlot)-\(shard.lastSlot)"))
+                }
+            }
+        }
+        return rows
+    }
+
+    /// The caches as the live cluster has them now, as an inventory to plan against.
+    public func currentInventory() async throws -> Inventory {
+        var caches: [CacheSpec] = []
+        for cache in state.caches {
+            let topology = try await topology(of: cache.id)
+            let live = topology.liveNodes
+            caches.append(CacheSpec(
+                id: cache.id, resourceGroup: cache.placement.resourceGroup, region: cache.placement.region,
+                leader: topology.leader ?? live.first?.id ?? "", minReplicas: cache.minReplicas,
+                nodes: live.map { NodeSpec(id: $0.id, version: $0.version, capacity: $0.capacity) },
+                shards: topology.shards.map { shard in
+                    ShardSpec(id: shard.id, primary: shard.primaryNode ?? shard.copies.first?.node ?? "",
+                              replicas: shard.copies.filter { $0.role == .replica }.map(\.node), sizeMB: shard.sizeMB)
+                }))
+        }
+        return Inventory(caches: caches)
+    }
+}
+
+/// One shard copy of a live cluster, for `maintctl cluster status`.
+public struct CopyStatus: Sendable, Codable {
+    public var cache: String
+    public var node: String
+    public var version: String
+    public var shard: String
+    public var role: String
+    public var port: Int
+    public var pid: Int32
+    public var offset: Int64
+    public var healthy: Bool
+    public var slots: String
+}

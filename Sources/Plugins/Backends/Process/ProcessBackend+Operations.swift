@@ -1,0 +1,157 @@
+import Foundation
+import MaintenanceKit
+import RedisWire
+
+extension ProcessBackend {
+    public func topology(of cache: String) async throws -> CacheTopology {
+        let c = try state.cacheIndex(cache)
+        let record = state.caches[c]
+        var shards: [ShardState] = []
+        for shard in record.shards {
+            var copies: [ShardCopy] = []
+            for copy in shard.copies {
+                // A server that does not answer counts as an out-of-sync replica.
+                let info = try? await replication(copy.port)
+                copies.append(ShardCopy(node: copy.node, role: info?.isPrimary == true ? .primary : .replica,
+                                        inSync: info.map { $0.isPrimary || $0.linkUp } ?? false))
+            }
+            shards.append(ShardState(id: shard.id, sizeMB: shard.sizeMB, copies: copies))
+        }
+        return CacheTopology(
+            id: record.id, placement: record.placement, leader: record.leader, minReplicas: record.minReplicas,
+            nodes: record.nodes.map { NodeState(id: $0.id, version: $0.version, capacity: $0.capacity, lifecycle: $0.lifecycle) },
+            shards: shards)
+    }
+
+    public func beginMaintenance(of cache: String) async throws {
+        let placement = state.caches[try state.cacheIndex(cache)].placement
+        if let clash = underMaintenance.first(where: { other in state.caches.first { $0.id == other }?.placement == placement }) {
+            throw InvariantViolation(7, cache: cache, "cache '\(clash)' in \(placement) is already under maintenance")
+        }
+        underMaintenance.insert(cache)
+    }
+
+    public func endMaintenance(of cache: String) async throws {
+        underMaintenance.remove(cache)
+    }
+
+    public func createNodes(_ nodes: [NodeSpec], in cache: String) async throws {
+        let c = try state.cacheIndex(cache)
+        for node in nodes where !state.caches[c].nodes.contains(where: { $0.id == node.id }) {
+            _ = try RedisServerProcess.resolve(state.binary(for: node.version))
+            try FileManager.default.createDirectory(atPath: "\(directory)/nodes/\(node.id)", withIntermediateDirectories: true)
+            state.caches[c].nodes.append(ClusterState.Node(id: node.id, version: node.version, capacity: node.capacity, lifecycle: .active))
+            try persist()
+        }
+    }
+
+    public func electLeader(_ node: String, in cache: String) async throws {
+        let c = try state.cacheIndex(cache)
+        guard state.caches[c].nodes.contains(where: { $0.id == node && $0.lifecycle == .active }) else {
+            throw BackendError("node-not-active", "cannot make '\(node)' leader of '\(cache)': it is not an active node")
+        }
+        state.caches[c].leader = node
+        try persist()
+    }
+
+    public func drainNode(_ node: String, in cache: String) async throws {
+        try setLifecycle(.draining, of: node, in: cache)
+    }
+
+    public func addReplica(of shard: String, on node: String, in cache: String) async throws {
+        let at = try location(of: shard, in: cache)
+        guard !state.caches[at.cache].shards[at.shard].copies.contains(where: { $0.node == node }) else { return }
+        guard let version = state.caches[at.cache].nodes.first(where: { $0.id == node && $0.lifecycle == .active })?.version else {
+            throw BackendError("node-not-active", "cannot place a copy of \(shard) on '\(node)': it is not an active node")
+        }
+        let primary = try await primaryCopy(of: shard, in: cache)
+        let copy = try await startCopy(shard: shard, node: node, version: version)
+        state.caches[at.cache].shards[at.shard].copies.append(copy)
+        try persist()
+        try await meet(copy, through: primary)
+        try await replicate(copy, of: primary)
+    }
+
+    public func waitForSync(of shard: String, on node: String, in cache: String) async throws -> SyncReport {
+        let at = try location(of: shard, in: cache)
+        guard let copy = state.caches[at.cache].shards[at.shard].copies.first(where: { $0.node == node }) else {
+            throw BackendError("no-copy", "shard '\(shard)' has no copy on '\(node)'")
+        }
+        let primary = try await primaryCopy(of: shard, in: cache)
+        let started = ContinuousClock.now
+        guard primary.redisID != copy.redisID else {
+            return SyncReport(shard: shard, node: node, megabytes: 0, duration: .zero) // a primary is its own truth
+        }
+        // Synced: the link is up, no sync in progress, and the replica has received at least
+        // everything the primary had when we asked it.
+        try await waitUntil("the copy of \(shard) on \(node) to be in sync", limit: .seconds(3600)) {
+            let target = try await self.replication(primary.port).offset
+            let replica = try await self.replication(copy.port)
+            return !replica.isPrimary && replica.linkUp && replica.offset >= target
+        }
+        let bytes = Double(try await connection(primary.port).infoField("memory", "used_memory_dataset") ?? "") ?? 0
+        return SyncReport(shard: shard, node: node, megabytes: bytes / 1_048_576, duration: ContinuousClock.now - started)
+    }
+
+    public func removeCopy(of shard: String, from node: String, in cache: String) async throws {
+        let at = try location(of: shard, in: cache)
+        guard let copy = state.caches[at.cache].shards[at.shard].copies.first(where: { $0.node == node }) else { return }
+        if (try? await replication(copy.port))?.isPrimary == true {
+            throw InvariantViolation(1, cache: cache, "refused to remove the primary copy of '\(shard)' on '\(node)'")
+        }
+        let topology = try await topology(of: cache)
+        let othersInSync = topology.shard(shard)?.copies.filter { $0.node != node && $0.role == .replica && $0.inSync }.count ?? 0
+        if othersInSync < state.caches[at.cache].minReplicas {
+            throw InvariantViolation(5, cache: cache, "refused to remove the copy of '\(shard)' on '\(node)': "
+                                     + "\(othersInSync) in-sync replicas would be left, fewer than \(state.caches[at.cache].minReplicas)")
+        }
+        try await retire(copy, cacheIndex: at.cache)
+        state.caches[at.cache].shards[at.shard].copies.removeAll { $0.redisID == copy.redisID }
+        try persist()
+    }
+
+    public func removeNode(_ node: String, in cache: String) async throws {
+        try refuseIfHoldingCopies(node, in: cache, doing: "remove")
+        try setLifecycle(.removed, of: node, in: cache)
+    }
+
+    public func deleteNodes(_ nodes: [String], in cache: String) async throws {
+        for node in nodes { try refuseIfHoldingCopies(node, in: cache, doing: "delete") }
+        for node in nodes {
+            try? FileManager.default.removeItem(atPath: "\(directory)/nodes/\(node)")
+            try setLifecycle(.deleted, of: node, in: cache)
+        }
+    }
+
+    /// The copy that is primary of `shard` now, asked live.
+    func primaryCopy(of shard: String, in cache: String) async throws -> ClusterState.Copy {
+        let at = try location(of: shard, in: cache)
+        var primaries: [ClusterState.Copy] = []
+        for copy in state.caches[at.cache].shards[at.shard].copies where (try? await replication(copy.port))?.isPrimary == true {
+            primaries.append(copy)
+        }
+        guard primaries.count == 1, let primary = primaries.first else {
+            throw BackendError("no-single-primary", "shard '\(shard)' of '\(cache)' has \(primaries.count) primaries answering")
+        }
+        return primary
+    }
+
+    private func refuseIfHoldingCopies(_ node: String, in cache: String, doing verb: String) throws {
+        let c = try state.cacheIndex(cache)
+        if let shard = state.caches[c].shards.first(where: { $0.copies.contains { $0.node == node } }) {
+            throw InvariantViolation(4, cache: cache, "refused to \(verb) node '\(node)': it still holds a copy of shard '\(shard.id)'")
+        }
+        if state.caches[c].leader == node {
+            throw InvariantViolation(6, cache: cache, "refused to \(verb) node '\(node)': it is the cluster leader")
+        }
+    }
+
+    private func setLifecycle(_ lifecycle: NodeLifecycle, of node: String, in cache: String) throws {
+        let c = try state.cacheIndex(cache)
+        guard let n = state.caches[c].nodes.firstIndex(where: { $0.id == node }) else {
+            throw BackendError("unknown-node", "cache '\(cache)' has no node '\(node)'")
+        }
+        state.caches[c].nodes[n].lifecycle = lifecycle
+        try persist()
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Logging
+import MaintenanceKit
+import RedisWire
+
+/// Runs a cache as a real Redis Cluster of local `redis-server` processes: every shard copy
+/// is a daemonized process in cluster mode on free loopback ports, grouped per node in a
+/// directory under the state directory. The processes outlive maintctl, like VMs outlive
+/// the tool that made them; `state.json` finds them again.
+public actor ProcessBackend: Backend {
+    public static let descriptor = BackendDescriptor(
+        id: "process", summary: "A real Redis Cluster of local redis-server processes on loopback ports (needs --state DIR).")
+
+    public nonisolated let clock: any RolloutClock = WallClock()
+    /// The state directory.
+    public nonisolated let directory: String
+    var state: ClusterState
+    let logger: Logger
+    var underMaintenance: Set<String> = []
+    private var connections: [Int: RedisConnection] = [:]
+
+    /// Attaches to the cluster started in `directory`.
+    /// - Throws: `BackendError` when there is no cluster state there.
+    public init(directory: String, logger: Logger) throws {
+        self.directory = directory
+        self.state = try ClusterState.load(from: directory)
+        self.logger = logger
+    }
+
+    init(directory: String, state: ClusterState, logger: Logger) {
+        self.directory = directory
+        self.state = state
+        self.logger = logger
+    }
+
+    // MARK: - Connections and state
+
+    /// A connection to the server on `port`, reused while it works.
+    func connection(_ port: Int) async throws -> RedisConnection {
+        if let existing = connections[port] { return existing }
+        let fresh = try await RedisConnection.connect(port: port)
+        connections[port] = fresh
+        return fresh
+    }
+
+    /// Sends a command on `port`, dropping the cached connection when it fails.
+    @discardableResult
+    func run(_ port: Int, _ arguments: String..., timeout: Duration = .seconds(5)) async throws -> RESPValue {
+        let link = try await connection(port)
+        do {
+            let reply = try await link.send(arguments, timeout: timeout)
+            if case let .error(message) = reply {
+                throw RedisError(.server, "127.0.0.1:\(port) \(arguments.prefix(2).joined(separator: " ")): \(message)")
+            }
+            return reply
+        } catch let error as RedisError where error.kind != .server {
+            connections[port] = nil
+            await link.close()
+            throw error
+        }
+    }
+
+    func replication(_ port: Int) async throws -> ReplicationInfo {
+        ReplicationInfo(try await run(port, "INFO", "replication").string ?? "")
+    }
+
+    func forgetConnection(_ port: Int) async {
+        if let link = connections.removeValue(forKey: port) { await link.close() }
+    }
+
+    func persist() throws { try state.save(to: directory) }
+
+    func location(of shard: String, in cache: String) throws -> (cache: Int, shard: Int) {
+        let c = try state.cacheIndex(cache)
+        guard let s = state.caches[c].shards.firstIndex(where: { $0.id == shard }) else {
+            throw BackendError("unknown-shard", "cache '\(cache)' has no shard '\(shard)'")
+        }
+        return (c, s)
+    }
+
+    /// Closes every connection.
+    public func close() async {
+        for link in connections.values { await link.close() }
+        connections.removeAll()
+    }
+}

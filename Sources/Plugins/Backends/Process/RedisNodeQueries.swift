@@ -1,0 +1,46 @@
+import MaintenanceKit
+import RedisWire
+
+/// What one Redis server says about itself.
+struct ReplicationInfo: Sendable {
+    var fields: [String: String]
+
+    /// Parses the `INFO replication` text (`key:value` lines).
+    init(_ text: String) {
+        var fields: [String: String] = [:]
+        for line in text.split(whereSeparator: \.isNewline) {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[String(line[..<colon])] = String(line[line.index(after: colon)...])
+        }
+        self.fields = fields
+    }
+
+    var isPrimary: Bool { fields["role"] == "master" }
+    var linkUp: Bool { fields["master_link_status"] == "up" && fields["master_sync_in_progress"] != "1" }
+    /// The primary's offset, or what a replica has received.
+    var offset: Int64 { Int64(fields[isPrimary ? "master_repl_offset" : "slave_repl_offset"] ?? "") ?? -1 }
+    var primaryPort: Int? { fields["master_port"].flatMap { Int($0) } }
+}
+
+extension RedisConnection {
+    /// `INFO replication`, parsed.
+    func replicationInfo() async throws -> ReplicationInfo {
+        ReplicationInfo(try await command("INFO", "replication").string ?? "")
+    }
+
+    /// The value of one `INFO` field (e.g. `used_memory_dataset`).
+    func infoField(_ section: String, _ field: String) async throws -> String? {
+        ReplicationInfo(try await command("INFO", section).string ?? "").fields[field]
+    }
+
+    /// `CLUSTER INFO` `cluster_state`.
+    func clusterStateOK() async throws -> Bool {
+        (try await command("CLUSTER", "INFO").string ?? "").contains("cluster_state:ok")
+    }
+
+    /// The Redis node ids this server knows (from `CLUSTER NODES`).
+    func knownNodeIDs() async throws -> Set<String> {
+        let text = try await command("CLUSTER", "NODES").string ?? ""
+        return Set(text.split(whereSeparator: \.isNewline).compactMap { $0.split(separator: " ").first.map(String.init) })
+    }
+}

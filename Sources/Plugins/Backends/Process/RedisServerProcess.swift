@@ -1,0 +1,113 @@
+import Foundation
+import MaintenanceKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts and stops daemonized `redis-server` processes, with argv arrays only (never a
+/// shell), and finds them again by the pid files they write.
+enum RedisServerProcess {
+    /// Starts a daemonized `redis-server` and returns its pid, read from its pid file.
+    /// - Parameters:
+    ///   - binary: The `redis-server` executable (a path, or a name looked up on PATH).
+    ///   - arguments: Its arguments; `--daemonize yes` and `--pidfile` are among them.
+    ///   - pidFile: Where the server writes its pid.
+    /// - Throws: `BackendError` when the binary cannot be started or writes no pid file.
+    static func start(binary: String, arguments: [String], pidFile: String) async throws -> pid_t {
+        try? FileManager.default.removeItem(atPath: pidFile)
+        let launcher = try spawn(resolve(binary), arguments: arguments)
+        // The launcher forks the daemon and exits at once; reap it so it leaves no zombie.
+        var status: Int32 = 0
+        waitpid(launcher, &status, 0)
+        guard status == 0 else {
+            throw BackendError("redis-start-failed", "\(binary) exited with status \(status) at start; see the log next to \(pidFile)")
+        }
+        for _ in 0..<200 {
+            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+               let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 {
+                return pid
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw BackendError("redis-start-failed", "\(binary) wrote no pid file at \(pidFile)")
+    }
+
+    /// Stops the server with `pid` if it is still the process we started (its command line
+    /// names `port`): SIGTERM, then SIGKILL after `grace`. Returns when it is gone.
+    static func stop(pid: pid_t, port: Int, grace: Duration = .seconds(5)) async {
+        guard isOurs(pid: pid, port: port) else { return }
+        kill(pid, SIGTERM)
+        let deadline = ContinuousClock.now + grace
+        while ContinuousClock.now < deadline {
+            if !isAlive(pid) { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        kill(pid, SIGKILL)
+        for _ in 0..<250 where isAlive(pid) { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    /// Whether `pid` is a live redis-server serving `port` (guards against a reused pid).
+    static func isOurs(pid: pid_t, port: Int) -> Bool {
+        guard pid > 0, isAlive(pid),
+              let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        // Redis rewrites its title to "redis-server 127.0.0.1:PORT [cluster]".
+        let title = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ") + " "
+        return title.contains("redis-server") && title.contains(":\(port) ")
+    }
+
+    static func isAlive(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        // A zombie is not alive for our purposes.
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        return !(stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? false)
+    }
+
+    /// The absolute path of `binary`, searching PATH for a bare name.
+    static func resolve(_ binary: String) throws -> String {
+        if binary.contains("/") {
+            guard FileManager.default.isExecutableFile(atPath: binary) else {
+                throw BackendError("redis-missing", "redis-server binary '\(binary)' is not an executable file")
+            }
+            return binary
+        }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(directory)/\(binary)") {
+            return "\(directory)/\(binary)"
+        }
+        throw BackendError("redis-missing",
+                           "'\(binary)' was not found on PATH; install it (Debian/Ubuntu: sudo apt-get install -y redis-server) or pass --redis-server PATH")
+    }
+
+    /// posix_spawn with a clean signal mask and default signal handlers, so the server reacts
+    /// to SIGTERM whatever the parent blocked, in its own process group so Ctrl-C aimed at
+    /// maintctl does not reach it, with standard streams on /dev/null.
+    private static func spawn(_ path: String, arguments: [String]) throws -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        var files = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&files)
+        defer { posix_spawn_file_actions_destroy(&files) }
+        for descriptor: Int32 in [0, 1, 2] {
+            posix_spawn_file_actions_addopen(&files, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, path, &files, &attributes, argv, environ)
+        guard result == 0 else {
+            throw BackendError("redis-start-failed", "cannot start \(path): \(String(cString: strerror(result))) (errno \(result))")
+        }
+        return pid
+    }
+}
