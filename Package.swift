@@ -75,6 +75,13 @@ let package = Package(
         .testTarget(name: "SimulatedBackendTests", dependencies: ["SimulatedBackend", "MaintenanceKit", "Plugins"]),
         .testTarget(name: "MaintctlTests", dependencies: ["maintctl"]),
         .testTarget(name: "RedisWireTests", dependencies: ["RedisWire"]),
+        .testTarget(
+            name: "ProcessBackendTests",
+            dependencies: [
+                "ProcessBackend", "MaintenanceKit", "Plugins", "RedisWire",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,7 +1,11 @@
 // swift-tools-version: 6.1
 // Benchmarks for maintctl, kept out of the main package so `swift test` never builds them.
 // Run from this directory: swift run -c release maintctl-bench
+import Foundation
 import PackageDescription
+
+/// SwiftPM names a path dependency after its directory, whatever the clone is called.
+let parent = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
 
 let package = Package(
     name: "maintctl-benchmarks",
@@ -15,9 +19,9 @@ let package = Package(
         .executableTarget(
             name: "maintctl-bench",
             dependencies: [
-                .product(name: "MaintenanceKit", package: "main"),
-                .product(name: "Plugins", package: "main"),
-                .product(name: "SimulatedBackend", package: "main"),
+                .product(name: "MaintenanceKit", package: parent),
+                .product(name: "Plugins", package: parent),
+                .product(name: "SimulatedBackend", package: parent),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]

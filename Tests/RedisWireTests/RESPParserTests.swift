@@ -35,3 +35,14 @@ import Testing
         #expect(String(decoding: RESPParser.encode(["SET", "k", "v 1"]), as: UTF8.self) == "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nv 1\r\n")
     }
 }
+
+@Suite struct HashSlotTests {
+    /// Values from the Redis Cluster specification and `CLUSTER KEYSLOT`.
+    @Test func matchesRedis() {
+        #expect(HashSlot.slot(of: "123456789") == 12739) // CRC16 check value 0x31C3
+        #expect(HashSlot.slot(of: "foo") == 12182)
+        #expect(HashSlot.slot(of: "{user1000}.following") == HashSlot.slot(of: "{user1000}.followers"))
+        // An empty tag does not count: the whole key is hashed.
+        #expect(HashSlot.slot(of: "{}foo") != HashSlot.slot(of: "foo"))
+    }
+}

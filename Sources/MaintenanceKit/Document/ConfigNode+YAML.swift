@@ -1,9 +1,9 @@
 import Yams
 
 extension ConfigNode {
-    /// How much a document may expand once aliases are followed: generous for real files,
-    /// a quick and clear stop for an alias bomb ("billion laughs").
-    public static let maximumExpandedNodes = 1_000_000
+    /// How many nodes aliases may add beyond those written in the file: generous for real
+    /// files, a quick and clear stop for an alias bomb ("billion laughs").
+    public static let maximumAliasExpansion = 1_000_000
     /// How deeply collections may nest; real playbooks use fewer than ten levels.
     public static let maximumDepth = 64
 
@@ -12,9 +12,8 @@ extension ConfigNode {
     /// - Throws: `DiagnosticsError` for syntax errors, non-scalar keys, documents that
     ///   nest too deeply or expand too far through aliases.
     public static func parse(_ source: SourceFile) throws(DiagnosticsError) -> ConfigNode {
-        if let complexKey = YAMLKeyCheck.firstComplexKey(in: source.text, file: source.path) {
-            throw DiagnosticsError([complexKey])
-        }
+        let scan = YAMLEventScan.scan(source.text, file: source.path)
+        if let complexKey = scan.complexKey { throw DiagnosticsError([complexKey]) }
         let root: Node?
         do {
             root = try Yams.compose(yaml: source.text)
@@ -26,7 +25,7 @@ extension ConfigNode {
         guard let root else {
             throw DiagnosticsError([Diagnostic(.syntax, at: source.start, "file holds no YAML document")])
         }
-        var converter = Converter(file: source.path)
+        var converter = Converter(file: source.path, budget: scan.writtenNodes + maximumAliasExpansion)
         do {
             return try converter.convert(root, depth: 0)
         } catch {
@@ -56,14 +55,15 @@ extension ConfigNode {
     /// Turns Yams nodes into `ConfigNode`s, counting every node it produces.
     private struct Converter {
         let file: String
+        let budget: Int
         var produced = 0
 
         mutating func convert(_ node: Node, depth: Int) throws(Diagnostic) -> ConfigNode {
             let location = locate(node.mark)
             produced += 1
-            if produced > ConfigNode.maximumExpandedNodes {
+            if produced > budget {
                 throw Diagnostic(.documentTooComplex, at: location,
-                                 "document expands to more than \(ConfigNode.maximumExpandedNodes) nodes through aliases")
+                                 "aliases expand the document by more than \(ConfigNode.maximumAliasExpansion) nodes")
             }
             if depth > ConfigNode.maximumDepth {
                 throw Diagnostic(.documentTooComplex, at: location,

@@ -22,24 +22,29 @@ public enum Invariants {
     public static func check(_ topology: CacheTopology, failoverWindow: Set<String> = [],
                              replacing: Set<String> = []) -> [InvariantViolation] {
         var violations: [InvariantViolation] = []
-        let live = Set(topology.liveNodes.map(\.id))
+        let live = Set(topology.nodes.lazy.filter { $0.lifecycle != .removed && $0.lifecycle != .deleted }.map(\.id))
+        // Runs after every simulated event: plain loops, no allocation unless something is wrong.
         for shard in topology.shards {
-            let primaries = shard.primaries
-            if primaries.count > 1 {
+            let copies = shard.copies
+            var primaryCount = 0, syncedReplicas = 0, duplicated = false
+            for (index, copy) in copies.enumerated() {
+                let isLive = live.contains(copy.node)
+                if copy.role == .primary { primaryCount += 1 } else if copy.inSync, isLive { syncedReplicas += 1 }
+                if !isLive {
+                    violations.append(InvariantViolation(4, cache: topology.id,
+                        "shard '\(shard.id)' has a copy on node '\(copy.node)', which is no longer in the cluster"))
+                }
+                for other in copies[(index + 1)...] where other.node == copy.node { duplicated = true }
+            }
+            if primaryCount > 1 {
                 violations.append(InvariantViolation(2, cache: topology.id,
-                    "shard '\(shard.id)' has \(primaries.count) primaries (\(primaries.map(\.node).joined(separator: ", ")))"))
-            } else if primaries.isEmpty, !failoverWindow.contains(shard.id) {
+                    "shard '\(shard.id)' has \(primaryCount) primaries (\(shard.primaries.map(\.node).joined(separator: ", ")))"))
+            } else if primaryCount == 0, !failoverWindow.contains(shard.id) {
                 violations.append(InvariantViolation(1, cache: topology.id, "shard '\(shard.id)' has no primary"))
             }
-            let nodes = shard.copies.map(\.node)
-            if Set(nodes).count != nodes.count {
+            if duplicated {
                 violations.append(InvariantViolation(3, cache: topology.id, "shard '\(shard.id)' has two copies on one node"))
             }
-            for copy in shard.copies where !live.contains(copy.node) {
-                violations.append(InvariantViolation(4, cache: topology.id,
-                    "shard '\(shard.id)' has a copy on node '\(copy.node)', which is no longer in the cluster"))
-            }
-            let syncedReplicas = shard.copies.filter { $0.role == .replica && $0.inSync && live.contains($0.node) }.count
             let required = topology.minReplicas - (replacing.contains(shard.id) ? 1 : 0)
             if syncedReplicas < required {
                 violations.append(InvariantViolation(5, cache: topology.id,

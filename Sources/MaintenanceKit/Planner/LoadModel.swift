@@ -27,6 +27,18 @@ public struct LoadModel: Sendable, Codable, Hashable {
         return load
     }
 
+    /// The steady load of every node with a copy in `topology`, in one pass over the copies.
+    public func loads(in topology: CacheTopology) -> [String: NodeLoad] {
+        var loads: [String: NodeLoad] = [:]
+        for shard in topology.shards {
+            for copy in shard.copies {
+                loads[copy.node, default: NodeLoad()].memoryMB += shard.sizeMB
+                loads[copy.node, default: NodeLoad()].cpus += copy.role == .primary ? primaryCPU : replicaCPU
+            }
+        }
+        return loads
+    }
+
     /// What a full sync of `sizeMB` adds on the sending and the receiving node.
     public func syncOverhead(sizeMB: Double) -> (source: NodeLoad, destination: NodeLoad) {
         (NodeLoad(memoryMB: sizeMB * syncMemoryShare, cpus: syncCPU), NodeLoad(memoryMB: 0, cpus: syncCPU))

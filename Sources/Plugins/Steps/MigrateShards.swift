@@ -88,9 +88,8 @@ public struct MigrateShards: StepPlugin {
             context.note("already moved")
             return
         }
-        if !shard.hasCopy(on: destination) {
-            try await backend.addReplica(of: shardID, on: destination, in: context.cache)
-        }
+        // Idempotent: reuses a live copy already there, replaces one that died.
+        try await backend.addReplica(of: shardID, on: destination, in: context.cache)
         let sync = try await backend.waitForSync(of: shardID, on: destination, in: context.cache)
         context.note("synced \(String(format: "%.1f", sync.megabytes)) MB in \(sync.duration.humanReadable)")
         if try await backend.topology(of: context.cache).shard(shardID)?.primaryNode == node {

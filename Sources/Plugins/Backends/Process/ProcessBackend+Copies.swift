@@ -95,6 +95,8 @@ extension ProcessBackend {
         while ContinuousClock.now < deadline {
             do {
                 if try await condition() { return }
+            } catch let error as BackendError {
+                throw error // the condition says waiting is pointless
             } catch {
                 lastError = error
             }

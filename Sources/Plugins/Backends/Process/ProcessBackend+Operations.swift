@@ -60,7 +60,13 @@ extension ProcessBackend {
 
     public func addReplica(of shard: String, on node: String, in cache: String) async throws {
         let at = try location(of: shard, in: cache)
-        guard !state.caches[at.cache].shards[at.shard].copies.contains(where: { $0.node == node }) else { return }
+        if let existing = state.caches[at.cache].shards[at.shard].copies.first(where: { $0.node == node }) {
+            guard !RedisServerProcess.isOurs(pid: existing.pid, port: existing.port) else { return }
+            // A copy whose process died (a failed earlier attempt) is forgotten and started anew.
+            try await retire(existing, cacheIndex: at.cache)
+            state.caches[at.cache].shards[at.shard].copies.removeAll { $0.redisID == existing.redisID }
+            try persist()
+        }
         guard let version = state.caches[at.cache].nodes.first(where: { $0.id == node && $0.lifecycle == .active })?.version else {
             throw BackendError("node-not-active", "cannot place a copy of \(shard) on '\(node)': it is not an active node")
         }
@@ -85,6 +91,9 @@ extension ProcessBackend {
         // Synced: the link is up, no sync in progress, and the replica has received at least
         // everything the primary had when we asked it.
         try await waitUntil("the copy of \(shard) on \(node) to be in sync", limit: .seconds(3600)) {
+            guard RedisServerProcess.isOurs(pid: copy.pid, port: copy.port) else {
+                throw BackendError("copy-died", "the redis-server of \(shard) on \(node) (pid \(copy.pid)) died during the sync")
+            }
             let target = try await self.replication(primary.port).offset
             let replica = try await self.replication(copy.port)
             return !replica.isPrimary && replica.linkUp && replica.offset >= target

@@ -101,8 +101,9 @@ public actor SimulatedBackend: Backend {
             extra[sync.destination, default: NodeLoad()] = extra[sync.destination, default: NodeLoad()] + overhead.destination
         }
         var found: [InvariantViolation] = []
-        for node in topology.liveNodes {
-            let load = config.load.load(of: node.id, in: topology) + extra[node.id, default: NodeLoad()]
+        let steady = config.load.loads(in: topology)
+        for node in topology.nodes where node.lifecycle != .removed && node.lifecycle != .deleted {
+            let load = steady[node.id, default: NodeLoad()] + extra[node.id, default: NodeLoad()]
             if !load.fits(node.capacity) {
                 found.append(InvariantViolation(8, cache: topology.id,
                     "node '\(node.id)' carries \(Int(load.memoryMB)) MB and \(load.cpus) CPUs, over its capacity "

@@ -1,0 +1,26 @@
+/// Redis Cluster's key → hash slot mapping: CRC16 (XMODEM) of the key, or of its `{hash tag}`, mod 16384.
+public enum HashSlot {
+    /// The number of slots in a Redis Cluster.
+    public static let count = 16384
+
+    /// The slot of `key`.
+    public static func slot(of key: String) -> Int {
+        var bytes = Array(key.utf8)
+        if let open = bytes.firstIndex(of: UInt8(ascii: "{")),
+           let close = bytes[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1 {
+            bytes = Array(bytes[(open + 1)..<close])
+        }
+        return Int(crc16(bytes) % UInt16(count))
+    }
+
+    static func crc16(_ bytes: [UInt8]) -> UInt16 {
+        var crc: UInt16 = 0
+        for byte in bytes {
+            crc ^= UInt16(byte) << 8
+            for _ in 0..<8 {
+                crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1
+            }
+        }
+        return crc
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import MaintenanceKit
+import ProcessBackend
+import RedisWire
+import Synchronization
+import Testing
+
+/// The process backend against real redis-server processes on free loopback ports.
+@Suite(.serialized) struct ProcessBackendTests {
+    @Test func clusterUpStatusDown() async throws {
+        try await LiveCluster.with { cluster in
+            let rows = await cluster.backend.status()
+            #expect(rows.count == 6)
+            #expect(rows.filter { $0.role == "primary" }.map(\.node).sorted() == ["node-1", "node-2", "node-3"])
+            #expect(rows.allSatisfy { $0.healthy })
+            let topology = try await cluster.backend.topology(of: "local")
+            #expect(Invariants.check(topology).isEmpty)
+            try await cluster.load(keys: 1000)
+            #expect(try await cluster.missingKeys(of: 1000) == 0)
+        }
+    }
+
+    @Test func rollingPatchOn100kKeysLosesNothing() async throws {
+        try await LiveCluster.with { cluster in
+            try await cluster.load(keys: 100_000)
+            let loaded = try PlaybookLoader(registry: LiveCluster.registry).load(
+                path: LiveCluster.packageRoot + "/Playbooks/rolling-patch.yaml",
+                inventoryOverride: LiveCluster.packageRoot + "/Playbooks/inventories/local-cluster.yaml")
+            let inventory = try await cluster.backend.currentInventory()
+            let plan = try Planner(registry: LiveCluster.registry).plan(loaded.playbook, inventory: inventory)
+            let summary = await RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: LiveCluster.registry,
+                                               backend: cluster.backend, reporter: Silent(), stop: StopSignal(),
+                                               logger: Logger(label: "test")).run()
+            #expect(summary.status == .succeeded, "\(summary.caches.first?.error ?? "")")
+            // Every shard failed over exactly once, each within a second.
+            #expect(summary.failovers.map(\.shard).sorted() == ["s1", "s2", "s3"])
+            #expect(summary.failovers.allSatisfy { $0.unavailableMS < 1000 })
+            let topology = try await cluster.backend.topology(of: "local")
+            #expect(topology.liveNodes.map(\.id).sorted() == ["node-1-7.2.5", "node-2-7.2.5", "node-3-7.2.5"])
+            #expect(topology.liveNodes.allSatisfy { $0.version == "7.2.5" })
+            #expect(Invariants.check(topology).isEmpty)
+            for shard in topology.shards {
+                #expect(shard.primaryNode?.hasSuffix("-7.2.5") == true)
+                #expect(shard.copies.count == 2 && shard.copies.allSatisfy { $0.inSync })
+            }
+            let rows = await cluster.backend.status()
+            #expect(rows.count == 6 && rows.allSatisfy { $0.node.hasSuffix("-7.2.5") && $0.healthy })
+            #expect(try await cluster.missingKeys(of: 100_000) == 0)
+        }
+    }
+
+    @Test func aMissingRedisServerIsOneClearError() async throws {
+        let inventory = try InventoryLoader.load(path: LiveCluster.packageRoot + "/Playbooks/inventories/local-cluster.yaml")
+        let directory = NSTemporaryDirectory() + "maintctl-missing-\(UUID().uuidString)"
+        await #expect {
+            _ = try await ProcessBackend.up(inventory, in: directory, binaries: ["default": "redis-server-not-installed"],
+                                            logger: Logger(label: "test"))
+        } throws: { error in
+            "\(error)".contains("'redis-server-not-installed' was not found on PATH; install it (Debian/Ubuntu: sudo apt-get install -y redis-server)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory))
+    }
+
+    @Test func aCopyKilledDuringItsSyncFailsTheStepAndKeepsTheOldNode() async throws {
+        try await LiveCluster.with { cluster in
+            try await cluster.load(keys: 2000)
+            let backend = cluster.backend
+            try await backend.createNodes([NodeSpec(id: "fresh", version: "7.2.5", capacity: Capacity(memoryMB: 1024, cpus: 2))], in: "local")
+            try await backend.addReplica(of: "s1", on: "fresh", in: "local")
+            let fresh = try #require(await backend.status().first { $0.node == "fresh" })
+            kill(fresh.pid, SIGKILL)
+            await #expect(throws: BackendError.self) { _ = try await backend.waitForSync(of: "s1", on: "fresh", in: "local") }
+            // The old primary still serves; one primary per shard.
+            let topology = try await backend.topology(of: "local")
+            #expect(topology.shard("s1")?.primaryNode == "node-1")
+            #expect(topology.shards.allSatisfy { $0.primaries.count == 1 })
+            // A retry replaces the dead copy and completes the sync.
+            try await backend.addReplica(of: "s1", on: "fresh", in: "local")
+            let sync = try await backend.waitForSync(of: "s1", on: "fresh", in: "local")
+            #expect(sync.shard == "s1")
+            #expect(try await cluster.missingKeys(of: 2000) == 0)
+        }
+    }
+
+    @Test func aStoppedRolloutLeavesAConsistentCluster() async throws {
+        try await LiveCluster.with { cluster in
+            try await cluster.load(keys: 5000)
+            let loaded = try PlaybookLoader(registry: LiveCluster.registry).load(
+                path: LiveCluster.packageRoot + "/Playbooks/rolling-patch.yaml",
+                inventoryOverride: LiveCluster.packageRoot + "/Playbooks/inventories/local-cluster.yaml")
+            let plan = try Planner(registry: LiveCluster.registry).plan(loaded.playbook, inventory: try await cluster.backend.currentInventory())
+            let stop = StopSignal()
+            let summary = await RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: LiveCluster.registry,
+                                               backend: cluster.backend, reporter: StopAfter(actions: 6, stop: stop), stop: stop,
+                                               logger: Logger(label: "test")).run()
+            #expect(summary.status == .aborted)
+            let topology = try await cluster.backend.topology(of: "local")
+            #expect(Invariants.check(topology).isEmpty)
+            #expect(await cluster.backend.status().allSatisfy { $0.healthy })
+            #expect(try await cluster.missingKeys(of: 5000) == 0)
+        }
+    }
+}
+
+struct Silent: RolloutReporter {
+    func report(_ event: RolloutEvent) {}
+}
+
+/// Requests a stop once `actions` actions have finished.
+final class StopAfter: RolloutReporter {
+    let actions: Int
+    let stop: StopSignal
+    private let finished = Mutex(0)
+
+    init(actions: Int, stop: StopSignal) {
+        self.actions = actions
+        self.stop = stop
+    }
+
+    func report(_ event: RolloutEvent) {
+        guard case .actionFinished = event else { return }
+        let count = finished.withLock { value -> Int in
+            value += 1
+            return value
+        }
+        if count >= actions { stop.request() }
+    }
+}
