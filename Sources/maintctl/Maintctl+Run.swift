@@ -53,7 +53,9 @@ extension Maintctl {
             let stop = StopSignal()
             let interrupts = InterruptHandler(stop: stop)
             defer { interrupts.cancel() }
-            let reporter = TextReporter(write: format == .json ? Output.error : Output.line)
+            let text = TextReporter(write: format == .json ? Output.error : Output.line)
+            // Simulated caches run ahead of one another in real time: print in virtual-time order.
+            let reporter: any RolloutReporter = target.clock.isVirtual ? TimeOrderedReporter(passingTo: text) : text
             let runtime = RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: registry, backend: target,
                                          reporter: reporter, stop: stop, logger: logger, seed: seed)
             let summary = await runtime.run()

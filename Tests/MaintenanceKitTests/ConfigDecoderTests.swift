@@ -38,7 +38,7 @@ struct Sample: Decodable {
 
     @Test func rejectsABadDurationAtItsValue() throws {
         let (_, problems) = try decode("name: x\ncount: 1\nwait: soon\n")
-        #expect(problems.map(\.description) == ["f.yaml:3:7: error: 'soon' is not a duration; write it like 500ms, 30s, 5m or 1h30m"])
+        #expect(problems.map(\.description) == ["f.yaml:3:7: error: 'soon' is not a duration of at most a year; write it like 500ms, 30s, 5m or 1h30m"])
     }
 
     @Test func appliesMergeKeys() throws {

@@ -32,7 +32,7 @@ import Testing
             """)
         #expect(found.contains("inv.yaml:5:13: error: leader 'a9' is not a node of cache 'a'; did you mean 'a1'?"))
         #expect(found.contains("inv.yaml:8:15: error: node id 'a1' is used twice in the fleet"))
-        #expect(found.contains("inv.yaml:8:56: error: memory_mb must be positive"))
+        #expect(found.contains("inv.yaml:8:56: error: memory_mb must be positive and at most 1000000000"))
         #expect(found.contains("inv.yaml:10:9: error: shard 's1' has two copies on one node; copies must be on distinct nodes (invariant 3)"))
         #expect(found.contains("inv.yaml:11:28: error: node 'a2' is not a node of cache 'a'; did you mean 'a1'?"))
         #expect(found.contains("inv.yaml:11:42: error: shard 's2' has 0 replicas, fewer than min_replicas 1 (invariant 5)"))

@@ -81,6 +81,15 @@ import Testing
         } throws: { error in "\(error)".contains("invariant 8: headroom") }
     }
 
+    @Test func aSecondCreateVMsDoesNotReplaceNodesAgain() throws {
+        let playbook = Fixtures.rollingPatch.replacingOccurrences(
+            of: "  - step: elect_leader", with: "  - step: create_vms\n    with: { version: \"2.0\" }\n  - step: elect_leader")
+        let plan = try Fixtures.plan(playbook)
+        let a = try #require(plan.caches.first { $0.cache == "a" })
+        #expect(a.replacements.map(\.new) == ["a1-2.0", "a2-2.0", "a3-2.0"])
+        #expect(a.actions.filter { $0.plugin == "create_vms" }.count == 1)
+    }
+
     @Test func alreadyPatchedNodesAreKept() throws {
         let plan = try Fixtures.plan(Fixtures.rollingPatch.replacingOccurrences(of: "target: \"2.0\"", with: "target: \"1.0\""))
         #expect(plan.actionCount == 0)

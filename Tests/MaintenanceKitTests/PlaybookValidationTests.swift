@@ -76,8 +76,8 @@ import Testing
 
     @Test func reportsEmptyStepLists() {
         #expect(messages("name: x\nsteps: []\n") == ["playbook.yaml:2:8: error: the step list is empty"])
-        #expect(messages("name: x\nsteps:\n  - for_each: old_node\n    steps: []\n")
-            == ["playbook.yaml:4:12: error: the for_each block has no steps"])
+        #expect(messages("name: x\nsteps:\n  - step: create_vms\n    with: { version: \"2\" }\n  - for_each: old_node\n    steps: []\n")
+            == ["playbook.yaml:6:12: error: the for_each block has no steps"])
     }
 
     @Test func reportsStepsOutsideTheirScope() {
@@ -113,6 +113,24 @@ import Testing
             """)
         #expect(found.count == 4)
         #expect(found.map(\.location.line) == [2, 4, 6, 8])
+    }
+
+    @Test func oldNodeBlocksNeedAReplacementStepFirst() {
+        let found = messages("name: x\nsteps:\n  - for_each: old_node\n    steps:\n      - step: drain_node\n  - step: create_vms\n    with: { version: \"2\" }\n")
+        #expect(found == ["playbook.yaml:3:15: error: 'for_each: old_node' visits the nodes an earlier step replaces; put 'create_vms' before this block"])
+    }
+
+    @Test func aBadPolicyValueDoesNotHideOtherProblems() {
+        let found = messages("name: x\npolicy:\n  max_parallel_caches: 0\n  on_failure: panic\nsteps:\n  - step: creat_vms\n")
+        #expect(found.contains("playbook.yaml:3:24: error: max_parallel_caches must be between 1 and 1000"))
+        #expect(found.contains { $0.hasPrefix("playbook.yaml:4:15: error: 'panic' is not one of stop_all, isolate_cache") })
+        #expect(found.contains { $0.hasPrefix("playbook.yaml:6:11: error: unknown step kind 'creat_vms'") })
+        #expect(messages("name: x\npolicy: [1]\nsteps:\n  - step: creat_vms\n").count == 2)
+    }
+
+    @Test func aStepCannotBeBothKinds() {
+        let found = messages("name: x\nsteps:\n  - step: delete_vms\n    for_each: node\n    steps: []\n")
+        #expect(found.contains { $0.contains("has either 'step:' or 'for_each:', not both") })
     }
 
     @Test func reportsAMissingInventory() throws {

@@ -32,6 +32,18 @@ import Testing
     }
 
     @Test func aStepPastItsTimeLimitFailsAndLeavesTheCacheConsistent() async throws {
+        let loaded = try Rollouts.load("rolling-patch.yaml", inventory: "inventories/local-cluster.yaml")
+        // Syncs that hang for two hours meet migrate_shards' one-hour limit.
+        let slow = FlakyBackend(base: SimulatedBackend(inventory: loaded.inventory), failingSyncs: 0, syncDelay: .seconds(7200))
+        let (_, summary, backend) = try await Rollouts.run(loaded, backend: slow)
+        #expect(summary.status == .failed)
+        #expect(summary.caches.first?.error?.contains("timed out after 1h00m") == true, "\(summary.caches.first?.error ?? "")")
+        let topology = try await backend.topology(of: "local")
+        #expect(Invariants.check(topology).isEmpty)
+        #expect(topology.shards.allSatisfy { ["node-1", "node-2", "node-3"].contains($0.primaryNode ?? "") })
+    }
+
+    @Test func aPlanThatCannotMeetAStepTimeoutIsRefused() throws {
         let path = NSTemporaryDirectory() + "timeout-\(getpid()).yaml"
         try """
             name: too-impatient
@@ -45,12 +57,11 @@ import Testing
             """.write(toFile: path, atomically: true, encoding: .utf8)
         let loaded = try PlaybookLoader(registry: Rollouts.registry)
             .load(path: path, inventoryOverride: Rollouts.packageRoot + "/Playbooks/inventories/local-cluster.yaml")
-        let (_, summary, backend) = try await Rollouts.run(loaded)
-        #expect(summary.status == .failed)
-        #expect(summary.caches.first?.error?.contains("timed out after 1.0s") == true)
-        let topology = try await backend.topology(of: "local")
-        #expect(Invariants.check(topology).isEmpty)
-        #expect(topology.shards.allSatisfy { $0.primaryNode?.hasPrefix("node-") == true && $0.primaryNode?.hasSuffix("-9") == false })
+        #expect {
+            _ = try Planner(registry: Rollouts.registry).plan(loaded.playbook, inventory: loaded.inventory)
+        } throws: { error in
+            "\(error)".contains("\(path):7:9: error: step 'migrate_shards' in cache 'local': 'move s3 (replica, 64 MB) node-1 → node-1-9' is predicted to take")
+        }
     }
 
     @Test func aStopLetsTheActionInFlightFinishAndStartsNothingNew() async throws {
@@ -91,16 +102,19 @@ final class StopAfter: RolloutReporter {
     }
 }
 
-/// A backend whose first `failingSyncs` syncs fail, as a flaky network would make them.
+/// A backend whose first `failingSyncs` syncs fail, as a flaky network would make them, and
+/// whose syncs take `syncDelay` longer.
 final class FlakyBackend: Backend {
     static let descriptor = BackendDescriptor(id: "flaky", summary: "simulated, with failing syncs")
     let base: SimulatedBackend
     private let remaining: Mutex<Int>
     private let injected = Mutex(0)
+    private let syncDelay: Duration
 
-    init(base: SimulatedBackend, failingSyncs: Int) {
+    init(base: SimulatedBackend, failingSyncs: Int, syncDelay: Duration = .zero) {
         self.base = base
         self.remaining = Mutex(failingSyncs)
+        self.syncDelay = syncDelay
     }
 
     var failuresInjected: Int { injected.withLock { $0 } }
@@ -125,6 +139,7 @@ final class FlakyBackend: Backend {
             injected.withLock { $0 += 1 }
             throw BackendError("link-reset", "replication link of \(shard) to \(node) reset")
         }
+        try await clock.sleep(for: syncDelay)
         return try await base.waitForSync(of: shard, on: node, in: cache)
     }
     func failover(_ shard: String, to node: String, in cache: String) async throws -> FailoverReport {

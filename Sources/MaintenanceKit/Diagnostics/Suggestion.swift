@@ -5,9 +5,11 @@ public enum Suggestion {
     ///   - word: What the user wrote.
     ///   - candidates: The names that would have been valid.
     public static func closest(to word: String, among candidates: some Sequence<String>) -> String? {
+        // Names are short; a long word is no typo of one, and comparing it would be slow.
+        guard word.count <= 64 else { return nil }
         let lowered = word.lowercased()
         var best: (name: String, distance: Int)?
-        for candidate in candidates {
+        for candidate in candidates where candidate.count <= 64 && abs(candidate.count - word.count) <= max(2, word.count / 3) {
             let distance = editDistance(lowered, candidate.lowercased())
             if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
         }
@@ -18,7 +20,7 @@ public enum Suggestion {
 
     /// `; did you mean 'x'?` or an empty string.
     public static func didYouMean(_ word: String, among candidates: some Sequence<String>) -> String {
-        closest(to: word, among: candidates).map { "; did you mean '\($0)'?" } ?? ""
+        closest(to: word, among: candidates).map { "; did you mean '\($0.forMessage)'?" } ?? ""
     }
 
     static func editDistance(_ a: String, _ b: String) -> Int {

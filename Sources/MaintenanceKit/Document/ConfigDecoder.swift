@@ -48,7 +48,7 @@ extension ConfigEnumeration {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let value = Self(rawValue: text) else {
             let allowed = Self.allCases.map(\.rawValue)
-            throw ConfigValueError("'\(text)' is not one of \(allowed.joined(separator: ", "))"
+            throw ConfigValueError("'\(text.forMessage)' is not one of \(allowed.joined(separator: ", "))"
                 + Suggestion.didYouMean(text, among: allowed))
         }
         self = value
@@ -162,6 +162,10 @@ final class DecodingSession {
             }
             throw DecodingAbandoned()
         } catch is DecodingAbandoned {
+            // The problem is recorded; a type with a stand-in keeps the failure contained.
+            if let placeholderType = T.self as? any ConfigPlaceholder.Type, let placeholder = placeholderType.placeholder as? T {
+                return placeholder
+            }
             throw DecodingAbandoned()
         } catch {
             record(.invalidValue, at: node.location, "\(error)")
@@ -175,7 +179,7 @@ final class DecodingSession {
             return S.placeholder
         }
         guard let value = S(configText: text) else {
-            record(.typeMismatch, at: node.location, "expected \(S.expectation), found '\(text)'")
+            record(.typeMismatch, at: node.location, "expected \(S.expectation), found '\(text.forMessage)'")
             return S.placeholder
         }
         return value
@@ -195,7 +199,7 @@ final class DecodingSession {
                 let hint = Suggestion.closest(to: entry.key, among: known).map { "; did you mean '\($0)'?" }
                     ?? (known.isEmpty ? "; no keys are allowed here" : "; expected one of: \(known.joined(separator: ", "))")
                 let place = context.map { " in \($0)" } ?? ""
-                record(.unknownKey, at: entry.keyLocation, "unknown key '\(entry.key)'\(place)\(hint)")
+                record(.unknownKey, at: entry.keyLocation, "unknown key '\(entry.key.forMessage)'\(place)\(hint)")
             }
         }
     }

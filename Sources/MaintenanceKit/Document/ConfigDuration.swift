@@ -8,9 +8,13 @@ public struct ConfigDuration: Decodable, Sendable, Hashable, CustomStringConvert
     /// Creates a value from a duration.
     public init(_ duration: Duration) { self.duration = duration }
 
-    /// Parses `text`, or returns nil when it is not a duration.
+    /// The longest duration a playbook may name: a year.
+    public static let maximumMilliseconds: Int64 = 366 * 24 * 3_600_000
+
+    /// Parses `text`, or returns nil when it is not a duration of at most a year.
     public init?(parsing text: String) {
         if let seconds = Double(text), seconds >= 0, seconds.isFinite {
+            guard seconds * 1000 <= Double(Self.maximumMilliseconds) else { return nil }
             self.init(.milliseconds(Int64((seconds * 1000).rounded())))
             return
         }
@@ -24,7 +28,9 @@ public struct ConfigDuration: Decodable, Sendable, Hashable, CustomStringConvert
             rest = rest.dropFirst(digits.count)
             guard let unit = units.first(where: { rest.hasPrefix($0.suffix) }) else { return nil }
             rest = rest.dropFirst(unit.suffix.count)
-            total += amount * unit.milliseconds
+            let (part, overflow) = amount.multipliedReportingOverflow(by: unit.milliseconds)
+            guard !overflow, part <= Self.maximumMilliseconds - total else { return nil }
+            total += part
         }
         self.init(.milliseconds(total))
     }
@@ -32,7 +38,7 @@ public struct ConfigDuration: Decodable, Sendable, Hashable, CustomStringConvert
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let value = ConfigDuration(parsing: text) else {
-            throw ConfigValueError("'\(text)' is not a duration; write it like 500ms, 30s, 5m or 1h30m")
+            throw ConfigValueError("'\(text.forMessage)' is not a duration of at most a year; write it like 500ms, 30s, 5m or 1h30m")
         }
         self = value
     }
@@ -49,8 +55,12 @@ extension Duration {
         return Double(s) + Double(attoseconds) / 1e18
     }
 
-    /// Whole milliseconds, rounded.
-    public var milliseconds: Int64 { Int64((seconds * 1000).rounded()) }
+    /// Whole milliseconds, rounded (saturating far beyond any real duration).
+    public var milliseconds: Int64 {
+        let value = (seconds * 1000).rounded()
+        guard value.isFinite else { return value > 0 ? .max : .min }
+        return Int64(max(-9.2e18, min(9.2e18, value)))
+    }
 
     /// `850ms`, `12.4s`, `3m05s`, `2h14m`.
     public var humanReadable: String {

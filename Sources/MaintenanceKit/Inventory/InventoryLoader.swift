@@ -28,48 +28,62 @@ public enum InventoryLoader {
         var cacheIDs = Set<String>(), nodeIDs = Set<String>()
         for (c, cache) in inventory.caches.enumerated() {
             let at: [ConfigPathComponent] = ["caches", .index(c)]
-            if !cacheIDs.insert(cache.id).inserted { report(at + ["id"], "cache id '\(cache.id)' is used twice") }
+            if !isIdentifier(cache.id) { report(at + ["id"], "cache id '\(cache.id.forMessage)' must be letters, digits, '.', '_' or '-'") }
+            if !cacheIDs.insert(cache.id).inserted { report(at + ["id"], "cache id '\(cache.id.forMessage)' is used twice") }
             if cache.minReplicas < 0 { report(at + ["min_replicas"], "min_replicas must not be negative") }
-            if cache.nodes.isEmpty { report(at + ["nodes"], "cache '\(cache.id)' has no nodes") }
+            if cache.nodes.isEmpty { report(at + ["nodes"], "cache '\(cache.id.forMessage)' has no nodes") }
             let own = Set(cache.nodes.map(\.id))
             for (n, node) in cache.nodes.enumerated() {
                 let nodeAt = at + ["nodes", .index(n)]
-                if !isIdentifier(node.id) { report(nodeAt + ["id"], "node id '\(node.id)' must be letters, digits, '.', '_' or '-'") }
-                if !nodeIDs.insert(node.id).inserted { report(nodeAt + ["id"], "node id '\(node.id)' is used twice in the fleet") }
-                if node.version.isEmpty { report(nodeAt + ["version"], "node '\(node.id)' has an empty version") }
-                if !(node.capacity.memoryMB > 0) { report(nodeAt + ["capacity", "memory_mb"], "memory_mb must be positive") }
-                if !(node.capacity.cpus > 0) { report(nodeAt + ["capacity", "cpus"], "cpus must be positive") }
+                if !isIdentifier(node.id) { report(nodeAt + ["id"], "node id '\(node.id.forMessage)' must be letters, digits, '.', '_' or '-'") }
+                if !nodeIDs.insert(node.id).inserted { report(nodeAt + ["id"], "node id '\(node.id.forMessage)' is used twice in the fleet") }
+                if !isIdentifier(node.version) {
+                    report(nodeAt + ["version"], "version '\(node.version.forMessage)' must be letters, digits, '.', '_' or '-'")
+                }
+                if !(node.capacity.memoryMB > 0 && node.capacity.memoryMB <= Self.maximumMemoryMB) {
+                    report(nodeAt + ["capacity", "memory_mb"], "memory_mb must be positive and at most \(Int(Self.maximumMemoryMB))")
+                }
+                if !(node.capacity.cpus > 0 && node.capacity.cpus <= Self.maximumCPUs) {
+                    report(nodeAt + ["capacity", "cpus"], "cpus must be positive and at most \(Int(Self.maximumCPUs))")
+                }
             }
             if !own.contains(cache.leader) {
-                report(at + ["leader"], "leader '\(cache.leader)' is not a node of cache '\(cache.id)'"
+                report(at + ["leader"], "leader '\(cache.leader.forMessage)' is not a node of cache '\(cache.id.forMessage)'"
                        + Suggestion.didYouMean(cache.leader, among: own), .unknownReference)
             }
             var shardIDs = Set<String>()
             for (s, shard) in cache.shards.enumerated() {
                 let shardAt = at + ["shards", .index(s)]
-                if !shardIDs.insert(shard.id).inserted { report(shardAt + ["id"], "shard id '\(shard.id)' is used twice in cache '\(cache.id)'") }
-                if !(shard.sizeMB >= 0) { report(shardAt + ["size_mb"], "size_mb must not be negative") }
+                if !isIdentifier(shard.id) { report(shardAt + ["id"], "shard id '\(shard.id.forMessage)' must be letters, digits, '.', '_' or '-'") }
+                if !shardIDs.insert(shard.id).inserted { report(shardAt + ["id"], "shard id '\(shard.id.forMessage)' is used twice in cache '\(cache.id.forMessage)'") }
+                if !(shard.sizeMB >= 0 && shard.sizeMB <= Self.maximumShardMB) {
+                    report(shardAt + ["size_mb"], "size_mb must be between 0 and \(Int(Self.maximumShardMB))")
+                }
                 if !own.contains(shard.primary) {
-                    report(shardAt + ["primary"], "node '\(shard.primary)' is not a node of cache '\(cache.id)'"
+                    report(shardAt + ["primary"], "node '\(shard.primary.forMessage)' is not a node of cache '\(cache.id.forMessage)'"
                            + Suggestion.didYouMean(shard.primary, among: own), .unknownReference)
                 }
                 for (r, replica) in shard.replicas.enumerated() where !own.contains(replica) {
-                    report(shardAt + ["replicas", .index(r)], "node '\(replica)' is not a node of cache '\(cache.id)'"
+                    report(shardAt + ["replicas", .index(r)], "node '\(replica.forMessage)' is not a node of cache '\(cache.id.forMessage)'"
                            + Suggestion.didYouMean(replica, among: own), .unknownReference)
                 }
                 let copies = [shard.primary] + shard.replicas
                 if Set(copies).count != copies.count {
-                    report(shardAt, "shard '\(shard.id)' has two copies on one node; copies must be on distinct nodes (invariant 3)")
+                    report(shardAt, "shard '\(shard.id.forMessage)' has two copies on one node; copies must be on distinct nodes (invariant 3)")
                 }
                 if shard.replicas.count < cache.minReplicas {
-                    report(shardAt + ["replicas"], "shard '\(shard.id)' has \(shard.replicas.count) replicas, fewer than min_replicas \(cache.minReplicas) (invariant 5)")
+                    report(shardAt + ["replicas"], "shard '\(shard.id.forMessage)' has \(shard.replicas.count) replicas, fewer than min_replicas \(cache.minReplicas) (invariant 5)")
                 }
             }
         }
         return problems
     }
 
-    /// Whether `text` can name a node: it becomes part of paths and process labels.
+    /// Bounds far above any real machine, so that arithmetic on them cannot overflow.
+    static let maximumMemoryMB = 1e9, maximumCPUs = 1e5, maximumShardMB = 1e8
+
+    /// Whether `text` can name a node, cache, shard or version: it becomes part of paths
+    /// and process labels.
     public static func isIdentifier(_ text: String) -> Bool {
         !text.isEmpty && text.count <= 64 && text.unicodeScalars.allSatisfy {
             ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "-" || $0 == "_" || $0 == "."

@@ -23,8 +23,9 @@ public struct Planner: Sendable {
         var cachePlans: [CachePlan] = []
         var problems: [Diagnostic] = []
         let targets = inventory.caches.filter(playbook.targets.includes)
+        let fleetNodeIDs = Set(inventory.allNodeIDs)
         for cache in targets {
-            switch planCache(cache, playbook: playbook) {
+            switch planCache(cache, playbook: playbook, fleetNodeIDs: fleetNodeIDs) {
             case let .success(plan): cachePlans.append(plan)
             case let .failure(error): problems.append(contentsOf: error.diagnostics)
             }
@@ -47,11 +48,11 @@ public struct Planner: Sendable {
         return Plan(playbook: playbook.name, playbookPath: playbook.path, policy: playbook.policy, caches: cachePlans)
     }
 
-    private func planCache(_ cache: CacheSpec, playbook: Playbook) -> Result<CachePlan, DiagnosticsError> {
+    private func planCache(_ cache: CacheSpec, playbook: Playbook, fleetNodeIDs: Set<String>) -> Result<CachePlan, DiagnosticsError> {
         guard let firstStep = playbook.invocations.first else {
             return .failure(DiagnosticsError([Diagnostic(.emptySteps, at: playbook.location, "the playbook has no steps")]))
         }
-        var context = PlanningContext(cache: cache, timing: timing, load: load, step: firstStep)
+        var context = PlanningContext(cache: cache, fleetNodeIDs: fleetNodeIDs, timing: timing, load: load, step: firstStep)
         var problems: [Diagnostic] = []
         var reported = Set(Invariants.check(context.topology).map(\.message))
         func run(_ invocation: StepInvocation, node: String?) {
@@ -59,6 +60,7 @@ public struct Planner: Sendable {
             context.step = invocation
             context.currentNode = node
             let before = context.headroomProblems.count
+            let actionsBefore = context.actions.count
             do {
                 try plugin.plan(invocation.parameters, &context)
             } catch {
@@ -68,6 +70,11 @@ public struct Planner: Sendable {
             for message in context.headroomProblems[before...] {
                 problems.append(Diagnostic(.unsafePlan, at: invocation.location,
                                            "step '\(invocation.displayName)' in cache '\(cache.id)': \(message)"))
+            }
+            if let slow = context.actions[actionsBefore...].first(where: { $0.predictedDuration > invocation.timeout }) {
+                problems.append(Diagnostic(.unsafePlan, at: invocation.location,
+                                           "step '\(invocation.displayName)' in cache '\(cache.id)': '\(slow.summary)' is predicted to take "
+                                           + "\(slow.predictedDuration.humanReadable), longer than the step's timeout \(invocation.timeout.humanReadable)"))
             }
             for violation in Invariants.check(context.topology) where reported.insert(violation.message).inserted {
                 problems.append(Diagnostic(.unsafePlan, at: invocation.location,

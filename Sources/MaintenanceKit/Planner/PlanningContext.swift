@@ -14,6 +14,8 @@ public struct PlanningContext: Sendable {
     public internal(set) var currentNode: String?
     /// The nodes the cache had when the rollout started, in inventory order.
     public let initialNodes: [String]
+    /// Every node id of the fleet, so new nodes get ids no other cache uses.
+    public let fleetNodeIDs: Set<String>
     /// Old node → its replacement, as planned by `create_vms`, in planning order.
     public var replacements: [(old: String, new: String)] = []
     /// The actions planned so far for this cache.
@@ -21,7 +23,8 @@ public struct PlanningContext: Sendable {
     /// Projected breaches of a node's capacity (invariant 8).
     public private(set) var headroomProblems: [String] = []
 
-    init(cache: CacheSpec, timing: TimingModel, load: LoadModel, step: StepInvocation) {
+    init(cache: CacheSpec, fleetNodeIDs: Set<String>, timing: TimingModel, load: LoadModel, step: StepInvocation) {
+        self.fleetNodeIDs = fleetNodeIDs
         self.cache = cache
         self.topology = CacheTopology(cache)
         self.timing = timing

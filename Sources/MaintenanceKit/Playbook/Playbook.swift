@@ -31,7 +31,7 @@ public struct Playbook: Sendable {
 }
 
 /// Filters on the inventory's caches; every filter given must match.
-public struct Targets: Sendable, Decodable, Hashable {
+public struct Targets: Sendable, Decodable, Hashable, ConfigPlaceholder {
     /// Cache ids; all caches when absent.
     public var caches: [String]?
     /// Resource groups; all when absent.
@@ -48,6 +48,8 @@ public struct Targets: Sendable, Decodable, Hashable {
     enum CodingKeys: String, CodingKey {
         case caches, resourceGroups = "resource_groups", regions
     }
+
+    public static var placeholder: Targets { Targets() }
 
     /// Whether `cache` is selected.
     public func includes(_ cache: CacheSpec) -> Bool {

@@ -10,7 +10,7 @@ struct PlaybookDocument: Decodable {
 }
 
 /// One entry of a step list as written: a plugin invocation or a `for_each` block.
-struct StepDocument: Decodable {
+struct StepDocument: Decodable, ConfigPlaceholder {
     /// The whole entry, for its location and its keys' locations.
     var node: ConfigNode
     /// `step:` — the plugin id, with its location.
@@ -24,6 +24,17 @@ struct StepDocument: Decodable {
     var forEach: NodeSelection?
     /// The block's steps.
     var steps: [StepDocument]?
+    /// Stands in for an entry whose problems were already reported; it is skipped.
+    var isPlaceholder = false
+
+    static var placeholder: StepDocument {
+        StepDocument(node: .emptyMapping(at: .start(of: "")), isPlaceholder: true)
+    }
+
+    private init(node: ConfigNode, isPlaceholder: Bool) {
+        self.node = node
+        self.isPlaceholder = isPlaceholder
+    }
 
     enum CodingKeys: String, CodingKey {
         case step, name, with, timeout, retries, forEach = "for_each", steps
@@ -35,6 +46,9 @@ struct StepDocument: Decodable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decodeIfPresent(String.self, forKey: .name)
         if container.contains(.forEach) {
+            if container.contains(.step) {
+                throw ConfigValueError("a step entry has either 'step:' or 'for_each:', not both")
+            }
             forEach = try container.decode(NodeSelection.self, forKey: .forEach)
             steps = try container.decode([StepDocument].self, forKey: .steps)
         } else {

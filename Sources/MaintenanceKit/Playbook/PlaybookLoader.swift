@@ -90,7 +90,7 @@ public struct PlaybookLoader: Sendable {
         func check(_ values: [String]?, key: String, known: [String], what: String) {
             for (index, value) in (values ?? []).enumerated() where !known.contains(value) {
                 problems.append(Diagnostic(.unknownReference, at: root.location(at: ["targets", .key(key), .index(index)]),
-                                           "the inventory has no \(what) '\(value)'" + Suggestion.didYouMean(value, among: known)))
+                                           "the inventory has no \(what) '\(value.forMessage)'" + Suggestion.didYouMean(value, among: known)))
             }
         }
         check(targets.caches, key: "caches", known: inventory.caches.map(\.id), what: "cache")

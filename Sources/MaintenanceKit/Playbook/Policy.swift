@@ -1,5 +1,5 @@
 /// How a rollout may spread over the fleet and what it does when something fails.
-public struct Policy: Sendable, Codable, Hashable {
+public struct Policy: Sendable, Codable, Hashable, ConfigPlaceholder {
     /// How many caches may be under maintenance at once.
     public var maxParallelCaches: Int
     /// Which caches must never be under maintenance together (the seed's rule by default).
@@ -22,13 +22,26 @@ public struct Policy: Sendable, Codable, Hashable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = Policy()
-        maxParallelCaches = try container.decodeIfPresent(Int.self, forKey: .maxParallelCaches) ?? defaults.maxParallelCaches
+        maxParallelCaches = try container.decodeIfPresent(ParallelLimit.self, forKey: .maxParallelCaches)?.value
+            ?? defaults.maxParallelCaches
         oneCacheAtATimePer = try container.decodeIfPresent(ExclusionScope.self, forKey: .oneCacheAtATimePer) ?? defaults.oneCacheAtATimePer
         onFailure = try container.decodeIfPresent(FailurePolicy.self, forKey: .onFailure) ?? defaults.onFailure
-        if maxParallelCaches < 1 || maxParallelCaches > 1000 {
-            throw ConfigValueError("max_parallel_caches must be between 1 and 1000")
-        }
     }
+
+    public static var placeholder: Policy { Policy() }
+}
+
+/// `max_parallel_caches`: a whole number from 1 to 1000, checked where it is written.
+struct ParallelLimit: Decodable, ConfigPlaceholder {
+    var value: Int
+
+    init(from decoder: any Decoder) throws {
+        value = try decoder.singleValueContainer().decode(Int.self)
+        guard (1...1000).contains(value) else { throw ConfigValueError("max_parallel_caches must be between 1 and 1000") }
+    }
+
+    init(value: Int) { self.value = value }
+    static var placeholder: ParallelLimit { ParallelLimit(value: 1) }
 }
 
 /// The scope inside which only one cache may be under maintenance. It can be made wider than

@@ -6,6 +6,7 @@ struct StepResolver {
     let validation: ValidationContext?
     private(set) var diagnostics: [Diagnostic] = []
     private var nextIndex = 0
+    private var replacementsPlanned = false
 
     init(registry: PluginRegistry, variables: [String: String], validation: ValidationContext?) {
         self.registry = registry
@@ -16,15 +17,21 @@ struct StepResolver {
     mutating func resolve(_ documents: [StepDocument], listLocation: SourceLocation) -> [PlaybookStep] {
         if documents.isEmpty { diagnostics.append(Diagnostic(.emptySteps, at: listLocation, "the step list is empty")) }
         var steps: [PlaybookStep] = []
-        for document in documents {
+        for document in documents where !document.isPlaceholder {
             if let selection = document.forEach {
                 let inner = document.steps ?? []
+                if selection == .oldNode, !replacementsPlanned {
+                    let providers = registry.steps.values.filter(\.descriptor.providesReplacements).map(\.id).sorted()
+                    diagnostics.append(Diagnostic(.misplacedStep, at: document.node["for_each"]?.location ?? document.node.location,
+                                                  "'for_each: old_node' visits the nodes an earlier step replaces; put "
+                                                  + (providers.map { "'\($0)'" }.joined(separator: " or ")) + " before this block"))
+                }
                 if inner.isEmpty {
                     diagnostics.append(Diagnostic(.emptySteps, at: document.node["steps"]?.location ?? document.node.location,
                                                   "the for_each block has no steps"))
                 }
                 var block: [StepInvocation] = []
-                for step in inner {
+                for step in inner where !step.isPlaceholder {
                     if step.forEach != nil {
                         diagnostics.append(Diagnostic(.misplacedStep, at: step.node.location, "for_each blocks cannot be nested"))
                     } else if let invocation = invocation(step, perNode: true) {
@@ -34,6 +41,7 @@ struct StepResolver {
                 steps.append(.forEach(ForEachBlock(selection: selection, name: document.name, steps: block, location: document.node.location)))
             } else if let invocation = invocation(document, perNode: false) {
                 steps.append(.invoke(invocation))
+                if registry.step(invocation.pluginID)?.descriptor.providesReplacements == true { replacementsPlanned = true }
             }
         }
         return steps
@@ -52,7 +60,7 @@ struct StepResolver {
             return nil
         }
         guard let plugin = registry.step(kind) else {
-            diagnostics.append(Diagnostic(.unknownStep, at: kindNode.location, "unknown step kind '\(kind)'"
+            diagnostics.append(Diagnostic(.unknownStep, at: kindNode.location, "unknown step kind '\(kind.forMessage)'"
                                           + (Suggestion.closest(to: kind, among: registry.stepIDs).map { "; did you mean '\($0)'?" }
                                              ?? "; known kinds: \(registry.stepIDs.joined(separator: ", "))")))
             return nil

@@ -23,21 +23,30 @@ struct VariableSubstitution {
         }
     }
 
+    /// The longest value a substitution may produce: far above any parameter, far below a
+    /// size that would let a small file expand into a huge one.
+    static let maximumExpandedLength = 64 * 1024
+
     private func expand(_ text: String, at location: SourceLocation, problems: inout [Diagnostic]) -> String {
         var result = ""
         var rest = Substring(text)
         while let open = rest.range(of: "${") {
             result += rest[..<open.lowerBound]
             guard let close = rest[open.upperBound...].firstIndex(of: "}") else {
-                problems.append(Diagnostic(.undefinedVariable, at: location, "unclosed '${' in '\(text)'"))
+                problems.append(Diagnostic(.undefinedVariable, at: location, "unclosed '${' in '\(text.forMessage)'"))
                 return text
             }
             let name = String(rest[open.upperBound..<close])
             if let value = variables[name] {
+                guard result.utf8.count + value.utf8.count <= Self.maximumExpandedLength else {
+                    problems.append(Diagnostic(.documentTooComplex, at: location,
+                                               "substituting variables makes this value longer than \(Self.maximumExpandedLength / 1024) KB"))
+                    return text
+                }
                 result += value
             } else {
                 result += "${\(name)}" // kept as written, so the value's other checks do not pile up
-                problems.append(Diagnostic(.undefinedVariable, at: location, "undefined variable '\(name)'"
+                problems.append(Diagnostic(.undefinedVariable, at: location, "undefined variable '\(name.forMessage)'"
                                            + Suggestion.didYouMean(name, among: variables.keys)))
             }
             rest = rest[rest.index(after: close)...]

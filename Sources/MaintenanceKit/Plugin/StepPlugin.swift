@@ -53,9 +53,12 @@ public struct StepDescriptor: Sendable {
     public var parameters: [ParameterDescriptor]
     /// A step entry using it; it is validated in the tests.
     public var example: String
+    /// Whether it plans replacement nodes, which `for_each: old_node` blocks visit.
+    public var providesReplacements: Bool
 
     public init(id: String, summary: String, scope: StepScope, isRetryable: Bool, defaultTimeout: Duration,
-                parameters: [ParameterDescriptor], example: String) {
+                parameters: [ParameterDescriptor], example: String, providesReplacements: Bool = false) {
+        self.providesReplacements = providesReplacements
         self.id = id
         self.summary = summary
         self.scope = scope

@@ -36,6 +36,7 @@ public struct CacheOutcome: Sendable, Codable {
     public var finished: Duration
     public var actionsCompleted: Int
     public var actionsPlanned: Int
+    /// The node replacements that completed: old node out of the cluster, new node live.
     public var replacements: [NodeReplacement]
     public var failovers: [FailoverReport]
     public var violations: [InvariantViolation]

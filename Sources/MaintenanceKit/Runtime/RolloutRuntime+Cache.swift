@@ -7,7 +7,7 @@ extension RolloutRuntime {
         var outcome = CacheOutcome(
             cache: cachePlan.cache, placement: cachePlan.placement, status: .succeeded, started: clock.now,
             finished: clock.now, actionsCompleted: 0, actionsPlanned: cachePlan.actions.count,
-            replacements: cachePlan.replacements, failovers: [], violations: [], stoppedAt: nil, error: nil)
+            replacements: [], failovers: [], violations: [], stoppedAt: nil, error: nil)
         reporter.report(.cacheStarted(cache: cachePlan.cache, placement: cachePlan.placement, at: clock.now))
         do {
             try await backend.beginMaintenance(of: cachePlan.cache)
@@ -41,9 +41,22 @@ extension RolloutRuntime {
             }
         }
         do {
+            // The end state is checked too, whatever the backend checked on its way; a violation
+            // found here is put on the last action that ran.
             let topology = try await backend.topology(of: cachePlan.cache)
-            let known = Set(outcome.violations.map(\.invariant))
-            outcome.violations += Invariants.check(topology).filter { !known.contains($0.invariant) }
+            let known = Set(outcome.violations.map(\.message))
+            let last = outcome.actionsCompleted > 0 ? cachePlan.actions[outcome.actionsCompleted - 1] : nil
+            for var violation in Invariants.check(topology) where !known.contains(violation.message) {
+                if let last {
+                    violation.step = invocations[last.stepIndex]?.displayName ?? last.plugin
+                    violation.location = last.stepLocation
+                }
+                outcome.violations.append(violation)
+            }
+            outcome.replacements = cachePlan.replacements.filter { replacement in
+                topology.node(replacement.old).map { $0.lifecycle == .removed || $0.lifecycle == .deleted } == true
+                    && topology.liveNodes.contains { $0.id == replacement.new }
+            }
         } catch {
             logger.warning("could not read the final topology of \(cachePlan.cache): \(error)")
         }
@@ -61,7 +74,7 @@ extension RolloutRuntime {
     private func perform(_ action: PlannedAction, into outcome: inout CacheOutcome,
                          random: inout SeededRandom) async throws {
         let clock = backend.clock
-        guard let invocation = playbook.invocations.first(where: { $0.index == action.stepIndex }),
+        guard let invocation = invocations[action.stepIndex],
               let plugin = registry.step(action.plugin) else {
             throw PlanningError("no step plugin '\(action.plugin)' for action '\(action.summary)'")
         }
@@ -93,7 +106,7 @@ extension RolloutRuntime {
     private func absorb(_ error: any Error, into outcome: inout CacheOutcome, step action: PlannedAction?) {
         guard var violation = error as? InvariantViolation else { return }
         if let action {
-            violation.step = playbook.invocations.first { $0.index == action.stepIndex }?.displayName ?? action.plugin
+            violation.step = invocations[action.stepIndex]?.displayName ?? action.plugin
             violation.location = action.stepLocation
         }
         outcome.violations.append(violation)

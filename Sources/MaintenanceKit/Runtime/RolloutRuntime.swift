@@ -16,6 +16,8 @@ public struct RolloutRuntime: Sendable {
     let logger: Logger
     let seed: UInt64
     let backoff: Backoff
+    /// Each step invocation by its index, so an action finds its step without a search.
+    let invocations: [Int: StepInvocation]
 
     /// - Parameters:
     ///   - plan: What to do.
@@ -39,6 +41,7 @@ public struct RolloutRuntime: Sendable {
         self.logger = logger
         self.seed = seed
         self.backoff = backoff
+        self.invocations = Dictionary(playbook.invocations.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Runs the rollout to its end (or to a stop) and returns its summary.
@@ -80,7 +83,7 @@ public struct RolloutRuntime: Sendable {
                 guard let cachePlan = cachePlans[cache] else { continue }
                 outcomes.append(CacheOutcome(cache: cache, placement: cachePlan.placement, status: .skipped, started: now,
                                              finished: now, actionsCompleted: 0, actionsPlanned: cachePlan.actions.count,
-                                             replacements: cachePlan.replacements, failovers: [], violations: [],
+                                             replacements: [], failovers: [], violations: [],
                                              stoppedAt: nil, error: nil))
             }
         }

@@ -21,31 +21,38 @@ public struct CreateVMs: StepPlugin {
             step: create_vms
             with:
               version: "7.2.5"
-            """)
+            """,
+        providesReplacements: true)
 
     public init() {}
 
     public func validate(_ parameters: Parameters, in context: ValidationContext) -> [ParameterProblem] {
         var problems: [ParameterProblem] = []
         if !InventoryLoader.isIdentifier(parameters.version) {
-            problems.append(ParameterProblem(at: ["version"], "version '\(parameters.version)' must be letters, digits, '.', '_' or '-'"))
+            problems.append(ParameterProblem(at: ["version"], "version '\(parameters.version.forMessage)' must be letters, digits, '.', '_' or '-'"))
         }
         let known = context.targetCaches.flatMap { $0.nodes.map(\.id) }
         for (index, node) in (parameters.nodes ?? []).enumerated() where !known.contains(node) {
             problems.append(ParameterProblem(at: ["nodes", .index(index)], .unknownReference,
-                                             "no targeted cache has a node '\(node)'" + Suggestion.didYouMean(node, among: known)))
+                                             "no targeted cache has a node '\(node.forMessage)'" + Suggestion.didYouMean(node, among: known)))
         }
         return problems
     }
 
     public func plan(_ parameters: Parameters, in context: inout PlanningContext) throws(PlanningError) {
         let chosen = parameters.nodes.map(Set.init)
-        let old = context.cache.nodes.filter { ($0.version != parameters.version) && (chosen?.contains($0.id) ?? true) }
+        let alreadyReplaced = Set(context.replacements.map(\.old))
+        let old = context.cache.nodes.filter {
+            $0.version != parameters.version && (chosen?.contains($0.id) ?? true) && !alreadyReplaced.contains($0.id)
+        }
         guard !old.isEmpty else { return }
-        var taken = Set(context.topology.nodes.map(\.id))
+        var taken = context.fleetNodeIDs.union(context.topology.nodes.map(\.id))
         var specs: [NodeSpec] = []
         for node in old {
             let id = Self.replacementID(for: node, version: parameters.version, taken: taken)
+            guard InventoryLoader.isIdentifier(id) else {
+                throw PlanningError("the replacement of '\(node.id)' would be named '\(id.forMessage)', longer than 64 characters")
+            }
             taken.insert(id)
             specs.append(NodeSpec(id: id, version: parameters.version, capacity: node.capacity))
             context.replacements.append((old: node.id, new: id))

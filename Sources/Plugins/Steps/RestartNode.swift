@@ -23,7 +23,7 @@ public struct RestartNode: StepPlugin {
 
     public func validate(_ parameters: Parameters, in context: ValidationContext) -> [ParameterProblem] {
         guard let version = parameters.version, !InventoryLoader.isIdentifier(version) else { return [] }
-        return [ParameterProblem(at: ["version"], "version '\(version)' must be letters, digits, '.', '_' or '-'")]
+        return [ParameterProblem(at: ["version"], "version '\(version.forMessage)' must be letters, digits, '.', '_' or '-'")]
     }
 
     public func plan(_ parameters: Parameters, in context: inout PlanningContext) throws(PlanningError) {

@@ -129,12 +129,21 @@ extension SimulatedBackend {
             }
         }
         let largest = held.map(\.sizeMB).max() ?? 0
-        try await clock.sleep(for: sample(config.timing.restart, cache: cache) + sample(config.timing.sync(megabytes: largest), cache: cache))
-        try apply(cache) { topology in
-            if let version, let index = topology.nodes.firstIndex(where: { $0.id == node }) { topology.nodes[index].version = version }
+        let back = { (topology: inout CacheTopology) in
             for shard in held {
                 if let at = Self.copyIndex(of: shard.id, on: node, in: topology) { topology.shards[at.shard].copies[at.copy].inSync = true }
             }
+        }
+        do {
+            try await clock.sleep(for: sample(config.timing.restart, cache: cache) + sample(config.timing.sync(megabytes: largest), cache: cache))
+        } catch {
+            // Interrupted (a time limit): the node still comes back and resyncs, at its old version.
+            try apply(cache, back)
+            throw error
+        }
+        try apply(cache) { topology in
+            if let version, let index = topology.nodes.firstIndex(where: { $0.id == node }) { topology.nodes[index].version = version }
+            back(&topology)
         }
     }
 
