@@ -22,6 +22,8 @@ let package = Package(
         // An async RESP client for the process backend and the probe: no Redis client for
         // Swift resolves here, and NIO gives event-driven sockets with timeouts.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        // Latency percentiles of the client probe.
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .target(
@@ -53,6 +55,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "ClusterProbe",
+            dependencies: [
+                "MaintenanceKit", "RedisWire",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "ProcessBackend",
             dependencies: [
                 "MaintenanceKit", "RedisWire",
@@ -64,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "maintctl",
             dependencies: [
-                "MaintenanceKit", "Plugins", "SimulatedBackend", "ProcessBackend",
+                "MaintenanceKit", "Plugins", "SimulatedBackend", "ProcessBackend", "ClusterProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -78,7 +88,7 @@ let package = Package(
         .testTarget(
             name: "ProcessBackendTests",
             dependencies: [
-                "ProcessBackend", "MaintenanceKit", "Plugins", "RedisWire",
+                "ProcessBackend", "MaintenanceKit", "Plugins", "RedisWire", "ClusterProbe",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import MaintenanceKit
+import ProcessBackend
 import SimulatedBackend
 
 extension Maintctl {
@@ -24,6 +25,12 @@ extension Maintctl {
 
         @Option(help: "Seed of the simulated backend's random timings.")
         var seed: UInt64 = 1
+
+        @Flag(help: "Write through the live cluster during the rollout and report what clients felt (process backend).")
+        var probe = false
+
+        @Option(help: "Probe writes per second per shard.")
+        var probeRate = 200
 
         @Flag(help: "Log details to standard error.")
         var verbose = false
@@ -58,7 +65,19 @@ extension Maintctl {
             let reporter: any RolloutReporter = target.clock.isVirtual ? TimeOrderedReporter(passingTo: text) : text
             let runtime = RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: registry, backend: target,
                                          reporter: reporter, stop: stop, logger: logger, seed: seed)
-            let summary = await runtime.run()
+            var summary: RolloutSummary
+            if probe {
+                guard let cluster = target as? ProcessBackend else {
+                    Output.error("maintctl: --probe writes through a live cluster; use it with --backend process --state DIR")
+                    throw Exit.invalidInput
+                }
+                let (measured, impact) = try await ProbeSession.measure(cluster, writesPerSecond: probeRate) { await runtime.run() }
+                summary = measured
+                summary.record(impact)
+                if format == .text { TextReporter.impactLines(impact).forEach(Output.line) }
+            } else {
+                summary = await runtime.run()
+            }
             if format == .json { try Output.json(summary) }
             switch summary.status {
             case .succeeded: return

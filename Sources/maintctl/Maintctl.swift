@@ -10,7 +10,7 @@ struct Maintctl: AsyncParsableCommand {
             Exit codes: 0 success; 1 the rollout failed or broke an invariant; 2 the input is invalid \
             (nothing was executed); 3 the rollout was stopped before it finished.
             """,
-        subcommands: [Validate.self, Plan.self, Run.self, Cluster.self, Plugins.self])
+        subcommands: [Validate.self, Plan.self, Run.self, Cluster.self, Probe.self, Plugins.self])
 }
 
 /// Exit codes shared by the subcommands.

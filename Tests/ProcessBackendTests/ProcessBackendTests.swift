@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MaintenanceKit
+import ClusterProbe
 import ProcessBackend
 import RedisWire
 import Synchronization
@@ -29,13 +30,21 @@ import Testing
                 inventoryOverride: LiveCluster.packageRoot + "/Playbooks/inventories/local-cluster.yaml")
             let inventory = try await cluster.backend.currentInventory()
             let plan = try Planner(registry: LiveCluster.registry).plan(loaded.playbook, inventory: inventory)
-            let summary = await RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: LiveCluster.registry,
-                                               backend: cluster.backend, reporter: Silent(), stop: StopSignal(),
-                                               logger: Logger(label: "test")).run()
+            let runtime = RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: LiveCluster.registry,
+                                         backend: cluster.backend, reporter: Silent(), stop: StopSignal(),
+                                         logger: Logger(label: "test"))
+            // A cluster-aware client writes to every shard throughout and checks every acknowledgement.
+            let backend = cluster.backend
+            let probe = try ClusterProbe(shards: await backend.shardSlots(), seedPorts: await backend.serverPorts())
+            var (summary, impact) = await probe.measure(during: { await runtime.run() }, currentPorts: { await backend.serverPorts() })
+            summary.record(impact)
             #expect(summary.status == .succeeded, "\(summary.caches.first?.error ?? "")")
-            // Every shard failed over exactly once, each within a second.
+            #expect(impact.writesAcknowledged > 300)
+            #expect(impact.acknowledgedWritesLost == 0)
+            #expect(impact.shards.allSatisfy { $0.acknowledged > 100 && $0.lost == 0 })
+            // Every shard failed over exactly once; clients saw each shard's writes stop for under a second.
             #expect(summary.failovers.map(\.shard).sorted() == ["s1", "s2", "s3"])
-            #expect(summary.failovers.allSatisfy { $0.unavailableMS < 1000 })
+            #expect(summary.failovers.allSatisfy { $0.unavailableMS < 1000 && $0.backendUnavailableMS != nil })
             let topology = try await cluster.backend.topology(of: "local")
             #expect(topology.liveNodes.map(\.id).sorted() == ["node-1-7.2.5", "node-2-7.2.5", "node-3-7.2.5"])
             #expect(topology.liveNodes.allSatisfy { $0.version == "7.2.5" })

@@ -68,6 +68,19 @@ public struct TextReporter: RolloutReporter {
         return lines
     }
 
+    /// What a client probe measured, as lines of text.
+    public static func impactLines(_ impact: ClientImpact) -> [String] {
+        var lines = ["  clients: \(impact.writesAcknowledged) writes acknowledged, \(impact.acknowledgedWritesLost) lost; "
+                     + String(format: "latency p50 %.1f ms, p99 %.1f ms, max %.1f ms", impact.latencyP50MS, impact.latencyP99MS, impact.latencyMaxMS)]
+        let errors = impact.clientErrors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+        lines.append("  client errors: " + (errors.isEmpty ? "none" : errors.joined(separator: ", ")))
+        for shard in impact.shards {
+            lines.append("    \(shard.name.padded(20)) \(shard.acknowledged) acknowledged, \(shard.lost) lost, "
+                         + "longest write gap \(shard.longestGapMS) ms (writes every \(String(format: "%.1f", impact.writeIntervalMS)) ms)")
+        }
+        return lines
+    }
+
     /// `[  1:02:03.4]` — time since the rollout began.
     static func stamp(_ time: Duration) -> String {
         let tenths = Int((time.seconds * 10).rounded())

@@ -1,5 +1,5 @@
 /// The result of a rollout, as `run --format json` prints it.
-public struct RolloutSummary: Sendable, Codable {
+public struct RolloutSummary: Sendable, Encodable {
     /// `succeeded`, `failed` or `aborted`.
     public enum Status: String, Sendable, Codable {
         case succeeded, failed, aborted
@@ -17,6 +17,8 @@ public struct RolloutSummary: Sendable, Codable {
     public var predictedDurationMS: Int64
     public var expectedFailovers: Int
     public var nodesReplaced: Int
+    /// What a client probe measured, when one ran.
+    public var clientImpact: ClientImpact?
 
     enum CodingKeys: String, CodingKey {
         case status, backend, playbook, caches, failovers
@@ -26,6 +28,7 @@ public struct RolloutSummary: Sendable, Codable {
         case predictedDurationMS = "predicted_duration_ms"
         case expectedFailovers = "expected_failovers"
         case nodesReplaced = "nodes_replaced"
+        case clientErrors = "client_errors", clientImpact = "client_impact"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -41,6 +44,8 @@ public struct RolloutSummary: Sendable, Codable {
         try container.encode(predictedDurationMS, forKey: .predictedDurationMS)
         try container.encode(expectedFailovers, forKey: .expectedFailovers)
         try container.encode(nodesReplaced, forKey: .nodesReplaced)
+        try container.encodeIfPresent(clientImpact?.clientErrors, forKey: .clientErrors)
+        try container.encodeIfPresent(clientImpact, forKey: .clientImpact)
     }
 }
 
@@ -51,7 +56,10 @@ public struct FailoverSummary: Sendable, Codable, Hashable {
     public var kind: FailoverKind
     public var from: String
     public var to: String
+    /// The client write gap: measured by the probe when one ran, else as the backend reports it.
     public var unavailableMS: Int64
+    /// The backend's own figure, kept when a probe measured `unavailableMS`.
+    public var backendUnavailableMS: Int64?
 
     public init(_ report: FailoverReport) {
         cache = report.cache
@@ -63,7 +71,7 @@ public struct FailoverSummary: Sendable, Codable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case cache, shard, kind, from, to, unavailableMS = "unavailable_ms"
+        case cache, shard, kind, from, to, unavailableMS = "unavailable_ms", backendUnavailableMS = "backend_unavailable_ms"
     }
 }
 

@@ -153,3 +153,15 @@ public struct CopyStatus: Sendable, Codable {
     public var healthy: Bool
     public var slots: String
 }
+
+extension ProcessBackend {
+    /// Every shard as `cache/shard` with the slots it owns, for a client probe.
+    public func shardSlots() -> [(name: String, slots: ClosedRange<Int>)] {
+        state.caches.flatMap { cache in cache.shards.map { ("\(cache.id)/\($0.id)", $0.firstSlot...$0.lastSlot) } }
+    }
+
+    /// The ports of every server, to learn the slot map from.
+    public func serverPorts() -> [Int] {
+        state.caches.flatMap { $0.shards.flatMap { $0.copies.map(\.port) } }
+    }
+}

@@ -1,0 +1,195 @@
+import Histogram
+import MaintenanceKit
+import RedisWire
+
+/// A cluster-aware writer that measures what clients feel during a rollout: it writes
+/// unique keys at a steady rate to every target shard, follows redirects, retries with
+/// exponential backoff and jitter behind a circuit breaker, records every acknowledged
+/// write, every error and each shard's longest gap between acknowledged writes, and reads
+/// every acknowledged key back at the end.
+public struct ClusterProbe: Sendable {
+    let seedPorts: [Int]
+    let targets: [ProbeTarget]
+    let interval: Duration
+    let timeout: Duration
+
+    /// - Parameters:
+    ///   - seedPorts: Loopback ports of some cluster servers, to learn the slot map from.
+    ///   - targets: The shards to write to.
+    ///   - writesPerSecond: Steady write rate per shard.
+    ///   - timeout: Time limit of one attempt.
+    public init(seedPorts: [Int], targets: [ProbeTarget], writesPerSecond: Int = 200, timeout: Duration = .milliseconds(500)) {
+        self.seedPorts = seedPorts
+        self.targets = targets
+        self.interval = .microseconds(1_000_000 / max(1, min(writesPerSecond, 100_000)))
+        self.timeout = timeout
+    }
+
+    /// A probe for shards given by the slots they own (`cache/shard` names).
+    /// - Throws: `ProbeFailure` when no probe key falls in a shard's slots.
+    public init(shards: [(name: String, slots: ClosedRange<Int>)], seedPorts: [Int], writesPerSecond: Int = 200) throws(ProbeFailure) {
+        var targets: [ProbeTarget] = []
+        for shard in shards {
+            guard let target = ProbeTarget.owning(shard.slots, name: shard.name) else {
+                throw ProbeFailure(.noRoute, "no probe key falls in the slots \(shard.slots) of \(shard.name)")
+            }
+            targets.append(target)
+        }
+        self.init(seedPorts: seedPorts, targets: targets, writesPerSecond: writesPerSecond)
+    }
+
+    /// Writes while `work` runs, then stops and reads every acknowledged write back.
+    /// - Parameters:
+    ///   - work: What clients should feel (a rollout).
+    ///   - currentPorts: The cluster's servers once `work` is done.
+    public func measure<T: Sendable>(during work: @Sendable () async -> T,
+                                     currentPorts: @Sendable () async -> [Int]) async -> (T, ClientImpact) {
+        let (result, recording) = await withTaskGroup(of: Recording?.self) { group -> (T, Recording?) in
+            group.addTask { await run() }
+            // Let the writers reach their steady rate before the work begins.
+            try? await Task.sleep(for: .milliseconds(300))
+            let result = await work()
+            group.cancelAll()
+            let recording = await group.next() ?? nil
+            return (result, recording)
+        }
+        return (result, await verify(recording ?? Recording(), currentPorts: await currentPorts()))
+    }
+
+    /// What the writers recorded; read back with ``verify(_:)``.
+    public struct Recording: Sendable {
+        var writers: [WriterRecording] = []
+        var redirects: [ProbeFailure.Kind: Int] = [:]
+        /// The servers known when the writers stopped: after a rollout the seeds may be gone.
+        var ports: [Int] = []
+
+        /// An empty recording (nothing was written).
+        public init() {}
+
+        init(writers: [WriterRecording], redirects: [ProbeFailure.Kind: Int], ports: [Int]) {
+            self.writers = writers
+            self.redirects = redirects
+            self.ports = ports
+        }
+    }
+
+    struct WriterRecording: Sendable {
+        var target: ProbeTarget
+        var acknowledged: [Int] = []
+        var longestGap: Duration = .zero
+        var longestGapStart: Duration = .zero
+        var errors: [ProbeFailure.Kind: Int] = [:]
+        var latency = Histogram<UInt64>(highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
+    }
+
+    /// Writes until the task is cancelled, then returns what it recorded.
+    public func run() async -> Recording {
+        let router = SlotRouter(seedPorts: seedPorts, timeout: timeout)
+        await router.refresh()
+        let started = ContinuousClock.now
+        let writers = await withTaskGroup(of: WriterRecording.self) { group in
+            for target in targets {
+                group.addTask { await write(to: target, through: router, since: started) }
+            }
+            var all: [WriterRecording] = []
+            for await writer in group { all.append(writer) }
+            return all
+        }
+        let redirects = await router.redirects
+        let ports = await router.ports
+        await router.closeAll()
+        return Recording(writers: writers, redirects: redirects, ports: ports)
+    }
+
+    private func write(to target: ProbeTarget, through router: SlotRouter, since started: ContinuousClock.Instant) async -> WriterRecording {
+        var recording = WriterRecording(target: target)
+        var breaker = CircuitBreaker()
+        var random = SystemRandomNumberGenerator()
+        var lastAck = started
+        var next = started
+        var sequence = 0
+        writes: while !Task.isCancelled {
+            next += interval
+            if next > .now { try? await Task.sleep(until: next) }
+            sequence += 1
+            let key = target.key(sequence), began = ContinuousClock.now
+            var backoff = Duration.milliseconds(1)
+            while true {
+                if Task.isCancelled { break writes }
+                let wait = breaker.wait(at: .now)
+                if wait > .zero {
+                    recording.errors[.circuitOpen, default: 0] += 1
+                    try? await Task.sleep(for: wait)
+                    continue
+                }
+                do throws(ProbeFailure) {
+                    let reply = try await router.send(["SET", key, "\(sequence)", "EX", "86400"], slot: target.slot)
+                    guard reply.string == "OK" else { throw ProbeFailure(.other, "SET answered \(reply)") }
+                    break
+                } catch {
+                    recording.errors[error.kind, default: 0] += 1
+                    breaker.failed(at: .now)
+                    let jittered = Double.random(in: 0.5...1.0, using: &random) * backoff.seconds
+                    try? await Task.sleep(for: .microseconds(Int64(jittered * 1_000_000)))
+                    backoff = min(backoff * 2, .milliseconds(100))
+                }
+            }
+            breaker.succeeded()
+            let now = ContinuousClock.now
+            recording.acknowledged.append(sequence)
+            _ = recording.latency.record(UInt64(max(0, (now - began).seconds * 1_000_000)))
+            if now - lastAck > recording.longestGap {
+                recording.longestGap = now - lastAck
+                recording.longestGapStart = lastAck - started
+            }
+            lastAck = now
+        }
+        return recording
+    }
+
+    /// Reads every acknowledged key back and summarizes what clients felt.
+    /// - Parameters:
+    ///   - recording: What ``run()`` recorded.
+    ///   - currentPorts: Servers of the cluster as it is now, to find it after a rollout
+    ///     replaced every server the probe started with.
+    public func verify(_ recording: Recording, currentPorts: [Int] = []) async -> ClientImpact {
+        let router = SlotRouter(seedPorts: currentPorts + recording.ports + seedPorts, timeout: .seconds(2))
+        await router.refresh()
+        var shards: [ClientImpact.Shard] = []
+        var errors: [String: Int] = [:]
+        var latency = Histogram<UInt64>(highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
+        for writer in recording.writers {
+            var lost = 0
+            for sequence in writer.acknowledged {
+                // A read that fails is retried; one that keeps failing counts as lost, never as kept.
+                var value: RESPValue?
+                for attempt in 0..<5 where value == nil {
+                    do {
+                        value = try await router.send(["GET", writer.target.key(sequence)], slot: writer.target.slot)
+                    } catch {
+                        errors["readback_\(error.kind.rawValue)", default: 0] += 1
+                        try? await Task.sleep(for: .milliseconds(20 << attempt))
+                    }
+                }
+                if value?.string != "\(sequence)" { lost += 1 }
+            }
+            shards.append(ClientImpact.Shard(name: writer.target.name, acknowledged: writer.acknowledged.count, lost: lost,
+                                            longestGapMS: writer.longestGap.wholeMilliseconds,
+                                            longestGapStartMS: writer.longestGapStart.wholeMilliseconds))
+            for (kind, count) in writer.errors { errors[kind.rawValue, default: 0] += count }
+            latency.add(writer.latency)
+        }
+        for (kind, count) in recording.redirects { errors[kind.rawValue, default: 0] += count }
+        await router.closeAll()
+        let toMS = { (value: UInt64) in Double(value) / 1000 }
+        return ClientImpact(
+            shards: shards.sorted { $0.name < $1.name }, writesAcknowledged: shards.reduce(0) { $0 + $1.acknowledged },
+            acknowledgedWritesLost: shards.reduce(0) { $0 + $1.lost }, clientErrors: errors,
+            latencyP50MS: toMS(latency.valueAtPercentile(50)), latencyP99MS: toMS(latency.valueAtPercentile(99)),
+            latencyMaxMS: toMS(latency.maxRecorded), writeIntervalMS: interval.seconds * 1000)
+    }
+}
+
+extension Duration {
+    var wholeMilliseconds: Int64 { milliseconds }
+}

@@ -1,0 +1,109 @@
+import RedisWire
+
+/// Sends commands to whichever server owns a slot, as a Redis Cluster client does: it keeps
+/// a slot map from `CLUSTER SLOTS`, follows `MOVED` (and updates the map) and `ASK`
+/// redirects, and reconnects when a connection breaks.
+actor SlotRouter {
+    private var owners: [Int: Int] = [:] // slot → port, filled range by range
+    private var ranges: [(slots: ClosedRange<Int>, port: Int)] = []
+    private var knownPorts: [Int]
+    private var connections: [Int: RedisConnection] = [:]
+    let timeout: Duration
+    /// Redirects followed, by kind (`moved`, `ask`): a storm of them shows in the report.
+    private(set) var redirects: [ProbeFailure.Kind: Int] = [:]
+
+    init(seedPorts: [Int], timeout: Duration) {
+        self.knownPorts = seedPorts
+        self.timeout = timeout
+    }
+
+    /// Sends `arguments` for a key in `slot` and returns the final reply, after redirects.
+    /// - Throws: `ProbeFailure` naming what went wrong, for the error tally.
+    func send(_ arguments: [String], slot: Int) async throws(ProbeFailure) -> RESPValue {
+        var port = self.port(for: slot)
+        var asking = false
+        for _ in 0..<5 {
+            guard let target = port else {
+                await refresh()
+                throw ProbeFailure(.noRoute, "no server known for slot \(slot)")
+            }
+            let reply: RESPValue
+            do {
+                let connection = try await connection(target)
+                if asking { _ = try await connection.send(["ASKING"], timeout: timeout) }
+                reply = try await connection.send(arguments, timeout: timeout)
+            } catch {
+                await drop(target)
+                await refresh()
+                throw ProbeFailure(classify: error)
+            }
+            guard case let .error(message) = reply else { return reply }
+            let words = message.split(separator: " ")
+            switch words.first {
+            case "MOVED" where words.count == 3:
+                let newPort = Self.port(in: words[2])
+                if let newPort { owners[slot] = newPort }
+                port = newPort
+                asking = false
+                redirects[.moved, default: 0] += 1
+            case "ASK" where words.count == 3:
+                port = Self.port(in: words[2])
+                asking = true
+                redirects[.ask, default: 0] += 1
+            default:
+                throw ProbeFailure(serverMessage: message)
+            }
+        }
+        throw ProbeFailure(.redirectLoop, "too many redirects for slot \(slot)")
+    }
+
+    /// Re-reads the slot map from the first server that answers.
+    func refresh() async {
+        for port in knownPorts + ranges.map(\.port) {
+            guard let connection = try? await connection(port),
+                  let reply = try? await connection.send(["CLUSTER", "SLOTS"], timeout: timeout),
+                  let entries = reply.elements else { continue }
+            var fresh: [(slots: ClosedRange<Int>, port: Int)] = []
+            for entry in entries {
+                guard let fields = entry.elements, fields.count >= 3,
+                      let first = fields[0].integer, let last = fields[1].integer, first <= last,
+                      let owner = fields[2].elements, owner.count >= 2, let ownerPort = owner[1].integer else { continue }
+                fresh.append((Int(first)...Int(last), Int(ownerPort)))
+            }
+            guard !fresh.isEmpty else { continue }
+            ranges = fresh
+            owners.removeAll()
+            knownPorts = Array(Set(knownPorts + fresh.map(\.port)))
+            return
+        }
+    }
+
+    /// Every server port learned so far (seeds, slot maps, redirects).
+    var ports: [Int] { Array(Set(knownPorts + ranges.map(\.port) + owners.values)) }
+
+    func closeAll() async {
+        for connection in connections.values { await connection.close() }
+        connections.removeAll()
+    }
+
+    private func port(for slot: Int) -> Int? {
+        owners[slot] ?? ranges.first { $0.slots.contains(slot) }?.port
+    }
+
+    private func connection(_ port: Int) async throws -> RedisConnection {
+        if let existing = connections[port] { return existing }
+        let fresh = try await RedisConnection.connect(port: port, timeout: timeout)
+        connections[port] = fresh
+        return fresh
+    }
+
+    private func drop(_ port: Int) async {
+        if let connection = connections.removeValue(forKey: port) { await connection.close() }
+    }
+
+    /// `127.0.0.1:6380` → 6380; only loopback addresses are followed.
+    static func port(in address: Substring) -> Int? {
+        guard let colon = address.lastIndex(of: ":"), address[..<colon] == "127.0.0.1" else { return nil }
+        return Int(address[address.index(after: colon)...])
+    }
+}
