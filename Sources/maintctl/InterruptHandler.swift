@@ -8,6 +8,13 @@ final class InterruptHandler {
     private let sources: [any DispatchSourceSignal]
 
     init(stop: StopSignal) {
+        // A parent may have started us with these signals blocked (Foundation's Process does,
+        // from a concurrency thread); unblocked in this thread, the kernel can deliver them here.
+        var wanted = sigset_t()
+        sigemptyset(&wanted)
+        sigaddset(&wanted, SIGINT)
+        sigaddset(&wanted, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
         sources = [SIGINT, SIGTERM].map { signalNumber in
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())

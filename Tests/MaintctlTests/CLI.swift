@@ -1,6 +1,9 @@
 import Foundation
 
 /// Runs the built `maintctl` binary and captures what it printed.
+///
+/// It spawns with posix_spawn and waits with waitpid, so it works the same from async tests
+/// (Foundation's Process waits on a run loop and starts children with signals blocked).
 enum CLI {
     struct Result {
         var status: Int32
@@ -17,26 +20,91 @@ enum CLI {
         return candidates.map { $0 + "/maintctl" }.first { FileManager.default.isExecutableFile(atPath: $0) } ?? "maintctl"
     }()
 
-    /// Runs `maintctl arguments…` in the package root; output goes through files, so a large
-    /// output cannot block the child.
+    /// Runs `maintctl arguments…` in the package root and waits for it.
     static func run(_ arguments: [String]) throws -> Result {
+        let running = try start(arguments)
+        let status = running.finish()
+        return Result(status: status, stdout: running.stdout, stderr: running.stderr)
+    }
+
+    /// A `maintctl` running in the background; output goes to files so it can never block.
+    final class Running: @unchecked Sendable {
+        let pid: pid_t
+        let outPath: String
+        let errPath: String
+        private var exitStatus: Int32?
+
+        init(pid: pid_t, outPath: String, errPath: String) {
+            self.pid = pid
+            self.outPath = outPath
+            self.errPath = errPath
+        }
+
+        var stdout: String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
+        var stderr: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
+
+        var isRunning: Bool {
+            guard exitStatus == nil else { return false }
+            var status: Int32 = 0
+            guard waitpid(pid, &status, WNOHANG) == pid else { return true }
+            exitStatus = Self.decode(status)
+            return false
+        }
+
+        /// Waits until standard output contains `text` (at most `limit`).
+        func waitForOutput(containing text: String, limit: Duration = .seconds(60)) async throws -> Bool {
+            let deadline = ContinuousClock.now + limit
+            while ContinuousClock.now < deadline, isRunning {
+                if stdout.contains(text) { return true }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return stdout.contains(text)
+        }
+
+        /// Waits for the process to end and returns its exit status (128 + signal when killed).
+        func finish() -> Int32 {
+            if let exitStatus { return exitStatus }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+            let decoded = Self.decode(status)
+            exitStatus = decoded
+            return decoded
+        }
+
+        private static func decode(_ status: Int32) -> Int32 {
+            let signal = status & 0x7f
+            return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        }
+    }
+
+    /// Starts `maintctl arguments…` in the package root without waiting for it.
+    static func start(_ arguments: [String]) throws -> Running {
+        // Arguments name files relative to the package root, where `swift test` runs.
+        if FileManager.default.currentDirectoryPath != packageRoot {
+            _ = FileManager.default.changeCurrentDirectoryPath(packageRoot)
+        }
         let directory = NSTemporaryDirectory() + "maintctl-cli-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         let outPath = directory + "/out", errPath = directory + "/err"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: packageRoot)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        try process.run()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus,
-                      stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        var files = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&files)
+        defer { posix_spawn_file_actions_destroy(&files) }
+        posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&files, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&files, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        let argv = ([binary] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, binary, &files, &attributes, argv, environ)
+        guard result == 0 else { throw CocoaError(.executableLoad, userInfo: ["errno": result]) }
+        return Running(pid: pid, outPath: outPath, errPath: errPath)
     }
 
     /// Writes `text` to a new temporary file and returns its path.

@@ -76,7 +76,7 @@ extension ProcessBackend {
         for s in state.caches[c].shards.indices {
             guard let k = state.caches[c].shards[s].copies.firstIndex(where: { $0.node == node }) else { continue }
             let copy = state.caches[c].shards[s].copies[k]
-            if (try? await replication(copy.port))?.isPrimary == true {
+            if (try? await isServingPrimary(copy.port)) == true {
                 throw BackendError("node-holds-primary", "refusing to restart '\(node)': it is primary of \(state.caches[c].shards[s].id)")
             }
             await forgetConnection(copy.port)

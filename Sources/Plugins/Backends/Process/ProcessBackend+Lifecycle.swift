@@ -108,12 +108,13 @@ extension ProcessBackend {
             for shard in cache.shards {
                 for copy in shard.copies {
                     let info = try? await replication(copy.port)
+                    let serving = (try? await isServingPrimary(copy.port)) ?? false
                     let version = cache.nodes.first { $0.id == copy.node }?.version ?? "?"
+                    let role = info.map { $0.isPrimary ? (serving ? "primary" : "unattached") : "replica" } ?? "down"
                     rows.append(CopyStatus(
                         cache: cache.id, node: copy.node, version: version, shard: shard.id,
-                        role: info.map { $0.isPrimary ? "primary" : "replica" } ?? "down",
-                        port: copy.port, pid: copy.pid, offset: info?.offset ?? -1,
-                        healthy: info.map { $0.isPrimary || $0.linkUp } ?? false,
+                        role: role, port: copy.port, pid: copy.pid, offset: info?.offset ?? -1,
+                        healthy: serving || (info.map { !$0.isPrimary && $0.linkUp } ?? false),
                         slots: "\(shard.firstSlot)-\(shard.lastSlot)"))
                 }
             }

@@ -10,10 +10,12 @@ extension ProcessBackend {
         for shard in record.shards {
             var copies: [ShardCopy] = []
             for copy in shard.copies {
-                // A server that does not answer counts as an out-of-sync replica.
+                // A server that does not answer counts as an out-of-sync replica, and so does
+                // a primary without slots (a copy that was never attached).
                 let info = try? await replication(copy.port)
-                copies.append(ShardCopy(node: copy.node, role: info?.isPrimary == true ? .primary : .replica,
-                                        inSync: info.map { $0.isPrimary || $0.linkUp } ?? false))
+                let serving = (try? await isServingPrimary(copy.port)) ?? false
+                copies.append(ShardCopy(node: copy.node, role: serving ? .primary : .replica,
+                                        inSync: serving || (info.map { !$0.isPrimary && $0.linkUp } ?? false)))
             }
             shards.append(ShardState(id: shard.id, sizeMB: shard.sizeMB, copies: copies))
         }
@@ -105,7 +107,7 @@ extension ProcessBackend {
     public func removeCopy(of shard: String, from node: String, in cache: String) async throws {
         let at = try location(of: shard, in: cache)
         guard let copy = state.caches[at.cache].shards[at.shard].copies.first(where: { $0.node == node }) else { return }
-        if (try? await replication(copy.port))?.isPrimary == true {
+        if (try? await isServingPrimary(copy.port)) == true {
             throw InvariantViolation(1, cache: cache, "refused to remove the primary copy of '\(shard)' on '\(node)'")
         }
         let topology = try await topology(of: cache)
@@ -136,7 +138,7 @@ extension ProcessBackend {
     func primaryCopy(of shard: String, in cache: String) async throws -> ClusterState.Copy {
         let at = try location(of: shard, in: cache)
         var primaries: [ClusterState.Copy] = []
-        for copy in state.caches[at.cache].shards[at.shard].copies where (try? await replication(copy.port))?.isPrimary == true {
+        for copy in state.caches[at.cache].shards[at.shard].copies where (try? await isServingPrimary(copy.port)) == true {
             primaries.append(copy)
         }
         guard primaries.count == 1, let primary = primaries.first else {

@@ -64,6 +64,16 @@ public actor ProcessBackend: Backend {
         ReplicationInfo(try await run(port, "INFO", "replication").string ?? "")
     }
 
+    /// Whether the server on `port` is a primary that serves slots in its own view of the
+    /// cluster. A new copy is a primary without slots until it replicates; it is not the
+    /// shard's primary.
+    func isServingPrimary(_ port: Int) async throws -> Bool {
+        guard try await replication(port).isPrimary else { return false }
+        let nodes = try await run(port, "CLUSTER", "NODES").string ?? ""
+        guard let myself = nodes.split(whereSeparator: \.isNewline).first(where: { $0.contains("myself") }) else { return false }
+        return myself.split(separator: " ").count > 8
+    }
+
     func forgetConnection(_ port: Int) async {
         if let link = connections.removeValue(forKey: port) { await link.close() }
     }

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+/// The process backend through the CLI, against real redis-server processes.
+@Suite(.serialized) struct ProcessCommandLineTests {
+    struct Copy: Decodable {
+        var node: String
+        var version: String
+        var shard: String
+        var role: String
+        var pid: Int32
+        var healthy: Bool
+    }
+
+    func status(_ state: String) throws -> [Copy] {
+        let result = try CLI.run(["cluster", "status", "--state", state, "--format", "json"])
+        return try JSONDecoder().decode([Copy].self, from: Data(result.stdout.utf8))
+    }
+
+    /// Starts local-cluster.yaml, runs `body`, and always stops it, checking no process is left.
+    func withCluster(_ body: (String) async throws -> Void) async throws {
+        let state = NSTemporaryDirectory() + "maintctl-cli-cluster-\(UUID().uuidString)"
+        let up = try CLI.run(["cluster", "up", "Playbooks/inventories/local-cluster.yaml", "--backend", "process", "--state", state])
+        try #require(up.status == 0, "\(up.stderr)")
+        #expect(up.stdout.contains("cluster_state:ok"))
+        var pids: Set<Int32> = []
+        do {
+            try await body(state)
+            pids = Set(try status(state).map(\.pid))
+        } catch {
+            pids = Set((try? status(state))?.map(\.pid) ?? [])
+            _ = try? CLI.run(["cluster", "down", "--state", state])
+            throw error
+        }
+        let down = try CLI.run(["cluster", "down", "--state", state])
+        #expect(down.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: state))
+        let left = pids.filter { Self.alive($0) }
+        #expect(left.isEmpty, "no process of the cluster is left")
+    }
+
+    static func alive(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        return !(stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true)
+    }
+
+    /// Every shard has exactly one primary and every attached copy is healthy (a copy whose
+    /// start was cut short by a kill may be left unattached, holding nothing).
+    func expectConsistent(_ state: String) throws {
+        let copies = try status(state)
+        #expect(copies.allSatisfy { $0.healthy || $0.role == "unattached" })
+        for shard in Set(copies.map(\.shard)) {
+            #expect(copies.filter { $0.shard == shard && $0.role == "primary" }.count == 1, "one primary for \(shard)")
+        }
+    }
+
+    @Test func rollingPatchWithTheProbe() async throws {
+        try await withCluster { state in
+            let result = try CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state,
+                                      "--probe", "--format", "json"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            #expect(summary["status"] as? String == "succeeded")
+            #expect(summary["backend"] as? String == "process")
+            #expect(summary["acknowledged_writes_lost"] as? Int == 0)
+            #expect(summary["client_errors"] is [String: Int])
+            let failovers = try #require(summary["failovers"] as? [[String: Any]])
+            #expect(failovers.compactMap { $0["shard"] as? String }.sorted() == ["s1", "s2", "s3"])
+            #expect(failovers.allSatisfy { ($0["unavailable_ms"] as? Int ?? 9999) < 1000 })
+            try expectConsistent(state)
+            #expect(try status(state).allSatisfy { $0.version == "7.2.5" && $0.node.hasSuffix("-7.2.5") })
+        }
+    }
+
+    @Test func ctrlCStopsAfterTheActionInFlight() async throws {
+        try await withCluster { state in
+            let running = try CLI.start(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state])
+            #expect(try await running.waitForOutput(containing: "migrate_shards"))
+            kill(running.pid, SIGINT)
+            #expect(running.finish() == 3, "\(running.stderr)")
+            #expect(running.stdout.contains("Summary: aborted on process"))
+            #expect(running.stderr.contains("stopping after the action in flight"))
+            try expectConsistent(state)
+        }
+    }
+
+    @Test func aKilledMaintctlLeavesAConsistentCluster() async throws {
+        try await withCluster { state in
+            let running = try CLI.start(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state])
+            #expect(try await running.waitForOutput(containing: "move s1 (primary"))
+            kill(running.pid, SIGKILL)
+            _ = running.finish()
+            // Give the cluster a moment to settle a step that was cut short.
+            try await Task.sleep(for: .seconds(1))
+            try expectConsistent(state)
+        }
+    }
+
+    @Test func aMissingRedisServerIsOneClearError() throws {
+        let state = NSTemporaryDirectory() + "maintctl-cli-missing-\(UUID().uuidString)"
+        let result = try CLI.run(["cluster", "up", "Playbooks/inventories/local-cluster.yaml", "--state", state,
+                                  "--redis-server", "/nonexistent/redis-server"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("redis-server binary '/nonexistent/redis-server' is not an executable file"))
+        #expect(!result.stderr.contains("Fatal error"))
+        #expect(!FileManager.default.fileExists(atPath: state))
+    }
+
+    @Test func processBackendNeedsAState() throws {
+        let result = try CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", "process"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("pass --state DIR"))
+    }
+}
