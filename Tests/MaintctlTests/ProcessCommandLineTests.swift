@@ -37,6 +37,16 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: state))
         let left = pids.filter { Self.alive($0) }
         #expect(left.isEmpty, "no process of the cluster is left")
+        #expect(Self.processes(runningIn: state).isEmpty, "no process started in the state directory is left")
+    }
+
+    /// Live processes whose working directory is under `directory` (redis-server runs in its copy's directory).
+    static func processes(runningIn directory: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard alive(pid), let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd") else { return false }
+            return cwd.hasPrefix(directory) || cwd.hasPrefix("/private" + directory)
+        }
     }
 
     static func alive(_ pid: Int32) -> Bool {

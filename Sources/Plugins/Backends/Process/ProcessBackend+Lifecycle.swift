@@ -96,6 +96,8 @@ extension ProcessBackend {
                 for copy in shard.copies { await RedisServerProcess.stop(pid: copy.pid, port: copy.port) }
             }
         }
+        // Servers the state does not know: started just before a crash of maintctl.
+        await RedisServerProcess.stopAll(under: directory + "/nodes")
         try? FileManager.default.removeItem(atPath: directory + "/nodes")
         try? FileManager.default.removeItem(atPath: directory + "/" + ClusterState.fileName)
         try? FileManager.default.removeItem(atPath: directory) // only when it is empty now

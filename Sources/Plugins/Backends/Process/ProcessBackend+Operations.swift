@@ -129,6 +129,7 @@ extension ProcessBackend {
     public func deleteNodes(_ nodes: [String], in cache: String) async throws {
         for node in nodes { try refuseIfHoldingCopies(node, in: cache, doing: "delete") }
         for node in nodes {
+            await RedisServerProcess.stopAll(under: "\(directory)/nodes/\(node)")
             try? FileManager.default.removeItem(atPath: "\(directory)/nodes/\(node)")
             try setLifecycle(.deleted, of: node, in: cache)
         }

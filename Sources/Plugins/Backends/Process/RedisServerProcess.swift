@@ -47,6 +47,27 @@ enum RedisServerProcess {
         for _ in 0..<250 where isAlive(pid) { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
+    /// Stops every server whose pid file lies under `root` and which still runs in that pid
+    /// file's directory, whether or not the state knows it (a start cut short by a crash).
+    static func stopAll(under root: String) async {
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return }
+        var pidFiles: [String] = []
+        while let relative = walker.nextObject() as? String {
+            if relative.hasSuffix("/redis.pid") || relative == "redis.pid" { pidFiles.append(root + "/" + relative) }
+        }
+        for pidFile in pidFiles {
+            let directory = (pidFile as NSString).deletingLastPathComponent
+            guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                  let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, isAlive(pid),
+                  let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd"),
+                  URL(fileURLWithPath: cwd).standardizedFileURL.path == URL(fileURLWithPath: directory).standardizedFileURL.path
+            else { continue }
+            kill(pid, SIGTERM)
+            for _ in 0..<250 where isAlive(pid) { try? await Task.sleep(for: .milliseconds(20)) }
+            if isAlive(pid) { kill(pid, SIGKILL) }
+        }
+    }
+
     /// Whether `pid` is a live redis-server serving `port` (guards against a reused pid).
     static func isOurs(pid: pid_t, port: Int) -> Bool {
         guard pid > 0, isAlive(pid),
