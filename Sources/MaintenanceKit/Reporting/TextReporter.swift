@@ -48,6 +48,9 @@ public struct TextReporter: RolloutReporter {
             lines.append("  failovers: \(gaps.count) of \(summary.expectedFailovers) expected; client write gap per shard "
                          + "p50 \(gaps[gaps.count / 2])ms, max \(gaps.last ?? 0)ms")
         }
+        if summary.syncMS > 0 {
+            lines.append("  full syncs: \(String(format: "%.1f", summary.syncMB)) MB in \(Duration.milliseconds(summary.syncMS).humanReadable) (summed over shards)")
+        }
         if summary.invariantViolations.isEmpty {
             lines.append("  invariants: all held")
         } else {

@@ -27,16 +27,21 @@ public struct ExecutionContext: Sendable {
     /// Records a failover the action caused, for the summary.
     public func record(_ failover: FailoverReport) { recorder.record(failover) }
 
+    /// Records a full sync the action waited for, for the summary.
+    public func record(_ sync: SyncReport) { recorder.record(sync) }
+
     /// Adds a short note to the action's output line ("synced 2048 MB in 10.3s").
     public func note(_ text: String) { recorder.note(text) }
 }
 
 /// Collects what one action reports.
 final class ActionRecorder: Sendable {
-    private let state = Mutex<(failovers: [FailoverReport], notes: [String])>(([], []))
+    private let state = Mutex<(failovers: [FailoverReport], syncs: [SyncReport], notes: [String])>(([], [], []))
 
     func record(_ failover: FailoverReport) { state.withLock { $0.failovers.append(failover) } }
+    func record(_ sync: SyncReport) { state.withLock { $0.syncs.append(sync) } }
     func note(_ text: String) { state.withLock { $0.notes.append(text) } }
     var failovers: [FailoverReport] { state.withLock { $0.failovers } }
+    var syncs: [SyncReport] { state.withLock { $0.syncs } }
     var notes: [String] { state.withLock { $0.notes } }
 }

@@ -39,6 +39,8 @@ public struct CacheOutcome: Sendable, Codable {
     /// The node replacements that completed: old node out of the cluster, new node live.
     public var replacements: [NodeReplacement]
     public var failovers: [FailoverReport]
+    /// The full syncs its actions waited for.
+    public var syncs: [SyncReport] = []
     public var violations: [InvariantViolation]
     /// The action it failed in or stopped before.
     public var stoppedAt: String?

@@ -89,6 +89,7 @@ extension RolloutRuntime {
                     try await plugin.execute(action, invocation.parameters, context)
                 }
                 outcome.failovers += recorder.failovers
+                outcome.syncs += recorder.syncs
                 reporter.report(.actionFinished(action, at: clock.now, took: clock.now - started,
                                                 notes: recorder.notes, failovers: recorder.failovers))
                 return

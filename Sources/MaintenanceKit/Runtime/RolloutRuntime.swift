@@ -103,6 +103,8 @@ public struct RolloutRuntime: Sendable {
             failovers: sorted.flatMap(\.failovers).map(FailoverSummary.init), invariantViolations: violations,
             acknowledgedWritesLost: nil, durationMS: (outcomes.map(\.finished).max() ?? .zero).milliseconds,
             predictedDurationMS: plan.predictedDuration.milliseconds, expectedFailovers: plan.expectedFailovers.count,
-            nodesReplaced: sorted.filter { $0.status == .succeeded }.reduce(0) { $0 + $1.replacements.count })
+            nodesReplaced: sorted.filter { $0.status == .succeeded }.reduce(0) { $0 + $1.replacements.count },
+            syncMS: sorted.flatMap(\.syncs).reduce(Duration.zero) { $0 + $1.duration }.milliseconds,
+            syncMB: sorted.flatMap(\.syncs).reduce(0) { $0 + $1.megabytes })
     }
 }

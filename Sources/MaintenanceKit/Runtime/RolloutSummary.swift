@@ -17,6 +17,10 @@ public struct RolloutSummary: Sendable, Encodable {
     public var predictedDurationMS: Int64
     public var expectedFailovers: Int
     public var nodesReplaced: Int
+    /// Time spent waiting for full syncs, summed over actions (concurrent caches add up).
+    public var syncMS: Int64 = 0
+    /// Data moved by full syncs, in MB.
+    public var syncMB: Double = 0
     /// What a client probe measured, when one ran.
     public var clientImpact: ClientImpact?
 
@@ -28,7 +32,7 @@ public struct RolloutSummary: Sendable, Encodable {
         case predictedDurationMS = "predicted_duration_ms"
         case expectedFailovers = "expected_failovers"
         case nodesReplaced = "nodes_replaced"
-        case clientErrors = "client_errors", clientImpact = "client_impact"
+        case clientErrors = "client_errors", clientImpact = "client_impact", syncMS = "sync_ms", syncMB = "sync_mb"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -44,6 +48,8 @@ public struct RolloutSummary: Sendable, Encodable {
         try container.encode(predictedDurationMS, forKey: .predictedDurationMS)
         try container.encode(expectedFailovers, forKey: .expectedFailovers)
         try container.encode(nodesReplaced, forKey: .nodesReplaced)
+        try container.encode(syncMS, forKey: .syncMS)
+        try container.encode((syncMB * 10).rounded() / 10, forKey: .syncMB)
         try container.encodeIfPresent(clientImpact?.clientErrors, forKey: .clientErrors)
         try container.encodeIfPresent(clientImpact, forKey: .clientImpact)
     }

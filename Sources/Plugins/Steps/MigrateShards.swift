@@ -91,6 +91,7 @@ public struct MigrateShards: StepPlugin {
         // Idempotent: reuses a live copy already there, replaces one that died.
         try await backend.addReplica(of: shardID, on: destination, in: context.cache)
         let sync = try await backend.waitForSync(of: shardID, on: destination, in: context.cache)
+        context.record(sync)
         context.note("synced \(String(format: "%.1f", sync.megabytes)) MB in \(sync.duration.humanReadable)")
         if try await backend.topology(of: context.cache).shard(shardID)?.primaryNode == node {
             let report = try await backend.failover(shardID, to: destination, in: context.cache)
