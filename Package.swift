@@ -47,6 +47,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "BackendConformance",
+            dependencies: ["MaintenanceKit"],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "RedisWire",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -82,13 +87,13 @@ let package = Package(
         ),
         .testTarget(name: "MaintenanceKitTests", dependencies: ["MaintenanceKit", "Plugins"]),
         .testTarget(name: "PluginsTests", dependencies: ["Plugins", "MaintenanceKit", "SimulatedBackend"]),
-        .testTarget(name: "SimulatedBackendTests", dependencies: ["SimulatedBackend", "MaintenanceKit", "Plugins"]),
+        .testTarget(name: "SimulatedBackendTests", dependencies: ["SimulatedBackend", "MaintenanceKit", "Plugins", "BackendConformance"]),
         .testTarget(name: "MaintctlTests", dependencies: ["maintctl"]),
         .testTarget(name: "RedisWireTests", dependencies: ["RedisWire"]),
         .testTarget(
             name: "ProcessBackendTests",
             dependencies: [
-                "ProcessBackend", "MaintenanceKit", "Plugins", "RedisWire", "ClusterProbe",
+                "ProcessBackend", "MaintenanceKit", "Plugins", "RedisWire", "ClusterProbe", "BackendConformance",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Logging
 import MaintenanceKit
 import ProcessBackend
 
@@ -8,8 +7,7 @@ extension Maintctl {
         static let configuration = CommandConfiguration(
             abstract: "Write through a live cluster like a cluster-aware client and report what it felt.")
 
-        @Option(help: "State directory given to 'cluster up'.")
-        var state: String
+        @OptionGroup var live: LiveClusterOptions
 
         @Option(help: "How long to write (e.g. 30s, 5m); Ctrl-C stops earlier.")
         var duration: String = "10s"
@@ -26,13 +24,7 @@ extension Maintctl {
         }
 
         func run() async throws {
-            let cluster: ProcessBackend
-            do {
-                cluster = try ProcessBackend(directory: state, logger: Logger(label: "maintctl"))
-            } catch {
-                Output.error("maintctl: \(error)")
-                throw Exit.invalidInput
-            }
+            let cluster = try live.open()
             let limit = ConfigDuration(parsing: duration)?.duration ?? .seconds(10)
             let stop = StopSignal()
             let interrupts = InterruptHandler(stop: stop)

@@ -1,6 +1,7 @@
 /// Command-line options: which measurements to make and how often.
 ///
 ///     maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--hot-spots]
+///                    [--process [--keys 100000,1000000] [--rounds 5]]
 struct BenchmarkOptions {
     /// Fleet sizes, in nodes (ten per cache).
     var fleetSizes = [100, 1_000, 10_000]
@@ -14,6 +15,12 @@ struct BenchmarkOptions {
     var playbook = true
     /// Whether to break the run phase down on a 1,000-node fleet.
     var hotSpots = false
+    /// Whether to run the rolling patch on a real cluster of local redis-server processes.
+    var process = false
+    /// Keys loaded into that cluster, one cluster per count.
+    var processKeyCounts = [100_000, 1_000_000]
+    /// Rolling patches run on each cluster.
+    var processRounds = 5
 
     /// Parses `arguments` (without the program name).
     /// - Throws: `BenchmarkFailure` with a usage line for an unknown or malformed option.
@@ -38,6 +45,10 @@ struct BenchmarkOptions {
             case "--skip-fleet": fleet = false
             case "--skip-playbook": playbook = false
             case "--hot-spots": hotSpots = true
+            case "--process": process = true
+            case "--keys":
+                processKeyCounts = try value(for: argument).split(separator: ",").map { try positive(String($0), for: argument) }
+            case "--rounds": processRounds = try positive(try value(for: argument), for: argument)
             case "-h", "--help": throw BenchmarkFailure(Self.usage)
             default: throw BenchmarkFailure("unknown option '\(argument)'\n\(Self.usage)")
             }
@@ -45,4 +56,5 @@ struct BenchmarkOptions {
     }
 
     static let usage = "usage: maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--hot-spots]"
+        + " [--process [--keys 100000,1000000] [--rounds 5]]"
 }

@@ -4,7 +4,8 @@ import Plugins
 import SimulatedBackend
 
 /// Entry point: measures validate, plan and run on generated fleets and validation of a long
-/// playbook, then prints a table. Exits 1 with a FAIL line when a measured operation
+/// playbook, then prints a table; with `--process`, also the rolling patch on a live cluster
+/// of local redis-server processes (see `ProcessBenchmark`). Exits 1 with a FAIL line when a measured operation
 /// misbehaves (a rejected input, a failed rollout, a failover count that differs from the plan).
 @main
 struct MaintctlBench {
@@ -24,8 +25,10 @@ struct MaintctlBench {
 
     static func run(_ options: BenchmarkOptions) async throws {
         let registry = try PluginRegistry(steps: BuiltinPlugins.all, backends: [SimulatedBackend.descriptor])
-        print("maintctl-bench: in-process, simulated backend; wall time of each measurement, "
-              + "\(options.repetitions) runs, median and min")
+        if options.fleet || options.playbook || options.hotSpots {
+            print("maintctl-bench: in-process, simulated backend; wall time of each measurement, "
+                  + "\(options.repetitions) runs, median and min")
+        }
         print("cores: \(ProcessInfo.processInfo.activeProcessorCount), parent package: \(RepositoryFiles.root)")
         var goals: [String] = []
 
@@ -74,10 +77,15 @@ struct MaintctlBench {
             print(try await probe.measure().text)
         }
 
+        let processFailures = options.process ? try await runProcess(options) : []
+
         if !goals.isEmpty {
             print("")
             print("Goals (median wall time; informational, they do not change the exit status)")
             goals.forEach { print($0) }
+        }
+        if !processFailures.isEmpty {
+            throw BenchmarkFailure("\(processFailures.count) check(s) of the process benchmark failed (FAIL lines above)")
         }
     }
 

@@ -22,6 +22,8 @@ enum RepositoryFiles {
     static var rollingPatch: String { root + "/Playbooks/rolling-patch.yaml" }
     /// `Playbooks/inventories/demo-fleet.yaml`.
     static var demoFleet: String { root + "/Playbooks/inventories/demo-fleet.yaml" }
+    /// `Playbooks/inventories/local-cluster.yaml`.
+    static var localCluster: String { root + "/Playbooks/inventories/local-cluster.yaml" }
 
     /// Reads a source file, turning the loader's diagnostics into a benchmark failure.
     static func read(_ path: String) throws -> SourceFile {

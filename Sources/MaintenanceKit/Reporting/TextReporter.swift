@@ -93,8 +93,8 @@ public struct TextReporter: RolloutReporter {
 }
 
 extension String {
-    /// The string padded with spaces on the right to `width`.
-    func padded(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+    /// The string padded with spaces on the right to `width` (for columns in text output).
+    public func padded(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
     /// The string padded with spaces on the left to `width`.
     func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }

@@ -1,0 +1,19 @@
+import ArgumentParser
+import Logging
+import ProcessBackend
+
+/// `--state DIR`: the live cluster a command acts on.
+struct LiveClusterOptions: ParsableArguments {
+    @Option(help: "State directory given to 'cluster up'.")
+    var state: String
+
+    /// Attaches to the cluster, or prints why it cannot and fails with the invalid-input code.
+    func open() throws -> ProcessBackend {
+        do {
+            return try ProcessBackend(directory: state, logger: Logger(label: "maintctl"))
+        } catch {
+            Output.error("maintctl: \(error)")
+            throw Exit.invalidInput
+        }
+    }
+}

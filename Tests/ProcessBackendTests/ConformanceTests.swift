@@ -1,0 +1,23 @@
+import BackendConformance
+import Foundation
+import Logging
+import ProcessBackend
+import Testing
+
+/// The backend conformance suite, against real redis-server processes: every check in turn
+/// on one live cluster of the conformance inventory.
+@Suite(.serialized) struct ProcessConformanceTests {
+    @Test func passesEveryCheck() async throws {
+        let directory = NSTemporaryDirectory() + "maintctl-conformance-\(UUID().uuidString)"
+        let backend = try await ProcessBackend.up(BackendConformance.inventory, in: directory,
+                                                  binaries: ["default": "redis-server"], logger: Logger(label: "test"))
+        do {
+            for check in BackendConformance.checks { try await check.run(backend) }
+        } catch {
+            await backend.down()
+            throw error
+        }
+        await backend.down()
+        #expect(!FileManager.default.fileExists(atPath: directory))
+    }
+}
