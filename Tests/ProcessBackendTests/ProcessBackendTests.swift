@@ -136,3 +136,4 @@ final class StopAfter: RolloutReporter {
         if count >= actions { stop.request() }
     }
 }
+

@@ -54,6 +54,7 @@ extension MaintctlBench {
         process.arguments = ["redis-server", "--version"]
         let pipe = Pipe()
         process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
         guard (try? process.run()) != nil else { return "redis-server" }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -10,7 +10,7 @@ struct ProcessReport {
     ])
     private(set) var rounds = ResultTable(header: [
         "keys", "round", "status", "failovers", "wall ms", "run() ms", "sync ms", "sync MB", "MB/s",
-        "backend gaps ms", "probe gaps ms", "acked", "lost", "overhead %",
+        "backend gaps ms", "probe gaps ms", "re-point ms", "acked", "lost", "overhead %", "client errors and redirects",
     ])
     private(set) var breakdown = ResultTable(header: ["keys", "part of a round", "calls", "median ms", "% of wall"])
 
@@ -46,8 +46,10 @@ struct ProcessReport {
                 Format.count(Int(summary.durationMS)), Format.fixed(round.runWall.milliseconds, decimals: 0),
                 Format.count(Int(summary.syncMS)), Format.fixed(summary.syncMB, decimals: 1), Format.fixed(round.syncMBPerSecond, decimals: 1),
                 round.backendGaps.map(String.init).joined(separator: "/"), round.probeGaps.map(String.init).joined(separator: "/"),
+                Format.fixed(round.failoverRestMS, decimals: 0),
                 Format.count(round.impact?.writesAcknowledged ?? 0), Format.count(round.impact?.acknowledgedWritesLost ?? 0),
                 Format.fixed(round.overheadPercent, decimals: 1),
+                (round.impact?.clientErrors ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
             ])
         }
         addBreakdown(of: all, keys: keys)
@@ -76,6 +78,7 @@ struct ProcessReport {
         for (name, what) in detailed { row("\(name): \(what)", calls: calls(name), total(name)) }
         row("  of waitForSync: full syncs (summary.syncMS)", calls: nil) { Double($0.summary.syncMS) }
         row("  of failover: writes paused (backend gap)", calls: nil) { Double($0.backendGaps.reduce(0, +)) }
+        row("  of failover: the rest (checks before the pause, replicas re-pointed after it)", calls: nil) { $0.failoverRestMS }
         let others = names.filter { $0.hasPrefix("backend.") && !detailed.map(\.0).contains($0) }
         row("other backend calls (\(others.sorted().map { $0.dropFirst(8) }.joined(separator: ", ")))", calls: nil) { round in
             others.reduce(0) { $0 + total($1)(round) }

@@ -42,6 +42,10 @@ struct RollingPatchRound {
         var overheadPercent: Double {
             unavoidableMS > 0 ? Double(summary.durationMS - unavoidableMS) / Double(unavoidableMS) * 100 : 0
         }
+        /// Time in `failover` outside the write pause: checks before it, replicas re-pointed after it.
+        var failoverRestMS: Double {
+            (ledger["backend.failover"]?.total ?? .zero).milliseconds - Double(backendGaps.reduce(0, +))
+        }
         /// Full-sync throughput: MB moved per second spent waiting for full syncs.
         var syncMBPerSecond: Double { summary.syncMS > 0 ? summary.syncMB / (Double(summary.syncMS) / 1000) : 0 }
     }

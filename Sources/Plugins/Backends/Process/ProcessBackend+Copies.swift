@@ -10,7 +10,7 @@ extension ProcessBackend {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let binary = state.binary(for: version)
         for attempt in 1...5 {
-            let (port, busPort) = try ports ?? (FreePort.find(), FreePort.find())
+            let (port, busPort) = try ports ?? (choosePort(), choosePort())
             let pidFile = directory + "/redis.pid"
             let arguments = [
                 "--port", "\(port)", "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-port", "\(busPort)",

@@ -18,6 +18,10 @@ public actor ProcessBackend: Backend {
     let logger: Logger
     var underMaintenance: Set<String> = []
     private var connections: [Int: RedisConnection] = [:]
+    /// Picks a free loopback port; replaceable so tests can hand out one that is taken.
+    var choosePort: @Sendable () throws -> Int = FreePort.find
+
+    func setPortChooser(_ chooser: @escaping @Sendable () throws -> Int) { choosePort = chooser }
 
     /// Attaches to the cluster started in `directory`.
     /// - Throws: `BackendError` when there is no cluster state there.
