@@ -14,6 +14,9 @@ let package = Package(
         .library(name: "Plugins", targets: ["Plugins"]),
         .library(name: "SimulatedBackend", targets: ["SimulatedBackend"]),
         .library(name: "ProcessBackend", targets: ["ProcessBackend"]),
+        .library(name: "ClusterProbe", targets: ["ClusterProbe"]),
+        .library(name: "RedisWire", targets: ["RedisWire"]),
+        .library(name: "BackendConformance", targets: ["BackendConformance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),

@@ -158,22 +158,34 @@ public struct ClusterProbe: Sendable {
         var shards: [ClientImpact.Shard] = []
         var errors: [String: Int] = [:]
         var latency = Histogram<UInt64>(highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
+        // Reading back is bounded: past the deadline, keys still unread count as unverified.
+        let deadline = ContinuousClock.now + .seconds(120)
         for writer in recording.writers {
-            var lost = 0
+            var lost = 0, unverified = 0
             for sequence in writer.acknowledged {
-                // A read that fails is retried; one that keeps failing counts as lost, never as kept.
+                guard ContinuousClock.now < deadline else {
+                    unverified += 1
+                    continue
+                }
+                // A read that fails is retried for a while; one that never succeeds is reported
+                // as unverified, neither as kept nor as lost.
                 var value: RESPValue?
-                for attempt in 0..<5 where value == nil {
+                for attempt in 0..<6 where value == nil && ContinuousClock.now < deadline {
                     do {
                         value = try await router.send(["GET", writer.target.key(sequence)], slot: writer.target.slot)
                     } catch {
                         errors["readback_\(error.kind.rawValue)", default: 0] += 1
-                        try? await Task.sleep(for: .milliseconds(20 << attempt))
+                        try? await Task.sleep(for: .milliseconds(20 << min(attempt, 5)))
                     }
                 }
-                if value?.string != "\(sequence)" { lost += 1 }
+                if value == nil {
+                    unverified += 1
+                } else if value?.string != "\(sequence)" {
+                    lost += 1
+                }
             }
             shards.append(ClientImpact.Shard(name: writer.target.name, acknowledged: writer.acknowledged.count, lost: lost,
+                                             unverified: unverified,
                                             longestGapMS: writer.longestGap.wholeMilliseconds,
                                             longestGapStartMS: writer.longestGapStart.wholeMilliseconds))
             for (kind, count) in writer.errors { errors[kind.rawValue, default: 0] += count }
@@ -184,7 +196,8 @@ public struct ClusterProbe: Sendable {
         let toMS = { (value: UInt64) in Double(value) / 1000 }
         return ClientImpact(
             shards: shards.sorted { $0.name < $1.name }, writesAcknowledged: shards.reduce(0) { $0 + $1.acknowledged },
-            acknowledgedWritesLost: shards.reduce(0) { $0 + $1.lost }, clientErrors: errors,
+            acknowledgedWritesLost: shards.reduce(0) { $0 + $1.lost },
+            acknowledgedWritesUnverified: shards.reduce(0) { $0 + $1.unverified }, clientErrors: errors,
             latencyP50MS: toMS(latency.valueAtPercentile(50)), latencyP99MS: toMS(latency.valueAtPercentile(99)),
             latencyMaxMS: toMS(latency.maxRecorded), writeIntervalMS: interval.seconds * 1000)
     }

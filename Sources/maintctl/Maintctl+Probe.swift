@@ -38,7 +38,7 @@ extension Maintctl {
             case .json: try Output.json(impact)
             case .text: TextReporter.impactLines(impact).forEach(Output.line)
             }
-            if impact.acknowledgedWritesLost > 0 { throw Exit.failed }
+            if impact.acknowledgedWritesLost > 0 || impact.acknowledgedWritesUnverified > 0 { throw Exit.failed }
         }
     }
 }

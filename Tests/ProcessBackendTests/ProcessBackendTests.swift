@@ -41,6 +41,7 @@ import Testing
             #expect(summary.status == .succeeded, "\(summary.caches.first?.error ?? "")")
             #expect(impact.writesAcknowledged > 300)
             #expect(impact.acknowledgedWritesLost == 0)
+            #expect(impact.acknowledgedWritesUnverified == 0)
             #expect(impact.shards.allSatisfy { $0.acknowledged > 100 && $0.lost == 0 })
             // Every shard failed over exactly once; clients saw each shard's writes stop for under a second.
             #expect(summary.failovers.map(\.shard).sorted() == ["s1", "s2", "s3"])

@@ -1,4 +1,4 @@
-import BenchClusterProbe
+import ClusterProbe
 import Logging
 import MaintenanceKit
 import ProcessBackend

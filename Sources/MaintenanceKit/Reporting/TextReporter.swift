@@ -73,7 +73,8 @@ public struct TextReporter: RolloutReporter {
 
     /// What a client probe measured, as lines of text.
     public static func impactLines(_ impact: ClientImpact) -> [String] {
-        var lines = ["  clients: \(impact.writesAcknowledged) writes acknowledged, \(impact.acknowledgedWritesLost) lost; "
+        let unverified = impact.acknowledgedWritesUnverified > 0 ? ", \(impact.acknowledgedWritesUnverified) NOT READABLE" : ""
+        var lines = ["  clients: \(impact.writesAcknowledged) writes acknowledged, \(impact.acknowledgedWritesLost) lost\(unverified); "
                      + String(format: "latency p50 %.1f ms, p99 %.1f ms, max %.1f ms", impact.latencyP50MS, impact.latencyP99MS, impact.latencyMaxMS)]
         let errors = impact.clientErrors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
         lines.append("  client errors: " + (errors.isEmpty ? "none" : errors.joined(separator: ", ")))

@@ -2,8 +2,7 @@ import Logging
 
 extension RolloutRuntime {
     /// Runs one cache's actions in order and checks its invariants at the end.
-    func runCache(_ cachePlan: CachePlan) async -> CacheOutcome {
-        let clock = backend.clock
+    func runCache(_ cachePlan: CachePlan, clock: any RolloutClock) async -> CacheOutcome {
         var outcome = CacheOutcome(
             cache: cachePlan.cache, placement: cachePlan.placement, status: .succeeded, started: clock.now,
             finished: clock.now, actionsCompleted: 0, actionsPlanned: cachePlan.actions.count,
@@ -26,7 +25,7 @@ extension RolloutRuntime {
                 break
             }
             do {
-                try await perform(action, into: &outcome, random: &random)
+                try await perform(action, into: &outcome, random: &random, clock: clock)
                 outcome.actionsCompleted += 1
             } catch {
                 outcome.status = .failed
@@ -72,8 +71,7 @@ extension RolloutRuntime {
 
     /// Performs one action with its step's time limit, retrying when the step allows it.
     private func perform(_ action: PlannedAction, into outcome: inout CacheOutcome,
-                         random: inout SeededRandom) async throws {
-        let clock = backend.clock
+                         random: inout SeededRandom, clock: any RolloutClock) async throws {
         guard let invocation = invocations[action.stepIndex],
               let plugin = registry.step(action.plugin) else {
             throw PlanningError("no step plugin '\(action.plugin)' for action '\(action.summary)'")

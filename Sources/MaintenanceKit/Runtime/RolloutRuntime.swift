@@ -46,7 +46,7 @@ public struct RolloutRuntime: Sendable {
 
     /// Runs the rollout to its end (or to a stop) and returns its summary.
     public func run() async -> RolloutSummary {
-        let clock = backend.clock
+        let clock = ElapsedClock(backend.clock)
         reporter.report(.rolloutStarted(plan: plan, backend: type(of: backend).descriptor.id))
         let cachePlans = Dictionary(uniqueKeysWithValues: plan.caches.map { ($0.cache, $0) })
         let keys = cachePlans.mapValues { playbook.policy.oneCacheAtATimePer.key(for: $0.placement) }
@@ -61,7 +61,7 @@ public struct RolloutRuntime: Sendable {
                     for cache in scheduler.start() {
                         guard let cachePlan = cachePlans[cache] else { continue }
                         let start = now
-                        group.addTask { await clock.branch(startingAt: start) { await runCache(cachePlan) } }
+                        group.addTask { await clock.branch(startingAt: start) { await runCache(cachePlan, clock: clock) } }
                     }
                 }
                 if scheduler.runningCaches.isEmpty { break }

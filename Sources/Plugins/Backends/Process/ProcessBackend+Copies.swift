@@ -48,13 +48,22 @@ extension ProcessBackend {
         return false
     }
 
-    /// Introduces `copy` to the cluster through `peer` and waits until both know each other.
-    func meet(_ copy: ClusterState.Copy, through peer: ClusterState.Copy) async throws {
-        try await run(copy.port, "CLUSTER", "MEET", "127.0.0.1", "\(peer.port)", "\(peer.busPort)")
-        try await waitUntil("\(copy.node) and \(peer.node) to see each other in the cluster", limit: .seconds(20)) {
-            let a = try await self.connection(copy.port).knownNodeIDs()
-            let b = try await self.connection(peer.port).knownNodeIDs()
-            return a.contains(peer.redisID) && b.contains(copy.redisID)
+    /// Introduces `copy` to every other server of the cache and waits until they all know
+    /// each other. Gossip alone is not enough: a server only trusts news of a node from a
+    /// server it knows, so a new copy met through one server that is retired soon after can
+    /// stay unknown to part of the cluster for good, which then sees its slots as unserved.
+    func meetEveryone(_ copy: ClusterState.Copy, cacheIndex: Int) async throws {
+        let others = state.caches[cacheIndex].shards.flatMap(\.copies).filter { $0.redisID != copy.redisID }
+        for other in others {
+            try await run(copy.port, "CLUSTER", "MEET", "127.0.0.1", "\(other.port)", "\(other.busPort)")
+        }
+        let everyone = Set(others.map(\.redisID) + [copy.redisID])
+        try await waitUntil("every server of '\(state.caches[cacheIndex].id)' to know \(copy.node)'s new copy", limit: .seconds(30),
+                            interval: .milliseconds(20)) {
+            for server in others + [copy] where !(try await self.connection(server.port).knownNodeIDs().isSuperset(of: everyone)) {
+                return false
+            }
+            return true
         }
     }
 
@@ -72,14 +81,24 @@ extension ProcessBackend {
 
     /// Stops a copy's process and makes every other copy of the cache forget it.
     func retire(_ copy: ClusterState.Copy, cacheIndex: Int) async throws {
-        await forgetConnection(copy.port)
-        await RedisServerProcess.stop(pid: copy.pid, port: copy.port)
+        await shutDown(copy)
         for shard in state.caches[cacheIndex].shards {
             for other in shard.copies where other.redisID != copy.redisID {
                 _ = try? await run(other.port, "CLUSTER", "FORGET", copy.redisID)
             }
         }
         try? FileManager.default.removeItem(atPath: ClusterState.copyDirectory(root: directory, node: copy.node, shard: shardID(of: copy, cacheIndex: cacheIndex)))
+    }
+
+    /// Stops a copy's server: `SHUTDOWN NOSAVE NOW` takes effect at once (SIGTERM waits for
+    /// the server's next 100 ms timer tick); signals by pid are the fallback.
+    func shutDown(_ copy: ClusterState.Copy) async {
+        if RedisServerProcess.isOurs(pid: copy.pid, port: copy.port) {
+            _ = try? await run(copy.port, "SHUTDOWN", "NOSAVE", "NOW", timeout: .milliseconds(500))
+            for _ in 0..<100 where RedisServerProcess.isAlive(copy.pid) { try? await Task.sleep(for: .milliseconds(2)) }
+        }
+        await forgetConnection(copy.port)
+        await RedisServerProcess.stop(pid: copy.pid, port: copy.port)
     }
 
     private func shardID(of copy: ClusterState.Copy, cacheIndex: Int) -> String {

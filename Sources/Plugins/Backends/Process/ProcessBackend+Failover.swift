@@ -61,6 +61,7 @@ extension ProcessBackend {
             }
             return true
         }
+        try await waitUntilHealthy(cacheIndex: at.cache)
         return FailoverReport(cache: cache, shard: shard, kind: .planned, from: primary.node, to: node, unavailable: gap)
     }
 
@@ -79,8 +80,7 @@ extension ProcessBackend {
             if (try? await isServingPrimary(copy.port)) == true {
                 throw BackendError("node-holds-primary", "refusing to restart '\(node)': it is primary of \(state.caches[c].shards[s].id)")
             }
-            await forgetConnection(copy.port)
-            await RedisServerProcess.stop(pid: copy.pid, port: copy.port)
+            await shutDown(copy)
             let restarted = try await startCopy(shard: state.caches[c].shards[s].id, node: node, version: newVersion,
                                                 ports: (copy.port, copy.busPort))
             state.caches[c].shards[s].copies[k] = restarted

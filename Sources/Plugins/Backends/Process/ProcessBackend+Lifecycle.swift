@@ -78,9 +78,10 @@ extension ProcessBackend {
         try await waitUntil("cache '\(state.caches[c].id)' to report cluster_state:ok with all replicas linked",
                             limit: .seconds(60), interval: .milliseconds(50)) {
             for shard in shards {
-                for (index, copy) in shard.copies.enumerated() {
+                for copy in shard.copies {
                     guard try await self.connection(copy.port).clusterStateOK() else { return false }
-                    if index > 0, !(try await self.replication(copy.port).linkUp) { return false }
+                    let info = try await self.replication(copy.port)
+                    if !info.isPrimary, !info.linkUp { return false }
                 }
             }
             return true
@@ -90,12 +91,12 @@ extension ProcessBackend {
     /// Stops every process of the cluster and removes what `up` wrote. Afterwards no process
     /// of the cluster remains.
     public func down() async {
-        await close()
         for cache in state.caches {
             for shard in cache.shards {
-                for copy in shard.copies { await RedisServerProcess.stop(pid: copy.pid, port: copy.port) }
+                for copy in shard.copies { await shutDown(copy) }
             }
         }
+        await close()
         // Servers the state does not know: started just before a crash of maintctl.
         await RedisServerProcess.stopAll(under: directory + "/nodes")
         try? FileManager.default.removeItem(atPath: directory + "/nodes")
@@ -111,12 +112,13 @@ extension ProcessBackend {
                 for copy in shard.copies {
                     let info = try? await replication(copy.port)
                     let serving = (try? await isServingPrimary(copy.port)) ?? false
+                    let clusterOK = (try? await connection(copy.port).clusterStateOK()) ?? false
                     let version = cache.nodes.first { $0.id == copy.node }?.version ?? "?"
                     let role = info.map { $0.isPrimary ? (serving ? "primary" : "unattached") : "replica" } ?? "down"
                     rows.append(CopyStatus(
                         cache: cache.id, node: copy.node, version: version, shard: shard.id,
                         role: role, port: copy.port, pid: copy.pid, offset: info?.offset ?? -1,
-                        healthy: serving || (info.map { !$0.isPrimary && $0.linkUp } ?? false),
+                        healthy: clusterOK && (serving || (info.map { !$0.isPrimary && $0.linkUp } ?? false)),
                         slots: "\(shard.firstSlot)-\(shard.lastSlot)"))
                 }
             }

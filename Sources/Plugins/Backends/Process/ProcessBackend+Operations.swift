@@ -14,8 +14,10 @@ extension ProcessBackend {
                 // a primary without slots (a copy that was never attached).
                 let info = try? await replication(copy.port)
                 let serving = (try? await isServingPrimary(copy.port)) ?? false
+                // A server that sees slots unserved (cluster_state:fail) cannot be relied on.
+                let clusterOK = (try? await connection(copy.port).clusterStateOK()) ?? false
                 copies.append(ShardCopy(node: copy.node, role: serving ? .primary : .replica,
-                                        inSync: serving || (info.map { !$0.isPrimary && $0.linkUp } ?? false)))
+                                        inSync: clusterOK && (serving || (info.map { !$0.isPrimary && $0.linkUp } ?? false))))
             }
             shards.append(ShardState(id: shard.id, sizeMB: shard.sizeMB, copies: copies))
         }
@@ -76,7 +78,7 @@ extension ProcessBackend {
         let copy = try await startCopy(shard: shard, node: node, version: version)
         state.caches[at.cache].shards[at.shard].copies.append(copy)
         try persist()
-        try await meet(copy, through: primary)
+        try await meetEveryone(copy, cacheIndex: at.cache)
         try await replicate(copy, of: primary)
     }
 
@@ -119,6 +121,7 @@ extension ProcessBackend {
         try await retire(copy, cacheIndex: at.cache)
         state.caches[at.cache].shards[at.shard].copies.removeAll { $0.redisID == copy.redisID }
         try persist()
+        try await waitUntilHealthy(cacheIndex: at.cache)
     }
 
     public func removeNode(_ node: String, in cache: String) async throws {

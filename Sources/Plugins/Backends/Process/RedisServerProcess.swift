@@ -41,7 +41,7 @@ enum RedisServerProcess {
         let deadline = ContinuousClock.now + grace
         while ContinuousClock.now < deadline {
             if !isAlive(pid) { return }
-            try? await Task.sleep(for: .milliseconds(20))
+            try? await Task.sleep(for: .milliseconds(5))
         }
         kill(pid, SIGKILL)
         for _ in 0..<250 where isAlive(pid) { try? await Task.sleep(for: .milliseconds(20)) }
@@ -100,6 +100,11 @@ enum RedisServerProcess {
                            "'\(binary)' was not found on PATH; install it (Debian/Ubuntu: sudo apt-get install -y redis-server) or pass --redis-server PATH")
     }
 
+    /// The file descriptors open in this process now.
+    private static func openDescriptors() -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
+    }
+
     /// posix_spawn with a clean signal mask and default signal handlers, so the server reacts
     /// to SIGTERM whatever the parent blocked, in its own process group so Ctrl-C aimed at
     /// maintctl does not reach it, with standard streams on /dev/null.
@@ -121,6 +126,11 @@ enum RedisServerProcess {
         defer { posix_spawn_file_actions_destroy(&files) }
         for descriptor: Int32 in [0, 1, 2] {
             posix_spawn_file_actions_addopen(&files, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        // Nothing else of ours goes to the server: an inherited client socket would stay open
+        // for as long as the server lives.
+        for descriptor in openDescriptors() where descriptor > 2 {
+            posix_spawn_file_actions_addclose(&files, descriptor)
         }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
