@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ClusterProbe", targets: ["ClusterProbe"]),
         .library(name: "RedisWire", targets: ["RedisWire"]),
         .library(name: "BackendConformance", targets: ["BackendConformance"]),
+        .library(name: "RolloutJournal", targets: ["RolloutJournal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -27,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         // Latency percentiles of the client probe.
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // The rollout journal and the lock table: SQLite transactions survive a crash at any
+        // instant and serialize concurrent maintctl processes.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -79,10 +83,18 @@ let package = Package(
             path: "Sources/Plugins/Backends/Process",
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "RolloutJournal",
+            dependencies: [
+                "MaintenanceKit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "maintctl",
             dependencies: [
-                "MaintenanceKit", "Plugins", "SimulatedBackend", "ProcessBackend", "ClusterProbe",
+                "MaintenanceKit", "Plugins", "SimulatedBackend", "ProcessBackend", "ClusterProbe", "RolloutJournal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -93,6 +105,7 @@ let package = Package(
         .testTarget(name: "SimulatedBackendTests", dependencies: ["SimulatedBackend", "MaintenanceKit", "Plugins", "BackendConformance"]),
         .testTarget(name: "MaintctlTests", dependencies: ["maintctl"]),
         .testTarget(name: "RedisWireTests", dependencies: ["RedisWire"]),
+        .testTarget(name: "RolloutJournalTests", dependencies: ["RolloutJournal", "MaintenanceKit", "Plugins", "SimulatedBackend"]),
         .testTarget(
             name: "ProcessBackendTests",
             dependencies: [

@@ -1,23 +1,26 @@
 import ArgumentParser
+import Foundation
 import Logging
 import MaintenanceKit
-import ProcessBackend
+import RolloutJournal
 import SimulatedBackend
 
 extension Maintctl {
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Validate, plan and execute a playbook; Ctrl-C stops after the action in flight.")
+            abstract: "Validate, plan and execute a playbook, journaled; Ctrl-C stops after the action in flight.",
+            discussion: """
+                Every run (but a dry run) takes a lock on each cache it touches and on each resource group and \
+                region, and writes a journal (SQLite) that 'maintctl resume', 'status', 'abort' and 'rollback' read.
+                """)
 
-        @OptionGroup var options: PlaybookOptions
+        @OptionGroup var playbookOptions: PlaybookOptions
+        @OptionGroup var options: ExecutionOptions
 
         @Option(help: "Backend: \(Registry.backends.map(\.id).joined(separator: ", ")).")
         var backend: String = SimulatedBackend.descriptor.id
 
-        @Option(help: "Output format: text (a line per action, then a summary) or json (one summary object).")
-        var format: OutputFormat = .text
-
-        @Flag(help: "Run on the simulated backend, whatever --backend says: what the plan would do, without touching anything.")
+        @Flag(help: "Run on the simulated backend, whatever --backend says: what the plan would do, touching nothing (no journal, no locks).")
         var dryRun = false
 
         @Option(help: "State directory of a live cluster (process backend), as given to 'cluster up'.")
@@ -26,14 +29,8 @@ extension Maintctl {
         @Option(help: "Seed of the simulated backend's random timings.")
         var seed: UInt64 = 1
 
-        @Flag(help: "Write through the live cluster during the rollout and report what clients felt (process backend).")
-        var probe = false
-
-        @Option(help: "Probe writes per second per shard.")
-        var probeRate = 200
-
-        @Flag(help: "Log details to standard error.")
-        var verbose = false
+        @Option(help: "Journal file to create (default: a new file under $MAINTCTL_HOME/journals, or ~/.maintctl/journals).")
+        var journal: String?
 
         func validate() throws {
             guard Registry.backends.contains(where: { $0.id == backend }) else {
@@ -43,47 +40,48 @@ extension Maintctl {
 
         func run() async throws {
             let registry = try Registry.make()
-            let loaded = try options.load(registry: registry)
-            var logger = Logger(label: "maintctl")
-            logger.logLevel = verbose ? .debug : .warning
+            let loaded = try playbookOptions.load(registry: registry)
+            let logger = Registry.logger(verbose: options.verbose)
             let chosen = dryRun ? SimulatedBackend.descriptor.id : backend
             let (target, inventory): (any Backend, Inventory)
             do {
-                (target, inventory) = try await Registry.makeBackend(chosen, inventory: loaded.inventory, seed: seed,
-                                                                     state: state, logger: logger)
+                (target, inventory) = try await Registry.makeBackend(chosen, inventory: loaded.inventory, seed: seed, state: state,
+                                                                     timeScale: options.timeScale, logger: logger)
             } catch {
                 Output.error("maintctl: \(error)")
                 throw Exit.invalidInput
             }
             let plan = try Planning.plan(LoadedPlaybook(playbook: loaded.playbook, inventory: inventory,
                                                         inventoryPath: loaded.inventoryPath), registry: registry)
-            let stop = StopSignal()
-            let interrupts = InterruptHandler(stop: stop)
-            defer { interrupts.cancel() }
-            let text = TextReporter(write: format == .json ? Output.error : Output.line)
-            // Simulated caches run ahead of one another in real time: print in virtual-time order.
-            let reporter: any RolloutReporter = target.clock.isVirtual ? TimeOrderedReporter(passingTo: text) : text
-            let runtime = RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: registry, backend: target,
-                                         reporter: reporter, stop: stop, logger: logger, seed: seed)
-            var summary: RolloutSummary
-            if probe {
-                guard let cluster = target as? ProcessBackend else {
-                    Output.error("maintctl: --probe writes through a live cluster; use it with --backend process --state DIR")
-                    throw Exit.invalidInput
-                }
-                let (measured, impact) = try await ProbeSession.measure(cluster, writesPerSecond: probeRate) { await runtime.run() }
-                summary = measured
-                summary.record(impact)
-                if format == .text { TextReporter.impactLines(impact).forEach(Output.line) }
-            } else {
-                summary = await runtime.run()
+            var session = RolloutSession(playbook: loaded.playbook, plan: plan, registry: registry, backend: target,
+                                         journal: nil, options: options, seed: seed, logger: logger)
+            if dryRun { return try await session.execute("dry-run") }
+
+            let record = RunRecord(
+                id: UUID().uuidString.lowercased(), playbookPath: Self.absolute(loaded.playbook.path),
+                playbookFingerprint: Fingerprint.of(file: loaded.playbook.path) ?? "", backend: chosen,
+                stateDirectory: state.map(Self.absolute), seed: seed,
+                caches: Dictionary(plan.caches.map { ($0.cache, $0.placement) }, uniquingKeysWith: { first, _ in first }))
+            let path = journal.map(Self.absolute) ?? MaintctlHome.current.newJournalPath(playbook: loaded.playbook.name, runID: record.id)
+            let locks = try HeldLocks(for: record, journal: path)
+            defer { locks.release() }
+            let file: JournalFile
+            do {
+                var topologies: [CacheTopology] = []
+                for cache in plan.caches { topologies.append(try await target.topology(of: cache.cache)) }
+                file = try JournalFile.create(at: path, record: record, plan: plan, inventory: inventory, topologies: topologies)
+                try? ControlDatabase(home: .current).register(record, journal: path)
+            } catch {
+                Output.error("maintctl: \(error)")
+                throw Exit.invalidInput
             }
-            if format == .json { try Output.json(summary) }
-            switch summary.status {
-            case .succeeded: return
-            case .failed: throw Exit.failed
-            case .aborted: throw Exit.stopped
-            }
+            Output.error("maintctl: journal \(path) (resume with: maintctl resume \(path))")
+            session.journal = file
+            try await session.execute("run")
+        }
+
+        static func absolute(_ path: String) -> String {
+            path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         }
     }
 }

@@ -8,9 +8,11 @@ struct Maintctl: AsyncParsableCommand {
         abstract: "Zero-downtime maintenance of sharded, replicated clusters, from declarative playbooks.",
         discussion: """
             Exit codes: 0 success; 1 the rollout failed or broke an invariant; 2 the input is invalid \
-            (nothing was executed); 3 the rollout was stopped before it finished.
+            (nothing was executed); 3 the rollout was stopped before it finished; 4 refused: another run \
+            holds a lock on a cache or its resource group and region, or it is outside the maintenance window.
             """,
-        subcommands: [Validate.self, Plan.self, Run.self, Cluster.self, Probe.self, Plugins.self])
+        subcommands: [Validate.self, Plan.self, Run.self, Resume.self, Status.self, Abort.self, History.self,
+                      Cluster.self, Probe.self, Plugins.self])
 }
 
 /// Exit codes shared by the subcommands.
@@ -18,4 +20,7 @@ enum Exit {
     static let failed = ExitCode(1)
     static let invalidInput = ExitCode(2)
     static let stopped = ExitCode(3)
+    static let refused = ExitCode(4)
+    /// `_exit` status of the hidden crash-injection aid.
+    static let crashedOnPurpose: Int32 = 86
 }

@@ -8,6 +8,13 @@ import SimulatedBackend
 enum Registry {
     static let backends: [BackendDescriptor] = [SimulatedBackend.descriptor, ProcessBackend.descriptor]
 
+    /// The logger of a command: warnings, or everything with `--verbose`.
+    static func logger(verbose: Bool) -> Logger {
+        var logger = Logger(label: "maintctl")
+        logger.logLevel = verbose ? .debug : .warning
+        return logger
+    }
+
     static func make() throws -> PluginRegistry {
         try PluginRegistry(steps: BuiltinPlugins.all, backends: backends)
     }
@@ -15,11 +22,12 @@ enum Registry {
     /// The backend with `id`, and the inventory to plan against: the playbook's for the
     /// simulation, the live cluster's for a backend that drives real servers.
     /// - Throws: `BackendError` naming the available backends, or what the backend needs.
-    static func makeBackend(_ id: String, inventory: Inventory, seed: UInt64, state: String?,
+    static func makeBackend(_ id: String, inventory: Inventory, seed: UInt64, state: String?, timeScale: Double? = nil,
                             logger: Logger) async throws -> (backend: any Backend, inventory: Inventory) {
         switch id {
         case SimulatedBackend.descriptor.id:
-            return (SimulatedBackend(inventory: inventory, config: SimulationConfig(seed: seed)), inventory)
+            return (SimulatedBackend(inventory: inventory, config: SimulationConfig(seed: seed), clock: VirtualClock(timeScale: timeScale)),
+                    inventory)
         case ProcessBackend.descriptor.id:
             guard let state else {
                 throw BackendError("state-required", "--backend process acts on a live cluster: pass --state DIR "

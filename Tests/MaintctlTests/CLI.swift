@@ -21,8 +21,9 @@ enum CLI {
     }()
 
     /// Runs `maintctl arguments…` in the package root and waits for it.
-    static func run(_ arguments: [String]) throws -> Result {
-        let running = try start(arguments)
+    /// - Parameter home: `MAINTCTL_HOME` (locks, history, journals); a new empty one by default.
+    static func run(_ arguments: [String], home: String? = nil) throws -> Result {
+        let running = try start(arguments, home: home)
         let status = running.finish()
         return Result(status: status, stdout: running.stdout, stderr: running.stderr)
     }
@@ -78,7 +79,7 @@ enum CLI {
     }
 
     /// Starts `maintctl arguments…` in the package root without waiting for it.
-    static func start(_ arguments: [String]) throws -> Running {
+    static func start(_ arguments: [String], home: String? = nil) throws -> Running {
         // Arguments name files relative to the package root, where `swift test` runs.
         if FileManager.default.currentDirectoryPath != packageRoot {
             _ = FileManager.default.changeCurrentDirectoryPath(packageRoot)
@@ -101,10 +102,21 @@ enum CLI {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
         let argv = ([binary] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        var environment = ProcessInfo.processInfo.environment
+        environment["MAINTCTL_HOME"] = home ?? directory + "/home"
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, binary, &files, &attributes, argv, environ)
+        let result = posix_spawn(&pid, binary, &files, &attributes, argv, envp)
         guard result == 0 else { throw CocoaError(.executableLoad, userInfo: ["errno": result]) }
         return Running(pid: pid, outPath: outPath, errPath: errPath)
+    }
+
+    /// A new empty directory for one test.
+    static func temporaryDirectory(_ label: String = "dir") throws -> String {
+        let directory = NSTemporaryDirectory() + "maintctl-\(label)-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return directory
     }
 
     /// Writes `text` to a new temporary file and returns its path.

@@ -1,5 +1,5 @@
 /// What a fleet looks like before maintenance: its caches, their nodes and shards.
-public struct Inventory: Sendable, Decodable {
+public struct Inventory: Sendable, Codable {
     /// Every cache the inventory describes.
     public var caches: [CacheSpec]
 
@@ -14,7 +14,7 @@ public struct Inventory: Sendable, Decodable {
 }
 
 /// A cache (cluster): where it lives, its nodes and its shards.
-public struct CacheSpec: Sendable, Decodable {
+public struct CacheSpec: Sendable, Codable {
     /// Unique cache id.
     public var id: String
     /// The resource group; with `region` it decides which caches may be patched together.

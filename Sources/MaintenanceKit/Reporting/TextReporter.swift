@@ -16,6 +16,8 @@ public struct TextReporter: RolloutReporter {
             write("\(Self.stamp(at)) \(cache.padded(14)) ▶ maintenance begins (\(placement))")
         case .actionStarted:
             break
+        case let .actionAlreadyDone(action, at):
+            write("\(Self.stamp(at)) \(action.cache.padded(14)) \(action.plugin.padded(15)) \(action.summary) — done before the interruption")
         case let .actionFinished(action, at, took, notes, _):
             let detail = notes.isEmpty ? "" : " — " + notes.joined(separator: ", ")
             write("\(Self.stamp(at)) \(action.cache.padded(14)) \(action.plugin.padded(15)) \(action.summary) [\(took.humanReadable)]\(detail)")

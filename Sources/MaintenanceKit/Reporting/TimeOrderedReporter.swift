@@ -47,6 +47,7 @@ public final class TimeOrderedReporter: RolloutReporter {
         switch event {
         case let .cacheStarted(cache, _, at): (at, cache)
         case let .actionStarted(action, at): (at, action.cache)
+        case let .actionAlreadyDone(action, at): (at, action.cache)
         case let .actionFinished(action, at, _, _, _): (at, action.cache)
         case let .actionFailed(action, at, _, _, _): (at, action.cache)
         case let .cacheFinished(outcome): (outcome.finished, outcome.cache)

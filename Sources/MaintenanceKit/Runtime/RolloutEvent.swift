@@ -6,6 +6,8 @@ public enum RolloutEvent: Sendable {
     case cacheStarted(cache: String, placement: Placement, at: Duration)
     /// An action begins.
     case actionStarted(PlannedAction, at: Duration)
+    /// An action an interrupted earlier run already did; it is not done again.
+    case actionAlreadyDone(PlannedAction, at: Duration)
     /// An action succeeded.
     case actionFinished(PlannedAction, at: Duration, took: Duration, notes: [String], failovers: [FailoverReport])
     /// An action failed; `willRetry` tells whether another attempt follows.

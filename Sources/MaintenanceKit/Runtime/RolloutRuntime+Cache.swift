@@ -19,6 +19,14 @@ extension RolloutRuntime {
         }
         var random = SeededRandom(seed: seed, label: cachePlan.cache)
         for action in cachePlan.actions {
+            if let done = progress.result(of: action) {
+                outcome.actionsCompleted += 1
+                outcome.failovers += done.failovers
+                outcome.syncs += done.syncs
+                reporter.report(.actionAlreadyDone(action, at: clock.now))
+                continue
+            }
+            if !stop.isRequested, journal?.isAbortRequested() == true { stop.request(.requested) }
             if stop.isRequested {
                 outcome.status = .stopped
                 outcome.stoppedAt = "before \(action.summary)"
@@ -77,8 +85,11 @@ extension RolloutRuntime {
             throw PlanningError("no step plugin '\(action.plugin)' for action '\(action.summary)'")
         }
         let attempts = 1 + (plugin.descriptor.isRetryable ? invocation.retries : 0)
-        for attempt in 1...attempts {
+        // Attempts made before an interruption keep their numbers; the retry budget starts anew.
+        let earlier = progress.attemptsMade(of: action)
+        for attempt in (earlier + 1)...(earlier + attempts) {
             let started = clock.now
+            try journal?.recordIntent(action, attempt: attempt)
             reporter.report(.actionStarted(action, at: started))
             let recorder = ActionRecorder()
             let context = ExecutionContext(backend: backend, logger: logger, cache: action.cache, attempt: attempt, recorder: recorder)
@@ -86,18 +97,37 @@ extension RolloutRuntime {
                 try await clock.withTimeout(invocation.timeout) {
                     try await plugin.execute(action, invocation.parameters, context)
                 }
+                let result = ActionResult(succeeded: true, notes: recorder.notes, failovers: recorder.failovers, syncs: recorder.syncs)
+                try await journalOutcome(of: action, attempt: attempt, result: result)
                 outcome.failovers += recorder.failovers
                 outcome.syncs += recorder.syncs
                 reporter.report(.actionFinished(action, at: clock.now, took: clock.now - started,
                                                 notes: recorder.notes, failovers: recorder.failovers))
                 return
+            } catch let error as JournalWriteError {
+                throw error
             } catch {
                 outcome.failovers += recorder.failovers
-                let willRetry = attempt < attempts && !(error is InvariantViolation) && !stop.isRequested
+                let result = ActionResult(succeeded: false, error: "\(error)", notes: recorder.notes,
+                                          failovers: recorder.failovers, syncs: recorder.syncs)
+                try await journalOutcome(of: action, attempt: attempt, result: result)
+                let willRetry = attempt < earlier + attempts && !(error is InvariantViolation) && !stop.isRequested
                 reporter.report(.actionFailed(action, at: clock.now, error: "\(error)", attempt: attempt, willRetry: willRetry))
                 guard willRetry else { throw error }
-                try await clock.sleep(for: backoff.delay(beforeRetry: attempt, using: &random))
+                try await clock.sleep(for: backoff.delay(beforeRetry: attempt - earlier, using: &random))
             }
+        }
+    }
+
+    /// Writes an attempt's outcome and the cache's observed state; a failed write ends the
+    /// rollout of this cache, since what follows could no longer be resumed exactly.
+    private func journalOutcome(of action: PlannedAction, attempt: Int, result: ActionResult) async throws {
+        guard let journal else { return }
+        let observed = try? await backend.topology(of: action.cache)
+        do {
+            try journal.recordOutcome(action, attempt: attempt, result: result, observed: observed)
+        } catch {
+            throw JournalWriteError(underlying: "\(error)")
         }
     }
 

@@ -18,6 +18,10 @@ public struct RolloutRuntime: Sendable {
     let backoff: Backoff
     /// Each step invocation by its index, so an action finds its step without a search.
     let invocations: [Int: StepInvocation]
+    /// Where intents and outcomes are written down, if anywhere.
+    let journal: (any RolloutJournal)?
+    /// What an interrupted earlier run of this plan already did.
+    let progress: RolloutProgress
 
     /// - Parameters:
     ///   - plan: What to do.
@@ -29,9 +33,14 @@ public struct RolloutRuntime: Sendable {
     ///   - logger: For details.
     ///   - seed: Seeds retry jitter.
     ///   - backoff: Delays between retries.
+    ///   - journal: Receives every intent and outcome before the rollout goes on.
+    ///   - progress: The actions an interrupted run already did; they are not done again.
     public init(plan: Plan, playbook: Playbook, registry: PluginRegistry, backend: any Backend,
                 reporter: any RolloutReporter, stop: StopSignal, logger: Logger, seed: UInt64 = 1,
-                backoff: Backoff = Backoff()) {
+                backoff: Backoff = Backoff(), journal: (any RolloutJournal)? = nil,
+                progress: RolloutProgress = RolloutProgress()) {
+        self.journal = journal
+        self.progress = progress
         self.plan = plan
         self.playbook = playbook
         self.registry = registry
@@ -74,22 +83,34 @@ public struct RolloutRuntime: Sendable {
                 now = max(now, outcome.finished)
                 scheduler.finish(outcome.cache)
                 outcomes.append(outcome)
-                reporter.report(.cacheFinished(outcome))
+                record(outcome)
                 if outcome.status == .failed, playbook.policy.onFailure == .stopAll {
                     stop.request(.failure(cache: outcome.cache))
                 }
             }
             for cache in scheduler.cancelPending() {
                 guard let cachePlan = cachePlans[cache] else { continue }
-                outcomes.append(CacheOutcome(cache: cache, placement: cachePlan.placement, status: .skipped, started: now,
-                                             finished: now, actionsCompleted: 0, actionsPlanned: cachePlan.actions.count,
-                                             replacements: [], failovers: [], violations: [],
-                                             stoppedAt: nil, error: nil))
+                let skipped = CacheOutcome(cache: cache, placement: cachePlan.placement, status: .skipped, started: now,
+                                           finished: now, actionsCompleted: 0, actionsPlanned: cachePlan.actions.count,
+                                           replacements: [], failovers: [], violations: [],
+                                           stoppedAt: nil, error: nil)
+                outcomes.append(skipped)
+                record(skipped)
             }
         }
         let summary = summarize(outcomes, clock: clock)
         reporter.report(.rolloutFinished(summary))
         return summary
+    }
+
+    /// Reports a cache's end and writes it down.
+    private func record(_ outcome: CacheOutcome) {
+        reporter.report(.cacheFinished(outcome))
+        do {
+            try journal?.recordCacheFinished(outcome)
+        } catch {
+            logger.error("could not journal the end of \(outcome.cache): \(error)")
+        }
     }
 
     private func summarize(_ outcomes: [CacheOutcome], clock: any RolloutClock) -> RolloutSummary {

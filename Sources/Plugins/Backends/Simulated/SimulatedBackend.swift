@@ -37,6 +37,14 @@ public actor SimulatedBackend: Backend {
         self.caches = Dictionary(uniqueKeysWithValues: inventory.caches.map { ($0.id, CacheTopology($0)) })
     }
 
+    /// A simulated fleet that continues from recorded states: a resumed rollout's world as its
+    /// journal last observed it (a simulated world does not outlive the process that ran it).
+    public init(topologies: [CacheTopology], config: SimulationConfig = SimulationConfig(), clock: any RolloutClock = VirtualClock()) {
+        self.config = config
+        self.clock = clock
+        self.caches = Dictionary(topologies.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+    }
+
     public func topology(of cache: String) async throws -> CacheTopology {
         try existing(cache)
     }

@@ -6,6 +6,9 @@ import Synchronization
 ///
 /// Each concurrent branch of a rollout (one per cache) has its own timeline, started at the
 /// virtual moment the branch began; time limits are deadlines on that timeline.
+///
+/// With a time scale, every sleep also waits in real time (simulated seconds per real second),
+/// so a simulated rollout can be watched, stopped and crashed as it goes.
 public struct VirtualClock: RolloutClock {
     final class Timeline: Sendable {
         let now: Mutex<Duration>
@@ -21,17 +24,28 @@ public struct VirtualClock: RolloutClock {
     @TaskLocal static var deadline: Deadline?
 
     private let root = Timeline(.zero)
+    /// Simulated seconds per real second; nil runs as fast as possible.
+    public let timeScale: Double?
 
-    public init() {}
+    /// - Parameter timeScale: Simulated seconds per real second (positive); nil for no real waiting.
+    public init(timeScale: Double? = nil) {
+        self.timeScale = timeScale.flatMap { $0 > 0 && $0.isFinite ? $0 : nil }
+    }
 
     private var current: Timeline { Self.timeline ?? root }
 
     public var now: Duration { current.now.withLock { $0 } }
-    public var isVirtual: Bool { true }
+    /// Virtual unless paced in real time: a paced simulation behaves towards stops and
+    /// concurrency as a real rollout does.
+    public var isVirtual: Bool { timeScale == nil }
 
     public func sleep(for duration: Duration) async throws {
         try Task.checkCancellation()
         let deadline = Self.deadline
+        if let timeScale {
+            let wait = deadline.map { min(duration, max(.zero, $0.at - now)) } ?? duration
+            try await Task.sleep(for: wait / timeScale)
+        }
         let expired = current.now.withLock { now -> Bool in
             if let deadline, now + duration > deadline.at {
                 now = max(now, deadline.at)

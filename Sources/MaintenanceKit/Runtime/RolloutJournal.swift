@@ -1,0 +1,44 @@
+/// Where a rollout writes down what it is about to do and what it did, so that a crash at any
+/// instant leaves a record of exactly what may be half-done.
+///
+/// The runtime calls it around every attempt of every action; a write that fails stops the
+/// action before it touches anything (an action is never done unrecorded).
+public protocol RolloutJournal: Sendable {
+    /// Records the intent to perform `attempt` of `action`, before the action acts.
+    func recordIntent(_ action: PlannedAction, attempt: Int) throws
+    /// Records how the attempt ended and the state of its cache afterwards.
+    func recordOutcome(_ action: PlannedAction, attempt: Int, result: ActionResult, observed: CacheTopology?) throws
+    /// Records how a cache's maintenance ended.
+    func recordCacheFinished(_ outcome: CacheOutcome) throws
+    /// Whether an operator asked, from another process, that the rollout stop.
+    func isAbortRequested() -> Bool
+}
+
+/// How one attempt of an action ended, as the journal keeps it.
+public struct ActionResult: Sendable, Codable, Hashable {
+    /// Whether the attempt did its work.
+    public var succeeded: Bool
+    /// Why it failed.
+    public var error: String?
+    /// Short notes for people ("already moved").
+    public var notes: [String]
+    /// Failovers it caused.
+    public var failovers: [FailoverReport]
+    /// Full syncs it waited for.
+    public var syncs: [SyncReport]
+
+    public init(succeeded: Bool, error: String? = nil, notes: [String] = [], failovers: [FailoverReport] = [], syncs: [SyncReport] = []) {
+        self.succeeded = succeeded
+        self.error = error
+        self.notes = notes
+        self.failovers = failovers
+        self.syncs = syncs
+    }
+}
+
+/// The journal could not be written; the rollout stops rather than act unrecorded.
+public struct JournalWriteError: Error, Sendable, CustomStringConvertible {
+    public var underlying: String
+    public init(underlying: String) { self.underlying = underlying }
+    public var description: String { "could not write the journal: \(underlying)" }
+}

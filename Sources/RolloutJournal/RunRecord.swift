@@ -1,0 +1,44 @@
+import MaintenanceKit
+
+/// What a run was started with: enough to resume it in another process.
+public struct RunRecord: Sendable, Codable, Hashable {
+    /// The run's id (also the journal's).
+    public var id: String
+    /// The playbook file, as an absolute path.
+    public var playbookPath: String
+    /// The playbook's ``Fingerprint`` when the run began; a resume refuses a changed playbook.
+    public var playbookFingerprint: String
+    /// The backend id.
+    public var backend: String
+    /// The live cluster's state directory, for backends that drive real servers.
+    public var stateDirectory: String?
+    /// The simulated backend's seed.
+    public var seed: UInt64
+    /// The caches the plan touches, with their placement (for locks and `history`).
+    public var caches: [String: Placement]
+
+    /// The locks a process driving this run holds: each cache, and each (resource group, region).
+    public var lockKeys: [LockKey] {
+        caches.keys.sorted().map(LockKey.cache)
+            + Set(caches.values).sorted { $0.description < $1.description }.map { LockKey.placement(group: $0.resourceGroup, region: $0.region) }
+    }
+
+    public init(id: String, playbookPath: String, playbookFingerprint: String, backend: String, stateDirectory: String?, seed: UInt64, caches: [String: Placement]) {
+        self.id = id
+        self.playbookPath = playbookPath
+        self.playbookFingerprint = playbookFingerprint
+        self.backend = backend
+        self.stateDirectory = stateDirectory
+        self.seed = seed
+        self.caches = caches
+    }
+}
+
+/// Where a journaled run stands.
+public enum RunStatus: String, Sendable, Codable {
+    /// A process is running it, or was when it died (see the sessions).
+    case running
+    case succeeded, failed, aborted
+    /// Rolled back: primaries back on the old nodes, new nodes gone.
+    case rolledBack = "rolled_back"
+}

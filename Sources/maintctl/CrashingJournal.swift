@@ -1,0 +1,37 @@
+import Foundation
+import MaintenanceKit
+import Synchronization
+
+/// A testing aid (`--crash-after-journal-writes N`, hidden): passes writes on to the real
+/// journal and ends the process abruptly, without any cleanup, right after the Nth is
+/// committed. Odd N stop after an intent (an action half-done), even N after an outcome.
+final class CrashingJournal: RolloutJournal {
+    private let journal: any RolloutJournal
+    private let remaining: Mutex<Int>
+
+    init(_ journal: any RolloutJournal, crashAfter writes: Int) {
+        self.journal = journal
+        self.remaining = Mutex(writes)
+    }
+
+    private func count() {
+        let crash = remaining.withLock { left -> Bool in
+            left -= 1
+            return left == 0
+        }
+        if crash { _exit(Exit.crashedOnPurpose) }
+    }
+
+    func recordIntent(_ action: PlannedAction, attempt: Int) throws {
+        try journal.recordIntent(action, attempt: attempt)
+        count()
+    }
+
+    func recordOutcome(_ action: PlannedAction, attempt: Int, result: ActionResult, observed: CacheTopology?) throws {
+        try journal.recordOutcome(action, attempt: attempt, result: result, observed: observed)
+        count()
+    }
+
+    func recordCacheFinished(_ outcome: CacheOutcome) throws { try journal.recordCacheFinished(outcome) }
+    func isAbortRequested() -> Bool { journal.isAbortRequested() }
+}

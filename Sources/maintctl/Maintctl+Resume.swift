@@ -1,0 +1,90 @@
+import ArgumentParser
+import Logging
+import MaintenanceKit
+import ProcessBackend
+import RolloutJournal
+import SimulatedBackend
+
+extension Maintctl {
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Continue an interrupted rollout from where it really stands.",
+            discussion: """
+                Executes the journaled plan: actions that succeeded are not done again; an action that started and \
+                recorded no outcome is performed again, and checks the live state before it acts. Ends with the same \
+                summary as 'run'.
+                """)
+
+        @OptionGroup var journalArgument: JournalArgument
+        @OptionGroup var options: ExecutionOptions
+
+        func run() async throws {
+            let (file, snapshot) = try journalArgument.open()
+            let record = snapshot.record
+            switch snapshot.status {
+            case .succeeded:
+                Output.error("maintctl: \(file.path): the rollout already succeeded; nothing to resume")
+                if options.format == .json, let summary = snapshot.summaryJSON { Output.line(summary) }
+                return
+            case .rolledBack:
+                Output.error("maintctl: error: \(file.path): the rollout was rolled back; start a new run instead")
+                throw Exit.invalidInput
+            case .running, .failed, .aborted:
+                break
+            }
+            if let live = snapshot.liveSession {
+                Output.error("maintctl: refused: pid \(live.pid) on \(live.host) is running this rollout now; "
+                             + "stop it with 'maintctl abort \(file.path)' first")
+                throw Exit.refused
+            }
+            guard Fingerprint.of(file: record.playbookPath) == record.playbookFingerprint else {
+                Output.error("maintctl: error: \(record.playbookPath): the playbook is missing or changed since the run began; "
+                             + "resume needs the playbook the run started with")
+                throw Exit.invalidInput
+            }
+            let registry = try Registry.make()
+            let playbook: Playbook
+            do {
+                playbook = try PlaybookLoader(registry: registry)
+                    .load(SourceFile(contentsOf: record.playbookPath), inventory: snapshot.inventory).playbook
+            } catch {
+                Output.printDiagnostics(error)
+                throw Exit.invalidInput
+            }
+            let logger = Registry.logger(verbose: options.verbose)
+            let backend: any Backend
+            do {
+                backend = try makeBackend(record, snapshot: snapshot, logger: logger)
+            } catch {
+                Output.error("maintctl: error: \(error)")
+                throw Exit.invalidInput
+            }
+            let locks = try HeldLocks(for: record, journal: file.path)
+            defer { locks.release() }
+            let progress = snapshot.progress
+            let done = progress.completed.values.reduce(0) { $0 + $1.count }
+            Output.error("maintctl: resuming \(file.path): \(done) of \(snapshot.plan.actionCount) actions done")
+            for attempt in snapshot.halfDone {
+                Output.error("maintctl: half-done before the interruption: \(attempt.cache) \(attempt.summary) "
+                             + "(attempt \(attempt.attempt)); it checks the live state and finishes")
+            }
+            let session = RolloutSession(playbook: playbook, plan: snapshot.plan, registry: registry, backend: backend,
+                                         journal: file, progress: progress, options: options, seed: record.seed, logger: logger)
+            try await session.execute("resume")
+        }
+
+        /// The run's backend: a simulated world as the journal last observed it, or the live cluster.
+        private func makeBackend(_ record: RunRecord, snapshot: JournalSnapshot, logger: Logger) throws -> any Backend {
+            switch record.backend {
+            case SimulatedBackend.descriptor.id:
+                return SimulatedBackend(topologies: snapshot.caches.map(\.topology), config: SimulationConfig(seed: record.seed),
+                                        clock: VirtualClock(timeScale: options.timeScale))
+            case ProcessBackend.descriptor.id:
+                guard let state = record.stateDirectory else { throw BackendError("state-required", "the journal names no state directory") }
+                return try ProcessBackend(directory: state, logger: logger)
+            default:
+                throw BackendError("unknown-backend", "this maintctl has no backend '\(record.backend)' the run used")
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Logging
+import MaintenanceKit
+import ProcessBackend
+import RolloutJournal
+
+/// One process's drive of a rollout, shared by `run` and `resume`: records the session in the
+/// journal, runs the plan (with the probe when asked), writes the summary, and turns its
+/// status into the exit code.
+struct RolloutSession {
+    var playbook: Playbook
+    var plan: MaintenanceKit.Plan
+    var registry: PluginRegistry
+    var backend: any Backend
+    /// Nil for a dry run, which touches nothing and records nothing.
+    var journal: JournalFile?
+    var progress = RolloutProgress()
+    var options: ExecutionOptions
+    var seed: UInt64
+    var logger: Logger
+
+    /// Runs the rollout to its end or to a stop.
+    /// - Parameter kind: `run` or `resume`, as the journal records the session.
+    /// - Throws: the exit code for a rollout that did not succeed.
+    func execute(_ kind: String) async throws {
+        if let journal {
+            do {
+                try journal.beginSession(kind)
+            } catch {
+                Output.error("maintctl: \(journal.path): cannot write the journal: \(error)")
+                throw Exit.invalidInput
+            }
+        }
+        let stop = StopSignal()
+        let interrupts = InterruptHandler(stop: stop)
+        defer { interrupts.cancel() }
+        let text = TextReporter(write: options.format == .json ? Output.error : Output.line)
+        // Simulated caches run ahead of one another in real time: print in virtual-time order.
+        let reporter: any RolloutReporter = backend.clock.isVirtual ? TimeOrderedReporter(passingTo: text) : text
+        var recorder: (any RolloutJournal)? = journal
+        if let journal, let writes = options.crashAfterJournalWrites { recorder = CrashingJournal(journal, crashAfter: writes) }
+        let runtime = RolloutRuntime(plan: plan, playbook: playbook, registry: registry, backend: backend,
+                                     reporter: reporter, stop: stop, logger: logger, seed: seed,
+                                     journal: recorder, progress: progress)
+        var summary: RolloutSummary
+        if options.probe {
+            guard let cluster = backend as? ProcessBackend else {
+                Output.error("maintctl: --probe writes through a live cluster; use it with --backend process --state DIR")
+                throw Exit.invalidInput
+            }
+            let (measured, impact) = try await ProbeSession.measure(cluster, writesPerSecond: options.probeRate) { await runtime.run() }
+            summary = measured
+            summary.record(impact)
+            if options.format == .text { TextReporter.impactLines(impact).forEach(Output.line) }
+        } else {
+            summary = await runtime.run()
+        }
+        if let journal {
+            do {
+                try journal.endSession(summary)
+            } catch {
+                Output.error("maintctl: \(journal.path): could not record the end of the run: \(error)")
+            }
+        }
+        if options.format == .json { try Output.json(summary) }
+        switch summary.status {
+        case .succeeded: return
+        case .failed: throw Exit.failed
+        case .aborted: throw Exit.stopped
+        }
+    }
+}
