@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(name: "MaintenanceKitTests", dependencies: ["MaintenanceKit", "Plugins"]),
         .testTarget(name: "PluginsTests", dependencies: ["Plugins", "MaintenanceKit", "SimulatedBackend"]),
         .testTarget(name: "SimulatedBackendTests", dependencies: ["SimulatedBackend", "MaintenanceKit", "Plugins", "BackendConformance"]),
-        .testTarget(name: "MaintctlTests", dependencies: ["maintctl"]),
+        .testTarget(name: "MaintctlTests", dependencies: ["maintctl", "RolloutJournal", "MaintenanceKit"]),
         .testTarget(name: "RedisWireTests", dependencies: ["RedisWire"]),
         .testTarget(name: "RolloutJournalTests", dependencies: ["RolloutJournal", "MaintenanceKit", "Plugins", "SimulatedBackend"]),
         .testTarget(

@@ -29,7 +29,7 @@ extension Maintctl {
             let stop = StopSignal()
             let interrupts = InterruptHandler(stop: stop)
             defer { interrupts.cancel() }
-            let (_, impact) = try await ProbeSession.measure(cluster, writesPerSecond: rate) {
+            let (_, impact) = try await ProbeSession.measure(cluster, writesPerSecond: rate, reloading: true) {
                 let deadline = ContinuousClock.now + limit
                 while ContinuousClock.now < deadline, !stop.isRequested { try? await Task.sleep(for: .milliseconds(50)) }
             }

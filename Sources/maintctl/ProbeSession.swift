@@ -6,10 +6,15 @@ import ProcessBackend
 enum ProbeSession {
     /// Runs `work` while a probe writes to every shard of `cluster`, then reads every
     /// acknowledged write back.
-    static func measure<T: Sendable>(_ cluster: ProcessBackend, writesPerSecond: Int,
+    /// - Parameter reloading: Whether another process changes the cluster, so its state file
+    ///   is read again to find the servers afterwards.
+    static func measure<T: Sendable>(_ cluster: ProcessBackend, writesPerSecond: Int, reloading: Bool = false,
                                      during work: @Sendable () async -> T) async throws -> (T, ClientImpact) {
         let probe = try ClusterProbe(shards: await cluster.shardSlots(), seedPorts: await cluster.serverPorts(),
                                      writesPerSecond: writesPerSecond)
-        return await probe.measure(during: work, currentPorts: { await cluster.serverPorts() })
+        return await probe.measure(during: work, currentPorts: {
+            if reloading { try? await cluster.reloadState() }
+            return await cluster.serverPorts()
+        })
     }
 }

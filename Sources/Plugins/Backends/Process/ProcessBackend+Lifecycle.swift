@@ -165,6 +165,12 @@ extension ProcessBackend {
         state.caches.flatMap { cache in cache.shards.map { ("\(cache.id)/\($0.id)", $0.firstSlot...$0.lastSlot) } }
     }
 
+    /// Reads the cluster's state file again, for a process that watches a cluster another
+    /// process changes (`maintctl probe` during a rollout).
+    public func reloadState() throws {
+        state = try ClusterState.load(from: directory)
+    }
+
     /// The ports of every server, to learn the slot map from.
     public func serverPorts() -> [Int] {
         state.caches.flatMap { $0.shards.flatMap { $0.copies.map(\.port) } }

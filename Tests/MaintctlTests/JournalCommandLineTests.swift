@@ -1,0 +1,155 @@
+import Foundation
+import MaintenanceKit
+import RolloutJournal
+import Testing
+
+/// Journaled runs through the CLI on the simulated backend: crashes at every journal write
+/// and resume, locks between concurrent runs, abort, and journals that cannot be used.
+@Suite struct JournalCommandLineTests {
+    /// The rolling patch limited to `caches` of the demo fleet, as a playbook file of its own.
+    static func playbook(caches: [String]) throws -> String {
+        let text = try String(contentsOfFile: CLI.packageRoot + "/Playbooks/rolling-patch.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "inventory: inventories/demo-fleet.yaml",
+                                  with: "inventory: \(CLI.packageRoot)/Playbooks/inventories/demo-fleet.yaml\n"
+                                      + "targets:\n  caches: [\(caches.joined(separator: ", "))]")
+        return try CLI.temporaryFile(text, name: "patch-\(caches.joined(separator: "-")).yaml")
+    }
+
+    /// Every action succeeded exactly once, whatever happened in between.
+    func expectEachActionDoneOnce(_ snapshot: JournalSnapshot) {
+        var succeeded: [String: Int] = [:]
+        for attempt in snapshot.attempts where attempt.state == "succeeded" {
+            succeeded["\(attempt.cache)#\(attempt.actionIndex)", default: 0] += 1
+        }
+        #expect(succeeded.count == snapshot.plan.actionCount)
+        #expect(succeeded.values.allSatisfy { $0 == 1 }, "no action applied twice")
+    }
+
+    @Test func aCrashAtEveryJournalWriteThenResumeEndsLikeAnUninterruptedRun() throws {
+        let playbook = try Self.playbook(caches: ["pay-weu-1", "cat-weu-1"])
+        let directory = try CLI.temporaryDirectory("crash")
+        let baseline = directory + "/baseline.sqlite"
+        let straight = try CLI.run(["run", playbook, "--journal", baseline])
+        try #require(straight.status == 0, "\(straight.stderr)")
+        let expected = try JournalFile.open(at: baseline).snapshot()
+        let writes = expected.attempts.count * 2
+        #expect(writes >= 80)
+        for crashAt in 1...writes {
+            let journal = directory + "/crash-\(crashAt).sqlite"
+            let crashed = try CLI.run(["run", playbook, "--journal", journal, "--crash-after-journal-writes", "\(crashAt)"])
+            #expect(crashed.status == 86, "crash after write \(crashAt): \(crashed.stderr)")
+            let resumed = try CLI.run(["resume", journal])
+            #expect(resumed.status == 0, "resume after write \(crashAt): \(resumed.stderr)")
+            #expect(resumed.stdout.contains("invariants: all held"))
+            let snapshot = try JournalFile.open(at: journal).snapshot()
+            #expect(snapshot.status == .succeeded)
+            #expect(snapshot.caches.map(\.topology) == expected.caches.map(\.topology), "final topology after a crash at write \(crashAt)")
+            expectEachActionDoneOnce(snapshot)
+        }
+    }
+
+    @Test func aResumeThatCrashesTooIsResumedAgain() throws {
+        let playbook = try Self.playbook(caches: ["pay-weu-2"])
+        let journal = try CLI.temporaryDirectory("twice") + "/run.sqlite"
+        #expect(try CLI.run(["run", playbook, "--journal", journal, "--crash-after-journal-writes", "7"]).status == 86)
+        #expect(try CLI.run(["resume", journal, "--crash-after-journal-writes", "6"]).status == 86)
+        let status = try CLI.run(["status", journal])
+        #expect(status.stdout.contains("status: interrupted"))
+        #expect(status.stdout.contains("half-done"))
+        let resumed = try CLI.run(["resume", journal, "--format", "json"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(resumed.stdout.utf8)) as? [String: Any])
+        #expect(summary["status"] as? String == "succeeded")
+        #expect((summary["failovers"] as? [Any])?.count == 3, "failovers done before the crashes are reported too")
+        let snapshot = try JournalFile.open(at: journal).snapshot()
+        #expect(snapshot.sessions.map(\.kind) == ["run", "resume", "resume"])
+        expectEachActionDoneOnce(snapshot)
+        let again = try CLI.run(["resume", journal])
+        #expect(again.status == 0 && again.stderr.contains("already succeeded"))
+    }
+
+    @Test func runsInOneGroupAndRegionExcludeEachOtherAndOthersRunConcurrently() async throws {
+        let home = try CLI.temporaryDirectory("home")
+        let directory = try CLI.temporaryDirectory("locks")
+        let first = directory + "/first.sqlite"
+        let slow = try CLI.start(["run", try Self.playbook(caches: ["pay-weu-1"]), "--journal", first, "--time-scale", "40"], home: home)
+        defer { if slow.isRunning { kill(slow.pid, SIGKILL); _ = slow.finish() } }
+        #expect(try await slow.waitForOutput(containing: "create_vms"))
+
+        let sameRegion = try CLI.run(["run", try Self.playbook(caches: ["pay-weu-2"]), "--journal", directory + "/second.sqlite"], home: home)
+        #expect(sameRegion.status == 4)
+        #expect(sameRegion.stderr.contains("resource group 'rg-payments', region 'westeurope' is under maintenance by another run (pid \(slow.pid)"))
+        #expect(sameRegion.stderr.contains(first))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/second.sqlite"), "a refused run writes no journal")
+
+        let otherRegion = try CLI.run(["run", try Self.playbook(caches: ["cat-eus-1"]), "--journal", directory + "/third.sqlite"], home: home)
+        #expect(otherRegion.status == 0, "\(otherRegion.stderr)")
+        #expect(slow.isRunning, "the two runs overlapped")
+
+        let abort = try CLI.run(["abort", first], home: home)
+        #expect(abort.status == 0 && abort.stdout.contains("abort requested: pid \(slow.pid)"))
+        #expect(slow.finish() == 3)
+        #expect(try CLI.run(["status", first], home: home).stdout.contains("status: aborted"))
+        let resumed = try CLI.run(["resume", first], home: home)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+
+        let history = try CLI.run(["history"], home: home)
+        #expect(history.stdout.contains(first) && history.stdout.contains(directory + "/third.sqlite"))
+    }
+
+    @Test func aLockWhoseHolderDiedIsTakenOver() async throws {
+        let home = try CLI.temporaryDirectory("home")
+        let directory = try CLI.temporaryDirectory("stale")
+        let killed = try CLI.start(["run", try Self.playbook(caches: ["pay-weu-1"]), "--journal", directory + "/killed.sqlite",
+                                    "--time-scale", "40"], home: home)
+        #expect(try await killed.waitForOutput(containing: "create_vms"))
+        kill(killed.pid, SIGKILL)
+        #expect(killed.finish() == 128 + SIGKILL)
+        let next = try CLI.run(["run", try Self.playbook(caches: ["pay-weu-2"]), "--journal", directory + "/next.sqlite"], home: home)
+        #expect(next.status == 0, "\(next.stderr)")
+        let resumed = try CLI.run(["resume", directory + "/killed.sqlite"], home: home)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+    }
+
+    @Test func unusableJournalsAreOneClearErrorAndExecuteNothing() throws {
+        let directory = try CLI.temporaryDirectory("bad")
+        let journal = directory + "/good.sqlite"
+        #expect(try CLI.run(["run", try Self.playbook(caches: ["pay-weu-2"]), "--journal", journal]).status == 0)
+        let data = try #require(FileManager.default.contents(atPath: journal))
+        let garbage = directory + "/garbage.sqlite"
+        try Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31) }).write(to: URL(fileURLWithPath: garbage))
+        let truncated = directory + "/truncated.sqlite"
+        try data.prefix(100).write(to: URL(fileURLWithPath: truncated))
+        let home = try CLI.temporaryDirectory("home")
+        #expect(try CLI.run(["history"], home: home).status == 0)
+        let foreign = home + "/maintctl.sqlite"
+        let cases = [(directory + "/missing.sqlite", "no such journal"), (directory, "is a directory"),
+                     (garbage, "not a readable maintctl journal"), (truncated, "not a readable maintctl journal"),
+                     (foreign, "not a maintctl journal")]
+        for (path, message) in cases {
+            for command in ["resume", "status", "abort"] {
+                let result = try CLI.run([command, path], home: home)
+                #expect(result.status == 2, "\(command) \(path)")
+                #expect(result.stderr.contains("error: \(path): \(message)"), "\(command): \(result.stderr)")
+                #expect(!result.stderr.contains("Fatal error") && result.stdout.isEmpty)
+            }
+        }
+    }
+
+    @Test func resumeRefusesAChangedPlaybook() throws {
+        let playbook = try Self.playbook(caches: ["pay-weu-2"])
+        let journal = try CLI.temporaryDirectory("changed") + "/run.sqlite"
+        #expect(try CLI.run(["run", playbook, "--journal", journal, "--crash-after-journal-writes", "5"]).status == 86)
+        try (try String(contentsOfFile: playbook, encoding: .utf8) + "\n# edited\n").write(toFile: playbook, atomically: true, encoding: .utf8)
+        let result = try CLI.run(["resume", journal])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("the playbook is missing or changed since the run began"))
+    }
+
+    @Test func journalsAreReadableOnlyByTheirOwner() throws {
+        let journal = try CLI.temporaryDirectory("mode") + "/run.sqlite"
+        #expect(try CLI.run(["run", try Self.playbook(caches: ["pay-weu-2"]), "--journal", journal]).status == 0)
+        let attributes = try FileManager.default.attributesOfItem(atPath: journal)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    }
+}
