@@ -96,15 +96,55 @@ import Testing
         }
     }
 
-    @Test func aKilledMaintctlLeavesAConsistentCluster() async throws {
+    /// The rolling patch to `version`, as a playbook file of its own.
+    static func patch(to version: String) throws -> String {
+        let text = try String(contentsOfFile: CLI.packageRoot + "/Playbooks/rolling-patch.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "inventory: inventories/", with: "inventory: \(CLI.packageRoot)/Playbooks/inventories/")
+            .replacingOccurrences(of: "target_version: \"7.2.5\"", with: "target_version: \"\(version)\"")
+        return try CLI.temporaryFile(text, name: "patch-\(version).yaml")
+    }
+
+    @Test func maintctlKilledAtTenRandomMomentsThenResumedCompletesAndLosesNoWrite() async throws {
         try await withCluster { state in
-            let running = try CLI.start(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state])
-            #expect(try await running.waitForOutput(containing: "move s1 (primary"))
-            kill(running.pid, SIGKILL)
-            _ = running.finish()
-            // Give the cluster a moment to settle a step that was cut short.
+            let home = try CLI.temporaryDirectory("home")
+            // A client of its own process, writing through every kill and resume.
+            let probe = try CLI.start(["probe", "--state", state, "--duration", "600s", "--format", "json"], home: home)
+            defer { if probe.isRunning { kill(probe.pid, SIGKILL); _ = probe.finish() } }
             try await Task.sleep(for: .seconds(1))
-            try expectConsistent(state)
+            var generator = SeededGenerator(seed: 20261125)
+            var kills = 0
+            // Ten rollouts back and forth between two versions, each killed at a random moment
+            // of its ~2 s and then resumed.
+            for trial in 0..<10 {
+                let version = trial.isMultiple(of: 2) ? "7.2.5" : "7.0.15"
+                let journal = home + "/rollout-\(trial).sqlite"
+                let running = try CLI.start(["run", try Self.patch(to: version), "--backend", "process", "--state", state,
+                                             "--journal", journal], home: home)
+                #expect(try await running.waitForOutput(containing: "rolling-patch:"))
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...2000, using: &generator)))
+                if running.isRunning {
+                    kill(running.pid, SIGKILL)
+                    #expect(running.finish() == 128 + SIGKILL)
+                    kills += 1
+                    try expectConsistent(state)
+                    let resumed = try CLI.run(["resume", journal], home: home)
+                    #expect(resumed.status == 0, "trial \(trial): \(resumed.stderr)")
+                } else {
+                    #expect(running.finish() == 0, "\(running.stderr)")
+                }
+                try expectConsistent(state)
+                let copies = try status(state)
+                #expect(copies.count == 6 && copies.allSatisfy { $0.version == version && $0.healthy },
+                        "trial \(trial): every copy on a \(version) node: \(copies)")
+                let orphans = Set(Self.processes(runningIn: state)).subtracting(copies.map(\.pid))
+                #expect(orphans.isEmpty, "trial \(trial): no process the cluster does not know")
+            }
+            #expect(kills >= 7, "most rollouts were killed in flight (\(kills) of 10)")
+            kill(probe.pid, SIGINT)
+            #expect(probe.finish() == 0, "\(probe.stdout)\(probe.stderr)")
+            let impact = try #require(try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as? [String: Any])
+            #expect(impact["acknowledged_writes_lost"] as? Int == 0, "\(probe.stdout)")
+            #expect((impact["writes_acknowledged"] as? Int ?? 0) > 5000)
         }
     }
 
@@ -122,5 +162,18 @@ import Testing
         let result = try CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", "process"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("pass --state DIR"))
+    }
+}
+
+/// A small deterministic generator, so a failing schedule of kills can be replayed.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

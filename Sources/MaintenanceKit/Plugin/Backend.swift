@@ -18,7 +18,8 @@ public protocol Backend: Sendable {
     /// Marks the end of maintenance on `cache`.
     func endMaintenance(of cache: String) async throws
 
-    /// Provisions new nodes; returns when they are active members of the cluster.
+    /// Provisions new nodes; returns when they are active members of the cluster. Nodes that
+    /// exist are left alone; the id of a deleted node may name a new one.
     func createNodes(_ nodes: [NodeSpec], in cache: String) async throws
     /// Makes `node` the cluster leader; there is exactly one leader afterwards.
     func electLeader(_ node: String, in cache: String) async throws

@@ -64,7 +64,7 @@ public struct CreateVMs: StepPlugin {
     }
 
     public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
-        let existing = Set(try await context.backend.topology(of: context.cache).nodes.map(\.id))
+        let existing = Set(try await context.backend.topology(of: context.cache).nodes.filter { $0.lifecycle != .deleted }.map(\.id))
         let missing = action.subject.nodes.filter { !existing.contains($0.id) }
         if missing.count < action.subject.nodes.count {
             context.note("\(action.subject.nodes.count - missing.count) already existed")

@@ -8,6 +8,10 @@ extension ProcessBackend {
     func startCopy(shard: String, node: String, version: String, ports: (Int, Int)? = nil) async throws -> ClusterState.Copy {
         let directory = ClusterState.copyDirectory(root: self.directory, node: node, shard: shard)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // A server whose start was cut short by a crash (never recorded, never met) is stopped,
+        // and its identity dropped, before the copy starts anew.
+        await RedisServerProcess.stopAll(under: directory)
+        try? FileManager.default.removeItem(atPath: directory + "/nodes.conf")
         let binary = state.binary(for: version)
         for attempt in 1...5 {
             let (port, busPort) = try ports ?? (choosePort(), choosePort())

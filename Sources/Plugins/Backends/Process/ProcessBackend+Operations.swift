@@ -41,9 +41,11 @@ extension ProcessBackend {
 
     public func createNodes(_ nodes: [NodeSpec], in cache: String) async throws {
         let c = try state.cacheIndex(cache)
-        for node in nodes where !state.caches[c].nodes.contains(where: { $0.id == node.id }) {
+        for node in nodes where !state.caches[c].nodes.contains(where: { $0.id == node.id && $0.lifecycle != .deleted }) {
             _ = try RedisServerProcess.resolve(state.binary(for: node.version))
             try FileManager.default.createDirectory(atPath: "\(directory)/nodes/\(node.id)", withIntermediateDirectories: true)
+            // The id of a deleted VM may name a new one.
+            state.caches[c].nodes.removeAll { $0.id == node.id }
             state.caches[c].nodes.append(ClusterState.Node(id: node.id, version: node.version, capacity: node.capacity, lifecycle: .active))
             try persist()
         }
@@ -65,7 +67,14 @@ extension ProcessBackend {
     public func addReplica(of shard: String, on node: String, in cache: String) async throws {
         let at = try location(of: shard, in: cache)
         if let existing = state.caches[at.cache].shards[at.shard].copies.first(where: { $0.node == node }) {
-            guard !RedisServerProcess.isOurs(pid: existing.pid, port: existing.port) else { return }
+            if RedisServerProcess.isOurs(pid: existing.pid, port: existing.port) {
+                // A copy that an interrupted attempt started: make sure it is met and replicating.
+                let primary = try await primaryCopy(of: shard, in: cache)
+                guard primary.redisID != existing.redisID else { return }
+                try await meetEveryone(existing, cacheIndex: at.cache)
+                try await replicate(existing, of: primary)
+                return
+            }
             // A copy whose process died (a failed earlier attempt) is forgotten and started anew.
             try await retire(existing, cacheIndex: at.cache)
             state.caches[at.cache].shards[at.shard].copies.removeAll { $0.redisID == existing.redisID }

@@ -7,7 +7,9 @@ extension SimulatedBackend {
         let took = nodes.map { _ in sample(config.timing.vmCreation, cache: cache) }.max() ?? .zero
         try await clock.sleep(for: took)
         try apply(cache) { topology in
-            for node in nodes where topology.node(node.id) == nil {
+            for node in nodes where topology.node(node.id).map({ $0.lifecycle == .deleted }) ?? true {
+                // The id of a deleted VM may name a new one.
+                topology.nodes.removeAll { $0.id == node.id }
                 topology.nodes.append(NodeState(id: node.id, version: node.version, capacity: node.capacity, lifecycle: .active))
             }
         }
