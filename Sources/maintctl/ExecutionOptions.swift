@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import MaintenanceKit
 
 /// How `run` and `resume` execute and report.
 struct ExecutionOptions: ParsableArguments {
@@ -14,11 +16,23 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "Simulated backend: simulated seconds per real second, to watch (or interrupt) a simulated rollout as it goes.")
     var timeScale: Double?
 
+    @Flag(help: "Start now and ignore the maintenance windows for this run (they otherwise refuse a start outside a window and hold back a node's drain the rest of the window cannot fit).")
+    var now = false
+
     @Flag(help: "Log details to standard error.")
     var verbose = false
 
     @Option(help: .hidden)
     var crashAfterJournalWrites: Int?
+
+    /// Refuses a start outside every maintenance window of `schedule`, unless `--now`.
+    /// - Throws: `Exit.refused` after saying when the next window opens.
+    func refuseOutsideWindows(_ schedule: MaintenanceSchedule, at date: Date = Date()) throws {
+        guard !now, schedule.isRestricted, schedule.openUntil(at: date) == nil else { return }
+        let next = schedule.nextOpening(after: date).map { "the next opens at \($0.formatted(.iso8601)) (UTC)" } ?? "none opens"
+        Output.error("maintctl: refused: outside the maintenance windows; \(next). Pass --now to start anyway.")
+        throw Exit.refused
+    }
 
     func validate() throws {
         if let timeScale, !(timeScale > 0 && timeScale.isFinite) {

@@ -51,6 +51,7 @@ extension Maintctl {
                 Output.printDiagnostics(error)
                 throw Exit.invalidInput
             }
+            try options.refuseOutsideWindows(playbook.maintenanceWindows)
             let logger = Registry.logger(verbose: options.verbose)
             let backend: any Backend
             do {

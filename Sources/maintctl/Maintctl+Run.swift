@@ -56,6 +56,7 @@ extension Maintctl {
             var session = RolloutSession(playbook: loaded.playbook, plan: plan, registry: registry, backend: target,
                                          journal: nil, options: options, seed: seed, logger: logger)
             if dryRun { return try await session.execute("dry-run") }
+            try options.refuseOutsideWindows(loaded.playbook.maintenanceWindows)
 
             let record = RunRecord(
                 id: UUID().uuidString.lowercased(), playbookPath: Self.absolute(loaded.playbook.path),

@@ -40,7 +40,7 @@ struct RolloutSession {
         if let journal, let writes = options.crashAfterJournalWrites { recorder = CrashingJournal(journal, crashAfter: writes) }
         let runtime = RolloutRuntime(plan: plan, playbook: playbook, registry: registry, backend: backend,
                                      reporter: reporter, stop: stop, logger: logger, seed: seed,
-                                     journal: recorder, progress: progress)
+                                     journal: recorder, progress: progress, honorWindows: !options.now)
         var summary: RolloutSummary
         if options.probe {
             guard let cluster = backend as? ProcessBackend else {

@@ -2,9 +2,18 @@
 public struct Inventory: Sendable, Codable {
     /// Every cache the inventory describes.
     public var caches: [CacheSpec]
+    /// Weekly windows maintenance may run in; a playbook's own windows replace them.
+    public var maintenanceWindows: [MaintenanceWindow]?
 
     /// Creates an inventory.
-    public init(caches: [CacheSpec]) { self.caches = caches }
+    public init(caches: [CacheSpec], maintenanceWindows: [MaintenanceWindow]? = nil) {
+        self.caches = caches
+        self.maintenanceWindows = maintenanceWindows
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case caches, maintenanceWindows = "maintenance_windows"
+    }
 
     /// The cache with `id`.
     public func cache(_ id: String) -> CacheSpec? { caches.first { $0.id == id } }

@@ -6,7 +6,13 @@ struct PlaybookDocument: Decodable {
     var policy: Policy?
     var targets: Targets?
     var variables: [String: String]?
+    var maintenanceWindows: [MaintenanceWindow]?
     var steps: [StepDocument]
+
+    enum CodingKeys: String, CodingKey {
+        case name, description, inventory, policy, targets, variables, steps
+        case maintenanceWindows = "maintenance_windows"
+    }
 }
 
 /// One entry of a step list as written: a plugin invocation or a `for_each` block.

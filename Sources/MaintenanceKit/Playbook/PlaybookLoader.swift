@@ -81,7 +81,8 @@ public struct PlaybookLoader: Sendable {
             name: document.name, description: document.description, path: source.path,
             inventoryPath: document.inventory.map { Self.resolve($0, relativeTo: source.path) },
             policy: document.policy ?? Policy(), targets: document.targets ?? Targets(),
-            variables: document.variables ?? [:], steps: steps)
+            variables: document.variables ?? [:], steps: steps,
+            maintenanceWindows: MaintenanceSchedule(document.maintenanceWindows ?? inventory.maintenanceWindows ?? []))
         return LoadedPlaybook(playbook: playbook, inventory: inventory, inventoryPath: inventoryPath)
     }
 

@@ -24,6 +24,8 @@ public struct TextReporter: RolloutReporter {
         case let .actionFailed(action, at, error, attempt, willRetry):
             let next = willRetry ? "retrying" : "giving up"
             write("\(Self.stamp(at)) \(action.cache.padded(14)) \(action.plugin.padded(15)) FAILED (attempt \(attempt), \(next)): \(action.summary): \(error)")
+        case let .paused(cache, at, until, reason):
+            write("\(Self.stamp(at)) \(cache.padded(14)) ⏸ paused: \(reason); continues at \(until.formatted(.iso8601))")
         case let .cacheFinished(outcome):
             let end = switch outcome.status {
             case .succeeded: "■ done: \(outcome.replacements.count) nodes replaced, \(outcome.failovers.count) failovers"

@@ -50,6 +50,7 @@ public final class TimeOrderedReporter: RolloutReporter {
         case let .actionAlreadyDone(action, at): (at, action.cache)
         case let .actionFinished(action, at, _, _, _): (at, action.cache)
         case let .actionFailed(action, at, _, _, _): (at, action.cache)
+        case let .paused(cache, at, _, _): (at, cache)
         case let .cacheFinished(outcome): (outcome.finished, outcome.cache)
         case .rolloutStarted, .rolloutFinished: (.zero, "")
         }

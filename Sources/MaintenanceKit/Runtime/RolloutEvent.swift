@@ -1,3 +1,5 @@
+import Foundation
+
 /// Something that happened during a rollout, as reporters see it.
 public enum RolloutEvent: Sendable {
     /// The rollout begins.
@@ -12,6 +14,8 @@ public enum RolloutEvent: Sendable {
     case actionFinished(PlannedAction, at: Duration, took: Duration, notes: [String], failovers: [FailoverReport])
     /// An action failed; `willRetry` tells whether another attempt follows.
     case actionFailed(PlannedAction, at: Duration, error: String, attempt: Int, willRetry: Bool)
+    /// A cache waits for a maintenance window with room for its next node.
+    case paused(cache: String, at: Duration, until: Date, reason: String)
     /// A cache's maintenance ended.
     case cacheFinished(CacheOutcome)
     /// The rollout ended.

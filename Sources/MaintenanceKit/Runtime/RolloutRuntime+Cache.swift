@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 extension RolloutRuntime {
@@ -18,7 +19,8 @@ extension RolloutRuntime {
             return outcome
         }
         var random = SeededRandom(seed: seed, label: cachePlan.cache)
-        for action in cachePlan.actions {
+        let blocks = nodeBlocks(of: cachePlan)
+        for (position, action) in cachePlan.actions.enumerated() {
             if let done = progress.result(of: action) {
                 outcome.actionsCompleted += 1
                 outcome.failovers += done.failovers
@@ -27,6 +29,9 @@ extension RolloutRuntime {
                 continue
             }
             if !stop.isRequested, journal?.isAbortRequested() == true { stop.request(.requested) }
+            if let length = blocks[position], !(await waitForWindow(before: action, needing: length, clock: clock)) {
+                stop.request(.requested)
+            }
             if stop.isRequested {
                 outcome.status = .stopped
                 outcome.stoppedAt = "before \(action.summary)"
@@ -75,6 +80,51 @@ extension RolloutRuntime {
         if !outcome.violations.isEmpty, outcome.status == .succeeded { outcome.status = .failed }
         outcome.finished = clock.now
         return outcome
+    }
+
+    /// The first action of each node's run of per-node actions (its drain, migrations and
+    /// removal), by position, with the predicted length of the whole run.
+    func nodeBlocks(of cachePlan: CachePlan) -> [Int: Duration] {
+        var blocks: [Int: Duration] = [:]
+        var current: (node: String, start: Int)?
+        for (position, action) in cachePlan.actions.enumerated() {
+            guard invocations[action.stepIndex]?.isPerNode == true, let node = action.subject.node else {
+                current = nil
+                continue
+            }
+            if let open = current, open.node == node {
+                blocks[open.start, default: .zero] += action.predictedDuration
+            } else {
+                current = (node, position)
+                blocks[position] = action.predictedDuration
+            }
+        }
+        return blocks
+    }
+
+    /// Holds a node's drain back until a maintenance window has room for all of its actions.
+    /// - Returns: false when a stop was requested while waiting.
+    func waitForWindow(before action: PlannedAction, needing length: Duration, clock: any RolloutClock) async -> Bool {
+        guard windows.isRestricted else { return true }
+        let now = calendarStart.addingTimeInterval(clock.now.seconds)
+        if let end = windows.openUntil(at: now), end.timeIntervalSince(now) >= length.seconds { return true }
+        guard let opening = windows.nextOpening(after: now, lasting: length) else { return true }
+        let closing = windows.openUntil(at: now).map { "the window closes in \(Duration.seconds($0.timeIntervalSince(now)).humanReadable)" }
+            ?? "outside the maintenance windows"
+        reporter.report(.paused(cache: action.cache, at: clock.now, until: opening,
+                                reason: "\(closing); \(action.subject.node ?? "the next node") needs about \(length.humanReadable)"))
+        // On a real clock, wait in short steps so that a stop is honored while waiting.
+        for _ in 0..<10_000_000 {
+            let left = opening.timeIntervalSince(calendarStart.addingTimeInterval(clock.now.seconds))
+            if left <= 0 { return true }
+            if stop.isRequested || journal?.isAbortRequested() == true { return false }
+            do {
+                try await clock.sleep(for: .milliseconds(Int64((clock.isVirtual ? left : min(left, 0.5)) * 1000) + 1))
+            } catch {
+                return false
+            }
+        }
+        return true
     }
 
     /// Performs one action with its step's time limit, retrying when the step allows it.

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// Executes a ``Plan`` through a backend.
@@ -22,6 +23,10 @@ public struct RolloutRuntime: Sendable {
     let journal: (any RolloutJournal)?
     /// What an interrupted earlier run of this plan already did.
     let progress: RolloutProgress
+    /// When a node's drain may start; always when empty.
+    let windows: MaintenanceSchedule
+    /// The calendar moment the rollout clock's zero stands for.
+    let calendarStart: Date
 
     /// - Parameters:
     ///   - plan: What to do.
@@ -35,10 +40,14 @@ public struct RolloutRuntime: Sendable {
     ///   - backoff: Delays between retries.
     ///   - journal: Receives every intent and outcome before the rollout goes on.
     ///   - progress: The actions an interrupted run already did; they are not done again.
+    ///   - honorWindows: Whether the playbook's maintenance windows hold back node drains.
+    ///   - calendarStart: The date and time the rollout begins (its clock's zero).
     public init(plan: Plan, playbook: Playbook, registry: PluginRegistry, backend: any Backend,
                 reporter: any RolloutReporter, stop: StopSignal, logger: Logger, seed: UInt64 = 1,
                 backoff: Backoff = Backoff(), journal: (any RolloutJournal)? = nil,
-                progress: RolloutProgress = RolloutProgress()) {
+                progress: RolloutProgress = RolloutProgress(), honorWindows: Bool = true, calendarStart: Date = Date()) {
+        self.windows = honorWindows ? playbook.maintenanceWindows : MaintenanceSchedule([])
+        self.calendarStart = calendarStart
         self.journal = journal
         self.progress = progress
         self.plan = plan
