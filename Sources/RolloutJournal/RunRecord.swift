@@ -2,8 +2,17 @@ import MaintenanceKit
 
 /// What a run was started with: enough to resume it in another process.
 public struct RunRecord: Sendable, Codable, Hashable {
+    /// A playbook's rollout, or the rollback of one.
+    public enum Kind: String, Sendable, Codable {
+        case rollout, rollback
+    }
+
     /// The run's id (also the journal's).
     public var id: String
+    /// What the run does.
+    public var kind: Kind = .rollout
+    /// For a rollback: the journal of the rollout it undoes.
+    public var undoes: String?
     /// The playbook file, as an absolute path.
     public var playbookPath: String
     /// The playbook's ``Fingerprint`` when the run began; a resume refuses a changed playbook.

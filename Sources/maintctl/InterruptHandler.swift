@@ -15,6 +15,8 @@ final class InterruptHandler {
         sigaddset(&wanted, SIGINT)
         sigaddset(&wanted, SIGTERM)
         pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
+        // Output to a closed pipe fails instead of killing the process in the middle of an action.
+        signal(SIGPIPE, SIG_IGN)
         sources = [SIGINT, SIGTERM].map { signalNumber in
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())

@@ -37,29 +37,11 @@ extension Maintctl {
                              + "stop it with 'maintctl abort \(file.path)' first")
                 throw Exit.refused
             }
-            guard Fingerprint.of(file: record.playbookPath) == record.playbookFingerprint else {
-                Output.error("maintctl: error: \(record.playbookPath): the playbook is missing or changed since the run began; "
-                             + "resume needs the playbook the run started with")
-                throw Exit.invalidInput
-            }
             let registry = try Registry.make()
-            let playbook: Playbook
-            do {
-                playbook = try PlaybookLoader(registry: registry)
-                    .load(SourceFile(contentsOf: record.playbookPath), inventory: snapshot.inventory).playbook
-            } catch {
-                Output.printDiagnostics(error)
-                throw Exit.invalidInput
-            }
+            let playbook = try Self.playbook(of: snapshot, registry: registry)
             try options.refuseOutsideWindows(playbook.maintenanceWindows)
             let logger = Registry.logger(verbose: options.verbose)
-            let backend: any Backend
-            do {
-                backend = try makeBackend(record, snapshot: snapshot, logger: logger)
-            } catch {
-                Output.error("maintctl: error: \(error)")
-                throw Exit.invalidInput
-            }
+            let backend = try JournaledBackend.open(snapshot, timeScale: options.timeScale, logger: logger)
             let locks = try HeldLocks(for: record, journal: file.path)
             defer { locks.release() }
             let progress = snapshot.progress
@@ -72,19 +54,32 @@ extension Maintctl {
             let session = RolloutSession(playbook: playbook, plan: snapshot.plan, registry: registry, backend: backend,
                                          journal: file, progress: progress, options: options, seed: record.seed, logger: logger)
             try await session.execute("resume")
+            if let undone = record.undoes { Rollback.markRolledBack(undone) }
         }
 
-        /// The run's backend: a simulated world as the journal last observed it, or the live cluster.
-        private func makeBackend(_ record: RunRecord, snapshot: JournalSnapshot, logger: Logger) throws -> any Backend {
-            switch record.backend {
-            case SimulatedBackend.descriptor.id:
-                return SimulatedBackend(topologies: snapshot.caches.map(\.topology), config: SimulationConfig(seed: record.seed),
-                                        clock: VirtualClock(timeScale: options.timeScale))
-            case ProcessBackend.descriptor.id:
-                guard let state = record.stateDirectory else { throw BackendError("state-required", "the journal names no state directory") }
-                return try ProcessBackend(directory: state, logger: logger)
-            default:
-                throw BackendError("unknown-backend", "this maintctl has no backend '\(record.backend)' the run used")
+        /// The playbook the journaled plan refers to: the rollout's file, unchanged, or a
+        /// rollback's steps.
+        static func playbook(of snapshot: JournalSnapshot, registry: PluginRegistry) throws -> Playbook {
+            let record = snapshot.record
+            if record.kind == .rollback {
+                do {
+                    return try RollbackPlanner(registry: registry).playbook(named: snapshot.plan.playbook, policy: snapshot.plan.policy)
+                } catch {
+                    Output.error("maintctl: error: \(error)")
+                    throw Exit.invalidInput
+                }
+            }
+            guard Fingerprint.of(file: record.playbookPath) == record.playbookFingerprint else {
+                Output.error("maintctl: error: \(record.playbookPath): the playbook is missing or changed since the run began; "
+                             + "resume needs the playbook the run started with")
+                throw Exit.invalidInput
+            }
+            do {
+                return try PlaybookLoader(registry: registry)
+                    .load(SourceFile(contentsOf: record.playbookPath), inventory: snapshot.inventory).playbook
+            } catch {
+                Output.printDiagnostics(error)
+                throw Exit.invalidInput
             }
         }
     }

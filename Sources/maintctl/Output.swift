@@ -16,7 +16,8 @@ enum Output {
     private static func write(_ text: String, to handle: FileHandle) {
         lock.lock()
         defer { lock.unlock() }
-        handle.write(Data(text.utf8))
+        // A reader that went away (`| head`) must not end a rollout: the write fails, the run goes on.
+        try? handle.write(contentsOf: Data(text.utf8))
     }
 
     static func printDiagnostics(_ error: DiagnosticsError) {

@@ -153,3 +153,47 @@ import Testing
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 }
+
+/// `maintctl rollback` on the simulated backend.
+@Suite struct RollbackCommandLineTests {
+    /// Each copy by shard, node and role, and the leader: what must be as it was before the rollout.
+    static func layout(_ topology: CacheTopology) -> [String] {
+        let nodes = topology.liveNodes.map { "\($0.id)@\($0.version)" }.sorted()
+        let copies = topology.shards.flatMap { shard in shard.copies.map { "\(shard.id):\($0.node):\($0.role.rawValue)" } }.sorted()
+        return ["leader \(topology.leader ?? "none")"] + nodes + copies
+    }
+
+    @Test(arguments: [9, 24, 47])
+    func aRolloutInterruptedHalfwayRollsBackToItsStartingLayout(crashAt: Int) throws {
+        let playbook = try JournalCommandLineTests.playbook(caches: ["pay-weu-1", "cat-eus-1"])
+        let journal = try CLI.temporaryDirectory("rollback") + "/run.sqlite"
+        #expect(try CLI.run(["run", playbook, "--journal", journal, "--crash-after-journal-writes", "\(crashAt)"]).status == 86)
+        let rollback = try CLI.run(["rollback", journal, "--format", "json"])
+        #expect(rollback.status == 0, "\(rollback.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(rollback.stdout.utf8)) as? [String: Any])
+        #expect(summary["status"] as? String == "succeeded")
+        #expect((summary["invariant_violations"] as? [Any])?.isEmpty == true)
+
+        let inventory = try InventoryLoader.load(path: CLI.packageRoot + "/Playbooks/inventories/demo-fleet.yaml")
+        let undone = try JournalFile.open(at: journal.replacingOccurrences(of: ".sqlite", with: "-rollback.sqlite")).snapshot()
+        for record in undone.caches {
+            let before = try #require(inventory.cache(record.cache))
+            #expect(Self.layout(record.topology) == Self.layout(CacheTopology(before)), "\(record.cache) is as it was")
+            #expect(record.topology.nodes.filter { $0.version == "7.2.5" }.allSatisfy { $0.lifecycle == .deleted })
+        }
+        #expect(try JournalFile.open(at: journal).snapshot().status == .rolledBack)
+        let resume = try CLI.run(["resume", journal])
+        #expect(resume.status == 2 && resume.stderr.contains("was rolled back"))
+    }
+
+    @Test func aCacheWhoseOldNodesAreDeletedIsKept() throws {
+        let playbook = try JournalCommandLineTests.playbook(caches: ["pay-weu-2"])
+        let journal = try CLI.temporaryDirectory("kept") + "/run.sqlite"
+        #expect(try CLI.run(["run", playbook, "--journal", journal]).status == 0)
+        let rollback = try CLI.run(["rollback", journal])
+        #expect(rollback.status == 0)
+        #expect(rollback.stderr.contains("pay-weu-2 is kept as it is: its delete_vms step ran"))
+        #expect(rollback.stdout.contains("nothing to roll back"))
+        #expect(try JournalFile.open(at: journal).snapshot().status == .succeeded)
+    }
+}

@@ -148,6 +148,35 @@ import Testing
         }
     }
 
+    @Test func aRolloutKilledAfterItsFirstFailoverRollsBackUnderTheProbe() async throws {
+        try await withCluster { state in
+            let home = try CLI.temporaryDirectory("home")
+            let journal = home + "/rollout.sqlite"
+            let probe = try CLI.start(["probe", "--state", state, "--duration", "600s", "--format", "json"], home: home)
+            defer { if probe.isRunning { kill(probe.pid, SIGKILL); _ = probe.finish() } }
+            try await Task.sleep(for: .seconds(1))
+            let running = try CLI.start(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state,
+                                         "--journal", journal], home: home)
+            #expect(try await running.waitForOutput(containing: "move s1 (primary"))
+            kill(running.pid, SIGKILL)
+            _ = running.finish()
+            let rollback = try CLI.run(["rollback", journal], home: home)
+            #expect(rollback.status == 0, "\(rollback.stderr)")
+            #expect(rollback.stdout.contains("planned failover"))
+            try expectConsistent(state)
+            let copies = try status(state)
+            #expect(copies.count == 6 && copies.allSatisfy { $0.version == "7.0.15" && $0.healthy }, "\(copies)")
+            let primaries = Dictionary(copies.filter { $0.role == "primary" }.map { ($0.shard, $0.node) }, uniquingKeysWith: { first, _ in first })
+            #expect(primaries == ["s1": "node-1", "s2": "node-2", "s3": "node-3"], "primaries back where they were")
+            let orphans = Set(Self.processes(runningIn: state)).subtracting(copies.map(\.pid))
+            #expect(orphans.isEmpty, "the new nodes' servers are gone")
+            kill(probe.pid, SIGINT)
+            #expect(probe.finish() == 0, "\(probe.stdout)\(probe.stderr)")
+            let impact = try #require(try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as? [String: Any])
+            #expect(impact["acknowledged_writes_lost"] as? Int == 0, "\(probe.stdout)")
+        }
+    }
+
     @Test func aMissingRedisServerIsOneClearError() throws {
         let state = NSTemporaryDirectory() + "maintctl-cli-missing-\(UUID().uuidString)"
         let result = try CLI.run(["cluster", "up", "Playbooks/inventories/local-cluster.yaml", "--state", state,

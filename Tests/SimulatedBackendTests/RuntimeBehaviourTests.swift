@@ -149,6 +149,7 @@ final class FlakyBackend: Backend {
         try await base.removeCopy(of: shard, from: node, in: cache)
     }
     func removeNode(_ node: String, in cache: String) async throws { try await base.removeNode(node, in: cache) }
+    func restoreNode(_ node: String, in cache: String) async throws { try await base.restoreNode(node, in: cache) }
     func deleteNodes(_ nodes: [String], in cache: String) async throws { try await base.deleteNodes(nodes, in: cache) }
     func restartNode(_ node: String, version: String?, in cache: String) async throws {
         try await base.restartNode(node, version: version, in: cache)

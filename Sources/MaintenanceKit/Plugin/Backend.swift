@@ -35,6 +35,9 @@ public protocol Backend: Sendable {
     func removeCopy(of shard: String, from node: String, in cache: String) async throws
     /// Takes an empty node out of the cluster (lifecycle: removed).
     func removeNode(_ node: String, in cache: String) async throws
+    /// Brings a draining or removed (not deleted) node back into service (lifecycle: active),
+    /// so copies can be placed on it again; a rollback's first move.
+    func restoreNode(_ node: String, in cache: String) async throws
     /// Deletes removed nodes (lifecycle: deleted); refuses a node that holds a shard copy.
     func deleteNodes(_ nodes: [String], in cache: String) async throws
     /// Restarts a node's processes, optionally at a new version; its copies resync afterwards.

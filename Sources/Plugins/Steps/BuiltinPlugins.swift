@@ -12,5 +12,6 @@ public enum BuiltinPlugins {
         AnyStepPlugin(DeleteVMs()),
         AnyStepPlugin(FailoverPrimaries()),
         AnyStepPlugin(RestartNode()),
+        AnyStepPlugin(RestoreNode()),
     ]
 }

@@ -138,6 +138,15 @@ extension ProcessBackend {
         try setLifecycle(.removed, of: node, in: cache)
     }
 
+    public func restoreNode(_ node: String, in cache: String) async throws {
+        let c = try state.cacheIndex(cache)
+        guard let current = state.caches[c].nodes.first(where: { $0.id == node }), current.lifecycle != .deleted else {
+            throw BackendError("node-deleted", "cannot restore '\(node)' of '\(cache)': it is deleted")
+        }
+        try FileManager.default.createDirectory(atPath: "\(directory)/nodes/\(node)", withIntermediateDirectories: true)
+        try setLifecycle(.active, of: node, in: cache)
+    }
+
     public func deleteNodes(_ nodes: [String], in cache: String) async throws {
         for node in nodes { try refuseIfHoldingCopies(node, in: cache, doing: "delete") }
         for node in nodes {

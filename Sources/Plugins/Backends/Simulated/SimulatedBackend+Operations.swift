@@ -33,6 +33,19 @@ extension SimulatedBackend {
         }
     }
 
+    public func restoreNode(_ node: String, in cache: String) async throws {
+        try await clock.sleep(for: sample(config.timing.drain, cache: cache))
+        try apply(cache) { topology in
+            guard let index = topology.nodes.firstIndex(where: { $0.id == node }) else {
+                throw BackendError("unknown-node", "cache '\(cache)' has no node '\(node)'")
+            }
+            guard topology.nodes[index].lifecycle != .deleted else {
+                throw BackendError("node-deleted", "cannot restore '\(node)' of '\(cache)': it is deleted")
+            }
+            topology.nodes[index].lifecycle = .active
+        }
+    }
+
     public func addReplica(of shard: String, on node: String, in cache: String) async throws {
         let topology = try existing(cache)
         guard topology.node(node)?.lifecycle == .active else {

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import MaintenanceKit
+import RolloutJournal
+
+extension Maintctl {
+    struct Rollback: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Undo a rollout whose old nodes still exist: primaries move back to them, the new nodes are removed.",
+            discussion: """
+                Possible for each cache until its delete_vms step ran. The old nodes are brought back, leadership \
+                returns, every copy moves back from its new node (full sync, then a planned failover for primaries), \
+                and the new nodes are removed and deleted. The rollback has a journal of its own (printed at start); \
+                'maintctl resume' continues it after an interruption. Maintenance windows do not hold a rollback back.
+                """)
+
+        @OptionGroup var journalArgument: JournalArgument
+        @OptionGroup var options: ExecutionOptions
+
+        func run() async throws {
+            let (file, snapshot) = try journalArgument.open()
+            let original = snapshot.record
+            guard original.kind == .rollout else {
+                Output.error("maintctl: error: \(file.path): this journal is itself a rollback; resume it instead")
+                throw Exit.invalidInput
+            }
+            if let live = snapshot.liveSession {
+                Output.error("maintctl: refused: pid \(live.pid) on \(live.host) is running this rollout now; "
+                             + "stop it with 'maintctl abort \(file.path)' first")
+                throw Exit.refused
+            }
+            guard snapshot.status != .rolledBack else {
+                Output.error("maintctl: \(file.path): already rolled back")
+                return
+            }
+            let deleting = Set(snapshot.attempts.filter { $0.plugin == "delete_vms" }.map(\.cache))
+            for cache in deleting.sorted() {
+                Output.error("maintctl: \(cache) is kept as it is: its delete_vms step ran, the old nodes are gone")
+            }
+            let registry = try Registry.make()
+            let logger = Registry.logger(verbose: options.verbose)
+            let backend = try JournaledBackend.open(snapshot, timeScale: options.timeScale, logger: logger)
+            let name = "rollback of \(snapshot.plan.playbook)"
+            let playbook: Playbook, plan: MaintenanceKit.Plan
+            do {
+                var topologies: [CacheTopology] = []
+                for cache in snapshot.plan.caches where !deleting.contains(cache.cache) {
+                    topologies.append(try await backend.topology(of: cache.cache))
+                }
+                let leaders = Dictionary(snapshot.inventory.caches.map { ($0.id, $0.leader) }, uniquingKeysWith: { first, _ in first })
+                let planner = RollbackPlanner(registry: registry)
+                playbook = try planner.playbook(named: name, policy: snapshot.plan.policy)
+                plan = try planner.plan(undoing: snapshot.plan, topologies: topologies, leaders: leaders, name: name)
+            } catch {
+                Output.error("maintctl: error: cannot roll back \(file.path): \(error)")
+                throw Exit.invalidInput
+            }
+            guard plan.actionCount > 0 else {
+                Output.line("nothing to roll back: no cache has new nodes left")
+                if deleting.isEmpty { Self.markRolledBack(file.path) }
+                return
+            }
+            var record = RunRecord(id: UUID().uuidString.lowercased(), playbookPath: original.playbookPath,
+                                   playbookFingerprint: original.playbookFingerprint, backend: original.backend,
+                                   stateDirectory: original.stateDirectory, seed: original.seed,
+                                   caches: Dictionary(plan.caches.map { ($0.cache, $0.placement) }, uniquingKeysWith: { first, _ in first }))
+            record.kind = .rollback
+            record.undoes = file.path
+            let path = Self.rollbackJournalPath(for: file.path)
+            let locks = try HeldLocks(for: record, journal: path)
+            defer { locks.release() }
+            let journal: JournalFile
+            do {
+                var topologies: [CacheTopology] = []
+                for cache in plan.caches { topologies.append(try await backend.topology(of: cache.cache)) }
+                journal = try JournalFile.create(at: path, record: record, plan: plan, inventory: snapshot.inventory, topologies: topologies)
+                try? ControlDatabase(home: .current).register(record, journal: path)
+            } catch {
+                Output.error("maintctl: \(error)")
+                throw Exit.invalidInput
+            }
+            Output.error("maintctl: rollback journal \(path) (resume with: maintctl resume \(path))")
+            var rollbackOptions = options
+            rollbackOptions.now = true
+            let session = RolloutSession(playbook: playbook, plan: plan, registry: registry, backend: backend, journal: journal,
+                                         options: rollbackOptions, seed: original.seed, logger: logger)
+            try await session.execute("rollback")
+            if deleting.isEmpty { Self.markRolledBack(file.path) }
+        }
+
+        /// `run.sqlite` → `run-rollback.sqlite` (or `-rollback-2`, … when taken).
+        static func rollbackJournalPath(for path: String) -> String {
+            let base = path.hasSuffix(".sqlite") ? String(path.dropLast(".sqlite".count)) : path
+            var candidate = base + "-rollback.sqlite"
+            var counter = 2
+            while FileManager.default.fileExists(atPath: candidate), counter < 1000 {
+                candidate = base + "-rollback-\(counter).sqlite"
+                counter += 1
+            }
+            return candidate
+        }
+
+        /// Records in the rollout's journal that it was rolled back.
+        static func markRolledBack(_ journal: String) {
+            do {
+                try JournalFile.open(at: journal).markRolledBack()
+            } catch {
+                Output.error("maintctl: could not mark \(journal) rolled back: \(error)")
+            }
+        }
+    }
+}
