@@ -105,7 +105,10 @@ let package = Package(
         .testTarget(name: "SimulatedBackendTests", dependencies: ["SimulatedBackend", "MaintenanceKit", "Plugins", "BackendConformance"]),
         .testTarget(name: "MaintctlTests", dependencies: ["maintctl", "RolloutJournal", "MaintenanceKit"]),
         .testTarget(name: "RedisWireTests", dependencies: ["RedisWire"]),
-        .testTarget(name: "RolloutJournalTests", dependencies: ["RolloutJournal", "MaintenanceKit", "Plugins", "SimulatedBackend"]),
+        .testTarget(
+            name: "RolloutJournalTests",
+            dependencies: ["RolloutJournal", "MaintenanceKit", "Plugins", "SimulatedBackend", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(
             name: "ProcessBackendTests",
             dependencies: [

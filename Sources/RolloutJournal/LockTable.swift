@@ -51,11 +51,12 @@ extension ControlDatabase {
     public static let lease: TimeInterval = 60
 
     /// Takes every lock in `keys` for `holder`, or none: the first conflict is thrown.
-    /// Locks of dead holders and of the same run are taken over.
-    public func acquire(_ keys: [LockKey], for holder: LockHolder) throws {
+    /// Locks of dead holders (and expired leases of holders on other hosts) are taken over.
+    /// - Parameter date: The time to judge leases by.
+    public func acquire(_ keys: [LockKey], for holder: LockHolder, at date: Date = Date()) throws {
         let holderText = try JSON.text(holder)
         try database.write { db in
-            let now = Date().timeIntervalSince1970
+            let now = date.timeIntervalSince1970
             for key in Set(keys) {
                 if let row = try Row.fetchOne(db, sql: "SELECT holder_json, expires_at FROM lock WHERE key = ?", arguments: [key.key]) {
                     let current = try JSON.value(LockHolder.self, from: row["holder_json"])
@@ -78,11 +79,10 @@ extension ControlDatabase {
         }
     }
 
-    /// Releases the locks `holder`'s process holds for its run.
+    /// Releases the locks of `holder`'s run (only one live process drives a run at a time).
     public func release(_ holder: LockHolder) throws {
-        let holderText = try JSON.text(holder)
         try database.write { db in
-            try db.execute(sql: "DELETE FROM lock WHERE run_id = ? AND holder_json = ?", arguments: [holder.runID, holderText])
+            try db.execute(sql: "DELETE FROM lock WHERE run_id = ?", arguments: [holder.runID])
         }
     }
 }
