@@ -25,6 +25,7 @@ let package = Package(
                 .product(name: "ProcessBackend", package: parent),
                 .product(name: "ClusterProbe", package: parent),
                 .product(name: "RedisWire", package: parent),
+                .product(name: "RolloutJournal", package: parent),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]

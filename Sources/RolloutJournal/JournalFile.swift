@@ -50,8 +50,8 @@ public final class JournalFile: Sendable {
                     """, arguments: [record.id, now, try JSON.text(record), try JSON.text(plan), try JSON.text(inventory),
                                      RunStatus.running.rawValue, now])
                 for topology in topologies {
-                    try db.execute(sql: "INSERT INTO cache_state (cache, topology_json, status, updated_at) VALUES (?, ?, 'pending', ?)",
-                                   arguments: [topology.id, try JSON.text(topology), now])
+                    try db.execute(sql: "INSERT INTO cache_state (cache, topology, status, updated_at) VALUES (?, ?, 'pending', ?)",
+                                   arguments: [topology.id, TopologyText.encode(topology), now])
                 }
             }
             return journal
@@ -90,6 +90,24 @@ public final class JournalFile: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         return configuration
+    }
+
+    /// How far a committed write survives.
+    public enum Durability: Sendable {
+        /// A crash of the machine (each commit is flushed to disk): for backends that act on
+        /// real servers, whose state outlives a reboot.
+        case machineCrash
+        /// A crash of maintctl (commits reach the operating system, flushed at checkpoints): for
+        /// the simulated backend, whose world lives in the journal itself, so that a lost tail
+        /// loses the world's last moments along with their record, consistently.
+        case processCrash
+    }
+
+    /// Sets how far this process's commits survive; `machineCrash` until set otherwise.
+    public func setDurability(_ durability: Durability) throws {
+        try database.writeWithoutTransaction { db in
+            try db.execute(sql: durability == .machineCrash ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+        }
     }
 
     // MARK: - Sessions: each run or resume of the journal
@@ -144,27 +162,29 @@ public final class JournalFile: Sendable {
 
 extension JournalFile: RolloutJournal {
     public func recordIntent(_ action: PlannedAction, attempt: Int) throws {
-        let now = Date().timeIntervalSince1970
+        let arguments: StatementArguments = [sessionID, action.cache, action.index, attempt, action.plugin, action.summary,
+                                             Date().timeIntervalSince1970]
         try database.write { db in
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO attempt (session_id, cache, action_index, attempt, plugin, summary, started_at, state)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 'intent')
-                """, arguments: [sessionID, action.cache, action.index, attempt, action.plugin, action.summary, now])
-            try db.execute(sql: "UPDATE cache_state SET status = 'running', updated_at = ? WHERE cache = ?", arguments: [now, action.cache])
+                """).execute(arguments: arguments)
         }
     }
 
     public func recordOutcome(_ action: PlannedAction, attempt: Int, result: ActionResult, observed: CacheTopology?) throws {
         let now = Date().timeIntervalSince1970
-        let resultText = try JSON.text(result)
-        let topologyText = try observed.map(JSON.text)
+        // A plain success with nothing to report is the common case; it needs no JSON.
+        let plain = result.succeeded && result.notes.isEmpty && result.failovers.isEmpty && result.syncs.isEmpty
+        let resultText = plain ? nil : try JSON.text(result)
+        let topologyText = observed.map(TopologyText.encode)
         try database.write { db in
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 UPDATE attempt SET finished_at = ?, state = ?, result_json = ? WHERE cache = ? AND action_index = ? AND attempt = ?
-                """, arguments: [now, result.succeeded ? "succeeded" : "failed", resultText, action.cache, action.index, attempt])
+                """).execute(arguments: [now, result.succeeded ? "succeeded" : "failed", resultText, action.cache, action.index, attempt])
             if let topologyText {
-                try db.execute(sql: "UPDATE cache_state SET topology_json = ?, updated_at = ? WHERE cache = ?",
-                               arguments: [topologyText, now, action.cache])
+                try db.cachedStatement(sql: "UPDATE cache_state SET topology = ?, status = 'running', updated_at = ? WHERE cache = ?")
+                    .execute(arguments: [topologyText, now, action.cache])
             }
         }
     }

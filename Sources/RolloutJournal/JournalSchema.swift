@@ -47,7 +47,7 @@ enum JournalSchema {
             );
             CREATE TABLE cache_state (
                 cache TEXT PRIMARY KEY NOT NULL,
-                topology_json TEXT NOT NULL,
+                topology TEXT NOT NULL,
                 status TEXT NOT NULL,
                 outcome_json TEXT,
                 updated_at REAL NOT NULL

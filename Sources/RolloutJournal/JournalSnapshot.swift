@@ -72,6 +72,12 @@ public struct JournalSnapshot: Sendable {
 }
 
 extension JournalFile {
+    /// An attempt's result: stored as JSON, or nothing for a plain success.
+    static func result(state: String, json: String?) throws -> ActionResult? {
+        if let json { return try JSON.value(ActionResult.self, from: json) }
+        return state == "succeeded" ? ActionResult(succeeded: true) : nil
+    }
+
     /// Reads the whole journal.
     public func snapshot() throws -> JournalSnapshot {
         do {
@@ -88,11 +94,11 @@ extension JournalFile {
                 let attempts = try Row.fetchAll(db, sql: "SELECT * FROM attempt ORDER BY id").map { row in
                     JournalSnapshot.Attempt(cache: row["cache"], actionIndex: row["action_index"], attempt: row["attempt"],
                                             plugin: row["plugin"], summary: row["summary"], state: row["state"],
-                                            result: try (row["result_json"] as String?).map { try JSON.value(ActionResult.self, from: $0) })
+                                            result: try Self.result(state: row["state"], json: row["result_json"]))
                 }
                 let caches = try Row.fetchAll(db, sql: "SELECT * FROM cache_state ORDER BY rowid").map { row in
                     JournalSnapshot.CacheRecord(cache: row["cache"], status: row["status"],
-                                                topology: try JSON.value(CacheTopology.self, from: row["topology_json"]),
+                                                topology: try TopologyText.decode(row["topology"]),
                                                 outcome: try (row["outcome_json"] as String?).map { try JSON.value(CacheOutcome.self, from: $0) })
                 }
                 return JournalSnapshot(
@@ -106,6 +112,8 @@ extension JournalFile {
             }
         } catch let error as JournalError {
             throw error
+        } catch let error as TopologyText.Malformed {
+            throw JournalError(path, "\(error)")
         } catch let error as DecodingError {
             throw JournalError(path, "the journal's records cannot be read (\(error.localizedDescription)); was it written by another version?")
         } catch {

@@ -92,7 +92,8 @@ struct RunStatusReport: Encodable {
             let record = records[plan.cache]
             let topology = record?.topology
             return Cache(
-                cache: plan.cache, placement: plan.placement.description, status: record?.status ?? "pending",
+                cache: plan.cache, placement: plan.placement.description,
+                status: record?.status == "pending" && snapshot.attempts.contains { $0.cache == plan.cache } ? "running" : record?.status ?? "pending",
                 actionsCompleted: done.count, actionsPlanned: plan.actions.count,
                 halfDone: snapshot.halfDone.filter { $0.cache == plan.cache }.map { "\($0.summary) (attempt \($0.attempt))" },
                 next: plan.actions.first { done[$0.index] == nil }?.summary, leader: topology?.leader,

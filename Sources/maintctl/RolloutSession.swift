@@ -2,6 +2,7 @@ import Logging
 import MaintenanceKit
 import ProcessBackend
 import RolloutJournal
+import SimulatedBackend
 
 /// One process's drive of a rollout, shared by `run` and `resume`: records the session in the
 /// journal, runs the plan (with the probe when asked), writes the summary, and turns its
@@ -24,6 +25,9 @@ struct RolloutSession {
     func execute(_ kind: String) async throws {
         if let journal {
             do {
+                // A simulated world lives in its journal: a commit that reaches the operating
+                // system survives a maintctl crash, which is all that world can outlive.
+                try journal.setDurability(backend is SimulatedBackend ? .processCrash : .machineCrash)
                 try journal.beginSession(kind)
             } catch {
                 Output.error("maintctl: \(journal.path): cannot write the journal: \(error)")

@@ -72,9 +72,10 @@ import Testing
         let home = try CLI.temporaryDirectory("home")
         let directory = try CLI.temporaryDirectory("locks")
         let first = directory + "/first.sqlite"
-        let slow = try CLI.start(["run", try Self.playbook(caches: ["pay-weu-1"]), "--journal", first, "--time-scale", "40"], home: home)
+        // Paced at 30 simulated seconds per real second, the 5-minute rollout takes 10 s.
+        let slow = try CLI.start(["run", try Self.playbook(caches: ["pay-weu-1"]), "--journal", first, "--time-scale", "30"], home: home)
         defer { if slow.isRunning { kill(slow.pid, SIGKILL); _ = slow.finish() } }
-        #expect(try await slow.waitForOutput(containing: "create_vms"))
+        #expect(try await slow.waitForOutput(containing: "maintenance begins"))
 
         let sameRegion = try CLI.run(["run", try Self.playbook(caches: ["pay-weu-2"]), "--journal", directory + "/second.sqlite"], home: home)
         #expect(sameRegion.status == 4)
@@ -101,8 +102,8 @@ import Testing
         let home = try CLI.temporaryDirectory("home")
         let directory = try CLI.temporaryDirectory("stale")
         let killed = try CLI.start(["run", try Self.playbook(caches: ["pay-weu-1"]), "--journal", directory + "/killed.sqlite",
-                                    "--time-scale", "40"], home: home)
-        #expect(try await killed.waitForOutput(containing: "create_vms"))
+                                    "--time-scale", "30"], home: home)
+        #expect(try await killed.waitForOutput(containing: "maintenance begins"))
         kill(killed.pid, SIGKILL)
         #expect(killed.finish() == 128 + SIGKILL)
         let next = try CLI.run(["run", try Self.playbook(caches: ["pay-weu-2"]), "--journal", directory + "/next.sqlite"], home: home)

@@ -48,6 +48,14 @@ import Testing
               - step: failover_primaries
               - step: restart_node
         """,
+        """
+        name: example
+        steps:
+          - for_each: node
+            steps:
+              - step: drain_node
+              - step: restore_node
+        """,
     ]
 
     /// The skeleton holding step `id`, with its line replaced by `example`, indented alike.

@@ -1,6 +1,6 @@
 /// Command-line options: which measurements to make and how often.
 ///
-///     maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--hot-spots]
+///     maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--skip-journal] [--hot-spots]
 ///                    [--process [--keys 100000,1000000] [--rounds 5]]
 struct BenchmarkOptions {
     /// Fleet sizes, in nodes (ten per cache).
@@ -13,6 +13,8 @@ struct BenchmarkOptions {
     var fleet = true
     /// Whether to run the long-playbook benchmark.
     var playbook = true
+    /// Whether to measure the journal's cost and the resume time.
+    var journal = true
     /// Whether to break the run phase down on a 1,000-node fleet.
     var hotSpots = false
     /// Whether to run the rolling patch on a real cluster of local redis-server processes.
@@ -44,6 +46,7 @@ struct BenchmarkOptions {
             case "--repeat": repetitions = try positive(try value(for: argument), for: argument)
             case "--skip-fleet": fleet = false
             case "--skip-playbook": playbook = false
+            case "--skip-journal": journal = false
             case "--hot-spots": hotSpots = true
             case "--process": process = true
             case "--keys":
@@ -55,6 +58,6 @@ struct BenchmarkOptions {
         }
     }
 
-    static let usage = "usage: maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--hot-spots]"
+    static let usage = "usage: maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--skip-journal] [--hot-spots]"
         + " [--process [--keys 100000,1000000] [--rounds 5]]"
 }

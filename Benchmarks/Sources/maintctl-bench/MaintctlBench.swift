@@ -12,6 +12,7 @@ struct MaintctlBench {
     /// The goals, in milliseconds of median wall time.
     static let runGoal1000Nodes: Duration = .seconds(2)
     static let validateGoalPlaybook: Duration = .milliseconds(100)
+    static let journalGoalPerAction: Duration = .milliseconds(1)
 
     static func main() async {
         do {
@@ -25,7 +26,7 @@ struct MaintctlBench {
 
     static func run(_ options: BenchmarkOptions) async throws {
         let registry = try PluginRegistry(steps: BuiltinPlugins.all, backends: [SimulatedBackend.descriptor])
-        if options.fleet || options.playbook || options.hotSpots {
+        if options.fleet || options.playbook || options.journal || options.hotSpots {
             print("maintctl-bench: in-process, simulated backend; wall time of each measurement, "
                   + "\(options.repetitions) runs, median and min")
         }
@@ -67,6 +68,18 @@ struct MaintctlBench {
             if result.steps == 1_000 {
                 goals.append(goal("validate, 1,000-step playbook", result.validate.median, validateGoalPlaybook))
             }
+        }
+
+        if options.journal {
+            let benchmark = JournalBenchmark(shape: .withNodes(1_000), registry: registry,
+                                             playbook: try RepositoryFiles.read(RepositoryFiles.rollingPatch),
+                                             repetitions: options.repetitions)
+            let result = try await benchmark.measure()
+            print("")
+            print("Journal: the rolling patch of 1,000 nodes without and with a durable journal (SQLite WAL, synchronous=FULL, "
+                  + "in \(NSTemporaryDirectory())), and the resume of a run stopped halfway")
+            print(JournalReport(result).table.text)
+            goals.append(goal("journal, one action's commits (median)", result.actionCommits.median, journalGoalPerAction))
         }
 
         if options.hotSpots {

@@ -36,3 +36,28 @@ struct PlaybookReport {
         ])
     }
 }
+
+/// The journal benchmark's table: the rollout without and with the journal, one action's
+/// commits, and the resume after a crash halfway.
+struct JournalReport {
+    private(set) var table = ResultTable(header: ["nodes", "actions", "measurement", "median ms", "min ms", "median us/action"])
+
+    init(_ result: JournalBenchmark.Result) {
+        let actions = Double(result.actions)
+        let overhead = (result.journaled.median - result.plain.median).microseconds / actions
+        let rows: [(String, Timing, String)] = [
+            ("run, no journal", result.plain, Format.us(result.plain.median.microseconds / actions)),
+            ("run, journaled (as maintctl: simulated)", result.journaled, Format.us(result.journaled.median.microseconds / actions)),
+            ("journal overhead per action", Timing(), Format.us(overhead)),
+            ("run, journaled, every commit flushed", result.journaledDurable,
+             Format.us(result.journaledDurable.median.microseconds / actions)),
+            ("one action's 2 flushed commits", result.actionCommits, Format.us(result.actionCommits.median.microseconds)),
+            ("resume: open + read journal", result.resumeRead, ""),
+            ("resume: to the end (\(Format.count(result.resumedActions)) actions left)", result.resume, ""),
+        ]
+        for (index, (what, timing, perAction)) in rows.enumerated() {
+            table.add([index == 0 ? Format.count(result.shape.nodes) : "", index == 0 ? Format.count(result.actions) : "", what,
+                       timing.samples.isEmpty ? "" : Format.ms(timing.median), timing.samples.isEmpty ? "" : Format.ms(timing.min), perAction])
+        }
+    }
+}

@@ -66,6 +66,10 @@ struct TimedBackend: Backend {
         try await timed("removeNode") { try await base.removeNode(node, in: cache) }
     }
 
+    func restoreNode(_ node: String, in cache: String) async throws {
+        try await timed("restoreNode") { try await base.restoreNode(node, in: cache) }
+    }
+
     func deleteNodes(_ nodes: [String], in cache: String) async throws {
         try await timed("deleteNodes") { try await base.deleteNodes(nodes, in: cache) }
     }

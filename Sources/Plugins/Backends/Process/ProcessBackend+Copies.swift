@@ -57,7 +57,10 @@ extension ProcessBackend {
     /// server it knows, so a new copy met through one server that is retired soon after can
     /// stay unknown to part of the cluster for good, which then sees its slots as unserved.
     func meetEveryone(_ copy: ClusterState.Copy, cacheIndex: Int) async throws {
-        let others = state.caches[cacheIndex].shards.flatMap(\.copies).filter { $0.redisID != copy.redisID }
+        // A copy whose server is gone (one being retired when maintctl was killed) is not waited for.
+        let others = state.caches[cacheIndex].shards.flatMap(\.copies).filter {
+            $0.redisID != copy.redisID && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port)
+        }
         for other in others {
             try await run(copy.port, "CLUSTER", "MEET", "127.0.0.1", "\(other.port)", "\(other.busPort)")
         }
