@@ -12,6 +12,8 @@ public final class JournalFile: Sendable {
     public let path: String
     let database: DatabaseQueue
     private let session = Mutex<Int64?>(nil)
+    /// With `processCrash` durability: each cache's last outcome, written with its next write.
+    private let deferred = Mutex<(enabled: Bool, outcomes: [String: DeferredOutcome])>((false, [:]))
     private let abortCheck = Mutex<(checkedAt: ContinuousClock.Instant?, requested: Bool)>((nil, false))
 
     private init(path: String, database: DatabaseQueue) {
@@ -104,9 +106,52 @@ public final class JournalFile: Sendable {
     }
 
     /// Sets how far this process's commits survive; `machineCrash` until set otherwise.
+    ///
+    /// With `processCrash`, an action's outcome is also committed together with the next write
+    /// for its cache (the next intent, or the cache's end) rather than on its own: a crash in
+    /// between leaves the action looking half-done, and a resume does it again on the world as
+    /// it was before it, which the journal still holds. That halves the commits of a simulated run.
     public func setDurability(_ durability: Durability) throws {
+        try flushDeferred()
         try database.writeWithoutTransaction { db in
             try db.execute(sql: durability == .machineCrash ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+        }
+        deferred.withLock { $0.enabled = durability == .processCrash }
+    }
+
+    /// An outcome waiting for the next write of its cache.
+    struct DeferredOutcome: Sendable {
+        var arguments: StatementArguments
+        var topology: StatementArguments?
+    }
+
+    /// Takes the deferred outcome of `cache` (or of every cache), to be written now.
+    private func takeDeferred(of cache: String?) -> [DeferredOutcome] {
+        deferred.withLock { state in
+            guard let cache else {
+                defer { state.outcomes.removeAll() }
+                return Array(state.outcomes.values)
+            }
+            return state.outcomes.removeValue(forKey: cache).map { [$0] } ?? []
+        }
+    }
+
+    private func write(_ outcome: DeferredOutcome, in db: Database) throws {
+        try db.cachedStatement(sql: """
+            UPDATE attempt SET finished_at = ?, state = ?, result_json = ? WHERE cache = ? AND action_index = ? AND attempt = ?
+            """).execute(arguments: outcome.arguments)
+        if let topology = outcome.topology {
+            try db.cachedStatement(sql: "UPDATE cache_state SET topology = ?, status = 'running', updated_at = ? WHERE cache = ?")
+                .execute(arguments: topology)
+        }
+    }
+
+    /// Writes every deferred outcome.
+    func flushDeferred() throws {
+        let outcomes = takeDeferred(of: nil)
+        guard !outcomes.isEmpty else { return }
+        try database.write { db in
+            for outcome in outcomes { try write(outcome, in: db) }
         }
     }
 
@@ -139,7 +184,9 @@ public final class JournalFile: Sendable {
     private func finish(_ status: RunStatus, summary: String?) throws {
         let sessionID = session.withLock { $0 }
         let now = Date().timeIntervalSince1970
+        let outcomes = takeDeferred(of: nil)
         try database.write { db in
+            for outcome in outcomes { try write(outcome, in: db) }
             try db.execute(sql: "UPDATE run SET status = ?, summary_json = coalesce(?, summary_json), updated_at = ?, abort_requested = 0",
                            arguments: [status.rawValue, summary, now])
             if let sessionID {
@@ -163,11 +210,15 @@ public final class JournalFile: Sendable {
 extension JournalFile: RolloutJournal {
     public func recordIntent(_ action: PlannedAction, attempt: Int) throws {
         let arguments: StatementArguments = [sessionID, action.cache, action.index, attempt, action.plugin, action.summary,
+                                             action.subject.node, action.subject.shard, action.subject.destination,
                                              Date().timeIntervalSince1970]
+        let earlier = takeDeferred(of: action.cache)
         try database.write { db in
+            for outcome in earlier { try write(outcome, in: db) }
             try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO attempt (session_id, cache, action_index, attempt, plugin, summary, started_at, state)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'intent')
+                INSERT OR REPLACE INTO attempt (session_id, cache, action_index, attempt, plugin, summary, node, shard, destination,
+                                                started_at, state)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'intent')
                 """).execute(arguments: arguments)
         }
     }
@@ -176,22 +227,24 @@ extension JournalFile: RolloutJournal {
         let now = Date().timeIntervalSince1970
         // A plain success with nothing to report is the common case; it needs no JSON.
         let plain = result.succeeded && result.notes.isEmpty && result.failovers.isEmpty && result.syncs.isEmpty
-        let resultText = plain ? nil : try JSON.text(result)
-        let topologyText = observed.map(TopologyText.encode)
-        try database.write { db in
-            try db.cachedStatement(sql: """
-                UPDATE attempt SET finished_at = ?, state = ?, result_json = ? WHERE cache = ? AND action_index = ? AND attempt = ?
-                """).execute(arguments: [now, result.succeeded ? "succeeded" : "failed", resultText, action.cache, action.index, attempt])
-            if let topologyText {
-                try db.cachedStatement(sql: "UPDATE cache_state SET topology = ?, status = 'running', updated_at = ? WHERE cache = ?")
-                    .execute(arguments: [topologyText, now, action.cache])
-            }
+        let outcome = DeferredOutcome(
+            arguments: [now, result.succeeded ? "succeeded" : "failed", plain ? nil : try JSON.text(result),
+                        action.cache, action.index, attempt],
+            topology: observed.map { [TopologyText.encode($0), now, action.cache] })
+        let deferring = deferred.withLock { state -> Bool in
+            guard state.enabled else { return false }
+            state.outcomes[action.cache] = outcome
+            return true
         }
+        guard !deferring else { return }
+        try database.write { db in try write(outcome, in: db) }
     }
 
     public func recordCacheFinished(_ outcome: CacheOutcome) throws {
         let text = try JSON.text(outcome)
+        let earlier = takeDeferred(of: outcome.cache)
         try database.write { db in
+            for deferred in earlier { try write(deferred, in: db) }
             try db.execute(sql: "UPDATE cache_state SET status = ?, outcome_json = ?, updated_at = ? WHERE cache = ?",
                            arguments: [outcome.status.rawValue, text, Date().timeIntervalSince1970, outcome.cache])
         }

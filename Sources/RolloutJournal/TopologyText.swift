@@ -10,14 +10,45 @@ import MaintenanceKit
 /// Fields are percent-escaped where they hold a separator.
 enum TopologyText {
     static func encode(_ topology: CacheTopology) -> String {
-        var text = "cache\t\(escape(topology.id))\t\(escape(topology.placement.resourceGroup))\t\(escape(topology.placement.region))"
-            + "\t\(topology.leader.map(escape) ?? "-")\t\(topology.minReplicas)\n"
+        var text = ""
+        text.reserveCapacity(64 + topology.nodes.count * 48 + topology.shards.count * 64)
+        text += "cache\t"
+        text += escape(topology.id)
+        text += "\t"
+        text += escape(topology.placement.resourceGroup)
+        text += "\t"
+        text += escape(topology.placement.region)
+        text += "\t"
+        text += topology.leader.map(escape) ?? "-"
+        text += "\t"
+        text += String(topology.minReplicas)
+        text += "\n"
         for node in topology.nodes {
-            text += "node\t\(escape(node.id))\t\(escape(node.version))\t\(node.lifecycle.rawValue)\t\(node.capacity.memoryMB)\t\(node.capacity.cpus)\n"
+            text += "node\t"
+            text += escape(node.id)
+            text += "\t"
+            text += escape(node.version)
+            text += "\t"
+            text += node.lifecycle.rawValue
+            text += "\t"
+            text += node.capacity.memoryMB.description
+            text += "\t"
+            text += node.capacity.cpus.description
+            text += "\n"
         }
         for shard in topology.shards {
-            let copies = shard.copies.map { "\(escape($0.node)):\($0.role == .primary ? "p" : "r"):\($0.inSync ? 1 : 0)" }
-            text += "shard\t\(escape(shard.id))\t\(shard.sizeMB)\t\(copies.joined(separator: ","))\n"
+            text += "shard\t"
+            text += escape(shard.id)
+            text += "\t"
+            text += shard.sizeMB.description
+            text += "\t"
+            for (index, copy) in shard.copies.enumerated() {
+                if index > 0 { text += "," }
+                text += escape(copy.node)
+                text += copy.role == .primary ? ":p" : ":r"
+                text += copy.inSync ? ":1" : ":0"
+            }
+            text += "\n"
         }
         return text
     }
@@ -58,19 +89,22 @@ enum TopologyText {
         return topology
     }
 
-    private static let separators: Set<Character> = ["\t", "\n", ":", ",", "%", "\r"]
+    /// Whether `byte` separates fields, copies or their parts, or starts an escape.
+    private static func isSeparator(_ byte: UInt8) -> Bool {
+        byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x3A || byte == 0x2C || byte == 0x25 // \t \n \r : , %
+    }
 
     private static func escape(_ text: String) -> String {
-        guard text.contains(where: separators.contains) || text == "-" else { return text }
-        var escaped = ""
-        for character in text {
-            if separators.contains(character) || (text == "-" && character == "-") {
-                for byte in String(character).utf8 { escaped += "%" + String(byte, radix: 16, uppercase: true).leftPadded(2) }
+        guard text.utf8.contains(where: isSeparator) || text == "-" else { return text }
+        var escaped: [UInt8] = []
+        for byte in text.utf8 {
+            if isSeparator(byte) || (text == "-" && byte == 0x2D) {
+                escaped += Array(("%" + String(byte, radix: 16, uppercase: true).leftPadded(2)).utf8)
             } else {
-                escaped.append(character)
+                escaped.append(byte)
             }
         }
-        return escaped
+        return String(decoding: escaped, as: UTF8.self)
     }
 
     private static func unescape(_ field: Substring) -> String {

@@ -72,8 +72,9 @@ import Testing
         let home = try CLI.temporaryDirectory("home")
         let directory = try CLI.temporaryDirectory("locks")
         let first = directory + "/first.sqlite"
-        // Paced at 30 simulated seconds per real second, the 5-minute rollout takes 10 s.
-        let slow = try CLI.start(["run", try Self.playbook(caches: ["pay-weu-1"]), "--journal", first, "--time-scale", "30"], home: home)
+        // Paced at 20 simulated seconds per real second, the 5-minute rollout takes 15 s; its first
+        // action (3 minutes) is still running when the abort comes.
+        let slow = try CLI.start(["run", try Self.playbook(caches: ["pay-weu-1"]), "--journal", first, "--time-scale", "20"], home: home)
         defer { if slow.isRunning { kill(slow.pid, SIGKILL); _ = slow.finish() } }
         #expect(try await slow.waitForOutput(containing: "maintenance begins"))
 

@@ -59,19 +59,30 @@ final class TestRedisServer: Sendable {
     init() throws {
         directory = NSTemporaryDirectory() + "redis-test-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        port = try Self.freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["redis-server", "--port", "\(port)", "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", directory, "--logfile", directory + "/redis.log"]
-        try process.run()
-        pid = process.processIdentifier
-        for _ in 0..<100 {
-            if (try? Self.canConnect(port)) == true { return }
-            usleep(20_000)
+        // Another test may take the free port before this server binds it: then this server
+        // exits, and a server that is not ours answers on the port. Only our own log saying it
+        // is ready counts; otherwise try another port.
+        for _ in 0..<5 {
+            let port = try Self.freePort()
+            let log = directory + "/redis-\(port).log"
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["redis-server", "--port", "\(port)", "--bind", "127.0.0.1", "--save", "",
+                                 "--appendonly", "no", "--dir", directory, "--logfile", log]
+            try process.run()
+            for _ in 0..<250 where process.isRunning {
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                if text.contains("Ready to accept connections"), (try? Self.canConnect(port)) == true {
+                    self.port = port
+                    self.pid = process.processIdentifier
+                    return
+                }
+                usleep(20_000)
+            }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
         }
-        kill(pid, SIGKILL)
-        throw RedisError(.connect, "redis-server did not start on port \(port)")
+        throw RedisError(.connect, "redis-server did not start; see \(directory)")
     }
 
     func stop() {

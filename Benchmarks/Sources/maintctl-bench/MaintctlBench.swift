@@ -76,8 +76,8 @@ struct MaintctlBench {
                                              repetitions: options.repetitions)
             let result = try await benchmark.measure()
             print("")
-            print("Journal: the rolling patch of 1,000 nodes without and with a durable journal (SQLite WAL, synchronous=FULL, "
-                  + "in \(NSTemporaryDirectory())), and the resume of a run stopped halfway")
+            print("Journal: the rolling patch of 1,000 nodes without and with the journal (SQLite WAL in \(NSTemporaryDirectory()); "
+                  + "as maintctl journals the simulated backend, and with every commit flushed), and the resume of a run stopped halfway")
             print(JournalReport(result).table.text)
             goals.append(goal("journal, one action's commits (median)", result.actionCommits.median, journalGoalPerAction))
         }
