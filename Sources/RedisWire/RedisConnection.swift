@@ -48,7 +48,7 @@ public final class RedisConnection: Sendable {
         let channel = self.channel
         let port = self.port
         let timer = channel.eventLoop.scheduleTask(in: .milliseconds(max(1, timeout.wholeMilliseconds))) {
-            reply.fail(RedisError(.timeout, "\(Self.host):\(port) did not answer \(arguments.first ?? "") within \(timeout)"))
+            reply.fail(RedisError(.timeout, "\(Self.host):\(port) did not answer \(arguments.prefix(2).joined(separator: " ")) within \(timeout)"))
             channel.close(promise: nil)
         }
         channel.writeAndFlush(RESPRequest(bytes: RESPParser.encode(arguments), reply: reply), promise: nil)

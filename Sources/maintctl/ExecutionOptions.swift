@@ -35,8 +35,8 @@ struct ExecutionOptions: ParsableArguments {
     }
 
     func validate() throws {
-        if let timeScale, !(timeScale > 0 && timeScale.isFinite) {
-            throw ValidationError("--time-scale must be a positive number of simulated seconds per real second")
+        if let timeScale, !(0.001...1_000_000).contains(timeScale) {
+            throw ValidationError("--time-scale must be between 0.001 and 1000000 simulated seconds per real second")
         }
         guard (1...100_000).contains(probeRate) else { throw ValidationError("--probe-rate must be between 1 and 100000") }
     }

@@ -25,38 +25,40 @@ import Testing
         #expect(succeeded.values.allSatisfy { $0 == 1 }, "no action applied twice")
     }
 
-    @Test func aCrashAtEveryJournalWriteThenResumeEndsLikeAnUninterruptedRun() throws {
+    @Test func aCrashAtEveryJournalWriteThenResumeEndsLikeAnUninterruptedRun() async throws {
         let playbook = try Self.playbook(caches: ["pay-weu-1", "cat-weu-1"])
         let directory = try CLI.temporaryDirectory("crash")
         let baseline = directory + "/baseline.sqlite"
-        let straight = try CLI.run(["run", playbook, "--journal", baseline])
+        let straight = try await CLI.run(["run", playbook, "--journal", baseline])
         try #require(straight.status == 0, "\(straight.stderr)")
         let expected = try JournalFile.open(at: baseline).snapshot()
         let writes = expected.attempts.count * 2
         #expect(writes >= 80)
         for crashAt in 1...writes {
             let journal = directory + "/crash-\(crashAt).sqlite"
-            let crashed = try CLI.run(["run", playbook, "--journal", journal, "--crash-after-journal-writes", "\(crashAt)"])
+            let crashed = try await CLI.run(["run", playbook, "--journal", journal, "--crash-after-journal-writes", "\(crashAt)"],
+                                            background: true)
             #expect(crashed.status == 86, "crash after write \(crashAt): \(crashed.stderr)")
-            let resumed = try CLI.run(["resume", journal])
+            let resumed = try await CLI.run(["resume", journal], background: true)
             #expect(resumed.status == 0, "resume after write \(crashAt): \(resumed.stderr)")
             #expect(resumed.stdout.contains("invariants: all held"))
             let snapshot = try JournalFile.open(at: journal).snapshot()
             #expect(snapshot.status == .succeeded)
             #expect(snapshot.caches.map(\.topology) == expected.caches.map(\.topology), "final topology after a crash at write \(crashAt)")
             expectEachActionDoneOnce(snapshot)
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: journal + suffix) }
         }
     }
 
-    @Test func aResumeThatCrashesTooIsResumedAgain() throws {
+    @Test func aResumeThatCrashesTooIsResumedAgain() async throws {
         let playbook = try Self.playbook(caches: ["pay-weu-2"])
         let journal = try CLI.temporaryDirectory("twice") + "/run.sqlite"
-        #expect(try CLI.run(["run", playbook, "--journal", journal, "--crash-after-journal-writes", "7"]).status == 86)
-        #expect(try CLI.run(["resume", journal, "--crash-after-journal-writes", "6"]).status == 86)
-        let status = try CLI.run(["status", journal])
+        #expect(try await CLI.run(["run", playbook, "--journal", journal, "--crash-after-journal-writes", "7"]).status == 86)
+        #expect(try await CLI.run(["resume", journal, "--crash-after-journal-writes", "6"]).status == 86)
+        let status = try await CLI.run(["status", journal])
         #expect(status.stdout.contains("status: interrupted"))
         #expect(status.stdout.contains("half-done"))
-        let resumed = try CLI.run(["resume", journal, "--format", "json"])
+        let resumed = try await CLI.run(["resume", journal, "--format", "json"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(resumed.stdout.utf8)) as? [String: Any])
         #expect(summary["status"] as? String == "succeeded")
@@ -64,7 +66,7 @@ import Testing
         let snapshot = try JournalFile.open(at: journal).snapshot()
         #expect(snapshot.sessions.map(\.kind) == ["run", "resume", "resume"])
         expectEachActionDoneOnce(snapshot)
-        let again = try CLI.run(["resume", journal])
+        let again = try await CLI.run(["resume", journal])
         #expect(again.status == 0 && again.stderr.contains("already succeeded"))
     }
 
@@ -75,27 +77,27 @@ import Testing
         // Paced at 20 simulated seconds per real second, the 5-minute rollout takes 15 s; its first
         // action (3 minutes) is still running when the abort comes.
         let slow = try CLI.start(["run", try Self.playbook(caches: ["pay-weu-1"]), "--journal", first, "--time-scale", "20"], home: home)
-        defer { if slow.isRunning { kill(slow.pid, SIGKILL); _ = slow.finish() } }
+        defer { slow.killAndReap() }
         #expect(try await slow.waitForOutput(containing: "maintenance begins"))
 
-        let sameRegion = try CLI.run(["run", try Self.playbook(caches: ["pay-weu-2"]), "--journal", directory + "/second.sqlite"], home: home)
+        let sameRegion = try await CLI.run(["run", try Self.playbook(caches: ["pay-weu-2"]), "--journal", directory + "/second.sqlite"], home: home)
         #expect(sameRegion.status == 4)
         #expect(sameRegion.stderr.contains("resource group 'rg-payments', region 'westeurope' is under maintenance by another run (pid \(slow.pid)"))
         #expect(sameRegion.stderr.contains(first))
         #expect(!FileManager.default.fileExists(atPath: directory + "/second.sqlite"), "a refused run writes no journal")
 
-        let otherRegion = try CLI.run(["run", try Self.playbook(caches: ["cat-eus-1"]), "--journal", directory + "/third.sqlite"], home: home)
+        let otherRegion = try await CLI.run(["run", try Self.playbook(caches: ["cat-eus-1"]), "--journal", directory + "/third.sqlite"], home: home)
         #expect(otherRegion.status == 0, "\(otherRegion.stderr)")
         #expect(slow.isRunning, "the two runs overlapped")
 
-        let abort = try CLI.run(["abort", first], home: home)
+        let abort = try await CLI.run(["abort", first], home: home)
         #expect(abort.status == 0 && abort.stdout.contains("abort requested: pid \(slow.pid)"))
-        #expect(slow.finish() == 3)
-        #expect(try CLI.run(["status", first], home: home).stdout.contains("status: aborted"))
-        let resumed = try CLI.run(["resume", first], home: home)
+        #expect(await slow.finish() == 3)
+        #expect(try await CLI.run(["status", first], home: home).stdout.contains("status: aborted"))
+        let resumed = try await CLI.run(["resume", first], home: home)
         #expect(resumed.status == 0, "\(resumed.stderr)")
 
-        let history = try CLI.run(["history"], home: home)
+        let history = try await CLI.run(["history"], home: home)
         #expect(history.stdout.contains(first) && history.stdout.contains(directory + "/third.sqlite"))
     }
 
@@ -106,31 +108,31 @@ import Testing
                                     "--time-scale", "30"], home: home)
         #expect(try await killed.waitForOutput(containing: "maintenance begins"))
         kill(killed.pid, SIGKILL)
-        #expect(killed.finish() == 128 + SIGKILL)
-        let next = try CLI.run(["run", try Self.playbook(caches: ["pay-weu-2"]), "--journal", directory + "/next.sqlite"], home: home)
+        #expect(await killed.finish() == 128 + SIGKILL)
+        let next = try await CLI.run(["run", try Self.playbook(caches: ["pay-weu-2"]), "--journal", directory + "/next.sqlite"], home: home)
         #expect(next.status == 0, "\(next.stderr)")
-        let resumed = try CLI.run(["resume", directory + "/killed.sqlite"], home: home)
+        let resumed = try await CLI.run(["resume", directory + "/killed.sqlite"], home: home)
         #expect(resumed.status == 0, "\(resumed.stderr)")
     }
 
-    @Test func unusableJournalsAreOneClearErrorAndExecuteNothing() throws {
+    @Test func unusableJournalsAreOneClearErrorAndExecuteNothing() async throws {
         let directory = try CLI.temporaryDirectory("bad")
         let journal = directory + "/good.sqlite"
-        #expect(try CLI.run(["run", try Self.playbook(caches: ["pay-weu-2"]), "--journal", journal]).status == 0)
+        #expect(try await CLI.run(["run", try Self.playbook(caches: ["pay-weu-2"]), "--journal", journal]).status == 0)
         let data = try #require(FileManager.default.contents(atPath: journal))
         let garbage = directory + "/garbage.sqlite"
         try Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31) }).write(to: URL(fileURLWithPath: garbage))
         let truncated = directory + "/truncated.sqlite"
         try data.prefix(100).write(to: URL(fileURLWithPath: truncated))
         let home = try CLI.temporaryDirectory("home")
-        #expect(try CLI.run(["history"], home: home).status == 0)
+        #expect(try await CLI.run(["history"], home: home).status == 0)
         let foreign = home + "/maintctl.sqlite"
         let cases = [(directory + "/missing.sqlite", "no such journal"), (directory, "is a directory"),
                      (garbage, "not a readable maintctl journal"), (truncated, "not a readable maintctl journal"),
                      (foreign, "not a maintctl journal")]
         for (path, message) in cases {
             for command in ["resume", "status", "abort"] {
-                let result = try CLI.run([command, path], home: home)
+                let result = try await CLI.run([command, path], home: home)
                 #expect(result.status == 2, "\(command) \(path)")
                 #expect(result.stderr.contains("error: \(path): \(message)"), "\(command): \(result.stderr)")
                 #expect(!result.stderr.contains("Fatal error") && result.stdout.isEmpty)
@@ -138,19 +140,19 @@ import Testing
         }
     }
 
-    @Test func resumeRefusesAChangedPlaybook() throws {
+    @Test func resumeRefusesAChangedPlaybook() async throws {
         let playbook = try Self.playbook(caches: ["pay-weu-2"])
         let journal = try CLI.temporaryDirectory("changed") + "/run.sqlite"
-        #expect(try CLI.run(["run", playbook, "--journal", journal, "--crash-after-journal-writes", "5"]).status == 86)
+        #expect(try await CLI.run(["run", playbook, "--journal", journal, "--crash-after-journal-writes", "5"]).status == 86)
         try (try String(contentsOfFile: playbook, encoding: .utf8) + "\n# edited\n").write(toFile: playbook, atomically: true, encoding: .utf8)
-        let result = try CLI.run(["resume", journal])
+        let result = try await CLI.run(["resume", journal])
         #expect(result.status == 2)
         #expect(result.stderr.contains("the playbook is missing or changed since the run began"))
     }
 
-    @Test func journalsAreReadableOnlyByTheirOwner() throws {
+    @Test func journalsAreReadableOnlyByTheirOwner() async throws {
         let journal = try CLI.temporaryDirectory("mode") + "/run.sqlite"
-        #expect(try CLI.run(["run", try Self.playbook(caches: ["pay-weu-2"]), "--journal", journal]).status == 0)
+        #expect(try await CLI.run(["run", try Self.playbook(caches: ["pay-weu-2"]), "--journal", journal]).status == 0)
         let attributes = try FileManager.default.attributesOfItem(atPath: journal)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
@@ -166,11 +168,11 @@ import Testing
     }
 
     @Test(arguments: [9, 24, 47])
-    func aRolloutInterruptedHalfwayRollsBackToItsStartingLayout(crashAt: Int) throws {
+    func aRolloutInterruptedHalfwayRollsBackToItsStartingLayout(crashAt: Int) async throws {
         let playbook = try JournalCommandLineTests.playbook(caches: ["pay-weu-1", "cat-eus-1"])
         let journal = try CLI.temporaryDirectory("rollback") + "/run.sqlite"
-        #expect(try CLI.run(["run", playbook, "--journal", journal, "--crash-after-journal-writes", "\(crashAt)"]).status == 86)
-        let rollback = try CLI.run(["rollback", journal, "--format", "json"])
+        #expect(try await CLI.run(["run", playbook, "--journal", journal, "--crash-after-journal-writes", "\(crashAt)"]).status == 86)
+        let rollback = try await CLI.run(["rollback", journal, "--format", "json"])
         #expect(rollback.status == 0, "\(rollback.stderr)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(rollback.stdout.utf8)) as? [String: Any])
         #expect(summary["status"] as? String == "succeeded")
@@ -184,15 +186,15 @@ import Testing
             #expect(record.topology.nodes.filter { $0.version == "7.2.5" }.allSatisfy { $0.lifecycle == .deleted })
         }
         #expect(try JournalFile.open(at: journal).snapshot().status == .rolledBack)
-        let resume = try CLI.run(["resume", journal])
+        let resume = try await CLI.run(["resume", journal])
         #expect(resume.status == 2 && resume.stderr.contains("was rolled back"))
     }
 
-    @Test func aCacheWhoseOldNodesAreDeletedIsKept() throws {
+    @Test func aCacheWhoseOldNodesAreDeletedIsKept() async throws {
         let playbook = try JournalCommandLineTests.playbook(caches: ["pay-weu-2"])
         let journal = try CLI.temporaryDirectory("kept") + "/run.sqlite"
-        #expect(try CLI.run(["run", playbook, "--journal", journal]).status == 0)
-        let rollback = try CLI.run(["rollback", journal])
+        #expect(try await CLI.run(["run", playbook, "--journal", journal]).status == 0)
+        let rollback = try await CLI.run(["rollback", journal])
         #expect(rollback.status == 0)
         #expect(rollback.stderr.contains("pay-weu-2 is kept as it is: its delete_vms step ran"))
         #expect(rollback.stdout.contains("nothing to roll back"))

@@ -12,27 +12,27 @@ import Testing
         var healthy: Bool
     }
 
-    func status(_ state: String) throws -> [Copy] {
-        let result = try CLI.run(["cluster", "status", "--state", state, "--format", "json"])
+    func status(_ state: String) async throws -> [Copy] {
+        let result = try await CLI.run(["cluster", "status", "--state", state, "--format", "json"])
         return try JSONDecoder().decode([Copy].self, from: Data(result.stdout.utf8))
     }
 
     /// Starts local-cluster.yaml, runs `body`, and always stops it, checking no process is left.
     func withCluster(_ body: (String) async throws -> Void) async throws {
-        let state = NSTemporaryDirectory() + "maintctl-cli-cluster-\(UUID().uuidString)"
-        let up = try CLI.run(["cluster", "up", "Playbooks/inventories/local-cluster.yaml", "--backend", "process", "--state", state])
+        let state = CLI.scratch + "maintctl-cli-cluster-\(UUID().uuidString)"
+        let up = try await CLI.run(["cluster", "up", "Playbooks/inventories/local-cluster.yaml", "--backend", "process", "--state", state])
         try #require(up.status == 0, "\(up.stderr)")
         #expect(up.stdout.contains("cluster_state:ok"))
         var pids: Set<Int32> = []
         do {
             try await body(state)
-            pids = Set(try status(state).map(\.pid))
+            pids = Set(try await status(state).map(\.pid))
         } catch {
-            pids = Set((try? status(state))?.map(\.pid) ?? [])
-            _ = try? CLI.run(["cluster", "down", "--state", state])
+            pids = Set((try? await status(state))?.map(\.pid) ?? [])
+            _ = try? await CLI.run(["cluster", "down", "--state", state])
             throw error
         }
-        let down = try CLI.run(["cluster", "down", "--state", state])
+        let down = try await CLI.run(["cluster", "down", "--state", state])
         #expect(down.status == 0)
         #expect(!FileManager.default.fileExists(atPath: state))
         let left = pids.filter { Self.alive($0) }
@@ -57,8 +57,8 @@ import Testing
 
     /// Every shard has exactly one primary and every attached copy is healthy (a copy whose
     /// start was cut short by a kill may be left unattached, holding nothing).
-    func expectConsistent(_ state: String) throws {
-        let copies = try status(state)
+    func expectConsistent(_ state: String) async throws {
+        let copies = try await status(state)
         #expect(copies.allSatisfy { $0.healthy || $0.role == "unattached" })
         for shard in Set(copies.map(\.shard)) {
             #expect(copies.filter { $0.shard == shard && $0.role == "primary" }.count == 1, "one primary for \(shard)")
@@ -67,7 +67,7 @@ import Testing
 
     @Test func rollingPatchWithTheProbe() async throws {
         try await withCluster { state in
-            let result = try CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state,
+            let result = try await CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state,
                                       "--probe", "--format", "json"])
             #expect(result.status == 0, "\(result.stderr)")
             let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -79,8 +79,8 @@ import Testing
             let failovers = try #require(summary["failovers"] as? [[String: Any]])
             #expect(failovers.compactMap { $0["shard"] as? String }.sorted() == ["s1", "s2", "s3"])
             #expect(failovers.allSatisfy { ($0["unavailable_ms"] as? Int ?? 9999) < 1000 })
-            try expectConsistent(state)
-            #expect(try status(state).allSatisfy { $0.version == "7.2.5" && $0.node.hasSuffix("-7.2.5") })
+            try await expectConsistent(state)
+            #expect(try await status(state).allSatisfy { $0.version == "7.2.5" && $0.node.hasSuffix("-7.2.5") })
         }
     }
 
@@ -89,10 +89,10 @@ import Testing
             let running = try CLI.start(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state])
             #expect(try await running.waitForOutput(containing: "migrate_shards"))
             kill(running.pid, SIGINT)
-            #expect(running.finish() == 3, "\(running.stderr)")
+            #expect(await running.finish() == 3, "\(running.stderr)")
             #expect(running.stdout.contains("Summary: aborted on process"))
             #expect(running.stderr.contains("stopping after the action in flight"))
-            try expectConsistent(state)
+            try await expectConsistent(state)
         }
     }
 
@@ -109,7 +109,7 @@ import Testing
             let home = try CLI.temporaryDirectory("home")
             // A client of its own process, writing through every kill and resume.
             let probe = try CLI.start(["probe", "--state", state, "--duration", "600s", "--format", "json"], home: home)
-            defer { if probe.isRunning { kill(probe.pid, SIGKILL); _ = probe.finish() } }
+            defer { probe.killAndReap() }
             try await Task.sleep(for: .seconds(1))
             var generator = SeededGenerator(seed: 20261125)
             var kills = 0
@@ -124,20 +124,20 @@ import Testing
                 try await Task.sleep(for: .milliseconds(Int.random(in: 0...2000, using: &generator)))
                 if running.isRunning {
                     kill(running.pid, SIGKILL)
-                    #expect(running.finish() == 128 + SIGKILL)
+                    #expect(await running.finish() == 128 + SIGKILL)
                     kills += 1
                     // Cut short anywhere, a copy being retired may be down; no shard is without its primary.
-                    let copies = try status(state)
+                    let copies = try await status(state)
                     for shard in Set(copies.map(\.shard)) {
                         #expect(copies.filter { $0.shard == shard && $0.role == "primary" }.count == 1, "trial \(trial): one primary for \(shard)")
                     }
-                    let resumed = try CLI.run(["resume", journal], home: home)
+                    let resumed = try await CLI.run(["resume", journal], home: home)
                     #expect(resumed.status == 0, "trial \(trial): \(resumed.stderr)\(resumed.stdout)")
                 } else {
-                    #expect(running.finish() == 0, "\(running.stderr)")
+                    #expect(await running.finish() == 0, "\(running.stderr)")
                 }
-                try expectConsistent(state)
-                let copies = try status(state)
+                try await expectConsistent(state)
+                let copies = try await status(state)
                 #expect(copies.count == 6 && copies.allSatisfy { $0.version == version && $0.healthy },
                         "trial \(trial): every copy on a \(version) node: \(copies)")
                 let orphans = Set(Self.processes(runningIn: state)).subtracting(copies.map(\.pid))
@@ -145,7 +145,7 @@ import Testing
             }
             #expect(kills >= 7, "most rollouts were killed in flight (\(kills) of 10)")
             kill(probe.pid, SIGINT)
-            #expect(probe.finish() == 0, "\(probe.stdout)\(probe.stderr)")
+            #expect(await probe.finish() == 0, "\(probe.stdout)\(probe.stderr)")
             let impact = try #require(try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as? [String: Any])
             #expect(impact["acknowledged_writes_lost"] as? Int == 0, "\(probe.stdout)")
             #expect((impact["writes_acknowledged"] as? Int ?? 0) > 5000)
@@ -157,33 +157,33 @@ import Testing
             let home = try CLI.temporaryDirectory("home")
             let journal = home + "/rollout.sqlite"
             let probe = try CLI.start(["probe", "--state", state, "--duration", "600s", "--format", "json"], home: home)
-            defer { if probe.isRunning { kill(probe.pid, SIGKILL); _ = probe.finish() } }
+            defer { probe.killAndReap() }
             try await Task.sleep(for: .seconds(1))
             let running = try CLI.start(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state,
                                          "--journal", journal], home: home)
             #expect(try await running.waitForOutput(containing: "move s1 (primary"))
             kill(running.pid, SIGKILL)
-            _ = running.finish()
-            let rollback = try CLI.run(["rollback", journal], home: home)
+            _ = await running.finish()
+            let rollback = try await CLI.run(["rollback", journal], home: home)
             #expect(rollback.status == 0, "\(rollback.stderr)")
             #expect(rollback.stdout.contains("planned failover"))
-            try expectConsistent(state)
-            let copies = try status(state)
+            try await expectConsistent(state)
+            let copies = try await status(state)
             #expect(copies.count == 6 && copies.allSatisfy { $0.version == "7.0.15" && $0.healthy }, "\(copies)")
             let primaries = Dictionary(copies.filter { $0.role == "primary" }.map { ($0.shard, $0.node) }, uniquingKeysWith: { first, _ in first })
             #expect(primaries == ["s1": "node-1", "s2": "node-2", "s3": "node-3"], "primaries back where they were")
             let orphans = Set(Self.processes(runningIn: state)).subtracting(copies.map(\.pid))
             #expect(orphans.isEmpty, "the new nodes' servers are gone")
             kill(probe.pid, SIGINT)
-            #expect(probe.finish() == 0, "\(probe.stdout)\(probe.stderr)")
+            #expect(await probe.finish() == 0, "\(probe.stdout)\(probe.stderr)")
             let impact = try #require(try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as? [String: Any])
             #expect(impact["acknowledged_writes_lost"] as? Int == 0, "\(probe.stdout)")
         }
     }
 
-    @Test func aMissingRedisServerIsOneClearError() throws {
+    @Test func aMissingRedisServerIsOneClearError() async throws {
         let state = NSTemporaryDirectory() + "maintctl-cli-missing-\(UUID().uuidString)"
-        let result = try CLI.run(["cluster", "up", "Playbooks/inventories/local-cluster.yaml", "--state", state,
+        let result = try await CLI.run(["cluster", "up", "Playbooks/inventories/local-cluster.yaml", "--state", state,
                                   "--redis-server", "/nonexistent/redis-server"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("redis-server binary '/nonexistent/redis-server' is not an executable file"))
@@ -191,8 +191,8 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: state))
     }
 
-    @Test func processBackendNeedsAState() throws {
-        let result = try CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", "process"])
+    @Test func processBackendNeedsAState() async throws {
+        let result = try await CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", "process"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("pass --state DIR"))
     }

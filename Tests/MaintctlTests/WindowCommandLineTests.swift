@@ -40,22 +40,22 @@ import Testing
             """
     }
 
-    @Test func aStartOutsideEveryWindowIsRefusedUnlessNow() throws {
+    @Test func aStartOutsideEveryWindowIsRefusedUnlessNow() async throws {
         let playbook = try Self.playbook(window: Self.daily(opensIn: 3600))
-        let refused = try CLI.run(["run", playbook])
+        let refused = try await CLI.run(["run", playbook])
         #expect(refused.status == 4)
         #expect(refused.stderr.contains("refused: outside the maintenance windows; the next opens at"))
         #expect(refused.stderr.contains("Pass --now"))
         #expect(!refused.stdout.contains("create_vms"), "nothing ran")
-        let forced = try CLI.run(["run", playbook, "--now"])
+        let forced = try await CLI.run(["run", playbook, "--now"])
         #expect(forced.status == 0, "\(forced.stderr)")
         #expect(!forced.stdout.contains("paused"))
     }
 
-    @Test func aNodesDrainWaitsForAWindowWithRoomForIt() throws {
+    @Test func aNodesDrainWaitsForAWindowWithRoomForIt() async throws {
         // The window closes 3 to 4 minutes from now, before the rollout's 5 simulated minutes end.
         let playbook = try Self.playbook(window: Self.daily(opensIn: -(4 * 3600 - 4 * 60)))
-        let result = try CLI.run(["run", playbook])
+        let result = try await CLI.run(["run", playbook])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         let pause = try #require(lines.firstIndex { $0.contains("⏸ paused: ") })
@@ -68,7 +68,7 @@ import Testing
         #expect(result.stdout.contains("Summary: succeeded"))
     }
 
-    @Test func badWindowsAreErrorsAtTheirPlace() throws {
+    @Test func badWindowsAreErrorsAtTheirPlace() async throws {
         let window = """
               - days: []
                 start: "25:00"
@@ -76,7 +76,7 @@ import Testing
                 time_zone: Mars/Olympus
             """
         let playbook = try Self.playbook(window: window)
-        let result = try CLI.run(["validate", playbook])
+        let result = try await CLI.run(["validate", playbook])
         #expect(result.status == 2)
         #expect(result.stderr.contains("\(playbook):6:11: error: name at least one day"))
         #expect(result.stderr.contains("\(playbook):7:12: error: '25:00' is not a time of day"))

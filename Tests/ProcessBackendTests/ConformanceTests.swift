@@ -8,7 +8,7 @@ import Testing
 /// on one live cluster of the conformance inventory.
 @Suite(.serialized) struct ProcessConformanceTests {
     @Test func passesEveryCheck() async throws {
-        let directory = NSTemporaryDirectory() + "maintctl-conformance-\(UUID().uuidString)"
+        let directory = LiveCluster.scratch + "maintctl-conformance-\(UUID().uuidString)"
         let backend = try await ProcessBackend.up(BackendConformance.inventory, in: directory,
                                                   binaries: ["default": "redis-server"], logger: Logger(label: "test"))
         do {

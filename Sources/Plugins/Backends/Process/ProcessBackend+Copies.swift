@@ -24,6 +24,7 @@ extension ProcessBackend {
                 "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0", "--repl-diskless-load", "disabled",
                 "--cluster-require-full-coverage", "no",
             ]
+            await forgetConnection(to: port)
             let pid: pid_t
             do {
                 pid = try await RedisServerProcess.start(binary: binary, arguments: arguments, pidFile: pidFile)
@@ -31,8 +32,10 @@ extension ProcessBackend {
                 logger.debug("start of \(node)/\(shard) failed, trying other ports: \(error)")
                 continue
             }
-            if try await waitUntilAnswering(port: port, pid: pid) {
-                let id = try await run(port, "CLUSTER", "MYID").string ?? ""
+            // The server answering must be ours: with many servers and clients on one machine,
+            // the port may have gone to someone else between our choice and the server's bind.
+            if try await waitUntilAnswering(port: port, pid: pid), RedisServerProcess.isOurs(pid: pid, port: port),
+               let id = try? await run(port, "CLUSTER", "MYID").string, !id.isEmpty {
                 return ClusterState.Copy(node: node, port: port, busPort: busPort, pid: pid, redisID: id)
             }
             await RedisServerProcess.stop(pid: pid, port: port)

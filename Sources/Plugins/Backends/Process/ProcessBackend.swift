@@ -47,6 +47,12 @@ public actor ProcessBackend: Backend {
         return fresh
     }
 
+    /// Drops the cached connection to `port`: a new server is about to listen there.
+    func forgetConnection(to port: Int) async {
+        guard let link = connections.removeValue(forKey: port) else { return }
+        await link.close()
+    }
+
     /// Sends a command on `port`, dropping the cached connection when it fails.
     @discardableResult
     func run(_ port: Int, _ arguments: String..., timeout: Duration = .seconds(5)) async throws -> RESPValue {
