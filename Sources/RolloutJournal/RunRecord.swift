@@ -11,7 +11,7 @@ public struct RunRecord: Sendable, Codable, Hashable {
     public var id: String
     /// What the run does.
     public var kind: Kind = .rollout
-    /// For a rollback: the journal of the rollout it undoes.
+    /// For a rollback of every cache: the journal of the rollout it undoes (marked rolled back at its end).
     public var undoes: String?
     /// The playbook file, as an absolute path.
     public var playbookPath: String

@@ -65,7 +65,8 @@ extension Maintctl {
                                    stateDirectory: original.stateDirectory, seed: original.seed,
                                    caches: Dictionary(plan.caches.map { ($0.cache, $0.placement) }, uniquingKeysWith: { first, _ in first }))
             record.kind = .rollback
-            record.undoes = file.path
+            // Only a rollback of every cache marks the rollout rolled back (also when resumed).
+            record.undoes = deleting.isEmpty ? file.path : nil
             let path = Self.rollbackJournalPath(for: file.path)
             let locks = try HeldLocks(for: record, journal: path)
             defer { locks.release() }
@@ -85,7 +86,7 @@ extension Maintctl {
             let session = RolloutSession(playbook: playbook, plan: plan, registry: registry, backend: backend, journal: journal,
                                          options: rollbackOptions, seed: original.seed, logger: logger)
             try await session.execute("rollback")
-            if deleting.isEmpty { Self.markRolledBack(file.path) }
+            if let undone = record.undoes { Self.markRolledBack(undone) }
         }
 
         /// `run.sqlite` → `run-rollback.sqlite` (or `-rollback-2`, … when taken).
