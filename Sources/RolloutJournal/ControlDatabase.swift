@@ -16,14 +16,10 @@ public final class ControlDatabase: Sendable {
                 let descriptor = Foundation.open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
                 if descriptor >= 0 { close(descriptor) }
             }
-            var configuration = Configuration()
-            configuration.journalMode = .wal
-            configuration.busyMode = .timeout(10)
             // Commits reach the operating system; a machine crash may lose the last ones, which
             // costs little: every lock holder died with the machine (a new boot id), and a lost
             // history entry leaves its journal, with its own durability, where it was.
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-            database = try DatabaseQueue(path: path, configuration: configuration)
+            database = try DatabaseQueue(path: path, configuration: JournalFile.configuration(synchronous: "NORMAL"))
             try database.write { db in
                 try db.execute(sql: """
                     CREATE TABLE IF NOT EXISTS lock (

@@ -84,12 +84,13 @@ public final class JournalFile: Sendable {
         }
     }
 
-    private static func configuration() -> Configuration {
+    /// WAL, a 10 s wait for a busy file, and commits flushed to disk (see `setDurability`).
+    static func configuration(synchronous: String = "FULL") -> Configuration {
         var configuration = Configuration()
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
         }
         return configuration
     }

@@ -17,4 +17,13 @@ struct JournalArgument: ParsableArguments {
             throw Exit.invalidInput
         }
     }
+
+    /// Refuses to act on a rollout a live process is running now.
+    /// - Throws: `Exit.refused` after naming the process and how to stop it.
+    func refuseIfRunning(_ snapshot: JournalSnapshot) throws {
+        guard let live = snapshot.liveSession else { return }
+        Output.error("maintctl: refused: pid \(live.pid) on \(live.host) is running this rollout now; "
+                     + "stop it with 'maintctl abort \(snapshot.path)' first")
+        throw Exit.refused
+    }
 }

@@ -1,9 +1,6 @@
 import ArgumentParser
-import Logging
 import MaintenanceKit
-import ProcessBackend
 import RolloutJournal
-import SimulatedBackend
 
 extension Maintctl {
     struct Resume: AsyncParsableCommand {
@@ -32,11 +29,7 @@ extension Maintctl {
             case .running, .failed, .aborted:
                 break
             }
-            if let live = snapshot.liveSession {
-                Output.error("maintctl: refused: pid \(live.pid) on \(live.host) is running this rollout now; "
-                             + "stop it with 'maintctl abort \(file.path)' first")
-                throw Exit.refused
-            }
+            try journalArgument.refuseIfRunning(snapshot)
             let registry = try Registry.make()
             let playbook = try Self.playbook(of: snapshot, registry: registry)
             try options.refuseOutsideWindows(playbook.maintenanceWindows)

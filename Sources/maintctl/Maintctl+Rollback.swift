@@ -24,11 +24,7 @@ extension Maintctl {
                 Output.error("maintctl: error: \(file.path): this journal is itself a rollback; resume it instead")
                 throw Exit.invalidInput
             }
-            if let live = snapshot.liveSession {
-                Output.error("maintctl: refused: pid \(live.pid) on \(live.host) is running this rollout now; "
-                             + "stop it with 'maintctl abort \(file.path)' first")
-                throw Exit.refused
-            }
+            try journalArgument.refuseIfRunning(snapshot)
             guard snapshot.status != .rolledBack else {
                 Output.error("maintctl: \(file.path): already rolled back")
                 return
@@ -70,17 +66,8 @@ extension Maintctl {
             let path = Self.rollbackJournalPath(for: file.path)
             let locks = try HeldLocks(for: record, journal: path)
             defer { locks.release() }
-            let journal: JournalFile
-            do {
-                var topologies: [CacheTopology] = []
-                for cache in plan.caches { topologies.append(try await backend.topology(of: cache.cache)) }
-                journal = try JournalFile.create(at: path, record: record, plan: plan, inventory: snapshot.inventory, topologies: topologies)
-                try? ControlDatabase(home: .current).register(record, journal: path)
-            } catch {
-                Output.error("maintctl: \(error)")
-                throw Exit.invalidInput
-            }
-            Output.error("maintctl: rollback journal \(path) (resume with: maintctl resume \(path))")
+            let journal = try await NewJournal.create(at: path, record: record, plan: plan, inventory: snapshot.inventory,
+                                                      backend: backend, label: "rollback journal")
             var rollbackOptions = options
             rollbackOptions.now = true
             let session = RolloutSession(playbook: playbook, plan: plan, registry: registry, backend: backend, journal: journal,

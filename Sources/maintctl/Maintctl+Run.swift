@@ -66,18 +66,7 @@ extension Maintctl {
             let path = journal.map(Self.absolute) ?? MaintctlHome.current.newJournalPath(playbook: loaded.playbook.name, runID: record.id)
             let locks = try HeldLocks(for: record, journal: path)
             defer { locks.release() }
-            let file: JournalFile
-            do {
-                var topologies: [CacheTopology] = []
-                for cache in plan.caches { topologies.append(try await target.topology(of: cache.cache)) }
-                file = try JournalFile.create(at: path, record: record, plan: plan, inventory: inventory, topologies: topologies)
-                try? ControlDatabase(home: .current).register(record, journal: path)
-            } catch {
-                Output.error("maintctl: \(error)")
-                throw Exit.invalidInput
-            }
-            Output.error("maintctl: journal \(path) (resume with: maintctl resume \(path))")
-            session.journal = file
+            session.journal = try await NewJournal.create(at: path, record: record, plan: plan, inventory: inventory, backend: target)
             try await session.execute("run")
         }
 

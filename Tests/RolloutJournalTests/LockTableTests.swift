@@ -1,5 +1,5 @@
 import Foundation
-import RolloutJournal
+@testable import RolloutJournal
 import Testing
 
 /// The lock table: live holders exclude, dead holders are taken over, all or nothing.
@@ -12,7 +12,7 @@ import Testing
     var liveOther: ProcessIdentity {
         var other = ProcessIdentity.current
         other.pid = getppid()
-        other.startTicks = ProcessIdentityProbe.startTicks(of: getppid())
+        other.startTicks = ProcessIdentity.startTicks(of: getppid()) ?? 0
         return other
     }
 
@@ -57,14 +57,5 @@ import Testing
         let mine = LockHolder(runID: "mine", journal: "/tmp/mine.sqlite")
         #expect(throws: LockConflict.self) { try control.acquire([.cache("c1")], for: mine) }
         try control.acquire([.cache("c1")], for: mine, at: Date().addingTimeInterval(ControlDatabase.lease + 1))
-    }
-}
-
-/// Reads a process's start time the way ProcessIdentity does.
-enum ProcessIdentityProbe {
-    static func startTicks(of pid: Int32) -> UInt64 {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 19 ? UInt64(fields[19]) ?? 0 : 0
     }
 }
