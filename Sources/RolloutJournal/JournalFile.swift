@@ -175,6 +175,7 @@ public final class JournalFile: Sendable {
         case .succeeded: .succeeded
         case .failed: .failed
         case .aborted: .aborted
+        case .paused: .paused
         }
         try finish(status, summary: try JSON.text(summary))
     }

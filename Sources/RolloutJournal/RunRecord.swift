@@ -48,6 +48,8 @@ public enum RunStatus: String, Sendable, Codable {
     /// A process is running it, or was when it died (see the sessions).
     case running
     case succeeded, failed, aborted
+    /// Stopped after a node failed under it (policy `pause`); resumable.
+    case paused
     /// Rolled back: primaries back on the old nodes, new nodes gone.
     case rolledBack = "rolled_back"
 }

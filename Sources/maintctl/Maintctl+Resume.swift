@@ -26,7 +26,7 @@ extension Maintctl {
             case .rolledBack:
                 Output.error("maintctl: error: \(file.path): the rollout was rolled back; start a new run instead")
                 throw Exit.invalidInput
-            case .running, .failed, .aborted:
+            case .running, .failed, .aborted, .paused:
                 break
             }
             try journalArgument.refuseIfRunning(snapshot)

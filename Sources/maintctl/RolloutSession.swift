@@ -69,7 +69,7 @@ struct RolloutSession {
         switch summary.status {
         case .succeeded: return
         case .failed: throw Exit.failed
-        case .aborted: throw Exit.stopped
+        case .aborted, .paused: throw Exit.stopped
         }
     }
 }

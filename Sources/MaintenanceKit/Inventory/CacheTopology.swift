@@ -1,6 +1,9 @@
 /// Where a node is in its life.
 public enum NodeLifecycle: String, Sendable, Codable, Hashable {
     case provisioning, active, draining, removed, deleted
+    /// Declared down by the failure detector: its copies are lost; it stays a member of the
+    /// cluster until a step removes it.
+    case failed
 }
 
 /// The role of one copy of a shard.
@@ -91,8 +94,8 @@ public struct CacheTopology: Sendable, Codable, Hashable {
     public func node(_ id: String) -> NodeState? { nodes.first { $0.id == id } }
     /// The shard with `id`.
     public func shard(_ id: String) -> ShardState? { shards.first { $0.id == id } }
-    /// Nodes that are part of the cluster (not removed or deleted).
-    public var liveNodes: [NodeState] { nodes.filter { $0.lifecycle != .removed && $0.lifecycle != .deleted } }
+    /// Nodes that are part of the cluster and up (not removed, deleted or failed).
+    public var liveNodes: [NodeState] { nodes.filter { $0.lifecycle != .removed && $0.lifecycle != .deleted && $0.lifecycle != .failed } }
     /// The shards with a copy on `node`.
     public func shards(on node: String) -> [ShardState] { shards.filter { $0.hasCopy(on: node) } }
 }

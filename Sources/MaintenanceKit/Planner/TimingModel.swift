@@ -10,8 +10,8 @@ public struct TimingModel: Sendable, Codable, Hashable {
     public var copyStart: Duration = .seconds(1)
     /// Planned failover: the client write gap of one shard.
     public var plannedFailover: Duration = .milliseconds(450)
-    /// Unplanned failover: detection and promotion (seed: 10–15 s), for primaries lost to a failure.
-    public var unplannedFailover: Duration = .milliseconds(12_500)
+    /// Unplanned failover: promoting a replica once its primary was declared down.
+    public var promotion: Duration = .milliseconds(100)
     public var copyRemoval: Duration = .milliseconds(500)
     public var nodeRemoval: Duration = .seconds(5)
     public var vmDeletion: Duration = .seconds(60)

@@ -16,6 +16,8 @@ public struct Playbook: Sendable {
     public var variables: [String: String]
     /// The steps in order.
     public var steps: [PlaybookStep]
+    /// Faults to inject while it runs (a rehearsal), from its `faults:` list.
+    public var faults: [ScheduledFault] = []
     /// When the rollout may work: the playbook's windows, else its inventory's; always when none.
     public var maintenanceWindows = MaintenanceSchedule([])
     /// The start of the playbook file.

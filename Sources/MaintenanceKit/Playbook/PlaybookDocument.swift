@@ -8,9 +8,10 @@ struct PlaybookDocument: Decodable {
     var variables: [String: String]?
     var maintenanceWindows: [MaintenanceWindow]?
     var steps: [StepDocument]
+    var faults: [FaultEntry]?
 
     enum CodingKeys: String, CodingKey {
-        case name, description, inventory, policy, targets, variables, steps
+        case name, description, inventory, policy, targets, variables, steps, faults
         case maintenanceWindows = "maintenance_windows"
     }
 }

@@ -75,13 +75,27 @@ public struct PlaybookLoader: Sendable {
         var resolver = StepResolver(registry: registry, variables: document.variables ?? [:], validation: validation)
         let steps = resolver.resolve(document.steps, listLocation: root["steps"]?.location ?? source.start)
         diagnostics.append(contentsOf: resolver.diagnostics)
+        let faults = (document.faults ?? []).compactMap(\.fault)
+        if inventory != nil {
+            let stepIDs = steps.flatMap { step -> [String] in
+                switch step {
+                case let .invoke(invocation): [invocation.pluginID]
+                case let .forEach(block): block.steps.map(\.pluginID)
+                }
+            }
+            for fault in faults {
+                for problem in FaultSyntax.problems(with: fault, caches: targets, steps: stepIDs) {
+                    diagnostics.append(Diagnostic(.unknownReference, at: fault.location ?? source.start, problem))
+                }
+            }
+        }
 
         guard diagnostics.isEmpty, let inventory else { throw DiagnosticsError(diagnostics) }
         let playbook = Playbook(
             name: document.name, description: document.description, path: source.path,
             inventoryPath: document.inventory.map { Self.resolve($0, relativeTo: source.path) },
             policy: document.policy ?? Policy(), targets: document.targets ?? Targets(),
-            variables: document.variables ?? [:], steps: steps,
+            variables: document.variables ?? [:], steps: steps, faults: faults,
             maintenanceWindows: MaintenanceSchedule(document.maintenanceWindows ?? inventory.maintenanceWindows ?? []))
         return LoadedPlaybook(playbook: playbook, inventory: inventory, inventoryPath: inventoryPath)
     }

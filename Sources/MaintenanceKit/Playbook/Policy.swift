@@ -6,17 +6,26 @@ public struct Policy: Sendable, Codable, Hashable, ConfigPlaceholder {
     public var oneCacheAtATimePer: ExclusionScope
     /// What the rollout does when an action fails for good.
     public var onFailure: FailurePolicy
+    /// What a cache's rollout does when one of its nodes fails under it.
+    public var onUnplannedFailure: UnplannedFailurePolicy
+    /// How backends with a failure detector tell a dead node from a slow one.
+    public var failureDetection: FailureDetection
 
-    /// The default: four caches at once, one per resource group and region, stop everything on failure.
+    /// The default: four caches at once, one per resource group and region, stop everything on
+    /// failure, pause a cache whose node fails under it.
     public init(maxParallelCaches: Int = 4, oneCacheAtATimePer: ExclusionScope = .resourceGroupAndRegion,
-                onFailure: FailurePolicy = .stopAll) {
+                onFailure: FailurePolicy = .stopAll, onUnplannedFailure: UnplannedFailurePolicy = .pause,
+                failureDetection: FailureDetection = FailureDetection()) {
         self.maxParallelCaches = maxParallelCaches
         self.oneCacheAtATimePer = oneCacheAtATimePer
         self.onFailure = onFailure
+        self.onUnplannedFailure = onUnplannedFailure
+        self.failureDetection = failureDetection
     }
 
     enum CodingKeys: String, CodingKey {
         case maxParallelCaches = "max_parallel_caches", oneCacheAtATimePer = "one_cache_at_a_time_per", onFailure = "on_failure"
+        case onUnplannedFailure = "on_unplanned_failure", failureDetection = "failure_detection"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -26,6 +35,9 @@ public struct Policy: Sendable, Codable, Hashable, ConfigPlaceholder {
             ?? defaults.maxParallelCaches
         oneCacheAtATimePer = try container.decodeIfPresent(ExclusionScope.self, forKey: .oneCacheAtATimePer) ?? defaults.oneCacheAtATimePer
         onFailure = try container.decodeIfPresent(FailurePolicy.self, forKey: .onFailure) ?? defaults.onFailure
+        onUnplannedFailure = try container.decodeIfPresent(UnplannedFailurePolicy.self, forKey: .onUnplannedFailure)
+            ?? defaults.onUnplannedFailure
+        failureDetection = try container.decodeIfPresent(FailureDetection.self, forKey: .failureDetection) ?? defaults.failureDetection
     }
 
     public static var placeholder: Policy { Policy() }

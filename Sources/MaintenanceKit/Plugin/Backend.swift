@@ -86,14 +86,21 @@ public struct FailoverReport: Sendable, Codable, Hashable {
     public var to: String
     /// How long writes to the shard could not be acknowledged.
     public var unavailable: Duration
+    /// Unplanned: from the primary's last answer until the failure detector declared it down.
+    public var detection: Duration?
+    /// Unplanned: from the declaration until the replica served as primary.
+    public var promotion: Duration?
 
-    public init(cache: String, shard: String, kind: FailoverKind, from: String, to: String, unavailable: Duration) {
+    public init(cache: String, shard: String, kind: FailoverKind, from: String, to: String, unavailable: Duration,
+                detection: Duration? = nil, promotion: Duration? = nil) {
         self.cache = cache
         self.shard = shard
         self.kind = kind
         self.from = from
         self.to = to
         self.unavailable = unavailable
+        self.detection = detection
+        self.promotion = promotion
     }
 }
 

@@ -26,11 +26,18 @@ public struct TextReporter: RolloutReporter {
             write("\(Self.stamp(at)) \(action.cache.padded(14)) \(action.plugin.padded(15)) FAILED (attempt \(attempt), \(next)): \(action.summary): \(error)")
         case let .paused(cache, at, until, reason):
             write("\(Self.stamp(at)) \(cache.padded(14)) ⏸ paused: \(reason); continues at \(until.formatted(.iso8601))")
+        case let .faultInjected(cache, fault, node, at):
+            write("\(Self.stamp(at)) \(cache.padded(14)) ⚡ injected: \(fault) (hit \(node))")
+        case let .faultNotInjected(cache, fault, reason, at):
+            write("\(Self.stamp(at)) \(cache.padded(14)) ⚡ NOT injected: \(fault): \(reason)")
+        case let .unplannedFailure(cache, failure, at):
+            write("\(Self.stamp(at)) \(cache.padded(14)) ✖ unplanned: \(failure.summary)")
         case let .cacheFinished(outcome):
             let end = switch outcome.status {
             case .succeeded: "■ done: \(outcome.replacements.count) nodes replaced, \(outcome.failovers.count) failovers"
             case .failed: "■ FAILED at \(outcome.stoppedAt ?? "the end"): \(outcome.error ?? outcome.violations.map(\.description).joined(separator: "; "))"
             case .stopped: "■ stopped \(outcome.stoppedAt ?? "")"
+            case .paused: "■ \(outcome.error ?? "paused"); stopped \(outcome.stoppedAt ?? "")"
             case .skipped: "■ not started"
             }
             write("\(Self.stamp(outcome.finished)) \(outcome.cache.padded(14)) \(end)")
@@ -68,8 +75,9 @@ public struct TextReporter: RolloutReporter {
         if !summary.failovers.isEmpty {
             lines.append("  failovers (simulated or measured client write gap):")
             for failover in summary.failovers {
+                let detail = failover.detectionMS.map { " (detected in \($0)ms, promoted in \(failover.promotionMS ?? 0)ms)" } ?? ""
                 lines.append("    \(failover.cache.padded(14)) \(failover.shard.padded(6)) \(failover.from) → \(failover.to) "
-                             + "\(failover.kind.rawValue) \(failover.unavailableMS)ms")
+                             + "\(failover.kind.rawValue) \(failover.unavailableMS)ms\(detail)")
             }
         }
         return lines

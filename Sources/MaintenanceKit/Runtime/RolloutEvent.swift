@@ -16,6 +16,12 @@ public enum RolloutEvent: Sendable {
     case actionFailed(PlannedAction, at: Duration, error: String, attempt: Int, willRetry: Bool)
     /// A cache waits for a maintenance window with room for its next node.
     case paused(cache: String, at: Duration, until: Date, reason: String)
+    /// A fault was injected on purpose (`--inject`, a playbook's `faults:`, `verify`).
+    case faultInjected(cache: String, fault: ScheduledFault, node: String, at: Duration)
+    /// A fault could not be injected.
+    case faultNotInjected(cache: String, fault: ScheduledFault, reason: String, at: Duration)
+    /// A node failed under the rollout and the failure detector acted.
+    case unplannedFailure(cache: String, UnplannedFailure, at: Duration)
     /// A cache's maintenance ended.
     case cacheFinished(CacheOutcome)
     /// The rollout ended.
@@ -33,6 +39,8 @@ public struct CacheOutcome: Sendable, Codable {
     /// How it ended.
     public enum Status: String, Sendable, Codable {
         case succeeded, failed, stopped, skipped
+        /// Stopped before its next node because a node failed under it (policy `pause`).
+        case paused
     }
 
     public var cache: String
@@ -45,6 +53,8 @@ public struct CacheOutcome: Sendable, Codable {
     /// The node replacements that completed: old node out of the cluster, new node live.
     public var replacements: [NodeReplacement]
     public var failovers: [FailoverReport]
+    /// Nodes that failed under the rollout, and what the failure detector did.
+    public var unplannedFailures: [UnplannedFailure] = []
     /// The full syncs its actions waited for.
     public var syncs: [SyncReport] = []
     public var violations: [InvariantViolation]

@@ -20,8 +20,16 @@ extension RolloutRuntime {
         }
         var random = SeededRandom(seed: seed, label: cachePlan.cache)
         let blocks = nodeBlocks(of: cachePlan)
-        for (position, action) in cachePlan.actions.enumerated() {
+        let cacheFaults = faults(of: cachePlan.cache, clock: clock)
+        let timer = startTimer(for: cacheFaults.schedule, cache: cachePlan.cache, clock: clock)
+        defer { timer?.cancel() }
+        /// Set when a node failed under the rollout and the policy is to pause: the node whose
+        /// actions may still finish, and why the cache stops after them.
+        var pausing: (node: String?, reason: String)?
+        actions: for (position, action) in cachePlan.actions.enumerated() {
             if let done = progress.result(of: action) {
+                cacheFaults.schedule?.actionStarted(action.plugin)
+                _ = cacheFaults.schedule?.actionEnded(now: clock.now)
                 outcome.actionsCompleted += 1
                 outcome.failovers += done.failovers
                 outcome.syncs += done.syncs
@@ -32,13 +40,24 @@ extension RolloutRuntime {
             if let length = blocks[position], !(await waitForWindow(before: action, needing: length, clock: clock)) {
                 stop.request(.requested)
             }
+            if let pause = pausing, invocations[action.stepIndex]?.isPerNode != true || action.subject.node != pause.node {
+                outcome.status = .paused
+                outcome.stoppedAt = "before \(action.summary)"
+                outcome.error = pause.reason
+                break
+            }
             if stop.isRequested {
                 outcome.status = .stopped
                 outcome.stoppedAt = "before \(action.summary)"
                 break
             }
+            cacheFaults.schedule?.actionStarted(action.plugin)
+            if let schedule = cacheFaults.schedule, clock.isVirtual {
+                await inject(schedule.due(now: clock.now), in: cachePlan.cache, clock: clock)
+            }
+            let failuresBefore = outcome.unplannedFailures.count
             do {
-                try await perform(action, into: &outcome, random: &random, clock: clock)
+                try await perform(action, into: &outcome, random: &random, clock: clock, faults: cacheFaults)
                 outcome.actionsCompleted += 1
             } catch {
                 outcome.status = .failed
@@ -50,6 +69,24 @@ extension RolloutRuntime {
                 // the simulation depend on thread timing, so only caches not yet started are skipped.
                 if playbook.policy.onFailure == .stopAll, !clock.isVirtual { stop.request(.failure(cache: cachePlan.cache)) }
                 break
+            }
+            let fresh = outcome.unplannedFailures[failuresBefore...]
+            guard !fresh.isEmpty else { continue }
+            let what = fresh.map(\.summary).joined(separator: "; ")
+            switch playbook.policy.onUnplannedFailure {
+            case .abort:
+                outcome.status = .failed
+                outcome.stoppedAt = "after \(action.summary)"
+                outcome.error = "\(what) (on_unplanned_failure: abort)"
+                if playbook.policy.onFailure == .stopAll, !clock.isVirtual { stop.request(.failure(cache: cachePlan.cache)) }
+                break actions
+            case .pause:
+                if pausing == nil {
+                    let node = invocations[action.stepIndex]?.isPerNode == true ? action.subject.node : nil
+                    pausing = (node, "paused: \(what); check the cache, then `maintctl resume` (on_unplanned_failure: pause)")
+                }
+            case .continue:
+                continue
             }
         }
         do {
@@ -129,7 +166,7 @@ extension RolloutRuntime {
 
     /// Performs one action with its step's time limit, retrying when the step allows it.
     private func perform(_ action: PlannedAction, into outcome: inout CacheOutcome,
-                         random: inout SeededRandom, clock: any RolloutClock) async throws {
+                         random: inout SeededRandom, clock: any RolloutClock, faults: CacheFaults) async throws {
         guard let invocation = invocations[action.stepIndex],
               let plugin = registry.step(action.plugin) else {
             throw PlanningError("no step plugin '\(action.plugin)' for action '\(action.summary)'")
@@ -142,11 +179,17 @@ extension RolloutRuntime {
             try journal?.recordIntent(action, attempt: attempt)
             reporter.report(.actionStarted(action, at: started))
             let recorder = ActionRecorder()
-            let context = ExecutionContext(backend: backend, logger: logger, cache: action.cache, attempt: attempt, recorder: recorder)
+            let context = ExecutionContext(backend: faults.backend, logger: logger, cache: action.cache, attempt: attempt, recorder: recorder)
             do {
-                try await clock.withTimeout(invocation.timeout) {
-                    try await plugin.execute(action, invocation.parameters, context)
+                do {
+                    try await clock.withTimeout(invocation.timeout) {
+                        try await plugin.execute(action, invocation.parameters, context)
+                    }
+                } catch {
+                    await afterAttempt(of: action, faults: faults, recorder: recorder, into: &outcome, clock: clock)
+                    throw error
                 }
+                await afterAttempt(of: action, faults: faults, recorder: recorder, into: &outcome, clock: clock)
                 let result = ActionResult(succeeded: true, notes: recorder.notes, failovers: recorder.failovers, syncs: recorder.syncs)
                 try await journalOutcome(of: action, attempt: attempt, result: result)
                 outcome.failovers += recorder.failovers
@@ -167,6 +210,16 @@ extension RolloutRuntime {
                 try await clock.sleep(for: backoff.delay(beforeRetry: attempt - earlier, using: &random))
             }
         }
+    }
+
+    /// Injects the faults due when an action's attempt ends and collects the failures the
+    /// backend noticed, so that they are journaled with the attempt.
+    private func afterAttempt(of action: PlannedAction, faults: CacheFaults, recorder: ActionRecorder,
+                              into outcome: inout CacheOutcome, clock: any RolloutClock) async {
+        if let schedule = faults.schedule { await inject(schedule.actionEnded(now: clock.now), in: action.cache, clock: clock) }
+        let failures = await collectUnplannedFailures(in: action.cache, clock: clock)
+        for failover in failures.flatMap(\.failovers) { recorder.record(failover) }
+        outcome.unplannedFailures += failures
     }
 
     /// Writes an attempt's outcome and the cache's observed state; a failed write ends the

@@ -27,6 +27,8 @@ public struct RolloutRuntime: Sendable {
     let windows: MaintenanceSchedule
     /// The calendar moment the rollout clock's zero stands for.
     let calendarStart: Date
+    /// Faults to inject, by cache.
+    let faults: [String: [ScheduledFault]]
 
     /// - Parameters:
     ///   - plan: What to do.
@@ -42,10 +44,14 @@ public struct RolloutRuntime: Sendable {
     ///   - progress: The actions an interrupted run already did; they are not done again.
     ///   - honorWindows: Whether the playbook's maintenance windows hold back node drains.
     ///   - calendarStart: The date and time the rollout begins (its clock's zero).
+    ///   - faults: Faults to inject, by cache; the backend must be ``FaultInjecting`` and able to
+    ///     bring each kind about.
     public init(plan: Plan, playbook: Playbook, registry: PluginRegistry, backend: any Backend,
                 reporter: any RolloutReporter, stop: StopSignal, logger: Logger, seed: UInt64 = 1,
                 backoff: Backoff = Backoff(), journal: (any RolloutJournal)? = nil,
-                progress: RolloutProgress = RolloutProgress(), honorWindows: Bool = true, calendarStart: Date = Date()) {
+                progress: RolloutProgress = RolloutProgress(), honorWindows: Bool = true, calendarStart: Date = Date(),
+                faults: [String: [ScheduledFault]] = [:]) {
+        self.faults = faults
         self.windows = honorWindows ? playbook.maintenanceWindows : MaintenanceSchedule([])
         self.calendarStart = calendarStart
         self.journal = journal
@@ -125,7 +131,9 @@ public struct RolloutRuntime: Sendable {
     private func summarize(_ outcomes: [CacheOutcome], clock: any RolloutClock) -> RolloutSummary {
         let violations = outcomes.flatMap(\.violations)
         let failed = outcomes.contains { $0.status == .failed } || !violations.isEmpty
-        let status: RolloutSummary.Status = failed ? .failed : (stop.isRequested || outcomes.contains { $0.status != .succeeded } ? .aborted : .succeeded)
+        let paused = outcomes.contains { $0.status == .paused }
+        let status: RolloutSummary.Status = failed ? .failed : paused ? .paused
+            : (stop.isRequested || outcomes.contains { $0.status != .succeeded } ? .aborted : .succeeded)
         let order = Dictionary(uniqueKeysWithValues: plan.caches.enumerated().map { ($1.cache, $0) })
         let sorted = outcomes.sorted { order[$0.cache, default: 0] < order[$1.cache, default: 0] }
         return RolloutSummary(

@@ -1,8 +1,8 @@
 /// The result of a rollout, as `run --format json` prints it.
 public struct RolloutSummary: Sendable, Encodable {
-    /// `succeeded`, `failed` or `aborted`.
+    /// `succeeded`, `failed`, `aborted`, or `paused` (stopped after a node failed under it).
     public enum Status: String, Sendable, Codable {
-        case succeeded, failed, aborted
+        case succeeded, failed, aborted, paused
     }
 
     public var status: Status
@@ -66,6 +66,10 @@ public struct FailoverSummary: Sendable, Codable, Hashable {
     public var unavailableMS: Int64
     /// The backend's own figure, kept when a probe measured `unavailableMS`.
     public var backendUnavailableMS: Int64?
+    /// Unplanned: time until the failure detector declared the primary down.
+    public var detectionMS: Int64?
+    /// Unplanned: time from that declaration until the replica served as primary.
+    public var promotionMS: Int64?
 
     public init(_ report: FailoverReport) {
         cache = report.cache
@@ -74,10 +78,13 @@ public struct FailoverSummary: Sendable, Codable, Hashable {
         from = report.from
         to = report.to
         unavailableMS = report.unavailable.milliseconds
+        detectionMS = report.detection?.milliseconds
+        promotionMS = report.promotion?.milliseconds
     }
 
     enum CodingKeys: String, CodingKey {
         case cache, shard, kind, from, to, unavailableMS = "unavailable_ms", backendUnavailableMS = "backend_unavailable_ms"
+        case detectionMS = "detection_ms", promotionMS = "promotion_ms"
     }
 }
 

@@ -74,9 +74,13 @@ extension SimulatedBackend {
         guard let state = topology.shard(shard), let copy = state.copies.first(where: { $0.node == node }) else {
             throw BackendError("no-copy", "shard '\(shard)' has no copy on '\(node)'")
         }
+        guard topology.liveNodes.contains(where: { $0.id == node }) else {
+            throw BackendError("node-down", "the copy of \(shard) on '\(node)' cannot sync: the node is down")
+        }
         let megabytes = state.sizeMB
         guard !copy.inSync else { return SyncReport(shard: shard, node: node, megabytes: 0, duration: .zero) }
-        let took = sample(config.timing.sync(megabytes: megabytes), cache: cache)
+        let slowdown = slowdown(between: state.primaryNode ?? node, and: node, in: cache)
+        let took = sample(config.timing.sync(megabytes: megabytes), cache: cache) * slowdown
         try await clock.sleep(for: took)
         syncing[cache] = syncing[cache, default: []].filter { !($0.shard == shard && $0.destination == node) }
         try apply(cache) { topology in
@@ -132,6 +136,9 @@ extension SimulatedBackend {
     public func restartNode(_ node: String, version: String?, in cache: String) async throws {
         let topology = try existing(cache)
         guard topology.node(node) != nil else { throw BackendError("unknown-node", "cache '\(cache)' has no node '\(node)'") }
+        guard topology.liveNodes.contains(where: { $0.id == node }) else {
+            throw BackendError("node-down", "cannot restart '\(node)': the node is down")
+        }
         let held = topology.shards(on: node)
         guard !held.contains(where: { $0.primaryNode == node }) else {
             throw BackendError("node-holds-primary", "refusing to restart '\(node)': it holds a primary")

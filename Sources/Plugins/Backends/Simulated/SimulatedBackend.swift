@@ -19,9 +19,26 @@ public actor SimulatedBackend: Backend {
     /// Caches under maintenance now.
     var underMaintenance: Set<String> = []
     /// Every violation found (refused operations included).
-    public private(set) var violations: [InvariantViolation] = []
+    public internal(set) var violations: [InvariantViolation] = []
+    /// Failures the failure detector handled, not yet collected by the runtime, by cache.
+    var pendingFailures: [String: [UnplannedFailure]] = [:]
+    /// Paused or partitioned nodes that come back, by cache.
+    var returns: [String: [NodeReturn]] = [:]
+    /// Slowed replication links, by cache and node.
+    var slowLinks: [String: [String: SlowLink]] = [:]
+
+    struct NodeReturn {
+        var node: String
+        var at: Duration
+        var lifecycle: NodeLifecycle
+    }
+
+    struct SlowLink {
+        var factor: Double
+        var until: Duration
+    }
     /// How many events happened.
-    public private(set) var eventCount = 0
+    public internal(set) var eventCount = 0
 
     struct SyncKey: Hashable {
         var shard: String
@@ -67,7 +84,9 @@ public actor SimulatedBackend: Backend {
 
     // MARK: - Helpers shared by the operations
 
+    /// The cache as it is now, after nodes whose pause or partition ended came back.
     func existing(_ cache: String) throws -> CacheTopology {
+        if returns[cache]?.isEmpty == false { settleReturns(in: cache) }
         guard let topology = caches[cache] else { throw BackendError("unknown-cache", "the simulated fleet has no cache '\(cache)'") }
         return topology
     }
@@ -110,7 +129,7 @@ public actor SimulatedBackend: Backend {
         }
         var found: [InvariantViolation] = []
         let steady = config.load.loads(in: topology)
-        for node in topology.nodes where node.lifecycle != .removed && node.lifecycle != .deleted {
+        for node in topology.liveNodes {
             let load = steady[node.id, default: NodeLoad()] + extra[node.id, default: NodeLoad()]
             if !load.fits(node.capacity) {
                 found.append(InvariantViolation(8, cache: topology.id,

@@ -9,6 +9,8 @@ public struct SimulationConfig: Sendable {
     public var jitter: Double = 0.2
     /// Load on nodes, checked against capacity after every event (invariant 8).
     public var load = LoadModel()
+    /// How the modelled failure detector tells a dead node from a slow one.
+    public var detection = FailureDetection()
     /// Seeds every random choice; the same seed gives the same run.
     public var seed: UInt64 = 1
 
