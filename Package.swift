@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "RedisWire", targets: ["RedisWire"]),
         .library(name: "BackendConformance", targets: ["BackendConformance"]),
         .library(name: "RolloutJournal", targets: ["RolloutJournal"]),
+        .library(name: "PlaybookVerifier", targets: ["PlaybookVerifier"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -94,12 +95,18 @@ let package = Package(
         .executableTarget(
             name: "maintctl",
             dependencies: [
-                "MaintenanceKit", "Plugins", "SimulatedBackend", "ProcessBackend", "ClusterProbe", "RolloutJournal",
+                "MaintenanceKit", "Plugins", "SimulatedBackend", "ProcessBackend", "ClusterProbe", "RolloutJournal", "PlaybookVerifier",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "PlaybookVerifier",
+            dependencies: ["MaintenanceKit", "SimulatedBackend", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "PlaybookVerifierTests", dependencies: ["PlaybookVerifier", "MaintenanceKit", "Plugins"]),
         .testTarget(name: "MaintenanceKitTests", dependencies: ["MaintenanceKit", "Plugins"]),
         .testTarget(name: "PluginsTests", dependencies: ["Plugins", "MaintenanceKit", "SimulatedBackend"]),
         .testTarget(name: "SimulatedBackendTests", dependencies: ["SimulatedBackend", "MaintenanceKit", "Plugins", "BackendConformance"]),

@@ -19,6 +19,11 @@ struct ExecutionOptions: ParsableArguments {
     @Flag(help: "Start now and ignore the maintenance windows for this run (they otherwise refuse a start outside a window and hold back a node's drain the rest of the window cannot fit).")
     var now = false
 
+    @Option(name: .customLong("inject"), help: ArgumentHelp(
+        "Inject a fault during the rollout, e.g. 'kill node-2 after migrate_shards#3' or 'pause shard s1 primary 500ms at 12s' (repeatable).",
+        valueName: "fault"))
+    var faults: [String] = []
+
     @Flag(help: "Log details to standard error.")
     var verbose = false
 

@@ -44,8 +44,12 @@ extension Maintctl {
                 Output.error("maintctl: half-done before the interruption: \(attempt.cache) \(attempt.summary) "
                              + "(attempt \(attempt.attempt)); it checks the live state and finishes")
             }
+            // A rehearsal goes on with its faults; those due at actions already done are passed.
+            let faults = try InjectedFaults.resolve(playbook, injecting: options.faults, plan: snapshot.plan,
+                                                    inventory: snapshot.inventory, backend: backend)
             let session = RolloutSession(playbook: playbook, plan: snapshot.plan, registry: registry, backend: backend,
-                                         journal: file, progress: progress, options: options, seed: record.seed, logger: logger)
+                                         journal: file, progress: progress, faults: faults, options: options,
+                                         seed: record.seed, logger: logger)
             try await session.execute("resume")
             if let undone = record.undoes { Rollback.markRolledBack(undone) }
         }

@@ -70,8 +70,10 @@ extension Maintctl {
                                                       backend: backend, label: "rollback journal")
             var rollbackOptions = options
             rollbackOptions.now = true
+            let faults = try InjectedFaults.resolve(playbook, injecting: options.faults, plan: plan,
+                                                    inventory: snapshot.inventory, backend: backend)
             let session = RolloutSession(playbook: playbook, plan: plan, registry: registry, backend: backend, journal: journal,
-                                         options: rollbackOptions, seed: original.seed, logger: logger)
+                                         faults: faults, options: rollbackOptions, seed: original.seed, logger: logger)
             try await session.execute("rollback")
             if let undone = record.undoes { Self.markRolledBack(undone) }
         }

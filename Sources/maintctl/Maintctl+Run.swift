@@ -46,15 +46,18 @@ extension Maintctl {
             let (target, inventory): (any Backend, Inventory)
             do {
                 (target, inventory) = try await Registry.makeBackend(chosen, inventory: loaded.inventory, seed: seed, state: state,
-                                                                     timeScale: options.timeScale, logger: logger)
+                                                                     timeScale: options.timeScale,
+                                                                     detection: loaded.playbook.policy.failureDetection, logger: logger)
             } catch {
                 Output.error("maintctl: \(error)")
                 throw Exit.invalidInput
             }
             let plan = try Planning.plan(LoadedPlaybook(playbook: loaded.playbook, inventory: inventory,
                                                         inventoryPath: loaded.inventoryPath), registry: registry)
+            let faults = try InjectedFaults.resolve(loaded.playbook, injecting: options.faults, plan: plan,
+                                                    inventory: inventory, backend: target)
             var session = RolloutSession(playbook: loaded.playbook, plan: plan, registry: registry, backend: target,
-                                         journal: nil, options: options, seed: seed, logger: logger)
+                                         journal: nil, faults: faults, options: options, seed: seed, logger: logger)
             if dryRun { return try await session.execute("dry-run") }
             try options.refuseOutsideWindows(loaded.playbook.maintenanceWindows)
 

@@ -11,7 +11,7 @@ struct Maintctl: AsyncParsableCommand {
             (nothing was executed); 3 the rollout was stopped before it finished; 4 refused: another run \
             holds a lock on a cache or its resource group and region, or it is outside the maintenance window.
             """,
-        subcommands: [Validate.self, Plan.self, Run.self, Resume.self, Status.self, Abort.self, Rollback.self, History.self,
+        subcommands: [Validate.self, Plan.self, Run.self, Verify.self, Resume.self, Status.self, Abort.self, Rollback.self, History.self,
                       Cluster.self, Probe.self, Plugins.self])
 }
 

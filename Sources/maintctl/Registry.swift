@@ -23,11 +23,13 @@ enum Registry {
     /// simulation, the live cluster's for a backend that drives real servers.
     /// - Throws: `BackendError` naming the available backends, or what the backend needs.
     static func makeBackend(_ id: String, inventory: Inventory, seed: UInt64, state: String?, timeScale: Double? = nil,
+                            detection: FailureDetection = FailureDetection(),
                             logger: Logger) async throws -> (backend: any Backend, inventory: Inventory) {
         switch id {
         case SimulatedBackend.descriptor.id:
-            return (SimulatedBackend(inventory: inventory, config: SimulationConfig(seed: seed), clock: VirtualClock(timeScale: timeScale)),
-                    inventory)
+            var config = SimulationConfig(seed: seed)
+            config.detection = detection
+            return (SimulatedBackend(inventory: inventory, config: config, clock: VirtualClock(timeScale: timeScale)), inventory)
         case ProcessBackend.descriptor.id:
             guard let state else {
                 throw BackendError("state-required", "--backend process acts on a live cluster: pass --state DIR "

@@ -15,6 +15,8 @@ struct RolloutSession {
     /// Nil for a dry run, which touches nothing and records nothing.
     var journal: JournalFile?
     var progress = RolloutProgress()
+    /// Faults to inject, by cache.
+    var faults: [String: [ScheduledFault]] = [:]
     var options: ExecutionOptions
     var seed: UInt64
     var logger: Logger
@@ -44,7 +46,7 @@ struct RolloutSession {
         if let journal, let writes = options.crashAfterJournalWrites { recorder = CrashingJournal(journal, crashAfter: writes) }
         let runtime = RolloutRuntime(plan: plan, playbook: playbook, registry: registry, backend: backend,
                                      reporter: reporter, stop: stop, logger: logger, seed: seed,
-                                     journal: recorder, progress: progress, honorWindows: !options.now)
+                                     journal: recorder, progress: progress, honorWindows: !options.now, faults: faults)
         var summary: RolloutSummary
         if options.probe {
             guard let cluster = backend as? ProcessBackend else {

@@ -12,6 +12,8 @@ final class FaultSchedule: Sendable {
         var actionsStarted: [String: Int] = [:]
         /// The action running now: its step plugin, its number, operations done.
         var current: (step: String, number: Int, operations: Int)?
+        /// Failures the backend reported right after an injection, not yet given to the action.
+        var noticed: [UnplannedFailure] = []
     }
 
     private let state: Mutex<State>
@@ -36,14 +38,16 @@ final class FaultSchedule: Sendable {
         }
     }
 
-    /// A backend operation of the current action returned; the faults due now.
-    func operationDone(now: Duration) -> [ScheduledFault] {
+    /// A backend operation of the current action returned: where it was (the action's step,
+    /// its number, the operation's number) and the faults due now.
+    func operationDone(now: Duration) -> (at: OperationPosition?, due: [ScheduledFault]) {
         state.withLock { state in
             state.current?.operations += 1
-            return Self.take(from: &state, now: now) { trigger, current in
+            let at = state.current.map { OperationPosition(step: $0.step, number: $0.number, operation: $0.operations) }
+            return (at, Self.take(from: &state, now: now) { trigger, current in
                 guard case let .after(step, number, operation?) = trigger, let current else { return false }
                 return step == current.step && number == current.number && operation == current.operations
-            }
+            })
         }
     }
 
@@ -54,7 +58,7 @@ final class FaultSchedule: Sendable {
             return Self.take(from: &state, now: now) { trigger, current in
                 guard case let .after(step, number, operation) = trigger, let current else { return false }
                 // A fault after an operation the action never reached happens when it ends.
-                return step == current.step && number == current.number && (operation ?? 0) >= current.operations
+                return step == current.step && number == current.number && (operation.map { $0 >= current.operations } ?? true)
             }
         }
     }
@@ -62,6 +66,19 @@ final class FaultSchedule: Sendable {
     /// The faults due at `now` by time alone.
     func due(now: Duration) -> [ScheduledFault] {
         state.withLock { Self.take(from: &$0, now: now) { _, _ in false } }
+    }
+
+    /// Keeps failures noticed right after an injection for the action in flight.
+    func note(_ failures: [UnplannedFailure]) {
+        state.withLock { $0.noticed += failures }
+    }
+
+    /// The failures noticed since the last call.
+    func takeNoticed() -> [UnplannedFailure] {
+        state.withLock { state in
+            defer { state.noticed.removeAll() }
+            return state.noticed
+        }
     }
 
     /// Removes `fault` if still pending; whether it was.
@@ -84,4 +101,14 @@ final class FaultSchedule: Sendable {
         }
         return due
     }
+}
+
+/// Where a backend operation happened: the `operation`th of the `number`th action of `step`.
+public struct OperationPosition: Sendable, Hashable {
+    public var step: String
+    public var number: Int
+    public var operation: Int
+
+    /// The trigger of a fault injected right after this operation.
+    public var trigger: FaultTrigger { .after(step: step, number: number, operation: operation) }
 }

@@ -14,7 +14,7 @@ public struct TextReporter: RolloutReporter {
                   + "\(plan.expectedFailovers.count) planned failovers, predicted \(plan.predictedDuration.humanReadable) — backend \(backend)")
         case let .cacheStarted(cache, placement, at):
             write("\(Self.stamp(at)) \(cache.padded(14)) ▶ maintenance begins (\(placement))")
-        case .actionStarted:
+        case .actionStarted, .operationFinished:
             break
         case let .actionAlreadyDone(action, at):
             write("\(Self.stamp(at)) \(action.cache.padded(14)) \(action.plugin.padded(15)) \(action.summary) — done before the interruption")
@@ -52,12 +52,17 @@ public struct TextReporter: RolloutReporter {
                      + " (predicted \(Duration.milliseconds(summary.predictedDurationMS).humanReadable))"]
         let patched = summary.caches.filter { $0.status == .succeeded }.count
         lines.append("  caches patched: \(patched) of \(summary.caches.count); nodes replaced: \(summary.nodesReplaced)")
-        let gaps = summary.failovers.map(\.unavailableMS).sorted()
+        let gaps = summary.failovers.filter { $0.kind == .planned }.map(\.unavailableMS).sorted()
         if gaps.isEmpty {
-            lines.append("  failovers: none (plan expected \(summary.expectedFailovers))")
+            lines.append("  failovers: none planned (plan expected \(summary.expectedFailovers))")
         } else {
             lines.append("  failovers: \(gaps.count) of \(summary.expectedFailovers) expected; client write gap per shard "
                          + "p50 \(gaps[gaps.count / 2])ms, max \(gaps.last ?? 0)ms")
+        }
+        let unplanned = summary.failovers.filter { $0.kind == .unplanned }.map(\.unavailableMS).sorted()
+        if !unplanned.isEmpty {
+            lines.append("  unplanned failovers: \(unplanned.count) after node failures; write gap (detection + promotion) "
+                         + "p50 \(unplanned[unplanned.count / 2])ms, max \(unplanned.last ?? 0)ms")
         }
         if summary.syncMS > 0 {
             lines.append("  full syncs: \(String(format: "%.1f", summary.syncMB)) MB in \(Duration.milliseconds(summary.syncMS).humanReadable) (summed over shards)")

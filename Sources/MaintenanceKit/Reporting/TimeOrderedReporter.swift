@@ -51,6 +51,7 @@ public final class TimeOrderedReporter: RolloutReporter {
         case let .actionFinished(action, at, _, _, _): (at, action.cache)
         case let .actionFailed(action, at, _, _, _): (at, action.cache)
         case let .paused(cache, at, _, _): (at, cache)
+        case let .operationFinished(cache, _, _, at): (at, cache)
         case let .faultInjected(cache, _, _, at): (at, cache)
         case let .faultNotInjected(cache, _, _, at): (at, cache)
         case let .unplannedFailure(cache, _, at): (at, cache)

@@ -16,6 +16,8 @@ public enum RolloutEvent: Sendable {
     case actionFailed(PlannedAction, at: Duration, error: String, attempt: Int, willRetry: Bool)
     /// A cache waits for a maintenance window with room for its next node.
     case paused(cache: String, at: Duration, until: Date, reason: String)
+    /// A backend operation of an action returned (reported only when the runtime observes operations).
+    case operationFinished(cache: String, OperationPosition, name: String, at: Duration)
     /// A fault was injected on purpose (`--inject`, a playbook's `faults:`, `verify`).
     case faultInjected(cache: String, fault: ScheduledFault, node: String, at: Duration)
     /// A fault could not be injected.

@@ -53,7 +53,7 @@ extension RolloutRuntime {
             }
             cacheFaults.schedule?.actionStarted(action.plugin)
             if let schedule = cacheFaults.schedule, clock.isVirtual {
-                await inject(schedule.due(now: clock.now), in: cachePlan.cache, clock: clock)
+                await inject(schedule.due(now: clock.now), into: schedule, in: cachePlan.cache, clock: clock)
             }
             let failuresBefore = outcome.unplannedFailures.count
             do {
@@ -189,12 +189,13 @@ extension RolloutRuntime {
                     await afterAttempt(of: action, faults: faults, recorder: recorder, into: &outcome, clock: clock)
                     throw error
                 }
+                let ended = clock.now
                 await afterAttempt(of: action, faults: faults, recorder: recorder, into: &outcome, clock: clock)
                 let result = ActionResult(succeeded: true, notes: recorder.notes, failovers: recorder.failovers, syncs: recorder.syncs)
                 try await journalOutcome(of: action, attempt: attempt, result: result)
                 outcome.failovers += recorder.failovers
                 outcome.syncs += recorder.syncs
-                reporter.report(.actionFinished(action, at: clock.now, took: clock.now - started,
+                reporter.report(.actionFinished(action, at: ended, took: ended - started,
                                                 notes: recorder.notes, failovers: recorder.failovers))
                 return
             } catch let error as JournalWriteError {
@@ -216,8 +217,12 @@ extension RolloutRuntime {
     /// backend noticed, so that they are journaled with the attempt.
     private func afterAttempt(of action: PlannedAction, faults: CacheFaults, recorder: ActionRecorder,
                               into outcome: inout CacheOutcome, clock: any RolloutClock) async {
-        if let schedule = faults.schedule { await inject(schedule.actionEnded(now: clock.now), in: action.cache, clock: clock) }
-        let failures = await collectUnplannedFailures(in: action.cache, clock: clock)
+        var failures: [UnplannedFailure] = []
+        if let schedule = faults.schedule {
+            await inject(schedule.actionEnded(now: clock.now), into: schedule, in: action.cache, clock: clock)
+            failures = schedule.takeNoticed()
+        }
+        failures += await collectUnplannedFailures(in: action.cache, clock: clock)
         for failover in failures.flatMap(\.failovers) { recorder.record(failover) }
         outcome.unplannedFailures += failures
     }

@@ -8,10 +8,15 @@ extension RolloutRuntime {
     }
 
     func faults(of cache: String, clock: any RolloutClock) -> CacheFaults {
-        guard let scheduled = faults[cache], !scheduled.isEmpty else { return CacheFaults(schedule: nil, backend: backend) }
+        let scheduled = faults[cache] ?? []
+        guard !scheduled.isEmpty || observesOperations else { return CacheFaults(schedule: nil, backend: backend) }
         let schedule = FaultSchedule(scheduled)
-        let wrapped = OperationBoundaryBackend(base: backend) {
-            await inject(schedule.operationDone(now: clock.now), in: cache, clock: clock)
+        let wrapped = OperationBoundaryBackend(base: backend) { name in
+            let (position, due) = schedule.operationDone(now: clock.now)
+            if observesOperations, let position {
+                reporter.report(.operationFinished(cache: cache, position, name: name, at: clock.now))
+            }
+            await inject(due, into: schedule, in: cache, clock: clock)
         }
         return CacheFaults(schedule: schedule, backend: wrapped)
     }
@@ -29,13 +34,14 @@ extension RolloutRuntime {
                 guard case let .at(moment) = fault.trigger else { continue }
                 if moment > clock.now { try? await clock.sleep(for: moment - clock.now) }
                 if Task.isCancelled { return }
-                if schedule.claim(fault) { await inject([fault], in: cache, clock: clock) }
+                if schedule.claim(fault) { await inject([fault], into: schedule, in: cache, clock: clock) }
             }
         }
     }
 
-    /// Injects `due` faults through the backend and reports each.
-    func inject(_ due: [ScheduledFault], in cache: String, clock: any RolloutClock) async {
+    /// Injects `due` faults through the backend and reports each, with the failures the
+    /// backend noticed because of it (kept in `schedule` for the action in flight).
+    func inject(_ due: [ScheduledFault], into schedule: FaultSchedule, in cache: String, clock: any RolloutClock) async {
         for fault in due {
             guard let injector = backend as? any FaultInjecting else {
                 reporter.report(.faultNotInjected(cache: cache, fault: fault, reason: "the backend cannot inject faults", at: clock.now))
@@ -44,6 +50,7 @@ extension RolloutRuntime {
             do {
                 let node = try await injector.inject(fault.fault, in: cache)
                 reporter.report(.faultInjected(cache: cache, fault: fault, node: node, at: clock.now))
+                schedule.note(await collectUnplannedFailures(in: cache, clock: clock))
             } catch {
                 reporter.report(.faultNotInjected(cache: cache, fault: fault, reason: "\(error)", at: clock.now))
             }

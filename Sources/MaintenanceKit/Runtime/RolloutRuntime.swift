@@ -29,6 +29,8 @@ public struct RolloutRuntime: Sendable {
     let calendarStart: Date
     /// Faults to inject, by cache.
     let faults: [String: [ScheduledFault]]
+    /// Whether every backend operation is reported (``RolloutEvent/operationFinished``).
+    let observesOperations: Bool
 
     /// - Parameters:
     ///   - plan: What to do.
@@ -46,12 +48,15 @@ public struct RolloutRuntime: Sendable {
     ///   - calendarStart: The date and time the rollout begins (its clock's zero).
     ///   - faults: Faults to inject, by cache; the backend must be ``FaultInjecting`` and able to
     ///     bring each kind about.
+    ///   - observeOperations: Report every backend operation, as `verify` needs to find the
+    ///     moments a fault can hit.
     public init(plan: Plan, playbook: Playbook, registry: PluginRegistry, backend: any Backend,
                 reporter: any RolloutReporter, stop: StopSignal, logger: Logger, seed: UInt64 = 1,
                 backoff: Backoff = Backoff(), journal: (any RolloutJournal)? = nil,
                 progress: RolloutProgress = RolloutProgress(), honorWindows: Bool = true, calendarStart: Date = Date(),
-                faults: [String: [ScheduledFault]] = [:]) {
+                faults: [String: [ScheduledFault]] = [:], observeOperations: Bool = false) {
         self.faults = faults
+        self.observesOperations = observeOperations
         self.windows = honorWindows ? playbook.maintenanceWindows : MaintenanceSchedule([])
         self.calendarStart = calendarStart
         self.journal = journal

@@ -7,6 +7,8 @@ public struct CreateVMs: StepPlugin {
         public var version: String
         /// Only replace these nodes; by default every node not already at `version`.
         public var nodes: [String]?
+        /// The new VMs' size; by default the size of the node each replaces.
+        public var capacity: Capacity?
     }
 
     public static let descriptor = StepDescriptor(
@@ -16,6 +18,7 @@ public struct CreateVMs: StepPlugin {
         parameters: [
             ParameterDescriptor("version", type: "string", required: true, "version or image the new nodes run"),
             ParameterDescriptor("nodes", type: "[node id]", default: "all nodes not at version", "replace only these nodes"),
+            ParameterDescriptor("capacity", type: "{memory_mb, cpus}", default: "the replaced node's", "size of the new VMs"),
         ],
         example: """
             step: create_vms
@@ -30,6 +33,9 @@ public struct CreateVMs: StepPlugin {
         var problems: [ParameterProblem] = []
         if !InventoryLoader.isIdentifier(parameters.version) {
             problems.append(ParameterProblem(at: ["version"], "version '\(parameters.version.forMessage)' must be letters, digits, '.', '_' or '-'"))
+        }
+        if let capacity = parameters.capacity, !(capacity.memoryMB > 0 && capacity.memoryMB <= 16_777_216 && capacity.cpus > 0 && capacity.cpus <= 4096) {
+            problems.append(ParameterProblem(at: ["capacity"], "capacity needs memory_mb between 1 and 16777216 and cpus between 0 and 4096"))
         }
         let known = context.targetCaches.flatMap { $0.nodes.map(\.id) }
         for (index, node) in (parameters.nodes ?? []).enumerated() where !known.contains(node) {
@@ -54,9 +60,10 @@ public struct CreateVMs: StepPlugin {
                 throw PlanningError("the replacement of '\(node.id)' would be named '\(id.forMessage)', longer than 64 characters")
             }
             taken.insert(id)
-            specs.append(NodeSpec(id: id, version: parameters.version, capacity: node.capacity))
+            let capacity = parameters.capacity ?? node.capacity
+            specs.append(NodeSpec(id: id, version: parameters.version, capacity: capacity))
             context.replacements.append((old: node.id, new: id))
-            context.topology.nodes.append(NodeState(id: id, version: parameters.version, capacity: node.capacity))
+            context.topology.nodes.append(NodeState(id: id, version: parameters.version, capacity: capacity))
         }
         context.addAction(ActionSubject(nodes: specs, version: parameters.version),
                           summary: "create \(specs.count) VMs at \(parameters.version): \(specs.map(\.id).joined(separator: ", "))",

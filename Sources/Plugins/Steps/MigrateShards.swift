@@ -3,6 +3,11 @@ import MaintenanceKit
 
 /// Moves every shard copy off a node to its replacement, one shard at a time: start a new
 /// copy, full sync, planned failover if the old copy was primary, then drop the old copy.
+///
+/// With `strategy: break_before_make`, an old replica copy is dropped as soon as its new copy
+/// is attached, before the new copy has synced: the old node's memory is freed early, but the
+/// shard runs on its primary alone until the sync ends, so one failure in that window loses
+/// it (`maintctl verify` shows the schedule). Primaries always move make-before-break.
 public struct MigrateShards: StepPlugin {
     /// Which copies move first.
     public enum Order: String, ConfigEnumeration {
@@ -14,16 +19,29 @@ public struct MigrateShards: StepPlugin {
         case inventory
     }
 
+    /// When the old copy of a replica goes.
+    public enum Strategy: String, ConfigEnumeration {
+        /// After the new copy holds every write (safe against one failure).
+        case makeBeforeBreak = "make_before_break"
+        /// As soon as the new copy is attached, before it has synced.
+        case breakBeforeMake = "break_before_make"
+    }
+
     public struct Parameters: Decodable, Sendable {
         public var order: Order?
+        public var strategy: Strategy?
     }
 
     public static let descriptor = StepDescriptor(
         id: "migrate_shards",
         summary: "Move each shard copy of the node to its replacement: new copy, full sync, planned failover for primaries, drop the old copy.",
         scope: .node, isRetryable: true, defaultTimeout: .seconds(60 * 60),
-        parameters: [ParameterDescriptor("order", type: "replicas_first | primaries_first | inventory",
-                                         default: "replicas_first", "which copies move first")],
+        parameters: [
+            ParameterDescriptor("order", type: "replicas_first | primaries_first | inventory",
+                                default: "replicas_first", "which copies move first"),
+            ParameterDescriptor("strategy", type: "make_before_break | break_before_make", default: "make_before_break",
+                                "whether an old replica copy is dropped only after its new copy has synced"),
+        ],
         example: """
             step: migrate_shards
             with:
@@ -44,12 +62,13 @@ public struct MigrateShards: StepPlugin {
         case .primariesFirst: shards = shards.filter(isPrimary) + shards.filter { !isPrimary($0) }
         case .inventory: break
         }
+        let early = parameters.strategy == .breakBeforeMake
         for shard in shards {
-            try planMove(shard, from: node, to: destination, primary: isPrimary(shard), in: &context)
+            try planMove(shard, from: node, to: destination, primary: isPrimary(shard), dropEarly: early && !isPrimary(shard), in: &context)
         }
     }
 
-    private func planMove(_ shard: ShardState, from node: String, to destination: String, primary: Bool,
+    private func planMove(_ shard: ShardState, from node: String, to destination: String, primary: Bool, dropEarly: Bool,
                           in context: inout PlanningContext) throws(PlanningError) {
         guard let index = context.topology.shards.firstIndex(where: { $0.id == shard.id }) else { return }
         guard !shard.hasCopy(on: destination) else {
@@ -70,7 +89,7 @@ public struct MigrateShards: StepPlugin {
         }
         context.topology.shards[index].copies.removeAll { $0.node == node }
         context.checkHeadroom(during: "after moving \(shard.id) to \(destination)", extra: [destination: NodeLoad()])
-        let role = primary ? "primary" : "replica"
+        let role = primary ? "primary" : dropEarly ? "replica, old copy dropped before the sync" : "replica"
         let predicted = context.timing.sync(megabytes: shard.sizeMB) + (primary ? context.timing.plannedFailover : .zero)
             + context.timing.copyRemoval
         context.addAction(ActionSubject(node: node, shard: shard.id, destination: destination),
@@ -90,6 +109,11 @@ public struct MigrateShards: StepPlugin {
         }
         // Idempotent: reuses a live copy already there, replaces one that died.
         try await backend.addReplica(of: shardID, on: destination, in: context.cache)
+        let primary = try await backend.topology(of: context.cache).shard(shardID)?.primaryNode
+        if parameters.strategy == .breakBeforeMake, let primary, primary != node {
+            try await backend.removeCopy(of: shardID, from: node, in: context.cache)
+            context.note("old copy dropped before the sync")
+        }
         let sync = try await backend.waitForSync(of: shardID, on: destination, in: context.cache)
         context.record(sync)
         context.note("synced \(String(format: "%.1f", sync.megabytes)) MB in \(sync.duration.humanReadable)")

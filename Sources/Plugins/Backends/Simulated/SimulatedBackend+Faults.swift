@@ -92,7 +92,7 @@ extension SimulatedBackend: FaultInjecting {
             newLeader = topology.liveNodes.first { $0.lifecycle == .active }?.id
             topology.leader = newLeader
         }
-        for violation in Invariants.check(topology, replacing: replacing[cache] ?? []) + headroomViolations(in: topology) {
+        for violation in Invariants.check(topology, replacing: shardsBeingReplaced(in: cache)) + headroomViolations(in: topology) {
             var violation = violation
             violation.message += " (after node '\(node)' failed)"
             violations.append(violation)

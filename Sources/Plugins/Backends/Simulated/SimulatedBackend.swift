@@ -104,7 +104,7 @@ public actor SimulatedBackend: Backend {
     func apply(_ cache: String, _ change: (inout CacheTopology) throws -> Void) throws {
         var topology = try existing(cache)
         try change(&topology)
-        var found = Invariants.check(topology, replacing: replacing[cache] ?? [])
+        var found = Invariants.check(topology, replacing: shardsBeingReplaced(in: cache))
         found += headroomViolations(in: topology)
         if let first = found.first {
             for violation in found.dropFirst() { violations.append(violation) }
@@ -112,6 +112,13 @@ public actor SimulatedBackend: Backend {
         }
         caches[cache] = topology
         eventCount += 1
+    }
+
+    /// Shards with a copy being restarted, or a new copy syncing: invariant 5's exception.
+    func shardsBeingReplaced(in cache: String) -> Set<String> {
+        var replaced = replacing[cache] ?? []
+        for sync in syncing[cache] ?? [] { replaced.insert(sync.shard) }
+        return replaced
     }
 
     func record(_ violation: InvariantViolation) -> InvariantViolation {

@@ -1,0 +1,59 @@
+import Logging
+import MaintenanceKit
+import SimulatedBackend
+
+/// Runs one cache's plan on a fresh simulated fleet with some faults injected, and tells
+/// whether the invariants held.
+struct ScheduleRunner: Sendable {
+    let playbook: Playbook
+    let registry: PluginRegistry
+    let plan: Plan
+    let topologies: [String: CacheTopology]
+    let config: SimulationConfig
+
+    /// What one run showed.
+    struct Result: Sendable {
+        /// Every fault of the schedule happened (a fault on a node that is not up does not).
+        var applicable: Bool
+        /// The broken invariants, earliest first.
+        var violations: [InvariantViolation]
+        /// What happened, when asked for.
+        var trace: [ScheduleRecorder.Entry]
+    }
+
+    func run(_ cache: CachePlan, faults: [ScheduledFault], tracing: Bool = false) async -> Result {
+        let backend = SimulatedBackend(topologies: topologies[cache.cache].map { [$0] } ?? [], config: config, clock: VirtualClock())
+        let stop = StopSignal()
+        let recorder = ScheduleRecorder(stop: stop, keepsTrace: tracing)
+        var single = plan
+        single.caches = [cache]
+        var logger = Logger(label: "maintctl.verify")
+        logger.logLevel = .critical
+        let runtime = RolloutRuntime(plan: single, playbook: playbook, registry: registry, backend: backend, reporter: recorder,
+                                     stop: stop, logger: logger, seed: config.seed, honorWindows: false,
+                                     faults: faults.isEmpty ? [:] : [cache.cache: faults], observeOperations: tracing)
+        let summary = await runtime.run()
+        let applicable = recorder.injected == faults.count && recorder.notInjected == 0
+        return Result(applicable: applicable, violations: Self.merge(await backend.violations, summary.invariantViolations),
+                      trace: recorder.entries)
+    }
+
+    /// The backend's violations (the moment each happened) and the runtime's (with the step
+    /// that caused them): one entry per violation, with the step when either knows it.
+    static func merge(_ backend: [InvariantViolation], _ runtime: [InvariantViolation]) -> [InvariantViolation] {
+        var merged: [InvariantViolation] = []
+        for violation in backend + runtime {
+            let same = merged.firstIndex { $0.invariant == violation.invariant && $0.cache == violation.cache
+                && ($0.message.hasPrefix(violation.message) || violation.message.hasPrefix($0.message)) }
+            if let same {
+                if merged[same].location == nil, violation.location != nil {
+                    merged[same].location = violation.location
+                    merged[same].step = violation.step
+                }
+            } else {
+                merged.append(violation)
+            }
+        }
+        return merged
+    }
+}
