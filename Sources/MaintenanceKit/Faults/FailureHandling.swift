@@ -88,6 +88,14 @@ public struct FailureDetection: Sendable, Codable, Hashable, ConfigPlaceholder {
         guard (1...9).contains(quorum) else { throw ConfigValueError("quorum must be between 1 and 9 observers") }
     }
 
+    /// Written as a playbook writes it (`100ms`), so that a journaled plan reads back.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(heartbeat.compact, forKey: .heartbeat)
+        try container.encode(downAfter.compact, forKey: .downAfter)
+        try container.encode(quorum, forKey: .quorum)
+    }
+
     public static var placeholder: FailureDetection { FailureDetection() }
 }
 
