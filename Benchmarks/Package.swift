@@ -26,6 +26,7 @@ let package = Package(
                 .product(name: "ClusterProbe", package: parent),
                 .product(name: "RedisWire", package: parent),
                 .product(name: "RolloutJournal", package: parent),
+                .product(name: "PlaybookVerifier", package: parent),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
