@@ -7,11 +7,18 @@ import RedisWire
 /// exponential backoff and jitter behind a circuit breaker, records every acknowledged
 /// write, every error and each shard's longest gap between acknowledged writes, and reads
 /// every acknowledged key back at the end.
+///
+/// With `confirmingReplicas`, a write counts as acknowledged only once `WAIT` says that many
+/// replicas hold it, as a client that must not lose a write across an unplanned failover does
+/// (Redis replicates asynchronously: a plain `OK` from a primary that dies the next moment can
+/// be lost).
 public struct ClusterProbe: Sendable {
     let seedPorts: [Int]
     let targets: [ProbeTarget]
     let interval: Duration
     let timeout: Duration
+    /// Replicas that must confirm a write before it counts as acknowledged; 0 for the primary's `OK`.
+    var confirmingReplicas = 0
 
     /// - Parameters:
     ///   - seedPorts: Loopback ports of some cluster servers, to learn the slot map from.
@@ -27,7 +34,9 @@ public struct ClusterProbe: Sendable {
 
     /// A probe for shards given by the slots they own (`cache/shard` names).
     /// - Throws: `ProbeFailure` when no probe key falls in a shard's slots.
-    public init(shards: [(name: String, slots: ClosedRange<Int>)], seedPorts: [Int], writesPerSecond: Int = 200) throws(ProbeFailure) {
+    ///   - confirmingReplicas: Replicas that must confirm each write (`WAIT`); 0 for none.
+    public init(shards: [(name: String, slots: ClosedRange<Int>)], seedPorts: [Int], writesPerSecond: Int = 200,
+                confirmingReplicas: Int = 0) throws(ProbeFailure) {
         var targets: [ProbeTarget] = []
         for shard in shards {
             guard let target = ProbeTarget.owning(shard.slots, name: shard.name) else {
@@ -36,6 +45,7 @@ public struct ClusterProbe: Sendable {
             targets.append(target)
         }
         self.init(seedPorts: seedPorts, targets: targets, writesPerSecond: writesPerSecond)
+        self.confirmingReplicas = max(0, confirmingReplicas)
     }
 
     /// Writes while `work` runs, then stops and reads every acknowledged write back.
@@ -123,8 +133,12 @@ public struct ClusterProbe: Sendable {
                     continue
                 }
                 do throws(ProbeFailure) {
-                    let reply = try await router.send(["SET", key, "\(sequence)", "EX", "86400"], slot: target.slot)
+                    let wait = confirmingReplicas > 0 ? ["WAIT", "\(confirmingReplicas)", "\(timeout.wholeMilliseconds / 2)"] : nil
+                    let (reply, confirmed) = try await router.send(["SET", key, "\(sequence)", "EX", "86400"], slot: target.slot, followedBy: wait)
                     guard reply.string == "OK" else { throw ProbeFailure(.other, "SET answered \(reply)") }
+                    if wait != nil, (confirmed?.integer ?? 0) < Int64(confirmingReplicas) {
+                        throw ProbeFailure(.notReplicated, "WAIT answered \(confirmed?.description ?? "nothing")")
+                    }
                     break
                 } catch {
                     recording.errors[error.kind, default: 0] += 1

@@ -6,7 +6,10 @@ public struct ProbeFailure: Error, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable, Codable, CaseIterable {
         case timeout, connectionRefused = "connection_refused", connectionReset = "connection_reset"
         case clusterDown = "clusterdown", moved, ask, tryAgain = "tryagain", loading, readOnly = "readonly"
-        case redirectLoop = "redirect_loop", noRoute = "no_route", circuitOpen = "circuit_open", other
+        case redirectLoop = "redirect_loop", noRoute = "no_route", circuitOpen = "circuit_open"
+        /// A write the primary took but no replica confirmed in time (`WAIT` mode): not acknowledged, retried.
+        case notReplicated = "not_replicated"
+        case other
     }
 
     public var kind: Kind

@@ -20,6 +20,14 @@ actor SlotRouter {
     /// Sends `arguments` for a key in `slot` and returns the final reply, after redirects.
     /// - Throws: `ProbeFailure` naming what went wrong, for the error tally.
     func send(_ arguments: [String], slot: Int) async throws(ProbeFailure) -> RESPValue {
+        try await send(arguments, slot: slot, followedBy: nil).reply
+    }
+
+    /// Sends `arguments` for a key in `slot` and then, on the same connection to the server
+    /// that answered, `followUp` (a `WAIT` that covers the write just made).
+    /// - Returns: Both replies.
+    func send(_ arguments: [String], slot: Int, followedBy followUp: [String]?) async throws(ProbeFailure)
+        -> (reply: RESPValue, followUp: RESPValue?) {
         var port = self.port(for: slot)
         var asking = false
         for _ in 0..<5 {
@@ -28,16 +36,18 @@ actor SlotRouter {
                 throw ProbeFailure(.noRoute, "no server known for slot \(slot)")
             }
             let reply: RESPValue
+            var confirmation: RESPValue?
             do {
                 let connection = try await connection(target)
                 if asking { _ = try await connection.send(["ASKING"], timeout: timeout) }
                 reply = try await connection.send(arguments, timeout: timeout)
+                if let followUp, !reply.isError { confirmation = try await connection.send(followUp, timeout: timeout) }
             } catch {
                 await drop(target)
                 await refresh()
                 throw ProbeFailure(classify: error)
             }
-            guard case let .error(message) = reply else { return reply }
+            guard case let .error(message) = reply else { return (reply, confirmation) }
             let words = message.split(separator: " ")
             switch words.first {
             case "MOVED" where words.count == 3:

@@ -28,6 +28,12 @@ public enum RESPValue: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The elements, if this is a non-null array.
+    /// Whether this is an error reply.
+    public var isError: Bool {
+        if case .error = self { return true }
+        return false
+    }
+
     public var elements: [RESPValue]? {
         if case let .array(items?) = self { return items }
         return nil

@@ -13,6 +13,9 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "Probe writes per second per shard.")
     var probeRate = 200
 
+    @Option(help: "Probe: a write counts as acknowledged only once this many replicas confirm it (WAIT); 0 for the primary's OK.")
+    var probeWait = 0
+
     @Option(help: "Simulated backend: simulated seconds per real second, to watch (or interrupt) a simulated rollout as it goes.")
     var timeScale: Double?
 
@@ -44,5 +47,6 @@ struct ExecutionOptions: ParsableArguments {
             throw ValidationError("--time-scale must be between 0.001 and 1000000 simulated seconds per real second")
         }
         guard (1...100_000).contains(probeRate) else { throw ValidationError("--probe-rate must be between 1 and 100000") }
+        guard (0...5).contains(probeWait) else { throw ValidationError("--probe-wait must be between 0 and 5 replicas") }
     }
 }

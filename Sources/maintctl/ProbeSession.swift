@@ -8,10 +8,11 @@ enum ProbeSession {
     /// acknowledged write back.
     /// - Parameter reloading: Whether another process changes the cluster, so its state file
     ///   is read again to find the servers afterwards.
-    static func measure<T: Sendable>(_ cluster: ProcessBackend, writesPerSecond: Int, reloading: Bool = false,
+    /// - Parameter confirmingReplicas: Replicas that must confirm a write (`WAIT`) before it counts.
+    static func measure<T: Sendable>(_ cluster: ProcessBackend, writesPerSecond: Int, confirmingReplicas: Int = 0, reloading: Bool = false,
                                      during work: @Sendable () async -> T) async throws -> (T, ClientImpact) {
         let probe = try ClusterProbe(shards: await cluster.shardSlots(), seedPorts: await cluster.serverPorts(),
-                                     writesPerSecond: writesPerSecond)
+                                     writesPerSecond: writesPerSecond, confirmingReplicas: confirmingReplicas)
         return await probe.measure(during: work, currentPorts: {
             if reloading { try? await cluster.reloadState() }
             return await cluster.serverPorts()

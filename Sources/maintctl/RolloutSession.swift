@@ -53,7 +53,8 @@ struct RolloutSession {
                 Output.error("maintctl: --probe writes through a live cluster; use it with --backend process --state DIR")
                 throw Exit.invalidInput
             }
-            let (measured, impact) = try await ProbeSession.measure(cluster, writesPerSecond: options.probeRate) { await runtime.run() }
+            let (measured, impact) = try await ProbeSession.measure(cluster, writesPerSecond: options.probeRate,
+                                                                      confirmingReplicas: options.probeWait) { await runtime.run() }
             summary = measured
             summary.record(impact)
             if options.format == .text { TextReporter.impactLines(impact).forEach(Output.line) }
