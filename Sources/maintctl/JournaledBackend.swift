@@ -14,8 +14,9 @@ enum JournaledBackend {
         do {
             switch record.backend {
             case SimulatedBackend.descriptor.id:
-                return SimulatedBackend(topologies: snapshot.caches.map(\.topology), config: SimulationConfig(seed: record.seed),
-                                        clock: VirtualClock(timeScale: timeScale))
+                var config = SimulationConfig(seed: record.seed)
+                config.detection = snapshot.plan.policy.failureDetection
+                return SimulatedBackend(topologies: snapshot.caches.map(\.topology), config: config, clock: VirtualClock(timeScale: timeScale))
             case ProcessBackend.descriptor.id:
                 guard let state = record.stateDirectory else { throw BackendError("state-required", "the journal names no state directory") }
                 return try ProcessBackend(directory: state, logger: logger)
