@@ -1,7 +1,7 @@
 /// Command-line options: which measurements to make and how often.
 ///
 ///     maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--skip-journal] [--hot-spots]
-///                    [--process [--keys 100000,1000000] [--rounds 5]]
+///                    [--process [--keys 100000,1000000] [--rounds 5]] [--unplanned N]
 struct BenchmarkOptions {
     /// Fleet sizes, in nodes (ten per cache).
     var fleetSizes = [100, 1_000, 10_000]
@@ -23,6 +23,9 @@ struct BenchmarkOptions {
     var processKeyCounts = [100_000, 1_000_000]
     /// Rolling patches run on each cluster.
     var processRounds = 5
+    /// Trials of the unplanned failover on a live cluster (kill s1's primary; see
+    /// `UnplannedFailoverBenchmark`); nil to skip it.
+    var unplannedTrials: Int?
 
     /// Parses `arguments` (without the program name).
     /// - Throws: `BenchmarkFailure` with a usage line for an unknown or malformed option.
@@ -52,6 +55,7 @@ struct BenchmarkOptions {
             case "--keys":
                 processKeyCounts = try value(for: argument).split(separator: ",").map { try positive(String($0), for: argument) }
             case "--rounds": processRounds = try positive(try value(for: argument), for: argument)
+            case "--unplanned": unplannedTrials = try positive(try value(for: argument), for: argument)
             case "-h", "--help": throw BenchmarkFailure(Self.usage)
             default: throw BenchmarkFailure("unknown option '\(argument)'\n\(Self.usage)")
             }
@@ -59,5 +63,5 @@ struct BenchmarkOptions {
     }
 
     static let usage = "usage: maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--skip-journal] [--hot-spots]"
-        + " [--process [--keys 100000,1000000] [--rounds 5]]"
+        + " [--process [--keys 100000,1000000] [--rounds 5]] [--unplanned N]"
 }

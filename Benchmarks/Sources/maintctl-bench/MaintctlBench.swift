@@ -91,6 +91,8 @@ struct MaintctlBench {
         }
 
         let processFailures = options.process ? try await runProcess(options) : []
+        var unplannedFailures: [String] = []
+        if let trials = options.unplannedTrials { unplannedFailures = try await runUnplanned(trials: trials) }
 
         if !goals.isEmpty {
             print("")
@@ -99,6 +101,9 @@ struct MaintctlBench {
         }
         if !processFailures.isEmpty {
             throw BenchmarkFailure("\(processFailures.count) check(s) of the process benchmark failed (FAIL lines above)")
+        }
+        if !unplannedFailures.isEmpty {
+            throw BenchmarkFailure("\(unplannedFailures.count) trial(s) of the unplanned-failover benchmark failed (FAIL lines above)")
         }
     }
 

@@ -19,6 +19,9 @@ struct ClusterState: Codable, Sendable {
         var version: String
         var capacity: Capacity
         var lifecycle: NodeLifecycle
+        /// The lifecycle a failed node had before the failure detector declared it down; it
+        /// gets it back when its servers answer again (a stall that outlasted the detector).
+        var lifecycleBeforeFailure: NodeLifecycle?
     }
 
     struct Shard: Codable, Sendable {
@@ -37,11 +40,31 @@ struct ClusterState: Codable, Sendable {
         var pid: Int32
         /// The Redis Cluster node id (40 hex characters).
         var redisID: String
+        /// On a failed node, the role the copy had when its node was declared down: a primary
+        /// that no replica could replace is still the shard's (unreachable) primary.
+        var roleAtFailure: CopyRole?
+    }
+
+    /// A node's processes stopped by a `pause` fault, and when they must run again. Recorded
+    /// so that whoever attaches to the cluster next resumes them should maintctl die meanwhile.
+    struct Pause: Codable, Sendable {
+        var cache: String
+        var node: String
+        var processes: [PausedProcess]
+        /// Wall-clock time (seconds since 1970) at which the pause ends.
+        var resumeAt: Double
+    }
+
+    struct PausedProcess: Codable, Sendable, Hashable {
+        var pid: Int32
+        var port: Int
     }
 
     /// The `redis-server` binary for each version; `default` for versions not listed.
     var binaries: [String: String]
     var caches: [Cache]
+    /// Pauses in progress (absent in state files written before faults existed).
+    var pauses: [Pause]?
 
     static let fileName = "state.json"
 

@@ -101,9 +101,13 @@ extension ProcessBackend {
     }
 
     /// Stops a copy's server: `SHUTDOWN NOSAVE NOW` takes effect at once (SIGTERM waits for
-    /// the server's next 100 ms timer tick); signals by pid are the fallback.
+    /// the server's next 100 ms timer tick); signals by pid are the fallback. A server a
+    /// `pause` fault stopped runs again first, and the failure detector is told that this
+    /// silence is planned.
     func shutDown(_ copy: ClusterState.Copy) async {
+        stoppedOnPurpose.insert(copy.pid)
         if RedisServerProcess.isOurs(pid: copy.pid, port: copy.port) {
+            kill(copy.pid, SIGCONT)
             _ = try? await run(copy.port, "SHUTDOWN", "NOSAVE", "NOW", timeout: .milliseconds(500))
             for _ in 0..<100 where RedisServerProcess.isAlive(copy.pid) { try? await Task.sleep(for: .milliseconds(2)) }
         }

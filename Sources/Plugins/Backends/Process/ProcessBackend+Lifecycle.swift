@@ -53,6 +53,13 @@ extension ProcessBackend {
         }
         let copies = state.caches[c].shards.flatMap(\.copies)
         guard let first = copies.first else { return }
+        // Distinct config epochs before the servers meet, as `redis-cli --cluster create` does.
+        // Left at 0, they settle their collisions by gossip for seconds; a replica promoted by
+        // TAKEOVER meanwhile may take an epoch its dead primary already holds, and that primary
+        // wins its slots back when it returns (seen with a paused primary).
+        for (index, copy) in copies.enumerated() {
+            try await run(copy.port, "CLUSTER", "SET-CONFIG-EPOCH", "\(index + 1)")
+        }
         for copy in copies.dropFirst() {
             try await run(copy.port, "CLUSTER", "MEET", "127.0.0.1", "\(first.port)", "\(first.busPort)")
         }
@@ -63,6 +70,8 @@ extension ProcessBackend {
         let everyone = Set(copies.map(\.redisID))
         try await waitUntil("every server of '\(spec.id)' to know every other", limit: .seconds(30), interval: .milliseconds(50)) {
             for copy in copies where try await self.connection(copy.port).knownNodeIDs() != everyone { return false }
+            // …and every server has heard of the highest epoch.
+            for copy in copies where try await self.connection(copy.port).currentEpoch() != copies.count { return false }
             return true
         }
         for shard in state.caches[c].shards {
@@ -72,13 +81,14 @@ extension ProcessBackend {
         try await waitUntilHealthy(cacheIndex: c)
     }
 
-    /// Waits until every server of the cache reports `cluster_state:ok` and every replica's link is up.
+    /// Waits until every server of the cache reports `cluster_state:ok` and every replica's
+    /// link is up; the copies of nodes declared down are lost, not waited for.
     func waitUntilHealthy(cacheIndex c: Int) async throws {
         let shards = state.caches[c].shards
         try await waitUntil("cache '\(state.caches[c].id)' to report cluster_state:ok with all replicas linked",
                             limit: .seconds(60), interval: .milliseconds(50)) {
             for shard in shards {
-                for copy in shard.copies {
+                for copy in shard.copies where !self.isOnFailedNode(copy, cache: c) {
                     guard try await self.connection(copy.port).clusterStateOK() else { return false }
                     let info = try await self.replication(copy.port)
                     if !info.isPrimary, !info.linkUp { return false }
@@ -91,6 +101,10 @@ extension ProcessBackend {
     /// Stops every process of the cluster and removes what `up` wrote. Afterwards no process
     /// of the cluster remains.
     public func down() async {
+        await stopFailureDetectors()
+        // Every paused server runs again, whoever paused it: a stopped process handles no SIGTERM.
+        await endPauses { _ in true }
+        Self.resumeAllPauses(in: state)
         for cache in state.caches {
             for shard in cache.shards {
                 for copy in shard.copies { await shutDown(copy) }
@@ -110,10 +124,19 @@ extension ProcessBackend {
         for cache in state.caches {
             for shard in cache.shards {
                 for copy in shard.copies {
+                    let version = cache.nodes.first { $0.id == copy.node }?.version ?? "?"
+                    // A dead or paused server is not asked: it would only time out.
+                    let running = RedisServerProcess.isOurs(pid: copy.pid, port: copy.port)
+                    let stopped = running && RedisServerProcess.isStopped(copy.pid)
+                    guard running, !stopped else {
+                        rows.append(CopyStatus(
+                            cache: cache.id, node: copy.node, version: version, shard: shard.id, role: stopped ? "paused" : "down",
+                            port: copy.port, pid: copy.pid, offset: -1, healthy: false, slots: "\(shard.firstSlot)-\(shard.lastSlot)"))
+                        continue
+                    }
                     let info = try? await replication(copy.port)
                     let serving = (try? await isServingPrimary(copy.port)) ?? false
                     let clusterOK = (try? await connection(copy.port).clusterStateOK()) ?? false
-                    let version = cache.nodes.first { $0.id == copy.node }?.version ?? "?"
                     let role = info.map { $0.isPrimary ? (serving ? "primary" : "unattached") : "replica" } ?? "down"
                     rows.append(CopyStatus(
                         cache: cache.id, node: copy.node, version: version, shard: shard.id,

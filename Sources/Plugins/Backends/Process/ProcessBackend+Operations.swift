@@ -10,6 +10,17 @@ extension ProcessBackend {
         for shard in record.shards {
             var copies: [ShardCopy] = []
             for copy in shard.copies {
+                // A copy on a node declared down is lost: not asked, never in sync; it keeps
+                // the role it had when the node failed (a primary nothing could replace).
+                if record.nodes.contains(where: { $0.id == copy.node && $0.lifecycle == .failed }) {
+                    copies.append(ShardCopy(node: copy.node, role: copy.roleAtFailure ?? .replica, inSync: false))
+                    continue
+                }
+                // A paused server would only time out: it is an out-of-sync replica for now.
+                if RedisServerProcess.isStopped(copy.pid) {
+                    copies.append(ShardCopy(node: copy.node, role: .replica, inSync: false))
+                    continue
+                }
                 // A server that does not answer counts as an out-of-sync replica, and so does
                 // a primary without slots (a copy that was never attached).
                 let info = try? await replication(copy.port)
@@ -33,10 +44,17 @@ extension ProcessBackend {
             throw InvariantViolation(7, cache: cache, "cache '\(clash)' in \(placement) is already under maintenance")
         }
         underMaintenance.insert(cache)
+        try startFailureDetector(for: cache)
     }
 
+    /// Ends the maintenance of `cache`: the pauses injected into it end now (the rehearsal
+    /// is over; nothing is left stopped), a node that comes back meanwhile is taken back,
+    /// and its failure detector stops.
     public func endMaintenance(of cache: String) async throws {
         underMaintenance.remove(cache)
+        await endPauses { $0.cache == cache }
+        await settleReturns(in: cache, within: .seconds(2))
+        await stopFailureDetector(for: cache)
     }
 
     public func createNodes(_ nodes: [NodeSpec], in cache: String) async throws {
@@ -96,16 +114,34 @@ extension ProcessBackend {
         guard let copy = state.caches[at.cache].shards[at.shard].copies.first(where: { $0.node == node }) else {
             throw BackendError("no-copy", "shard '\(shard)' has no copy on '\(node)'")
         }
-        let primary = try await primaryCopy(of: shard, in: cache)
+        var primary = try await primaryCopy(of: shard, in: cache)
         let started = ContinuousClock.now
         guard primary.redisID != copy.redisID else {
             return SyncReport(shard: shard, node: node, megabytes: 0, duration: .zero) // a primary is its own truth
         }
+        var primaryLostAt: ContinuousClock.Instant?
         // Synced: the link is up, no sync in progress, and the replica has received at least
         // everything the primary had when we asked it.
         try await waitUntil("the copy of \(shard) on \(node) to be in sync", limit: .seconds(3600)) {
             guard RedisServerProcess.isOurs(pid: copy.pid, port: copy.port) else {
                 throw BackendError("copy-died", "the redis-server of \(shard) on \(node) (pid \(copy.pid)) died during the sync")
+            }
+            // A primary that died (or was declared down) mid-sync: the copy syncs from the
+            // replica promoted in its place, once there is one.
+            if !RedisServerProcess.isOurs(pid: primary.pid, port: primary.port) || self.isOnFailedNode(primary, cache: at.cache) {
+                let lostAt = primaryLostAt ?? .now
+                primaryLostAt = lostAt
+                guard let promoted = try? await self.primaryCopy(of: shard, in: cache), promoted.redisID != primary.redisID else {
+                    if ContinuousClock.now - lostAt > .seconds(30) {
+                        throw BackendError("primary-lost", "the primary of \(shard) died during the sync to \(node) and no replica replaced it within 30s")
+                    }
+                    return false
+                }
+                guard promoted.redisID != copy.redisID else {
+                    throw BackendError("copy-promoted", "the copy of \(shard) on \(node) was promoted before its sync was confirmed")
+                }
+                primary = promoted
+                primaryLostAt = nil
             }
             let target = try await self.replication(primary.port).offset
             let replica = try await self.replication(copy.port)
@@ -156,17 +192,24 @@ extension ProcessBackend {
         }
     }
 
-    /// The copy that is primary of `shard` now, asked live.
+    /// The copy that is primary of `shard` now, asked live; copies on failed nodes and paused
+    /// servers are not asked (they cannot serve).
     func primaryCopy(of shard: String, in cache: String) async throws -> ClusterState.Copy {
         let at = try location(of: shard, in: cache)
         var primaries: [ClusterState.Copy] = []
-        for copy in state.caches[at.cache].shards[at.shard].copies where (try? await isServingPrimary(copy.port)) == true {
-            primaries.append(copy)
+        for copy in state.caches[at.cache].shards[at.shard].copies
+        where !isOnFailedNode(copy, cache: at.cache) && !RedisServerProcess.isStopped(copy.pid) {
+            if (try? await isServingPrimary(copy.port)) == true { primaries.append(copy) }
         }
         guard primaries.count == 1, let primary = primaries.first else {
             throw BackendError("no-single-primary", "shard '\(shard)' of '\(cache)' has \(primaries.count) primaries answering")
         }
         return primary
+    }
+
+    /// Whether `copy` lies on a node the failure detector declared down.
+    func isOnFailedNode(_ copy: ClusterState.Copy, cache c: Int) -> Bool {
+        state.caches[c].nodes.contains { $0.id == copy.node && $0.lifecycle == .failed }
     }
 
     private func refuseIfHoldingCopies(_ node: String, in cache: String, doing verb: String) throws {

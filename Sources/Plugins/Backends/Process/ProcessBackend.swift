@@ -20,22 +20,45 @@ public actor ProcessBackend: Backend {
     private var connections: [Int: RedisConnection] = [:]
     /// Picks a free loopback port; replaceable so tests can hand out one that is taken.
     var choosePort: @Sendable () throws -> Int = FreePort.find
+    /// How the failure detector tells a dead node from a slow one.
+    var detection: FailureDetection
+    /// The running failure detectors, by cache (see ``FailureDetector``).
+    var detectors: [String: Task<Void, Never>] = [:]
+    /// Failures declared and not yet collected by `unplannedFailures(in:)`, by cache.
+    var pendingFailures: [String: [UnplannedFailure]] = [:]
+    /// Servers maintctl stopped on purpose (a retired or restarted copy), by pid: their
+    /// silence is no failure.
+    var stoppedOnPurpose: Set<Int32> = []
+    /// The tasks that end this instance's pauses on time, by the pause's first pid.
+    var pauseEnders: [Int32: Task<Void, Never>] = [:]
 
     func setPortChooser(_ chooser: @escaping @Sendable () throws -> Int) { choosePort = chooser }
 
-    /// Attaches to the cluster started in `directory`.
+    /// Attaches to the cluster started in `directory`. Processes that a `pause` fault stopped
+    /// and whose pause is over (maintctl died before it could resume them) run again.
+    /// - Parameters:
+    ///   - directory: The state directory of `maintctl cluster up`.
+    ///   - logger: Where the backend logs.
+    ///   - detection: The failure detector's settings (the playbook's `failure_detection`).
     /// - Throws: `BackendError` when there is no cluster state there.
-    public init(directory: String, logger: Logger) throws {
+    public init(directory: String, logger: Logger, detection: FailureDetection = FailureDetection()) throws {
         self.directory = directory
         self.state = try ClusterState.load(from: directory)
         self.logger = logger
+        self.detection = detection
+        Self.resumeOverduePauses(in: state)
     }
 
     init(directory: String, state: ClusterState, logger: Logger) {
         self.directory = directory
         self.state = state
         self.logger = logger
+        self.detection = FailureDetection()
     }
+
+    /// Sets how the failure detector tells a dead node from a slow one; detectors started
+    /// afterwards use it.
+    public func setFailureDetection(_ settings: FailureDetection) { detection = settings }
 
     // MARK: - Connections and state
 
@@ -70,16 +93,16 @@ public actor ProcessBackend: Backend {
         }
     }
 
-    func replication(_ port: Int) async throws -> ReplicationInfo {
-        ReplicationInfo(try await run(port, "INFO", "replication").string ?? "")
+    func replication(_ port: Int, timeout: Duration = .seconds(5)) async throws -> ReplicationInfo {
+        ReplicationInfo(try await run(port, "INFO", "replication", timeout: timeout).string ?? "")
     }
 
     /// Whether the server on `port` is a primary that serves slots in its own view of the
     /// cluster. A new copy is a primary without slots until it replicates; it is not the
     /// shard's primary.
-    func isServingPrimary(_ port: Int) async throws -> Bool {
-        guard try await replication(port).isPrimary else { return false }
-        let nodes = try await run(port, "CLUSTER", "NODES").string ?? ""
+    func isServingPrimary(_ port: Int, timeout: Duration = .seconds(5)) async throws -> Bool {
+        guard try await replication(port, timeout: timeout).isPrimary else { return false }
+        let nodes = try await run(port, "CLUSTER", "NODES", timeout: timeout).string ?? ""
         guard let myself = nodes.split(whereSeparator: \.isNewline).first(where: { $0.contains("myself") }) else { return false }
         return myself.split(separator: " ").count > 8
     }
@@ -98,8 +121,11 @@ public actor ProcessBackend: Backend {
         return (c, s)
     }
 
-    /// Closes every connection.
+    /// Stops this instance's failure detectors, ends the pauses it injected (their processes
+    /// run again now), and closes every connection.
     public func close() async {
+        await stopFailureDetectors()
+        await endPauses { _ in true }
         for link in connections.values { await link.close() }
         connections.removeAll()
     }

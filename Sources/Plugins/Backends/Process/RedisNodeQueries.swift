@@ -38,6 +38,11 @@ extension RedisConnection {
         (try await command("CLUSTER", "INFO").string ?? "").contains("cluster_state:ok")
     }
 
+    /// `CLUSTER INFO` `cluster_current_epoch`: the highest config epoch this server has heard of.
+    func currentEpoch() async throws -> Int? {
+        ReplicationInfo(try await command("CLUSTER", "INFO").string ?? "").fields["cluster_current_epoch"].flatMap { Int($0) }
+    }
+
     /// The Redis node ids this server knows (from `CLUSTER NODES`).
     func knownNodeIDs() async throws -> Set<String> {
         let text = try await command("CLUSTER", "NODES").string ?? ""

@@ -34,9 +34,11 @@ enum RedisServerProcess {
     }
 
     /// Stops the server with `pid` if it is still the process we started (its command line
-    /// names `port`): SIGTERM, then SIGKILL after `grace`. Returns when it is gone.
+    /// names `port`): SIGCONT (a paused server handles no SIGTERM), SIGTERM, then SIGKILL
+    /// after `grace`. Returns when it is gone.
     static func stop(pid: pid_t, port: Int, grace: Duration = .seconds(5)) async {
         guard isOurs(pid: pid, port: port) else { return }
+        kill(pid, SIGCONT)
         kill(pid, SIGTERM)
         let deadline = ContinuousClock.now + grace
         while ContinuousClock.now < deadline {
@@ -62,6 +64,7 @@ enum RedisServerProcess {
                   let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd"),
                   URL(fileURLWithPath: cwd).standardizedFileURL.path == URL(fileURLWithPath: directory).standardizedFileURL.path
             else { continue }
+            kill(pid, SIGCONT)
             kill(pid, SIGTERM)
             for _ in 0..<250 where isAlive(pid) { try? await Task.sleep(for: .milliseconds(20)) }
             if isAlive(pid) { kill(pid, SIGKILL) }
@@ -75,6 +78,17 @@ enum RedisServerProcess {
         // Redis rewrites its title to "redis-server 127.0.0.1:PORT [cluster]".
         let title = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ") + " "
         return title.contains("redis-server") && title.contains(":\(port) ")
+    }
+
+    /// Whether `pid` is stopped by a signal (SIGSTOP): it holds its sockets but answers nothing.
+    static func isStopped(_ pid: pid_t) -> Bool {
+        processState(pid) == "T"
+    }
+
+    /// The one-letter state of `pid` in /proc (`R`, `S`, `T`, `Z`, …), nil when there is none.
+    private static func processState(_ pid: pid_t) -> Character? {
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).first
     }
 
     static func isAlive(_ pid: pid_t) -> Bool {

@@ -1,0 +1,166 @@
+import Foundation
+import MaintenanceKit
+
+/// Faults brought about for real on a node's `redis-server` processes, by pid and only after
+/// checking each is still the server we started: `kill` is SIGKILL (a crashed VM), `pause` is
+/// SIGSTOP and, after the pause, SIGCONT (a stalled VM). Slow links and partitions need
+/// control of the network between servers, which loopback processes do not offer; the
+/// simulated backend rehearses those.
+extension ProcessBackend: FaultInjecting {
+    public nonisolated var injectableFaults: Set<FaultKind> { [.kill, .pause] }
+
+    /// Kills or pauses every server of the node `fault` targets; `.primaryOf(shard:)` is the
+    /// node whose copy serves the shard's slots now. A pause ends by itself after its
+    /// duration, and earlier when this cache's maintenance ends or the backend closes, so no
+    /// server stays stopped; one whose maintctl died meanwhile runs again when the cluster
+    /// is next attached to (or taken down).
+    /// - Parameters:
+    ///   - fault: A `kill`, or a `pause` with a duration.
+    ///   - cache: The cache whose node it hits.
+    /// - Returns: The node hit.
+    /// - Throws: `BackendError` for a slow link or partition (not injectable here), a pause
+    ///   without duration, an unknown, failed or empty node, or a shard without one primary.
+    public func inject(_ fault: Fault, in cache: String) async throws -> String {
+        guard injectableFaults.contains(fault.kind) else {
+            throw BackendError("fault-not-injectable",
+                               "the process backend cannot inject a '\(fault.kind.rawValue)' fault for real (it can: kill, pause); "
+                               + "rehearse it with --backend simulated")
+        }
+        let c = try state.cacheIndex(cache)
+        let node = try await node(hitBy: fault.target, in: cache)
+        let processes = state.caches[c].shards.flatMap(\.copies).filter {
+            $0.node == node && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port)
+        }
+        guard !processes.isEmpty else {
+            throw BackendError("node-not-running", "node '\(node)' of '\(cache)' runs no redis-server to \(fault.kind.rawValue)")
+        }
+        switch fault.kind {
+        case .kill:
+            await killProcesses(processes, of: node)
+            await awaitVerdict(on: node, in: cache)
+        case .pause: try await pauseProcesses(processes, of: node, in: cache, for: fault.duration)
+        case .slow, .partition: break // refused above
+        }
+        logger.notice("injected \(fault) in \(cache): \(node), pids \(processes.map(\.pid))")
+        return node
+    }
+
+    /// While a detector watches the cache, waits (a bounded time) until it has declared the
+    /// killed node down and promoted its replicas, as the simulated backend does: a rehearsal
+    /// then applies `on_unplanned_failure` at the next action boundary, not a node later.
+    private func awaitVerdict(on node: String, in cache: String) async {
+        guard detectors[cache] != nil, let c = try? state.cacheIndex(cache) else { return }
+        let deadline = ContinuousClock.now + detection.downAfter * 2 + .seconds(3)
+        while ContinuousClock.now < deadline, state.caches[c].nodes.first(where: { $0.id == node })?.lifecycle != .failed {
+            try? await Task.sleep(for: detection.heartbeat / 4)
+        }
+    }
+
+    /// The node a fault target names, which must be up.
+    private func node(hitBy target: FaultTarget, in cache: String) async throws -> String {
+        let c = try state.cacheIndex(cache)
+        switch target {
+        case let .node(id):
+            guard let node = state.caches[c].nodes.first(where: { $0.id == id }) else {
+                throw BackendError("unknown-node", "cache '\(cache)' has no node '\(id)'")
+            }
+            guard ![.failed, .removed, .deleted].contains(node.lifecycle) else {
+                throw BackendError("node-not-live", "node '\(id)' of '\(cache)' is \(node.lifecycle.rawValue), not up in the cluster")
+            }
+            return id
+        case let .primaryOf(shard):
+            let at = try location(of: shard, in: cache)
+            let failed = Set(state.caches[c].nodes.filter { $0.lifecycle == .failed }.map(\.id))
+            var primaries: [String] = []
+            for copy in state.caches[at.cache].shards[at.shard].copies
+            where !failed.contains(copy.node) && !RedisServerProcess.isStopped(copy.pid) {
+                if (try? await isServingPrimary(copy.port, timeout: .seconds(1))) == true { primaries.append(copy.node) }
+            }
+            guard primaries.count == 1, let node = primaries.first else {
+                throw BackendError("no-single-primary", "shard '\(shard)' of '\(cache)' has \(primaries.count) primaries answering; no node to hit")
+            }
+            return node
+        }
+    }
+
+    /// SIGKILLs the processes and waits until they are gone.
+    private func killProcesses(_ processes: [ClusterState.Copy], of node: String) async {
+        for copy in processes where RedisServerProcess.isOurs(pid: copy.pid, port: copy.port) {
+            kill(copy.pid, SIGKILL)
+        }
+        for _ in 0..<500 where processes.contains(where: { RedisServerProcess.isAlive($0.pid) }) {
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        for copy in processes { await forgetConnection(copy.port) }
+    }
+
+    /// SIGSTOPs the processes, and starts the task that SIGCONTs them when `duration` is over.
+    private func pauseProcesses(_ processes: [ClusterState.Copy], of node: String, in cache: String, for duration: Duration?) async throws {
+        guard let duration, duration > .zero else {
+            throw BackendError("pause-needs-duration", "a pause needs a duration, e.g. 'pause \(node) 2s'")
+        }
+        let paused = processes.map { ClusterState.PausedProcess(pid: $0.pid, port: $0.port) }
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        // Recorded before the first SIGSTOP: whatever happens next, someone can resume them.
+        // Records of pauses that are over (their maintctl died) go: they must not end this one.
+        let now = Date().timeIntervalSince1970
+        state.pauses = (state.pauses ?? []).filter { $0.resumeAt > now }
+            + [ClusterState.Pause(cache: cache, node: node, processes: paused, resumeAt: now + seconds)]
+        try persist()
+        for process in paused where RedisServerProcess.isOurs(pid: process.pid, port: process.port) {
+            kill(process.pid, SIGSTOP)
+        }
+        for _ in 0..<500 where !paused.allSatisfy({ RedisServerProcess.isStopped($0.pid) || !RedisServerProcess.isAlive($0.pid) }) {
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        let key = paused[0].pid
+        // Detached so the SIGCONT does not wait for this actor; the task is kept, and awaited
+        // by whoever ends the pause early.
+        pauseEnders[key] = Task.detached(priority: .high) { [weak self] in
+            try? await Task.sleep(for: duration)
+            Self.resume(paused)
+            await self?.pauseEnded(key)
+        }
+    }
+
+    /// Forgets a pause whose processes run again.
+    private func pauseEnded(_ key: Int32) {
+        pauseEnders[key] = nil
+        guard let pauses = state.pauses, pauses.contains(where: { $0.processes.first?.pid == key }) else { return }
+        state.pauses = pauses.filter { $0.processes.first?.pid != key }
+        // A cluster taken down meanwhile (by another maintctl) has no state left to update.
+        guard FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) else { return }
+        do { try persist() } catch { logger.warning("could not record the end of a pause: \(error)") }
+    }
+
+    /// Ends now the pauses this instance injected that match `which`: their processes run again.
+    func endPauses(_ which: (ClusterState.Pause) -> Bool) async {
+        let ending = (state.pauses ?? []).filter { pause in
+            which(pause) && pause.processes.first.map { pauseEnders[$0.pid] != nil } == true
+        }
+        for pause in ending {
+            Self.resume(pause.processes)
+            guard let key = pause.processes.first?.pid, let task = pauseEnders[key] else { continue }
+            task.cancel()
+            await task.value
+        }
+    }
+
+    /// SIGCONTs the processes that are still ours.
+    nonisolated static func resume(_ processes: [ClusterState.PausedProcess]) {
+        for process in processes where RedisServerProcess.isOurs(pid: process.pid, port: process.port) {
+            kill(process.pid, SIGCONT)
+        }
+    }
+
+    /// Resumes the recorded pauses that should be over: their maintctl died before it could.
+    nonisolated static func resumeOverduePauses(in state: ClusterState) {
+        let now = Date().timeIntervalSince1970
+        for pause in state.pauses ?? [] where pause.resumeAt <= now { resume(pause.processes) }
+    }
+
+    /// Resumes every recorded pause, whoever injected it.
+    nonisolated static func resumeAllPauses(in state: ClusterState) {
+        for pause in state.pauses ?? [] { resume(pause.processes) }
+    }
+}
