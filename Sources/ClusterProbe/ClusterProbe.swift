@@ -118,10 +118,13 @@ public struct ClusterProbe: Sendable {
         var lastAck = started
         var next = started
         var sequence = 0
+        /// Whether a write was still unacknowledged when the probe stopped.
+        var pending = false
         writes: while !Task.isCancelled {
             next += interval
             if next > .now { try? await Task.sleep(until: next) }
             sequence += 1
+            pending = true
             let key = target.key(sequence), began = ContinuousClock.now
             var backoff = Duration.milliseconds(1)
             while true {
@@ -149,6 +152,7 @@ public struct ClusterProbe: Sendable {
                 }
             }
             breaker.succeeded()
+            pending = false
             let now = ContinuousClock.now
             recording.acknowledged.append(sequence)
             _ = recording.latency.record(UInt64(max(0, (now - began).seconds * 1_000_000)))
@@ -157,6 +161,12 @@ public struct ClusterProbe: Sendable {
                 recording.longestGapStart = lastAck - started
             }
             lastAck = now
+        }
+        // A gap still open when the probe stops (a shard without a primary, or without the
+        // replicas WAIT needs) counts up to that moment.
+        if pending, ContinuousClock.now - lastAck > recording.longestGap {
+            recording.longestGap = ContinuousClock.now - lastAck
+            recording.longestGapStart = lastAck - started
         }
         return recording
     }

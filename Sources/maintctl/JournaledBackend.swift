@@ -19,7 +19,7 @@ enum JournaledBackend {
                 return SimulatedBackend(topologies: snapshot.caches.map(\.topology), config: config, clock: VirtualClock(timeScale: timeScale))
             case ProcessBackend.descriptor.id:
                 guard let state = record.stateDirectory else { throw BackendError("state-required", "the journal names no state directory") }
-                return try ProcessBackend(directory: state, logger: logger)
+                return try ProcessBackend(directory: state, logger: logger, detection: snapshot.plan.policy.failureDetection)
             default:
                 throw BackendError("unknown-backend", "this maintctl has no backend '\(record.backend)' the run used")
             }

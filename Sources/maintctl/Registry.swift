@@ -35,7 +35,7 @@ enum Registry {
                 throw BackendError("state-required", "--backend process acts on a live cluster: pass --state DIR "
                                    + "(start one with: maintctl cluster up INVENTORY --backend process --state DIR)")
             }
-            let backend = try ProcessBackend(directory: state, logger: logger)
+            let backend = try ProcessBackend(directory: state, logger: logger, detection: detection)
             return (backend, try await backend.currentInventory())
         default:
             throw BackendError("unknown-backend", "unknown backend '\(id)'; available: \(backends.map(\.id).joined(separator: ", "))")

@@ -189,14 +189,14 @@ extension RolloutRuntime {
                     await afterAttempt(of: action, faults: faults, recorder: recorder, into: &outcome, clock: clock)
                     throw error
                 }
-                let ended = clock.now
+                // Reported before the faults due at its end, so lines come in the order things happened.
+                reporter.report(.actionFinished(action, at: clock.now, took: clock.now - started,
+                                                notes: recorder.notes, failovers: recorder.failovers))
                 await afterAttempt(of: action, faults: faults, recorder: recorder, into: &outcome, clock: clock)
                 let result = ActionResult(succeeded: true, notes: recorder.notes, failovers: recorder.failovers, syncs: recorder.syncs)
                 try await journalOutcome(of: action, attempt: attempt, result: result)
                 outcome.failovers += recorder.failovers
                 outcome.syncs += recorder.syncs
-                reporter.report(.actionFinished(action, at: ended, took: ended - started,
-                                                notes: recorder.notes, failovers: recorder.failovers))
                 return
             } catch let error as JournalWriteError {
                 throw error

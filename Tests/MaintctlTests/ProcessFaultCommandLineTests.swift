@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+
+/// A node killed under a rolling patch of a live cluster, with a client probe writing.
+@Suite(.serialized) struct ProcessFaultCommandLineTests {
+    let cluster = ProcessCommandLineTests()
+
+    /// `--probe-wait 0`: a write counts once its primary says OK (Redis replicates after that, so
+    /// a write the dead primary took in its last moments can be lost); `1`: once a replica holds it.
+    @Test(arguments: [0, 1])
+    func aNodeKilledMidPatchPausesTheRollout(probeWait: Int) async throws {
+        try await cluster.withCluster { state in
+            let result = try await CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state,
+                                            "--probe", "--probe-wait", "\(probeWait)", "--format", "json",
+                                            "--inject", "kill node-2 after migrate_shards#2"])
+            #expect(result.status == 3, "\(result.stderr)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+                                       "\(result.stdout)\(result.stderr)")
+            #expect(summary["status"] as? String == "paused")
+            let failovers = try #require(summary["failovers"] as? [[String: Any]])
+            let unplanned = failovers.filter { $0["kind"] as? String == "unplanned" }
+            #expect(unplanned.map { $0["shard"] as? String } == ["s2"], "node-2 held s2's primary")
+            #expect(unplanned.allSatisfy { ($0["detection_ms"] as? Int ?? .max) + ($0["promotion_ms"] as? Int ?? .max) <= 2000 })
+            let lost = try #require(summary["acknowledged_writes_lost"] as? Int)
+            if probeWait == 1 {
+                #expect(lost == 0, "a write a replica confirmed survives the failover")
+            } else {
+                // Asynchronous replication: at most the writes of the last moments before the kill.
+                #expect(lost <= 20, "\(lost) acknowledged writes lost")
+            }
+            // One live primary per shard; node-2's copies are down, nothing else is.
+            let copies = try await cluster.status(state)
+            for shard in ["s1", "s2", "s3"] {
+                #expect(copies.filter { $0.shard == shard && $0.role == "primary" && $0.healthy }.count == 1, "one primary for \(shard)")
+            }
+            #expect(copies.filter { !$0.healthy && $0.role != "unattached" }.allSatisfy { $0.node == "node-2" })
+        }
+    }
+}
