@@ -1,6 +1,6 @@
 /// Command-line options: which measurements to make and how often.
 ///
-///     maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--skip-journal] [--hot-spots]
+///     maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--skip-journal] [--skip-verify] [--hot-spots]
 ///                    [--process [--keys 100000,1000000] [--rounds 5]] [--unplanned N]
 struct BenchmarkOptions {
     /// Fleet sizes, in nodes (ten per cache).
@@ -15,6 +15,8 @@ struct BenchmarkOptions {
     var playbook = true
     /// Whether to measure the journal's cost and the resume time.
     var journal = true
+    /// Whether to time `verify` (single kills on the demo fleet, double on the local cluster).
+    var verify = true
     /// Whether to break the run phase down on a 1,000-node fleet.
     var hotSpots = false
     /// Whether to run the rolling patch on a real cluster of local redis-server processes.
@@ -50,6 +52,7 @@ struct BenchmarkOptions {
             case "--skip-fleet": fleet = false
             case "--skip-playbook": playbook = false
             case "--skip-journal": journal = false
+            case "--skip-verify": verify = false
             case "--hot-spots": hotSpots = true
             case "--process": process = true
             case "--keys":
@@ -62,6 +65,6 @@ struct BenchmarkOptions {
         }
     }
 
-    static let usage = "usage: maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--skip-journal] [--hot-spots]"
+    static let usage = "usage: maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--skip-journal] [--skip-verify] [--hot-spots]"
         + " [--process [--keys 100000,1000000] [--rounds 5]] [--unplanned N]"
 }

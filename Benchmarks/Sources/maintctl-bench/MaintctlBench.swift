@@ -13,6 +13,7 @@ struct MaintctlBench {
     static let runGoal1000Nodes: Duration = .seconds(2)
     static let validateGoalPlaybook: Duration = .milliseconds(100)
     static let journalGoalPerAction: Duration = .milliseconds(1)
+    static let verifyGoalDemoFleet: Duration = .seconds(10)
 
     static func main() async {
         do {
@@ -26,7 +27,7 @@ struct MaintctlBench {
 
     static func run(_ options: BenchmarkOptions) async throws {
         let registry = try PluginRegistry(steps: BuiltinPlugins.all, backends: [SimulatedBackend.descriptor])
-        if options.fleet || options.playbook || options.journal || options.hotSpots {
+        if options.fleet || options.playbook || options.journal || options.verify || options.hotSpots {
             print("maintctl-bench: in-process, simulated backend; wall time of each measurement, "
                   + "\(options.repetitions) runs, median and min")
         }
@@ -80,6 +81,17 @@ struct MaintctlBench {
                   + "as maintctl journals the simulated backend, and with every commit flushed), and the resume of a run stopped halfway")
             print(JournalReport(result).table.text)
             goals.append(goal("journal, one action's commits (median)", result.actionCommits.median, journalGoalPerAction))
+        }
+
+        if options.verify {
+            let results = try await VerifyBenchmark(registry: registry, repetitions: options.repetitions).measure()
+            print("")
+            print("Verify: maintctl verify of Playbooks/rolling-patch.yaml, a kill after every backend operation on every node "
+                  + "(double: a second kill at every later moment, on every other node)")
+            print(VerifyReport(results).table.text)
+            if let demo = results.first(where: { $0.name.hasPrefix("demo fleet") && $0.depth == .single }) {
+                goals.append(goal("verify, single faults, demo fleet", demo.wall.median, verifyGoalDemoFleet))
+            }
         }
 
         if options.hotSpots {
