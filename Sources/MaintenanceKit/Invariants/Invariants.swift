@@ -26,7 +26,7 @@ public enum Invariants {
     public static func check(_ topology: CacheTopology, failoverWindow: Set<String> = [],
                              replacing: Set<String> = []) -> [InvariantViolation] {
         var violations: [InvariantViolation] = []
-        var live = Set<String>(), failed = Set<String>()
+        var live = Set<String>(minimumCapacity: topology.nodes.count), failed = Set<String>()
         for node in topology.nodes {
             switch node.lifecycle {
             case .removed, .deleted: break
@@ -41,7 +41,7 @@ public enum Invariants {
             var lostPrimary: String?
             for (index, copy) in copies.enumerated() {
                 for other in copies[(index + 1)...] where other.node == copy.node { duplicated = true }
-                if failed.contains(copy.node) {
+                if !failed.isEmpty, failed.contains(copy.node) {
                     lost += 1
                     if copy.role == .primary { lostPrimary = copy.node }
                     continue

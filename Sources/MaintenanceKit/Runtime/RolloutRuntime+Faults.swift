@@ -60,7 +60,7 @@ extension RolloutRuntime {
     /// The unplanned failures the backend noticed in `cache` since it was last asked, reported
     /// as they are collected.
     func collectUnplannedFailures(in cache: String, clock: any RolloutClock) async -> [UnplannedFailure] {
-        guard let detecting = backend as? any FailureDetecting else { return [] }
+        guard let detecting = failureDetector else { return [] }
         do {
             let failures = try await detecting.unplannedFailures(in: cache)
             for failure in failures { reporter.report(.unplannedFailure(cache: cache, failure, at: clock.now)) }

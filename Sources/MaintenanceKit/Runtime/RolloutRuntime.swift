@@ -31,6 +31,8 @@ public struct RolloutRuntime: Sendable {
     let faults: [String: [ScheduledFault]]
     /// Whether every backend operation is reported (``RolloutEvent/operationFinished``).
     let observesOperations: Bool
+    /// The backend, when it reports failures it noticed (asked after every action).
+    let failureDetector: (any FailureDetecting)?
 
     /// - Parameters:
     ///   - plan: What to do.
@@ -57,6 +59,7 @@ public struct RolloutRuntime: Sendable {
                 faults: [String: [ScheduledFault]] = [:], observeOperations: Bool = false) {
         self.faults = faults
         self.observesOperations = observeOperations
+        self.failureDetector = backend as? any FailureDetecting
         self.windows = honorWindows ? playbook.maintenanceWindows : MaintenanceSchedule([])
         self.calendarStart = calendarStart
         self.journal = journal

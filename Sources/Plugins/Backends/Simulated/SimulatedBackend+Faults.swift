@@ -25,10 +25,8 @@ extension SimulatedBackend: FaultInjecting {
         return node
     }
 
-    public func unplannedFailures(in cache: String) async throws -> [UnplannedFailure] {
-        _ = try existing(cache)
-        defer { pendingFailures[cache] = nil }
-        return pendingFailures[cache] ?? []
+    public nonisolated func unplannedFailures(in cache: String) async throws -> [UnplannedFailure] {
+        pendingFailures.withLock { $0.removeValue(forKey: cache) } ?? []
     }
 
     /// How much slower a full sync between `source` and `destination` runs now.
@@ -99,8 +97,8 @@ extension SimulatedBackend: FaultInjecting {
         }
         caches[cache] = topology
         if let returning { returns[cache, default: []].append(returning) }
-        pendingFailures[cache, default: []].append(
-            UnplannedFailure(node: node, detectedAt: clock.now - promotion, failovers: failovers, lostShards: lost, newLeader: newLeader))
+        let failure = UnplannedFailure(node: node, detectedAt: clock.now - promotion, failovers: failovers, lostShards: lost, newLeader: newLeader)
+        pendingFailures.withLock { $0[cache, default: []].append(failure) }
     }
 
     private static func node(hit target: FaultTarget, in topology: CacheTopology) throws -> String {

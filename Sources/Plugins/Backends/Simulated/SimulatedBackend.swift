@@ -1,4 +1,5 @@
 import MaintenanceKit
+import Synchronization
 
 /// The embedded default backend: an in-memory, discrete-event model of the fleet on a
 /// virtual clock. It models nodes, shard copies, roles, replication state and node load,
@@ -20,8 +21,9 @@ public actor SimulatedBackend: Backend {
     var underMaintenance: Set<String> = []
     /// Every violation found (refused operations included).
     public internal(set) var violations: [InvariantViolation] = []
-    /// Failures the failure detector handled, not yet collected by the runtime, by cache.
-    var pendingFailures: [String: [UnplannedFailure]] = [:]
+    /// Failures the failure detector handled, not yet collected by the runtime, by cache;
+    /// outside the actor, since the runtime asks after every action.
+    nonisolated let pendingFailures = Mutex<[String: [UnplannedFailure]]>([:])
     /// Paused or partitioned nodes that come back, by cache.
     var returns: [String: [NodeReturn]] = [:]
     /// Slowed replication links, by cache and node.
@@ -116,8 +118,9 @@ public actor SimulatedBackend: Backend {
 
     /// Shards with a copy being restarted, or a new copy syncing: invariant 5's exception.
     func shardsBeingReplaced(in cache: String) -> Set<String> {
+        guard let syncs = syncing[cache], !syncs.isEmpty else { return replacing[cache] ?? [] }
         var replaced = replacing[cache] ?? []
-        for sync in syncing[cache] ?? [] { replaced.insert(sync.shard) }
+        for sync in syncs { replaced.insert(sync.shard) }
         return replaced
     }
 
@@ -136,7 +139,7 @@ public actor SimulatedBackend: Backend {
         }
         var found: [InvariantViolation] = []
         let steady = config.load.loads(in: topology)
-        for node in topology.liveNodes {
+        for node in topology.nodes where node.lifecycle != .removed && node.lifecycle != .deleted && node.lifecycle != .failed {
             let load = steady[node.id, default: NodeLoad()] + extra[node.id, default: NodeLoad()]
             if !load.fits(node.capacity) {
                 found.append(InvariantViolation(8, cache: topology.id,
