@@ -87,7 +87,12 @@ public struct FaultExplorer: Sendable {
     }
 
     private func fault(_ kind: FaultKind, _ node: String, after position: OperationPosition) -> ScheduledFault {
-        let duration: Duration? = kind == .kill ? nil : runner.config.detection.downAfter * 4
+        // A stall or cut long enough to be declared down; a slow link for as long as a rollout lasts.
+        let duration: Duration? = switch kind {
+        case .kill: nil
+        case .pause, .partition: runner.config.detection.downAfter * 4
+        case .slow: .seconds(3600)
+        }
         return ScheduledFault(Fault(kind, .node(node), duration: duration, slowdown: kind == .slow ? 10 : nil), position.trigger)
     }
 
