@@ -111,4 +111,24 @@ import Testing
             #expect(topology.shards.allSatisfy { $0.copies.count == 2 })
         }
     }
+
+    @Test func continueStopsWhereTheRestOfThePlanNoLongerFits() async throws {
+        // local-cluster's 2-CPU nodes: once node-3 failed, node-1-7.2.5 holds two primaries and
+        // has no CPU left to send the next full sync; the re-planned rest says so before it runs.
+        var loaded = try Rollouts.load("rolling-patch.yaml", inventory: "inventories/local-cluster.yaml")
+        loaded.playbook.policy.onUnplannedFailure = .continue
+        let fault = try FaultSyntax.parse("kill node-3 after drain_node#2")
+        let plan = try Planner(registry: Rollouts.registry).plan(loaded.playbook, inventory: loaded.inventory)
+        let backend = SimulatedBackend(inventory: loaded.inventory)
+        let runtime = RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: Rollouts.registry, backend: backend,
+                                     reporter: Rollouts.Discard(), stop: StopSignal(), logger: Logger(label: "test"),
+                                     faults: ["local": [fault]])
+        let summary = await runtime.run()
+        let cache = try #require(summary.caches.first)
+        #expect(summary.status == .paused)
+        #expect(cache.error?.contains("cannot continue around it") == true, "\(cache.error ?? "")")
+        #expect(cache.error?.contains("invariant 8: headroom") == true)
+        #expect(summary.invariantViolations.isEmpty)
+        #expect(await backend.violations.isEmpty, "nothing was tried that the backend had to refuse")
+    }
 }

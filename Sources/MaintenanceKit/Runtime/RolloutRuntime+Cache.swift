@@ -86,7 +86,15 @@ extension RolloutRuntime {
                     pausing = (node, "paused: \(what); check the cache, then `maintctl resume` (on_unplanned_failure: pause)")
                 }
             case .continue:
-                continue
+                // Around the lost node, as long as the rest of the plan, planned again from the
+                // cache as it is now, keeps every rule; otherwise stop here.
+                guard pausing == nil, let topology = try? await backend.topology(of: cachePlan.cache) else { continue }
+                let problems = ContinuationCheck(registry: registry, playbook: playbook)
+                    .problems(continuing: cachePlan, at: position + 1, from: topology)
+                if let problem = problems.first {
+                    pausing = (nil, "paused: \(what); the rest of the plan cannot continue around it: \(problem) "
+                               + "(on_unplanned_failure: continue)")
+                }
             }
         }
         do {
