@@ -41,18 +41,12 @@ public struct ContinuationCheck: Sendable {
             guard let invocation = invocations[action.stepIndex], let plugin = registry.step(action.plugin) else { continue }
             let node = invocation.isPerNode ? action.subject.node : nil
             guard planned.insert("\(action.stepIndex)|\(node ?? "")").inserted else { continue }
-            context.step = invocation
-            context.currentNode = node
-            let before = context.headroomProblems.count
-            do {
-                try plugin.plan(invocation.parameters, &context)
-            } catch {
-                problems.append("\(invocation.location): \(invocation.displayName): \(error.message)")
-            }
-            problems += context.headroomProblems[before...].map { "\(invocation.location): \(invocation.displayName): \($0)" }
-            for violation in Invariants.check(context.topology) where known.insert(violation.message).inserted {
-                problems.append("\(invocation.location): \(invocation.displayName) would break invariant \(violation.invariant) "
-                                + "(\(violation.name)): \(violation.message)")
+            for problem in context.plan(invocation, node: node, with: plugin, known: &known) {
+                let why = switch problem {
+                case let .refused(message), let .headroom(message): message
+                case let .invariant(violation): "would break invariant \(violation.invariant) (\(violation.name)): \(violation.message)"
+                }
+                problems.append("\(invocation.location): \(invocation.displayName): \(why)")
             }
             if !problems.isEmpty { break }
         }

@@ -57,29 +57,21 @@ public struct Planner: Sendable {
         var reported = Set(Invariants.check(context.topology).map(\.message))
         func run(_ invocation: StepInvocation, node: String?) {
             guard let plugin = registry.step(invocation.pluginID) else { return }
-            context.step = invocation
-            context.currentNode = node
-            let before = context.headroomProblems.count
             let actionsBefore = context.actions.count
-            do {
-                try plugin.plan(invocation.parameters, &context)
-            } catch {
-                problems.append(Diagnostic(.unsafePlan, at: invocation.location,
-                                           "step '\(invocation.displayName)' cannot be planned for cache '\(cache.id)': \(error.message)"))
-            }
-            for message in context.headroomProblems[before...] {
-                problems.append(Diagnostic(.unsafePlan, at: invocation.location,
-                                           "step '\(invocation.displayName)' in cache '\(cache.id)': \(message)"))
+            for problem in context.plan(invocation, node: node, with: plugin, known: &reported) {
+                let message = switch problem {
+                case let .refused(why): "step '\(invocation.displayName)' cannot be planned for cache '\(cache.id)': \(why)"
+                case let .headroom(why): "step '\(invocation.displayName)' in cache '\(cache.id)': \(why)"
+                case let .invariant(violation):
+                    "step '\(invocation.displayName)' would break invariant \(violation.invariant) "
+                        + "(\(violation.name)) in cache '\(cache.id)': \(violation.message)"
+                }
+                problems.append(Diagnostic(.unsafePlan, at: invocation.location, message))
             }
             if let slow = context.actions[actionsBefore...].first(where: { $0.predictedDuration > invocation.timeout }) {
                 problems.append(Diagnostic(.unsafePlan, at: invocation.location,
                                            "step '\(invocation.displayName)' in cache '\(cache.id)': '\(slow.summary)' is predicted to take "
                                            + "\(slow.predictedDuration.humanReadable), longer than the step's timeout \(invocation.timeout.humanReadable)"))
-            }
-            for violation in Invariants.check(context.topology) where reported.insert(violation.message).inserted {
-                problems.append(Diagnostic(.unsafePlan, at: invocation.location,
-                                           "step '\(invocation.displayName)' would break invariant \(violation.invariant) "
-                                           + "(\(violation.name)) in cache '\(cache.id)': \(violation.message)"))
             }
         }
         for step in playbook.steps {
