@@ -10,7 +10,8 @@ public enum VerificationFormatter {
                 + (result.notApplicable > 0 ? "; \(result.notApplicable) skipped (node not up at that moment)" : ""),
         ]
         if result.isSafe {
-            lines.append("  ✓ every invariant held in every schedule")
+            lines.append(result.boundaries == 0 ? "  ✓ nothing to explore: the plan changes nothing (every node is up to date)"
+                                                : "  ✓ every invariant held in every schedule")
             return lines
         }
         for (number, example) in result.counterexamples.enumerated() {

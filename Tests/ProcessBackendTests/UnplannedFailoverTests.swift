@@ -65,9 +65,13 @@ import Testing
             try await backend.beginMaintenance(of: "local")
             let before = try await cluster.roles()
             let node = try await backend.inject(Fault(.pause, .primaryOf(shard: "s1"), duration: .milliseconds(500)), in: "local")
+            let injected = ContinuousClock.now
             #expect(node == "node-1")
             let paused = await backend.status().filter { $0.node == "node-1" }
-            #expect(paused.count == 2 && paused.allSatisfy { $0.role == "paused" && RedisServerProcess.isStopped($0.pid) })
+            // On a loaded machine this test itself may not run again before the pause is over.
+            if ContinuousClock.now - injected < .milliseconds(400) {
+                #expect(paused.count == 2 && paused.allSatisfy { $0.role == "paused" && RedisServerProcess.isStopped($0.pid) })
+            }
             try await Task.sleep(for: .seconds(2))
             #expect(try await backend.unplannedFailures(in: "local").isEmpty)
             #expect(try await cluster.roles() == before)

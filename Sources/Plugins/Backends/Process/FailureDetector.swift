@@ -121,9 +121,37 @@ struct FailureDetector: Sendable {
                   now - silentSince >= settings.downAfter else { continue }
             let agreeing = await peersAgreeing(that: node, among: nodes, board: board, peerLinks: &peerLinks)
             guard 1 + agreeing >= settings.quorum else { continue }
+            guard await !answersNow(node, board: board) else { continue }
             await backend.declareDown(node.id, in: cache, lastAnswer: lastAnswer, declaredAt: ContinuousClock.now)
         }
     }
+
+    /// The last word before a verdict: a fresh `PING` to each of the node's servers, at once.
+    /// One that answers is not down: a stall that has just ended, or an answer maintctl had not
+    /// read yet because it was itself short of CPU (seen on a loaded 2-core machine). A killed
+    /// server refuses the connection at once, so this costs a crash nothing; a server still
+    /// stalled costs up to `confirmationTimeout` more.
+    private func answersNow(_ node: WatchedNode, board: HeartbeatBoard) async -> Bool {
+        let timeout = Self.confirmationTimeout
+        let answering = await withTaskGroup(of: WatchedCopy?.self) { group in
+            for copy in node.copies {
+                group.addTask {
+                    guard let link = try? await RedisConnection.connect(port: copy.port, timeout: timeout) else { return nil }
+                    let reply = try? await link.send(["PING"], timeout: timeout)
+                    await link.close()
+                    return reply != nil && RedisServerProcess.isOurs(pid: copy.pid, port: copy.port) ? copy : nil
+                }
+            }
+            var answering: [WatchedCopy] = []
+            for await copy in group { if let copy { answering.append(copy) } }
+            return answering
+        }
+        for copy in answering { await board.answered(copy, at: .now) }
+        return !answering.isEmpty
+    }
+
+    /// How long the last word before a verdict may take.
+    static let confirmationTimeout: Duration = .milliseconds(500)
 
     /// How many other live nodes cannot reach `suspect` either, by their servers' own view of
     /// the cluster; it stops counting at the quorum.
