@@ -36,4 +36,27 @@ import Testing
             #expect(copies.filter { !$0.healthy && $0.role != "unattached" }.allSatisfy { $0.node == "node-2" })
         }
     }
+
+    /// Faults at a time, whatever action runs then: a short stall of s1's primary (no failover)
+    /// and node-3 killed in the middle of node-2's migrations.
+    @Test func faultsAtATimeHitWhateverRunsThen() async throws {
+        try await cluster.withCluster { state in
+            let result = try await CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state,
+                                            "--probe", "--format", "json",
+                                            "--inject", "pause shard s1 primary 500ms at 1s", "--inject", "kill node-3 at 1500ms"])
+            #expect(result.status == 3, "\(result.stderr)")
+            #expect(result.stderr.contains("⚡ injected: pause shard s1 primary 500ms at 1s"))
+            #expect(result.stderr.contains("⚡ injected: kill node-3 at 1500ms"))
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+                                       "\(result.stdout)\(result.stderr)")
+            #expect(summary["status"] as? String == "paused")
+            let unplanned = (summary["failovers"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "unplanned" }
+            #expect(unplanned.allSatisfy { $0["from"] as? String == "node-3" }, "the stall failed nothing over")
+            #expect(summary["acknowledged_writes_lost"] as? Int ?? -1 <= 20)
+            let copies = try await cluster.status(state)
+            for shard in ["s1", "s2", "s3"] {
+                #expect(copies.filter { $0.shard == shard && $0.role == "primary" && $0.healthy }.count == 1, "one primary for \(shard)")
+            }
+        }
+    }
 }

@@ -117,7 +117,12 @@ public struct MigrateShards: StepPlugin {
         let sync = try await backend.waitForSync(of: shardID, on: destination, in: context.cache)
         context.record(sync)
         context.note("synced \(String(format: "%.1f", sync.megabytes)) MB in \(sync.duration.humanReadable)")
-        if try await backend.topology(of: context.cache).shard(shardID)?.primaryNode == node {
+        // A shard whose primary does not answer now (stalled, or failing over) cannot be
+        // judged: the attempt fails and a retry looks again, rather than drop a copy blind.
+        guard let current = try await backend.topology(of: context.cache).shard(shardID)?.primaryNode else {
+            throw BackendError("no-primary", "shard '\(shardID)' of '\(context.cache)' has no single primary answering; try again")
+        }
+        if current == node {
             let report = try await backend.failover(shardID, to: destination, in: context.cache)
             context.record(report)
             let after = try await backend.topology(of: context.cache).shard(shardID)

@@ -67,10 +67,12 @@ extension ProcessBackend {
         for other in others {
             try await run(copy.port, "CLUSTER", "MEET", "127.0.0.1", "\(other.port)", "\(other.busPort)")
         }
-        let everyone = Set(others.map(\.redisID) + [copy.redisID])
         try await waitUntil("every server of '\(state.caches[cacheIndex].id)' to know \(copy.node)'s new copy", limit: .seconds(30),
                             interval: .milliseconds(20)) {
-            for server in others + [copy] where !(try await self.connection(server.port).knownNodeIDs().isSuperset(of: everyone)) {
+            // A server that dies meanwhile (a node failing under the rollout) is not waited for.
+            let alive = others.filter { RedisServerProcess.isOurs(pid: $0.pid, port: $0.port) }
+            let everyone = Set(alive.map(\.redisID) + [copy.redisID])
+            for server in alive + [copy] where !(try await self.connection(server.port).knownNodeIDs().isSuperset(of: everyone)) {
                 return false
             }
             return true

@@ -50,12 +50,17 @@ extension ProcessBackend {
         // they are linked so the shard keeps its in-sync replicas before anything is removed.
         // The demoted primary follows the new one by itself; its own replicas would keep
         // following it (chained), so point them at the new primary directly.
+        // A copy whose server is gone or whose node failed (a node failing under the
+        // rollout) is lost, not waited for.
         let others = state.caches[at.cache].shards[at.shard].copies.filter { $0.redisID != target.redisID }
-        for copy in others where try await replication(copy.port).primaryPort != target.port {
-            try await replicate(copy, of: target)
+        let isLost = { (copy: ClusterState.Copy) in
+            await self.isOnFailedNode(copy, cache: at.cache) || !RedisServerProcess.isOurs(pid: copy.pid, port: copy.port)
+        }
+        for copy in others where await !isLost(copy) {
+            if (try? await replication(copy.port).primaryPort) != target.port { try await replicate(copy, of: target) }
         }
         try await waitUntil("the replicas of \(shard) to follow \(node)", limit: .seconds(30)) {
-            for copy in others {
+            for copy in others where await !isLost(copy) {
                 let info = try await self.replication(copy.port)
                 guard !info.isPrimary, info.primaryPort == target.port, info.linkUp else { return false }
             }

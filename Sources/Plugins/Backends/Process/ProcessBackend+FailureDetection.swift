@@ -184,7 +184,9 @@ extension ProcessBackend: FailureDetecting {
             guard info.fields["master_link_status"] == "up" || downSince.map({ (0...linkDownLimit).contains($0) }) == true else { continue }
             candidates.append((copy, info.offset))
         }
-        guard let chosen = candidates.max(by: { $0.offset < $1.offset })?.copy else {
+        // A copy being removed is promoted only when no other replica can be.
+        let staying = candidates.filter { !retiring.contains($0.copy.redisID) }
+        guard let chosen = (staying.isEmpty ? candidates : staying).max(by: { $0.offset < $1.offset })?.copy else {
             logger.error("\(cache)/\(shard): no replica was in sync with the primary on \(node); the shard has no primary")
             return .lost
         }

@@ -48,7 +48,7 @@ extension ProcessBackend: FaultInjecting {
     /// While a detector watches the cache, waits (a bounded time) until it has declared the
     /// killed node down and promoted its replicas, as the simulated backend does: a rehearsal
     /// then applies `on_unplanned_failure` at the next action boundary, not a node later.
-    private func awaitVerdict(on node: String, in cache: String) async {
+    func awaitVerdict(on node: String, in cache: String) async {
         guard detectors[cache] != nil, let c = try? state.cacheIndex(cache) else { return }
         let deadline = ContinuousClock.now + detection.downAfter * 2 + .seconds(3)
         while ContinuousClock.now < deadline, state.caches[c].nodes.first(where: { $0.id == node })?.lifecycle != .failed {

@@ -154,12 +154,27 @@ extension ProcessBackend {
     public func removeCopy(of shard: String, from node: String, in cache: String) async throws {
         let at = try location(of: shard, in: cache)
         guard let copy = state.caches[at.cache].shards[at.shard].copies.first(where: { $0.node == node }) else { return }
+        // From here on the failure detector promotes another replica rather than this one
+        // when it can; the checks below run after any verdict it is about to give.
+        retiring.insert(copy.redisID)
+        defer { retiring.remove(copy.redisID) }
+        // A copy of the shard whose server died, on a node not yet declared down, may change
+        // what removing this one means (its primary may be about to move): wait for the verdict.
+        for other in state.caches[at.cache].shards[at.shard].copies
+        where other.node != node && !isOnFailedNode(other, cache: at.cache) && !RedisServerProcess.isOurs(pid: other.pid, port: other.port) {
+            await awaitVerdict(on: other.node, in: cache)
+        }
         if (try? await isServingPrimary(copy.port)) == true {
             throw InvariantViolation(1, cache: cache, "refused to remove the primary copy of '\(shard)' on '\(node)'")
         }
         let topology = try await topology(of: cache)
-        let othersInSync = topology.shard(shard)?.copies.filter { $0.node != node && $0.role == .replica && $0.inSync }.count ?? 0
-        if othersInSync < state.caches[at.cache].minReplicas {
+        let failed = Set(topology.nodes.filter { $0.lifecycle == .failed }.map(\.id))
+        let copies = topology.shard(shard)?.copies ?? []
+        let othersInSync = copies.filter { $0.node != node && $0.role == .replica && $0.inSync }.count
+        // Copies lost with a failed node lower the count a shard must keep (invariant 5 as
+        // `Invariants.check` reads it); forgetting such a copy takes nothing away.
+        let lost = copies.filter { failed.contains($0.node) }.count
+        if !failed.contains(node), othersInSync < state.caches[at.cache].minReplicas - lost {
             throw InvariantViolation(5, cache: cache, "refused to remove the copy of '\(shard)' on '\(node)': "
                                      + "\(othersInSync) in-sync replicas would be left, fewer than \(state.caches[at.cache].minReplicas)")
         }

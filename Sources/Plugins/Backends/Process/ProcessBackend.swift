@@ -29,6 +29,9 @@ public actor ProcessBackend: Backend {
     /// Servers maintctl stopped on purpose (a retired or restarted copy), by pid: their
     /// silence is no failure.
     var stoppedOnPurpose: Set<Int32> = []
+    /// Copies being removed, by Redis id: the failure detector promotes another replica when
+    /// there is one.
+    var retiring: Set<String> = []
     /// The tasks that end this instance's pauses on time, by the pause's first pid.
     var pauseEnders: [Int32: Task<Void, Never>] = [:]
 
