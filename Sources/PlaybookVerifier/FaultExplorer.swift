@@ -120,13 +120,7 @@ public struct FaultExplorer: Sendable {
 
     /// The whole plan once, with no fault: what breaks already (invariant 7 included).
     private func faultFreeViolations() async -> [Counterexample] {
-        let backend = SimulatedBackend(topologies: Array(runner.topologies.values), config: runner.config, clock: VirtualClock())
-        let stop = StopSignal()
-        let runtime = RolloutRuntime(plan: plan, playbook: runner.playbook, registry: runner.registry, backend: backend,
-                                     reporter: ScheduleRecorder(stop: stop, keepsTrace: false), stop: stop,
-                                     logger: .init(label: "maintctl.verify"), seed: runner.config.seed, honorWindows: false)
-        let summary = await runtime.run()
-        let violations = ScheduleRunner.merge(await backend.violations, summary.invariantViolations)
+        let violations = await runner.run(plan.caches, faults: [:]).violations
         var examples: [Counterexample] = []
         for violation in violations where !examples.contains(where: { $0.violation.invariant == violation.invariant }) {
             let cache = plan.caches.first { $0.cache == violation.cache }

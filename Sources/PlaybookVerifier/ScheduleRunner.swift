@@ -22,18 +22,24 @@ struct ScheduleRunner: Sendable {
     }
 
     func run(_ cache: CachePlan, faults: [ScheduledFault], tracing: Bool = false) async -> Result {
-        let backend = SimulatedBackend(topologies: topologies[cache.cache].map { [$0] } ?? [], config: config, clock: VirtualClock())
+        await run([cache], faults: faults.isEmpty ? [:] : [cache.cache: faults], tracing: tracing)
+    }
+
+    /// Runs the plans of `caches` together (as the rollout would schedule them) on one fresh
+    /// simulated fleet, with `faults` by cache.
+    func run(_ caches: [CachePlan], faults: [String: [ScheduledFault]], tracing: Bool = false) async -> Result {
+        let backend = SimulatedBackend(topologies: caches.compactMap { topologies[$0.cache] }, config: config, clock: VirtualClock())
         let stop = StopSignal()
         let recorder = ScheduleRecorder(stop: stop, keepsTrace: tracing)
-        var single = plan
-        single.caches = [cache]
+        var part = plan
+        part.caches = caches
         var logger = Logger(label: "maintctl.verify")
         logger.logLevel = .critical
-        let runtime = RolloutRuntime(plan: single, playbook: playbook, registry: registry, backend: backend, reporter: recorder,
+        let runtime = RolloutRuntime(plan: part, playbook: playbook, registry: registry, backend: backend, reporter: recorder,
                                      stop: stop, logger: logger, seed: config.seed, honorWindows: false,
-                                     faults: faults.isEmpty ? [:] : [cache.cache: faults], observeOperations: tracing)
+                                     faults: faults, observeOperations: tracing)
         let summary = await runtime.run()
-        let applicable = recorder.injected == faults.count && recorder.notInjected == 0
+        let applicable = recorder.injected == faults.values.reduce(0) { $0 + $1.count } && recorder.notInjected == 0
         return Result(applicable: applicable, violations: Self.merge(await backend.violations, summary.invariantViolations),
                       trace: recorder.entries)
     }
