@@ -167,16 +167,23 @@ extension ProcessBackend {
         if (try? await isServingPrimary(copy.port)) == true {
             throw InvariantViolation(1, cache: cache, "refused to remove the primary copy of '\(shard)' on '\(node)'")
         }
-        let topology = try await topology(of: cache)
-        let failed = Set(topology.nodes.filter { $0.lifecycle == .failed }.map(\.id))
-        let copies = topology.shard(shard)?.copies ?? []
-        let othersInSync = copies.filter { $0.node != node && $0.role == .replica && $0.inSync }.count
-        // Copies lost with a failed node lower the count a shard must keep (invariant 5 as
-        // `Invariants.check` reads it); forgetting such a copy takes nothing away.
-        let lost = copies.filter { failed.contains($0.node) }.count
-        if !failed.contains(node), othersInSync < state.caches[at.cache].minReplicas - lost {
-            throw InvariantViolation(5, cache: cache, "refused to remove the copy of '\(shard)' on '\(node)': "
-                                     + "\(othersInSync) in-sync replicas would be left, fewer than \(state.caches[at.cache].minReplicas)")
+        // The other replicas must be seen in sync; a server too slow to answer now (a loaded
+        // machine, a short stall) gets a few seconds before the removal is refused.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            let topology = try await topology(of: cache)
+            let failed = Set(topology.nodes.filter { $0.lifecycle == .failed }.map(\.id))
+            let copies = topology.shard(shard)?.copies ?? []
+            let othersInSync = copies.filter { $0.node != node && $0.role == .replica && $0.inSync }.count
+            // Copies lost with a failed node lower the count a shard must keep (invariant 5 as
+            // `Invariants.check` reads it); forgetting such a copy takes nothing away.
+            let lost = copies.filter { failed.contains($0.node) }.count
+            if failed.contains(node) || othersInSync >= state.caches[at.cache].minReplicas - lost { break }
+            if ContinuousClock.now >= deadline {
+                throw InvariantViolation(5, cache: cache, "refused to remove the copy of '\(shard)' on '\(node)': "
+                                         + "\(othersInSync) in-sync replicas would be left, fewer than \(state.caches[at.cache].minReplicas)")
+            }
+            try await Task.sleep(for: .milliseconds(100))
         }
         try await retire(copy, cacheIndex: at.cache)
         state.caches[at.cache].shards[at.shard].copies.removeAll { $0.redisID == copy.redisID }
