@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Plugins", targets: ["Plugins"]),
         .library(name: "SimulatedBackend", targets: ["SimulatedBackend"]),
         .library(name: "ProcessBackend", targets: ["ProcessBackend"]),
+        .library(name: "ContainerBackend", targets: ["ContainerBackend"]),
         .library(name: "ClusterProbe", targets: ["ClusterProbe"]),
         .library(name: "RedisWire", targets: ["RedisWire"]),
         .library(name: "BackendConformance", targets: ["BackendConformance"]),
@@ -85,6 +86,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "ContainerBackend",
+            dependencies: [
+                "MaintenanceKit", "ProcessBackend",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Plugins/Backends/Container",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "RolloutJournal",
             dependencies: [
                 "MaintenanceKit",
@@ -95,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "maintctl",
             dependencies: [
-                "MaintenanceKit", "Plugins", "SimulatedBackend", "ProcessBackend", "ClusterProbe", "RolloutJournal", "PlaybookVerifier",
+                "MaintenanceKit", "Plugins", "SimulatedBackend", "ProcessBackend", "ContainerBackend", "ClusterProbe", "RolloutJournal", "PlaybookVerifier",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -115,6 +128,13 @@ let package = Package(
         .testTarget(
             name: "RolloutJournalTests",
             dependencies: ["RolloutJournal", "MaintenanceKit", "Plugins", "SimulatedBackend", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "ContainerBackendTests",
+            dependencies: [
+                "ContainerBackend", "ProcessBackend", "MaintenanceKit", "Plugins", "RedisWire", "ClusterProbe", "BackendConformance",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "ProcessBackendTests",

@@ -21,7 +21,7 @@ enum InjectedFaults {
         }
         guard !faults.isEmpty || !problems.isEmpty else { return [:] }
         let kinds = Set(faults.map(\.fault.kind))
-        let backendID = type(of: backend).descriptor.id
+        let backendID = backend.descriptor.id
         if let injector = backend as? any FaultInjecting {
             for kind in kinds.subtracting(injector.injectableFaults).sorted(by: { $0.rawValue < $1.rawValue }) {
                 problems.append("the \(backendID) backend cannot inject a '\(kind.rawValue)' fault for real "

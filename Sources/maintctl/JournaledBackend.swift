@@ -1,3 +1,4 @@
+import ContainerBackend
 import Logging
 import MaintenanceKit
 import ProcessBackend
@@ -17,9 +18,9 @@ enum JournaledBackend {
                 var config = SimulationConfig(seed: record.seed)
                 config.detection = snapshot.plan.policy.failureDetection
                 return SimulatedBackend(topologies: snapshot.caches.map(\.topology), config: config, clock: VirtualClock(timeScale: timeScale))
-            case ProcessBackend.descriptor.id:
+            case ProcessBackend.descriptor.id, ContainerBackend.descriptor.id:
                 guard let state = record.stateDirectory else { throw BackendError("state-required", "the journal names no state directory") }
-                return try ProcessBackend(directory: state, logger: logger, detection: snapshot.plan.policy.failureDetection)
+                return try Registry.attach(record.backend, state: state, detection: snapshot.plan.policy.failureDetection, logger: logger)
             default:
                 throw BackendError("unknown-backend", "this maintctl has no backend '\(record.backend)' the run used")
             }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ContainerBackend
 import Logging
 import ProcessBackend
 
@@ -10,7 +11,7 @@ struct LiveClusterOptions: ParsableArguments {
     /// Attaches to the cluster, or prints why it cannot and fails with the invalid-input code.
     func open() throws -> ProcessBackend {
         do {
-            return try ProcessBackend(directory: state, logger: Logger(label: "maintctl"))
+            return try ProcessBackend(directory: state, logger: Logger(label: "maintctl"), attach: ContainerBackend.attach)
         } catch {
             Output.error("maintctl: \(error)")
             throw Exit.invalidInput

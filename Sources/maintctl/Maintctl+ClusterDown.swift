@@ -9,7 +9,12 @@ extension Maintctl {
 
         func run() async throws {
             let cluster = try live.open()
-            await cluster.down()
+            do {
+                try await cluster.down()
+            } catch {
+                Output.error("maintctl: cluster down: \(error)")
+                throw Exit.failed
+            }
             Output.line("stopped every process of the cluster in \(live.state)")
         }
     }

@@ -1,3 +1,4 @@
+import ContainerBackend
 import Logging
 import MaintenanceKit
 import Plugins
@@ -6,7 +7,7 @@ import SimulatedBackend
 
 /// The plugins and backends this build of maintctl ships with.
 enum Registry {
-    static let backends: [BackendDescriptor] = [SimulatedBackend.descriptor, ProcessBackend.descriptor]
+    static let backends: [BackendDescriptor] = [SimulatedBackend.descriptor, ProcessBackend.descriptor, ContainerBackend.descriptor]
 
     /// The logger of a command: warnings, or everything with `--verbose`.
     static func logger(verbose: Bool) -> Logger {
@@ -30,15 +31,26 @@ enum Registry {
             var config = SimulationConfig(seed: seed)
             config.detection = detection
             return (SimulatedBackend(inventory: inventory, config: config, clock: VirtualClock(timeScale: timeScale)), inventory)
-        case ProcessBackend.descriptor.id:
+        case ProcessBackend.descriptor.id, ContainerBackend.descriptor.id:
             guard let state else {
-                throw BackendError("state-required", "--backend process acts on a live cluster: pass --state DIR "
-                                   + "(start one with: maintctl cluster up INVENTORY --backend process --state DIR)")
+                throw BackendError("state-required", "--backend \(id) acts on a live cluster: pass --state DIR "
+                                   + "(start one with: maintctl cluster up INVENTORY --backend \(id) --state DIR)")
             }
-            let backend = try ProcessBackend(directory: state, logger: logger, detection: detection)
+            let backend = try attach(id, state: state, detection: detection, logger: logger)
             return (backend, try await backend.currentInventory())
         default:
             throw BackendError("unknown-backend", "unknown backend '\(id)'; available: \(backends.map(\.id).joined(separator: ", "))")
         }
+    }
+
+    /// Attaches to the live cluster in `state` as backend `id` (`process` or `container`).
+    /// - Throws: `BackendError` when there is no cluster there or it runs on another backend.
+    static func attach(_ id: String, state: String, detection: FailureDetection = FailureDetection(),
+                       logger: Logger) throws -> ProcessBackend {
+        let backend = try ProcessBackend(directory: state, logger: logger, detection: detection, attach: ContainerBackend.attach)
+        guard backend.descriptor.id == id else {
+            throw BackendError("wrong-backend", "'\(state)' holds a cluster of the \(backend.descriptor.id) backend; use --backend \(backend.descriptor.id)")
+        }
+        return backend
     }
 }

@@ -50,7 +50,7 @@ struct RolloutSession {
         var summary: RolloutSummary
         if options.probe {
             guard let cluster = backend as? ProcessBackend else {
-                Output.error("maintctl: --probe writes through a live cluster; use it with --backend process --state DIR")
+                Output.error("maintctl: --probe writes through a live cluster; use it with --backend process|container --state DIR")
                 throw Exit.invalidInput
             }
             let (measured, impact) = try await ProbeSession.measure(cluster, writesPerSecond: options.probeRate,

@@ -14,10 +14,10 @@ import Testing
         do {
             for check in BackendConformance.checks { try await check.run(backend) }
         } catch {
-            await backend.down()
+            try? await backend.down()
             throw error
         }
-        await backend.down()
+        try await backend.down()
         #expect(!FileManager.default.fileExists(atPath: directory))
     }
 }

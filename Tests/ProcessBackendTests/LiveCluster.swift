@@ -37,7 +37,7 @@ struct LiveCluster {
     /// Stops the cluster and checks that none of its processes is left.
     func tearDown() async throws {
         let pids = await backend.status().map(\.pid)
-        await backend.down()
+        try await backend.down()
         let left = pids.filter { kill($0, 0) == 0 && !Self.isZombie($0) }
         guard left.isEmpty else { throw BackendError("orphans", "processes left after down: \(left)") }
         guard !FileManager.default.fileExists(atPath: directory) else { throw BackendError("leftovers", "\(directory) still exists") }

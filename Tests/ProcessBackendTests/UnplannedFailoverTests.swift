@@ -133,7 +133,7 @@ import Testing
             // `maintctl cluster down` from another process: it knows the pause from the state file.
             let other = try ProcessBackend(directory: cluster.directory, logger: Logger(label: "test"))
             let started = ContinuousClock.now
-            await other.down()
+            try await other.down()
             #expect(ContinuousClock.now - started < .seconds(10))
             #expect(pids.allSatisfy { kill($0, 0) != 0 || LiveCluster.isZombie($0) })
         }

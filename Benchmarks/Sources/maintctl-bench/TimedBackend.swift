@@ -16,6 +16,8 @@ struct TimedBackend: Backend {
     /// Where call durations go.
     let ledger: DurationLedger
 
+    var descriptor: BackendDescriptor { base.descriptor }
+
     private func timed<T>(_ name: String, _ body: () async throws -> T) async rethrows -> T {
         let started = ContinuousClock.now
         defer { ledger.add("backend." + name, ContinuousClock.now - started) }

@@ -9,6 +9,7 @@ struct OperationBoundaryBackend: Backend {
     let boundary: @Sendable (String) async -> Void
 
     var clock: any RolloutClock { base.clock }
+    var descriptor: BackendDescriptor { base.descriptor }
 
     private func operation<T: Sendable>(_ name: @autoclosure () -> String, _ body: () async throws -> T) async throws -> T {
         do {

@@ -4,8 +4,11 @@
 /// Step plugins act only through this protocol. Every operation is idempotent or checks the
 /// state before it acts, so a retried action does not do its work twice.
 public protocol Backend: Sendable {
-    /// Id and summary.
+    /// Id and summary of the backend type.
     static var descriptor: BackendDescriptor { get }
+    /// Id and summary of this backend: its type's, unless one type drives several kinds of
+    /// node (local processes or containers) and tells them apart per instance.
+    var descriptor: BackendDescriptor { get }
 
     /// The clock actions are timed and delayed with.
     var clock: any RolloutClock { get }
@@ -42,6 +45,10 @@ public protocol Backend: Sendable {
     func deleteNodes(_ nodes: [String], in cache: String) async throws
     /// Restarts a node's processes, optionally at a new version; its copies resync afterwards.
     func restartNode(_ node: String, version: String?, in cache: String) async throws
+}
+
+extension Backend {
+    public var descriptor: BackendDescriptor { Self.descriptor }
 }
 
 /// How a backend describes itself.

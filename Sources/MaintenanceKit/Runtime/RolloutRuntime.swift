@@ -79,7 +79,7 @@ public struct RolloutRuntime: Sendable {
     /// Runs the rollout to its end (or to a stop) and returns its summary.
     public func run() async -> RolloutSummary {
         let clock = ElapsedClock(backend.clock)
-        reporter.report(.rolloutStarted(plan: plan, backend: type(of: backend).descriptor.id))
+        reporter.report(.rolloutStarted(plan: plan, backend: backend.descriptor.id))
         let cachePlans = Dictionary(uniqueKeysWithValues: plan.caches.map { ($0.cache, $0) })
         let keys = cachePlans.mapValues { playbook.policy.oneCacheAtATimePer.key(for: $0.placement) }
         var scheduler = CacheScheduler(caches: plan.caches.map(\.cache), keys: keys, maxParallel: playbook.policy.maxParallelCaches)
@@ -145,7 +145,7 @@ public struct RolloutRuntime: Sendable {
         let order = Dictionary(uniqueKeysWithValues: plan.caches.enumerated().map { ($1.cache, $0) })
         let sorted = outcomes.sorted { order[$0.cache, default: 0] < order[$1.cache, default: 0] }
         return RolloutSummary(
-            status: status, backend: type(of: backend).descriptor.id, playbook: plan.playbook, caches: sorted,
+            status: status, backend: backend.descriptor.id, playbook: plan.playbook, caches: sorted,
             failovers: sorted.flatMap(\.failovers).map(FailoverSummary.init), invariantViolations: violations,
             acknowledgedWritesLost: nil, durationMS: (outcomes.map(\.finished).max() ?? .zero).milliseconds,
             predictedDurationMS: plan.predictedDuration.milliseconds, expectedFailovers: plan.expectedFailovers.count,

@@ -60,8 +60,11 @@ struct ClusterState: Codable, Sendable {
         var port: Int
     }
 
-    /// The `redis-server` binary for each version; `default` for versions not listed.
+    /// What runs each version, `default` for versions not listed: a `redis-server` binary
+    /// for local processes, an image for containers.
     var binaries: [String: String]
+    /// Where the nodes live (absent in states written before containers: local processes).
+    var host: HostRecord?
     var caches: [Cache]
     /// Pauses in progress (absent in state files written before faults existed).
     var pauses: [Pause]?
@@ -73,7 +76,7 @@ struct ClusterState: Codable, Sendable {
     static func load(from directory: String) throws -> ClusterState {
         let path = directory + "/" + fileName
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw BackendError("no-cluster", "no cluster state in '\(directory)'; start one with: maintctl cluster up INVENTORY --backend process --state \(directory)")
+            throw BackendError("no-cluster", "no cluster state in '\(directory)'; start one with: maintctl cluster up INVENTORY --backend process|container --state \(directory)")
         }
         do {
             return try JSONDecoder().decode(ClusterState.self, from: data)
@@ -97,8 +100,10 @@ struct ClusterState: Codable, Sendable {
         }
     }
 
-    /// The binary that runs `version`.
-    func binary(for version: String) -> String { binaries[version] ?? binaries["default"] ?? "redis-server" }
+    /// What runs `version`: a binary, or an image.
+    func runnable(for version: String) -> String {
+        (binaries[version] ?? binaries["default"] ?? "redis-server").replacingOccurrences(of: ProcessBackend.versionPlaceholder, with: version)
+    }
 
     func cacheIndex(_ id: String) throws -> Int {
         guard let index = caches.firstIndex(where: { $0.id == id }) else {
@@ -108,5 +113,8 @@ struct ClusterState: Codable, Sendable {
     }
 
     /// The directory of `node`'s copy of `shard`.
-    static func copyDirectory(root: String, node: String, shard: String) -> String { "\(root)/nodes/\(node)/\(shard)" }
+    static func copyDirectory(root: String, node: String, shard: String) -> String { "\(nodeDirectory(root: root, node: node))/\(shard)" }
+
+    /// The directory of `node`.
+    static func nodeDirectory(root: String, node: String) -> String { "\(root)/nodes/\(node)" }
 }

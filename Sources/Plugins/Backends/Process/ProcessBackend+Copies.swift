@@ -12,14 +12,14 @@ extension ProcessBackend {
         // and its identity dropped, before the copy starts anew.
         await RedisServerProcess.stopAll(under: directory)
         try? FileManager.default.removeItem(atPath: directory + "/nodes.conf")
-        let binary = state.binary(for: version)
+        let runnable = state.runnable(for: version)
         for attempt in 1...5 {
             let (port, busPort) = try ports ?? (choosePort(), choosePort())
             let pidFile = directory + "/redis.pid"
             let arguments = [
                 "--port", "\(port)", "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-port", "\(busPort)",
                 "--cluster-config-file", directory + "/nodes.conf", "--cluster-node-timeout", "5000",
-                "--cluster-announce-ip", "127.0.0.1", "--dir", directory, "--daemonize", "yes", "--pidfile", pidFile,
+                "--cluster-announce-ip", "127.0.0.1", "--dir", directory,
                 "--logfile", directory + "/redis.log", "--save", "", "--appendonly", "no",
                 "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0", "--repl-diskless-load", "disabled",
                 "--cluster-require-full-coverage", "no",
@@ -27,7 +27,7 @@ extension ProcessBackend {
             await forgetConnection(to: port)
             let pid: pid_t
             do {
-                pid = try await RedisServerProcess.start(binary: binary, arguments: arguments, pidFile: pidFile)
+                pid = try await host.startServer(on: node, runnable: runnable, arguments: arguments, pidFile: pidFile)
             } catch let error as BackendError where error.code == "redis-start-failed" && ports == nil && attempt < 5 {
                 logger.debug("start of \(node)/\(shard) failed, trying other ports: \(error)")
                 continue

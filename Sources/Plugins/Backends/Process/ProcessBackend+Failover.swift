@@ -70,28 +70,35 @@ extension ProcessBackend {
         return FailoverReport(cache: cache, shard: shard, kind: .planned, from: primary.node, to: node, unavailable: gap)
     }
 
-    /// Restarts every copy on `node` (all replicas) with the binary of `version`, keeping
-    /// ports and cluster identity, and waits until each is linked and in sync again.
+    /// Restarts every copy on `node` (all replicas) with what runs `version`, keeping ports
+    /// and cluster identity, and waits until each is linked and in sync again. The node's
+    /// servers stop together, as on a rebooted machine; a host whose nodes are bound to what
+    /// runs them (a container's image) provisions the node anew in between.
     public func restartNode(_ node: String, version: String?, in cache: String) async throws {
         let c = try state.cacheIndex(cache)
         guard let n = state.caches[c].nodes.firstIndex(where: { $0.id == node }) else {
             throw BackendError("unknown-node", "cache '\(cache)' has no node '\(node)'")
         }
         let newVersion = version ?? state.caches[c].nodes[n].version
-        _ = try RedisServerProcess.resolve(state.binary(for: newVersion))
-        for s in state.caches[c].shards.indices {
-            guard let k = state.caches[c].shards[s].copies.firstIndex(where: { $0.node == node }) else { continue }
+        try await host.check(version: newVersion, runnable: state.runnable(for: newVersion))
+        let held = state.caches[c].shards.indices.compactMap { s in
+            state.caches[c].shards[s].copies.firstIndex { $0.node == node }.map { (shard: s, copy: $0) }
+        }
+        for (s, k) in held where (try? await isServingPrimary(state.caches[c].shards[s].copies[k].port)) == true {
+            throw BackendError("node-holds-primary", "refusing to restart '\(node)': it is primary of \(state.caches[c].shards[s].id)")
+        }
+        for (s, k) in held { await shutDown(state.caches[c].shards[s].copies[k]) }
+        let spec = state.caches[c].nodes[n]
+        try await host.provision(NodeSpec(id: node, version: newVersion, capacity: spec.capacity),
+                                 runnable: state.runnable(for: newVersion), directory: ClusterState.nodeDirectory(root: directory, node: node))
+        for (s, k) in held {
             let copy = state.caches[c].shards[s].copies[k]
-            if (try? await isServingPrimary(copy.port)) == true {
-                throw BackendError("node-holds-primary", "refusing to restart '\(node)': it is primary of \(state.caches[c].shards[s].id)")
-            }
-            await shutDown(copy)
             let restarted = try await startCopy(shard: state.caches[c].shards[s].id, node: node, version: newVersion,
                                                 ports: (copy.port, copy.busPort))
             state.caches[c].shards[s].copies[k] = restarted
             try persist()
-            _ = try await waitForSync(of: state.caches[c].shards[s].id, on: node, in: cache)
         }
+        for (s, _) in held { _ = try await waitForSync(of: state.caches[c].shards[s].id, on: node, in: cache) }
         state.caches[c].nodes[n].version = newVersion
         try persist()
     }

@@ -2,7 +2,8 @@ import Foundation
 import MaintenanceKit
 
 /// Faults brought about for real on a node's `redis-server` processes, by pid and only after
-/// checking each is still the server we started: `kill` is SIGKILL (a crashed VM), `pause` is
+/// checking each is still the server we started: `kill` crashes the node through its host
+/// (SIGKILL of its servers; a container is killed whole), `pause` is
 /// SIGSTOP and, after the pause, SIGCONT (a stalled VM). Slow links and partitions need
 /// control of the network between servers, which loopback processes do not offer; the
 /// simulated backend rehearses those.
@@ -83,11 +84,9 @@ extension ProcessBackend: FaultInjecting {
         }
     }
 
-    /// SIGKILLs the processes and waits until they are gone.
+    /// Crashes the node (its processes die by SIGKILL) and waits until they are gone.
     private func killProcesses(_ processes: [ClusterState.Copy], of node: String) async {
-        for copy in processes where RedisServerProcess.isOurs(pid: copy.pid, port: copy.port) {
-            kill(copy.pid, SIGKILL)
-        }
+        await host.crash(node, pids: processes.filter { RedisServerProcess.isOurs(pid: $0.pid, port: $0.port) }.map(\.pid))
         for _ in 0..<500 where processes.contains(where: { RedisServerProcess.isAlive($0.pid) }) {
             try? await Task.sleep(for: .milliseconds(2))
         }

@@ -9,15 +9,18 @@ extension ProcessBackend {
     /// - Parameters:
     ///   - inventory: Caches, nodes and shards to start.
     ///   - directory: The state directory; it must not hold a cluster already.
-    ///   - binaries: The `redis-server` to run per version (`default` for the others).
+    ///   - binaries: What runs each version (`default` for the others): a `redis-server`
+    ///     binary for local processes, an image for containers.
+    ///   - host: Where the nodes live and their servers run.
     /// - Throws: `BackendError`; whatever was started is stopped again before it throws.
     public static func up(_ inventory: Inventory, in directory: String, binaries: [String: String],
-                          logger: Logger) async throws -> ProcessBackend {
+                          host: any ServerHost = LocalProcessHost(), logger: Logger) async throws -> ProcessBackend {
         if FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) {
             throw BackendError("cluster-exists", "'\(directory)' already holds a cluster; stop it with: maintctl cluster down --state \(directory)")
         }
-        for version in Set(inventory.caches.flatMap { $0.nodes.map(\.version) }) {
-            _ = try RedisServerProcess.resolve(binaries[version] ?? binaries["default"] ?? "redis-server")
+        var state = ClusterState(binaries: binaries, host: host.record, caches: [])
+        for version in Set(inventory.caches.flatMap { $0.nodes.map(\.version) }).sorted() {
+            try await host.check(version: version, runnable: state.runnable(for: version))
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let caches = inventory.caches.map { cache in
@@ -29,12 +32,19 @@ extension ProcessBackend {
                                        lastSlot: (index + 1) * 16384 / cache.shards.count - 1, copies: [])
                 })
         }
-        let backend = ProcessBackend(directory: directory, state: ClusterState(binaries: binaries, caches: caches), logger: logger)
+        state.caches = caches
+        let backend = ProcessBackend(directory: directory, state: state, host: host, logger: logger)
         do {
             try await backend.persist()
-            for cache in inventory.caches { try await backend.form(cache) }
+            for cache in inventory.caches {
+                for node in cache.nodes {
+                    try await host.provision(node, runnable: state.runnable(for: node.version),
+                                             directory: ClusterState.nodeDirectory(root: directory, node: node.id))
+                }
+                try await backend.form(cache)
+            }
         } catch {
-            await backend.down()
+            try? await backend.down()
             throw error
         }
         return backend
@@ -98,9 +108,11 @@ extension ProcessBackend {
         }
     }
 
-    /// Stops every process of the cluster and removes what `up` wrote. Afterwards no process
-    /// of the cluster remains.
-    public func down() async {
+    /// Stops every process of the cluster, deletes its nodes and removes what `up` wrote.
+    /// Afterwards no process of the cluster remains.
+    /// - Throws: `BackendError` when the host could not delete every node (a container engine
+    ///   that does not answer); the state stays, so `down` can be run again.
+    public func down() async throws {
         await stopFailureDetectors()
         // Every paused server runs again, whoever paused it: a stopped process handles no SIGTERM.
         await endPauses { _ in true }
@@ -111,8 +123,8 @@ extension ProcessBackend {
             }
         }
         await close()
-        // Servers the state does not know: started just before a crash of maintctl.
-        await RedisServerProcess.stopAll(under: directory + "/nodes")
+        // Nodes and servers the state does not know: started just before a crash of maintctl.
+        try await host.deleteAll(under: directory + "/nodes")
         try? FileManager.default.removeItem(atPath: directory + "/nodes")
         try? FileManager.default.removeItem(atPath: directory + "/" + ClusterState.fileName)
         try? FileManager.default.removeItem(atPath: directory) // only when it is empty now

@@ -59,9 +59,11 @@ extension ProcessBackend {
 
     public func createNodes(_ nodes: [NodeSpec], in cache: String) async throws {
         let c = try state.cacheIndex(cache)
-        for node in nodes where !state.caches[c].nodes.contains(where: { $0.id == node.id && $0.lifecycle != .deleted }) {
-            _ = try RedisServerProcess.resolve(state.binary(for: node.version))
-            try FileManager.default.createDirectory(atPath: "\(directory)/nodes/\(node.id)", withIntermediateDirectories: true)
+        let new = nodes.filter { node in !state.caches[c].nodes.contains(where: { $0.id == node.id && $0.lifecycle != .deleted }) }
+        for node in new { try await host.check(version: node.version, runnable: state.runnable(for: node.version)) }
+        for node in new {
+            try await host.provision(node, runnable: state.runnable(for: node.version),
+                                     directory: ClusterState.nodeDirectory(root: directory, node: node.id))
             // The id of a deleted VM may name a new one.
             state.caches[c].nodes.removeAll { $0.id == node.id }
             state.caches[c].nodes.append(ClusterState.Node(id: node.id, version: node.version, capacity: node.capacity, lifecycle: .active))
@@ -201,15 +203,15 @@ extension ProcessBackend {
         guard let current = state.caches[c].nodes.first(where: { $0.id == node }), current.lifecycle != .deleted else {
             throw BackendError("node-deleted", "cannot restore '\(node)' of '\(cache)': it is deleted")
         }
-        try FileManager.default.createDirectory(atPath: "\(directory)/nodes/\(node)", withIntermediateDirectories: true)
+        try await host.provision(NodeSpec(id: node, version: current.version, capacity: current.capacity),
+                                 runnable: state.runnable(for: current.version), directory: ClusterState.nodeDirectory(root: directory, node: node))
         try setLifecycle(.active, of: node, in: cache)
     }
 
     public func deleteNodes(_ nodes: [String], in cache: String) async throws {
         for node in nodes { try refuseIfHoldingCopies(node, in: cache, doing: "delete") }
         for node in nodes {
-            await RedisServerProcess.stopAll(under: "\(directory)/nodes/\(node)")
-            try? FileManager.default.removeItem(atPath: "\(directory)/nodes/\(node)")
+            try await host.delete(node, directory: ClusterState.nodeDirectory(root: directory, node: node))
             try setLifecycle(.deleted, of: node, in: cache)
         }
     }

@@ -3,17 +3,26 @@ import Logging
 import MaintenanceKit
 import RedisWire
 
-/// Runs a cache as a real Redis Cluster of local `redis-server` processes: every shard copy
-/// is a daemonized process in cluster mode on free loopback ports, grouped per node in a
-/// directory under the state directory. The processes outlive maintctl, like VMs outlive
-/// the tool that made them; `state.json` finds them again.
+/// Runs a cache as a real Redis Cluster on loopback: every shard copy is a `redis-server` in
+/// cluster mode on free loopback ports, grouped per node in a directory under the state
+/// directory. A ``ServerHost`` provisions the nodes and starts their servers: local
+/// processes (``LocalProcessHost``, this type's own `process` backend) or one container per
+/// node (the `container` backend). The servers outlive maintctl, like VMs outlive the tool
+/// that made them; `state.json` finds them again.
 public actor ProcessBackend: Backend {
     public static let descriptor = BackendDescriptor(
         id: "process", summary: "A real Redis Cluster of local redis-server processes on loopback ports (needs --state DIR).")
 
+    /// Stands for the node's version in what runs a version (`maintctl/redis:{version}`).
+    public static let versionPlaceholder = "{version}"
+
     public nonisolated let clock: any RolloutClock = WallClock()
     /// The state directory.
     public nonisolated let directory: String
+    /// Where the nodes live and their servers run.
+    public nonisolated let host: any ServerHost
+    /// The backend id of the host: `process` or `container`.
+    public nonisolated var descriptor: BackendDescriptor { host.descriptor }
     var state: ClusterState
     let logger: Logger
     var underMaintenance: Set<String> = []
@@ -43,20 +52,31 @@ public actor ProcessBackend: Backend {
     ///   - directory: The state directory of `maintctl cluster up`.
     ///   - logger: Where the backend logs.
     ///   - detection: The failure detector's settings (the playbook's `failure_detection`).
-    /// - Throws: `BackendError` when there is no cluster state there.
-    public init(directory: String, logger: Logger, detection: FailureDetection = FailureDetection()) throws {
+    ///   - attach: Opens the host the state records (by default: local processes only).
+    /// - Throws: `BackendError` when there is no cluster state there, or `attach` refuses its host.
+    public init(directory: String, logger: Logger, detection: FailureDetection = FailureDetection(),
+                attach: (HostRecord, String) throws -> any ServerHost = LocalProcessHost.attach) throws {
+        let state = try ClusterState.load(from: directory)
+        self.host = try attach(state.host ?? .localProcesses, directory)
         self.directory = directory
-        self.state = try ClusterState.load(from: directory)
+        self.state = state
         self.logger = logger
         self.detection = detection
         Self.resumeOverduePauses(in: state)
     }
 
-    init(directory: String, state: ClusterState, logger: Logger) {
+    init(directory: String, state: ClusterState, host: any ServerHost, logger: Logger) {
         self.directory = directory
         self.state = state
+        self.host = host
         self.logger = logger
         self.detection = FailureDetection()
+    }
+
+    /// What the cluster in `directory` runs on, to choose the host to attach with.
+    /// - Throws: `BackendError` when there is no cluster state there.
+    public static func hostRecord(in directory: String) throws -> HostRecord {
+        try ClusterState.load(from: directory).host ?? .localProcesses
     }
 
     /// Sets how the failure detector tells a dead node from a slow one; detectors started

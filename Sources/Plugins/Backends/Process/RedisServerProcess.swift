@@ -110,6 +110,7 @@ enum RedisServerProcess {
         for directory in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(directory)/\(binary)") {
             return "\(directory)/\(binary)"
         }
+        guard binary.contains("redis") else { throw BackendError("missing-program", "'\(binary)' was not found on PATH") }
         throw BackendError("redis-missing",
                            "'\(binary)' was not found on PATH; install it (Debian/Ubuntu: sudo apt-get install -y redis-server) or pass --redis-server PATH")
     }

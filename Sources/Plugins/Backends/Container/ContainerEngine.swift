@@ -1,0 +1,222 @@
+import Foundation
+import MaintenanceKit
+import NIOHTTP1
+
+/// A container engine that speaks the Docker Engine API (version 1.41) on a unix socket:
+/// `dockerd`, or Podman's `podman system service`. Only the calls the container backend
+/// needs: images, containers, and processes started in them.
+public struct ContainerEngine: Sendable {
+    /// The API version every path is sent with; dockerd 20.10 and Podman 4 both serve it.
+    static let apiVersion = "v1.41"
+
+    /// The engine's unix socket.
+    public let socket: String
+
+    /// The engine's endpoint as `DOCKER_HOST` spells it.
+    public var endpoint: String { "unix://" + socket }
+
+    /// The engine at `endpoint` (`unix:///path/to/socket`).
+    /// - Throws: `BackendError` for an endpoint that is not a unix socket.
+    public init(endpoint: String) throws {
+        guard endpoint.hasPrefix("unix://"), endpoint.count > "unix://".count else {
+            throw BackendError("engine-endpoint", "container engine endpoint '\(endpoint)' is not a unix socket (unix:///path); "
+                               + "the container backend talks to a local engine only")
+        }
+        socket = String(endpoint.dropFirst("unix://".count))
+    }
+
+    /// The engine `DOCKER_HOST` names, else dockerd's default socket.
+    /// - Throws: `BackendError` when `DOCKER_HOST` is not a unix socket.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ContainerEngine {
+        let endpoint = environment["DOCKER_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "unix:///var/run/docker.sock"
+        return try ContainerEngine(endpoint: endpoint)
+    }
+
+    // MARK: - Requests
+
+    /// Sends a request and returns the answer when its status is one of `accepted`.
+    /// - Throws: `BackendError`: the engine's own message for another status; what to start
+    ///   when nothing answers on the socket.
+    @discardableResult
+    func call(_ method: HTTPMethod, _ path: String, json: (any Encodable)? = nil, accepting accepted: Set<Int> = [200, 201, 204],
+              timeout: Duration = .seconds(30)) async throws -> EngineResponse {
+        let body = try json.map { Array(try JSONEncoder().encode($0)) }
+        return try await call(method, path, body: body, contentType: "application/json", accepting: accepted, timeout: timeout)
+    }
+
+    @discardableResult
+    func call(_ method: HTTPMethod, _ path: String, body: [UInt8]?, contentType: String, accepting accepted: Set<Int>,
+              timeout: Duration) async throws -> EngineResponse {
+        let response: EngineResponse
+        do {
+            response = try await EngineHTTP.send(method, "/\(Self.apiVersion)\(path)", socket: socket, body: body,
+                                                 contentType: contentType, timeout: timeout)
+        } catch let error as BackendError where error.code == "engine-unreachable" {
+            throw BackendError("engine-unreachable", Self.notAnswering(endpoint, because: error.message))
+        }
+        guard accepted.contains(response.status) else {
+            throw BackendError("engine-refused", "container engine: \(method) \(path): \(response.status) \(Self.message(in: response))")
+        }
+        return response
+    }
+
+    /// What to do when no engine answers.
+    static func notAnswering(_ endpoint: String, because reason: String) -> String {
+        "no container engine answers at \(endpoint) (\(reason)). Start one and run again: "
+            + "`dockerd &` as root (Debian/Ubuntu: apt-get install -y docker.io), or `podman system service --time=0 unix:///run/podman/podman.sock &`; "
+            + "set DOCKER_HOST=unix:///path/to/its.sock when it listens elsewhere than /var/run/docker.sock"
+    }
+
+    /// The `message` of an engine's error answer, else its body.
+    static func message(in response: EngineResponse) -> String {
+        struct Failure: Decodable { var message: String }
+        return (try? JSONDecoder().decode(Failure.self, from: Data(response.body)))?.message
+            ?? response.text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Percent-encodes a path segment or query value.
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+    }
+
+    // MARK: - The engine
+
+    /// Checks that the engine answers.
+    /// - Throws: `BackendError` naming what to start and how when it does not.
+    public func ping() async throws {
+        try await call(.GET, "/_ping", timeout: .seconds(5))
+    }
+
+    // MARK: - Images
+
+    /// Whether the engine has `image` (`repository:tag`).
+    func hasImage(_ image: String) async throws -> Bool {
+        try await call(.GET, "/images/\(Self.escape(image))/json", accepting: [200, 404]).status == 200
+    }
+
+    /// Imports a root file system (a tar archive) as `image`, labelled as maintctl's.
+    func importImage(_ archive: [UInt8], as image: String) async throws {
+        let (repository, tag) = Self.split(image)
+        let changes = Self.escape("LABEL \(ContainerHost.Label.builtBy)=maintctl")
+        let response = try await call(.POST, "/images/create?fromSrc=-&repo=\(Self.escape(repository))&tag=\(Self.escape(tag))&changes=\(changes)",
+                                      body: archive, contentType: "application/x-tar", accepting: [200], timeout: .seconds(120))
+        // The engine streams progress as JSON lines with status 200; a failure is one of them.
+        if response.text.contains("\"error\"") {
+            throw BackendError("image-import-failed", "container engine: importing \(image): \(response.text)")
+        }
+    }
+
+    /// Removes `image` (and the layers only it uses).
+    func removeImage(_ image: String) async throws {
+        try await call(.DELETE, "/images/\(Self.escape(image))?force=1", accepting: [200, 404])
+    }
+
+    /// `repository:tag` split at the tag's colon (`latest` when there is none).
+    static func split(_ image: String) -> (repository: String, tag: String) {
+        guard let colon = image.lastIndex(of: ":"), !image[colon...].contains("/") else { return (image, "latest") }
+        return (String(image[..<colon]), String(image[image.index(after: colon)...]))
+    }
+
+    // MARK: - Containers
+
+    /// The state of a container the engine has.
+    struct ContainerState: Decodable, Sendable {
+        struct State: Decodable, Sendable { var Running: Bool }
+        struct Config: Decodable, Sendable { var Image: String }
+        var State: State
+        var Config: Config
+    }
+
+    /// The container named `name`, nil when there is none.
+    func container(_ name: String) async throws -> ContainerState? {
+        let response = try await call(.GET, "/containers/\(Self.escape(name))/json", accepting: [200, 404])
+        guard response.status == 200 else { return nil }
+        return try JSONDecoder().decode(ContainerState.self, from: Data(response.body))
+    }
+
+    /// Creates a container (not started).
+    func createContainer(_ name: String, _ spec: ContainerSpec) async throws {
+        try await call(.POST, "/containers/create?name=\(Self.escape(name))", json: spec, accepting: [201])
+    }
+
+    /// Starts a container; one that runs already is left alone.
+    func startContainer(_ name: String) async throws {
+        try await call(.POST, "/containers/\(Self.escape(name))/start", accepting: [204, 304])
+    }
+
+    /// Kills a container with SIGKILL; one that is not running is left alone.
+    func killContainer(_ name: String) async throws {
+        try await call(.POST, "/containers/\(Self.escape(name))/kill?signal=KILL", accepting: [204, 404, 409])
+    }
+
+    /// Removes a container, killing what runs in it; one that is gone is left alone.
+    func removeContainer(_ name: String) async throws {
+        try await call(.DELETE, "/containers/\(Self.escape(name))?force=1&v=1", accepting: [204, 404])
+    }
+
+    /// The names of the containers, running or not, that carry `label` = `value`.
+    func containers(labelled label: String, _ value: String) async throws -> [String] {
+        struct Listed: Decodable { var Names: [String] }
+        let filters = Self.escape(#"{"label":["\#(label)=\#(value)"]}"#)
+        let response = try await call(.GET, "/containers/json?all=1&filters=\(filters)")
+        return try JSONDecoder().decode([Listed].self, from: Data(response.body)).compactMap { $0.Names.first }
+            .map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 }
+    }
+
+    // MARK: - Processes in containers
+
+    /// Starts `command` in the running container `name`, detached, and returns the pid of
+    /// this machine it runs as (the engine runs on this machine: its containers' processes
+    /// are ours to watch and signal).
+    /// - Throws: `BackendError` with code `exec-failed` when the process ends at once or
+    ///   reports no pid.
+    func execute(_ command: [String], in name: String, user: String) async throws -> Int32 {
+        struct Created: Decodable { var Id: String }
+        struct Inspected: Decodable { var Running: Bool; var ExitCode: Int?; var Pid: Int32 }
+        let created = try await call(.POST, "/containers/\(Self.escape(name))/exec",
+                                     json: ExecSpec(Cmd: command, User: user), accepting: [201])
+        let id = try JSONDecoder().decode(Created.self, from: Data(created.body)).Id
+        try await call(.POST, "/exec/\(id)/start", json: ["Detach": true, "Tty": false], accepting: [200, 204])
+        for _ in 0..<200 {
+            let inspected = try JSONDecoder().decode(Inspected.self, from: Data(try await call(.GET, "/exec/\(id)/json").body))
+            if inspected.Running, inspected.Pid > 0 { return inspected.Pid }
+            if let code = inspected.ExitCode {
+                throw BackendError("exec-failed", "\(command.first ?? "") in container \(name) exited at once with status \(code)")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        throw BackendError("exec-failed", "\(command.first ?? "") in container \(name) reported no pid within a second")
+    }
+}
+
+/// What a container is created with (the Engine API's `ContainerConfig` with `HostConfig`).
+struct ContainerSpec: Encodable, Sendable {
+    struct HostConfig: Encodable, Sendable {
+        /// `host`: the servers listen on this machine's loopback, where clients reach them.
+        var NetworkMode = "host"
+        /// A minimal init reaps what exits in the container and stops it on SIGTERM.
+        var Init = true
+        /// Memory limit in bytes, from the node's capacity.
+        var Memory: Int64
+        /// The same, so the node does not swap beyond its capacity.
+        var MemorySwap: Int64
+        /// `host:container` bind mounts.
+        var Binds: [String]
+    }
+
+    var Image: String
+    var Entrypoint: [String] = []
+    var Cmd: [String]
+    var User: String
+    var Labels: [String: String]
+    var HostConfig: HostConfig
+}
+
+/// A process to start in a running container.
+struct ExecSpec: Encodable, Sendable {
+    var Cmd: [String]
+    var User: String
+    var AttachStdin = false
+    var AttachStdout = false
+    var AttachStderr = false
+}

@@ -1,0 +1,142 @@
+import Foundation
+import MaintenanceKit
+import ProcessBackend
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Nodes as containers of a local engine, one per node, from the image of the node's version,
+/// with host networking; their `redis-server`s are processes started in the container.
+///
+/// The node's directory (under the state directory) is bind-mounted into its container at
+/// the same path, so the servers' logs and cluster files are where the process backend puts
+/// them. Servers run as maintctl's own user, so maintctl can watch and signal them by pid
+/// and remove what they wrote.
+public struct ContainerHost: ServerHost {
+    /// The labels maintctl puts on its containers and images.
+    enum Label {
+        /// The cluster a container belongs to (its name prefix).
+        static let cluster = "io.maintctl.cluster"
+        /// The node a container is.
+        static let node = "io.maintctl.node"
+        /// Marks an image maintctl built itself.
+        static let builtBy = "io.maintctl.built-by"
+    }
+
+    /// The repository of the images maintctl builds from a `redis-server` binary.
+    public static let builtRepository = "maintctl/redis"
+
+    public let engine: ContainerEngine
+    /// The prefix of the cluster's container names (`maintctl-1a2b3c4d`), unique to it.
+    public let namePrefix: String
+    /// The `redis-server` binary maintctl builds its own missing images from.
+    public let imageSource: String?
+
+    /// A host for a new cluster.
+    /// - Parameters:
+    ///   - engine: The container engine.
+    ///   - imageSource: The binary to build missing images of ``builtRepository`` from.
+    public init(engine: ContainerEngine, imageSource: String?) {
+        self.engine = engine
+        self.namePrefix = "maintctl-" + String(UInt32.random(in: .min ... .max), radix: 16)
+        self.imageSource = imageSource
+    }
+
+    /// Attaches to the host a cluster's state records.
+    /// - Throws: `BackendError` when the cluster is not one of containers.
+    public init(record: HostRecord, directory: String) throws {
+        guard record.kind == ContainerBackend.descriptor.id, let endpoint = record.engine, let prefix = record.namePrefix else {
+            throw BackendError("wrong-backend", "'\(directory)' holds a cluster of the \(record.kind) backend, not of containers; "
+                               + "use --backend \(record.kind)")
+        }
+        self.engine = try ContainerEngine(endpoint: endpoint)
+        self.namePrefix = prefix
+        self.imageSource = record.imageSource
+    }
+
+    public var descriptor: BackendDescriptor { ContainerBackend.descriptor }
+
+    public var record: HostRecord {
+        HostRecord(kind: ContainerBackend.descriptor.id, engine: engine.endpoint, namePrefix: namePrefix, imageSource: imageSource)
+    }
+
+    /// The container of `node`.
+    func containerName(_ node: String) -> String { "\(namePrefix)-\(node)" }
+
+    /// The user the servers run as: maintctl's own.
+    var user: String { "\(getuid()):\(getgid())" }
+
+    // MARK: - ServerHost
+
+    /// Checks that the engine has the image; one of ``builtRepository`` that is missing is
+    /// built from ``imageSource``.
+    public func check(version: String, runnable image: String) async throws {
+        if try await engine.hasImage(image) { return }
+        guard image.hasPrefix(Self.builtRepository + ":"), let imageSource else {
+            throw BackendError("image-missing", "the container engine at \(engine.endpoint) has no image '\(image)' for version \(version); "
+                               + "load or build it there (docker load / docker build -t \(image) …), or map the version to another image "
+                               + "with: maintctl cluster up … --image \(version)=IMAGE")
+        }
+        try await engine.importImage(try RedisImage.archive(of: imageSource), as: image)
+    }
+
+    public func provision(_ node: NodeSpec, runnable image: String, directory: String) async throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let name = containerName(node.id)
+        guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }) else {
+            throw BackendError("bad-node-name", "node '\(node.id)' cannot name a container: use letters, digits, '_', '.' and '-'")
+        }
+        if let existing = try await engine.container(name) {
+            // A container of another image (a node restarted at a new version) is made anew;
+            // its servers are stopped by then.
+            if existing.Config.Image == image {
+                if !existing.State.Running { try await engine.startContainer(name) }
+                return
+            }
+            try await engine.removeContainer(name)
+        }
+        let memory = Int64(node.capacity.memoryMB * 1_048_576)
+        try await engine.createContainer(name, ContainerSpec(
+            Image: image, Cmd: RedisImage.keeper, User: user,
+            Labels: [Label.cluster: namePrefix, Label.node: node.id],
+            HostConfig: .init(Memory: memory, MemorySwap: memory, Binds: ["\(directory):\(directory)"])))
+        try await engine.startContainer(name)
+    }
+
+    public func startServer(on node: String, runnable image: String, arguments: [String], pidFile: String) async throws -> pid_t {
+        let pid: pid_t
+        do {
+            pid = try await engine.execute(["redis-server"] + arguments + ["--daemonize", "no"], in: containerName(node), user: user)
+        } catch let error as BackendError where error.code == "exec-failed" {
+            throw BackendError("redis-start-failed", error.message)
+        }
+        // The engine's pid is this machine's: recorded where a crash of maintctl leaves it findable.
+        guard FileManager.default.createFile(atPath: pidFile, contents: Data("\(pid)\n".utf8)) else {
+            kill(pid, SIGKILL)
+            throw BackendError("redis-start-failed", "cannot write \(pidFile)")
+        }
+        return pid
+    }
+
+    /// Kills the node's container with SIGKILL: every process in it dies at once.
+    public func crash(_ node: String, pids: [pid_t]) async {
+        do {
+            try await engine.killContainer(containerName(node))
+        } catch {
+            // The engine is gone: the servers die all the same.
+            for pid in pids { kill(pid, SIGKILL) }
+        }
+    }
+
+    public func delete(_ node: String, directory: String) async throws {
+        try await engine.removeContainer(containerName(node))
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    public func deleteAll(under directory: String) async throws {
+        for name in try await engine.containers(labelled: Label.cluster, namePrefix) {
+            try await engine.removeContainer(name)
+        }
+    }
+}
