@@ -129,17 +129,26 @@ let package = Package(
             name: "RolloutJournalTests",
             dependencies: ["RolloutJournal", "MaintenanceKit", "Plugins", "SimulatedBackend", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // Live clusters of real servers for the process and container backends' tests.
+        .target(
+            name: "LiveClusterSupport",
+            dependencies: [
+                "ProcessBackend", "ContainerBackend", "MaintenanceKit", "Plugins", "RedisWire",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/LiveClusterSupport"
+        ),
         .testTarget(
             name: "ContainerBackendTests",
             dependencies: [
-                "ContainerBackend", "ProcessBackend", "MaintenanceKit", "Plugins", "RedisWire", "ClusterProbe", "BackendConformance",
-                .product(name: "Logging", package: "swift-log"),
+                "ContainerBackend", "ProcessBackend", "LiveClusterSupport", "MaintenanceKit", "Plugins", "RedisWire", "ClusterProbe",
+                "BackendConformance", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "ProcessBackendTests",
             dependencies: [
-                "ProcessBackend", "MaintenanceKit", "Plugins", "RedisWire", "ClusterProbe", "BackendConformance",
+                "ProcessBackend", "LiveClusterSupport", "MaintenanceKit", "Plugins", "RedisWire", "ClusterProbe", "BackendConformance",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -23,6 +23,7 @@ let package = Package(
                 .product(name: "Plugins", package: parent),
                 .product(name: "SimulatedBackend", package: parent),
                 .product(name: "ProcessBackend", package: parent),
+                .product(name: "ContainerBackend", package: parent),
                 .product(name: "ClusterProbe", package: parent),
                 .product(name: "RedisWire", package: parent),
                 .product(name: "RolloutJournal", package: parent),

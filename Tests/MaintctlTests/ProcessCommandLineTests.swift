@@ -17,10 +17,11 @@ import Testing
         return try JSONDecoder().decode([Copy].self, from: Data(result.stdout.utf8))
     }
 
-    /// Starts local-cluster.yaml, runs `body`, and always stops it, checking no process is left.
-    func withCluster(_ body: (String) async throws -> Void) async throws {
+    /// Starts local-cluster.yaml on `backend` (`process` or `container`), runs `body`, and
+    /// always stops it, checking no process is left.
+    func withCluster(_ backend: String = "process", _ body: (String) async throws -> Void) async throws {
         let state = CLI.scratch + "maintctl-cli-cluster-\(UUID().uuidString)"
-        let up = try await CLI.run(["cluster", "up", "Playbooks/inventories/local-cluster.yaml", "--backend", "process", "--state", state])
+        let up = try await CLI.run(["cluster", "up", "Playbooks/inventories/local-cluster.yaml", "--backend", backend, "--state", state])
         try #require(up.status == 0, "\(up.stderr)")
         #expect(up.stdout.contains("cluster_state:ok"))
         var pids: Set<Int32> = []
@@ -65,14 +66,15 @@ import Testing
         }
     }
 
-    @Test func rollingPatchWithTheProbe() async throws {
-        try await withCluster { state in
-            let result = try await CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state,
+    @Test(arguments: ["process", "container"])
+    func rollingPatchWithTheProbe(backend: String) async throws {
+        try await withCluster(backend) { state in
+            let result = try await CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", backend, "--state", state,
                                       "--probe", "--format", "json"])
             #expect(result.status == 0, "\(result.stderr)")
             let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
             #expect(summary["status"] as? String == "succeeded")
-            #expect(summary["backend"] as? String == "process")
+            #expect(summary["backend"] as? String == backend)
             #expect(summary["acknowledged_writes_lost"] as? Int == 0, "\(result.stdout)")
             #expect((summary["client_impact"] as? [String: Any])?["acknowledged_writes_unverified"] as? Int == 0)
             #expect(summary["client_errors"] is [String: Int])
@@ -104,8 +106,9 @@ import Testing
         return try CLI.temporaryFile(text, name: "patch-\(version).yaml")
     }
 
-    @Test func maintctlKilledAtTenRandomMomentsThenResumedCompletesAndLosesNoWrite() async throws {
-        try await withCluster { state in
+    @Test(arguments: ["process", "container"])
+    func maintctlKilledAtTenRandomMomentsThenResumedCompletesAndLosesNoWrite(backend: String) async throws {
+        try await withCluster(backend) { state in
             let home = try CLI.temporaryDirectory("home")
             // A client of its own process, writing through every kill and resume.
             let probe = try CLI.start(["probe", "--state", state, "--duration", "600s", "--format", "json"], home: home)
@@ -118,7 +121,7 @@ import Testing
             for trial in 0..<10 {
                 let version = trial.isMultiple(of: 2) ? "7.2.5" : "7.0.15"
                 let journal = home + "/rollout-\(trial).sqlite"
-                let running = try CLI.start(["run", try Self.patch(to: version), "--backend", "process", "--state", state,
+                let running = try CLI.start(["run", try Self.patch(to: version), "--backend", backend, "--state", state,
                                              "--journal", journal], home: home)
                 #expect(try await running.waitForOutput(containing: "rolling-patch:"))
                 try await Task.sleep(for: .milliseconds(Int.random(in: 0...2000, using: &generator)))

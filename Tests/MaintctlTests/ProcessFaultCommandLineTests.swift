@@ -7,10 +7,11 @@ import Testing
 
     /// `--probe-wait 0`: a write counts once its primary says OK (Redis replicates after that, so
     /// a write the dead primary took in its last moments can be lost); `1`: once a replica holds it.
-    @Test(arguments: [0, 1])
-    func aNodeKilledMidPatchPausesTheRollout(probeWait: Int) async throws {
-        try await cluster.withCluster { state in
-            let result = try await CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state,
+    /// On the container backend the kill is the node's whole container.
+    @Test(arguments: [0, 1], ["process", "container"])
+    func aNodeKilledMidPatchPausesTheRollout(probeWait: Int, backend: String) async throws {
+        try await cluster.withCluster(backend) { state in
+            let result = try await CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", backend, "--state", state,
                                             "--probe", "--probe-wait", "\(probeWait)", "--format", "json",
                                             "--inject", "kill node-2 after migrate_shards#2"])
             #expect(result.status == 3, "\(result.stderr)")

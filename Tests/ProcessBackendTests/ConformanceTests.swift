@@ -1,23 +1,14 @@
 import BackendConformance
-import Foundation
-import Logging
-import ProcessBackend
+import LiveClusterSupport
 import Testing
 
-/// The backend conformance suite, against real redis-server processes: every check in turn
-/// on one live cluster of the conformance inventory.
+/// The backend conformance suite, against real redis-server servers on local processes and
+/// on containers: every check in turn on one live cluster of the conformance inventory.
 @Suite(.serialized) struct ProcessConformanceTests {
-    @Test func passesEveryCheck() async throws {
-        let directory = LiveCluster.scratch + "maintctl-conformance-\(UUID().uuidString)"
-        let backend = try await ProcessBackend.up(BackendConformance.inventory, in: directory,
-                                                  binaries: ["default": "redis-server"], logger: Logger(label: "test"))
-        do {
-            for check in BackendConformance.checks { try await check.run(backend) }
-        } catch {
-            try? await backend.down()
-            throw error
+    @Test(arguments: LiveCluster.Nodes.allCases)
+    func passesEveryCheck(nodes: LiveCluster.Nodes) async throws {
+        try await LiveCluster.with(nodes, inventory: BackendConformance.inventory) { cluster in
+            for check in BackendConformance.checks { try await check.run(cluster.backend) }
         }
-        try await backend.down()
-        #expect(!FileManager.default.fileExists(atPath: directory))
     }
 }

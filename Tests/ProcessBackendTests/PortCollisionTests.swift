@@ -2,6 +2,7 @@ import Foundation
 import MaintenanceKit
 @testable import ProcessBackend
 import Synchronization
+import LiveClusterSupport
 import Testing
 
 /// A port that someone else takes between our choice and the server's bind.

@@ -5,12 +5,15 @@ import ClusterProbe
 import ProcessBackend
 import RedisWire
 import Synchronization
+import LiveClusterSupport
 import Testing
 
-/// The process backend against real redis-server processes on free loopback ports.
+/// The process backend against real redis-server processes on free loopback ports, its nodes
+/// local directories or containers (the container backend).
 @Suite(.serialized) struct ProcessBackendTests {
-    @Test func clusterUpStatusDown() async throws {
-        try await LiveCluster.with { cluster in
+    @Test(arguments: LiveCluster.Nodes.allCases)
+    func clusterUpStatusDown(nodes: LiveCluster.Nodes) async throws {
+        try await LiveCluster.with(nodes) { cluster in
             let rows = await cluster.backend.status()
             #expect(rows.count == 6)
             #expect(rows.filter { $0.role == "primary" }.map(\.node).sorted() == ["node-1", "node-2", "node-3"])
@@ -22,8 +25,10 @@ import Testing
         }
     }
 
-    @Test func rollingPatchOn100kKeysLosesNothing() async throws {
-        try await LiveCluster.with { cluster in
+    @Test(arguments: LiveCluster.Nodes.allCases)
+    func rollingPatchOn100kKeysLosesNothing(nodes: LiveCluster.Nodes) async throws {
+        try await LiveCluster.with(nodes) { cluster in
+            let oldContainers = try await cluster.containers()
             try await cluster.load(keys: 100_000)
             let loaded = try PlaybookLoader(registry: LiveCluster.registry).load(
                 path: LiveCluster.packageRoot + "/Playbooks/rolling-patch.yaml",
@@ -57,6 +62,12 @@ import Testing
             let rows = await cluster.backend.status()
             #expect(rows.count == 6 && rows.allSatisfy { $0.node.hasSuffix("-7.2.5") && $0.healthy })
             #expect(try await cluster.missingKeys(of: 100_000) == 0)
+            // On containers: every node is a running container of the new image, the old ones are gone.
+            if let containers = try await cluster.containers() {
+                #expect(oldContainers?.count == 3 && oldContainers?.allSatisfy { $0.image == "maintctl/redis:7.0.15" } == true)
+                #expect(containers.map(\.node).sorted() == ["node-1-7.2.5", "node-2-7.2.5", "node-3-7.2.5"])
+                #expect(containers.allSatisfy { $0.image == "maintctl/redis:7.2.5" && $0.running })
+            }
         }
     }
 
@@ -72,8 +83,9 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: directory))
     }
 
-    @Test func aCopyKilledDuringItsSyncFailsTheStepAndKeepsTheOldNode() async throws {
-        try await LiveCluster.with { cluster in
+    @Test(arguments: LiveCluster.Nodes.allCases)
+    func aCopyKilledDuringItsSyncFailsTheStepAndKeepsTheOldNode(nodes: LiveCluster.Nodes) async throws {
+        try await LiveCluster.with(nodes) { cluster in
             try await cluster.load(keys: 2000)
             let backend = cluster.backend
             try await backend.createNodes([NodeSpec(id: "fresh", version: "7.2.5", capacity: Capacity(memoryMB: 1024, cpus: 2))], in: "local")
@@ -112,29 +124,3 @@ import Testing
         }
     }
 }
-
-struct Silent: RolloutReporter {
-    func report(_ event: RolloutEvent) {}
-}
-
-/// Requests a stop once `actions` actions have finished.
-final class StopAfter: RolloutReporter {
-    let actions: Int
-    let stop: StopSignal
-    private let finished = Mutex(0)
-
-    init(actions: Int, stop: StopSignal) {
-        self.actions = actions
-        self.stop = stop
-    }
-
-    func report(_ event: RolloutEvent) {
-        guard case .actionFinished = event else { return }
-        let count = finished.withLock { value -> Int in
-            value += 1
-            return value
-        }
-        if count >= actions { stop.request() }
-    }
-}
-

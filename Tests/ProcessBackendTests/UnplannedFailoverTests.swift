@@ -3,14 +3,17 @@ import Logging
 import MaintenanceKit
 @testable import ProcessBackend
 import RedisWire
+import LiveClusterSupport
 import Testing
 
 /// Faults injected for real into a live cluster of local-cluster.yaml (node-1 holds s1's
 /// primary and s3's replica, node-2 s2's primary and s1's replica), and what the failure
 /// detector does about them.
 @Suite(.serialized) struct UnplannedFailoverTests {
-    @Test func aKilledPrimaryIsReplacedWithinTwoSeconds() async throws {
-        try await LiveCluster.with { cluster in
+    /// On containers the kill is node-1's whole container.
+    @Test(arguments: LiveCluster.Nodes.allCases)
+    func aKilledPrimaryIsReplacedWithinTwoSeconds(nodes: LiveCluster.Nodes) async throws {
+        try await LiveCluster.with(nodes) { cluster in
             let backend = cluster.backend
             try await cluster.load(keys: 1000)
             _ = try await backend.waitForSync(of: "s1", on: "node-2", in: "local")
@@ -55,6 +58,9 @@ import Testing
             #expect(topology.shard("s1")?.primaryNode == "node-2")
             #expect(topology.shards.flatMap(\.copies).filter { $0.node == "node-1" }.allSatisfy { $0.role == .replica && !$0.inSync })
             #expect(topology.shards.allSatisfy { $0.primaries.count == 1 })
+            if let containers = try await cluster.containers() {
+                #expect(containers.filter { !$0.running }.map(\.node) == ["node-1"])
+            }
             try await backend.endMaintenance(of: "local")
         }
     }

@@ -1,7 +1,7 @@
 /// Command-line options: which measurements to make and how often.
 ///
 ///     maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--skip-journal] [--skip-verify] [--hot-spots]
-///                    [--process [--keys 100000,1000000] [--rounds 5]] [--unplanned N]
+///                    [--process [--keys 100000,1000000] [--rounds 5]] [--container [--trials 10]] [--unplanned N]
 struct BenchmarkOptions {
     /// Fleet sizes, in nodes (ten per cache).
     var fleetSizes = [100, 1_000, 10_000]
@@ -21,6 +21,11 @@ struct BenchmarkOptions {
     var hotSpots = false
     /// Whether to run the rolling patch on a real cluster of local redis-server processes.
     var process = false
+    /// Whether to run it on containers too, beside the same on processes, and time how fast a
+    /// node comes up on each.
+    var container = false
+    /// Trials of a node coming up, per kind of node.
+    var nodeStartTrials = 10
     /// Keys loaded into that cluster, one cluster per count.
     var processKeyCounts = [100_000, 1_000_000]
     /// Rolling patches run on each cluster.
@@ -55,6 +60,8 @@ struct BenchmarkOptions {
             case "--skip-verify": verify = false
             case "--hot-spots": hotSpots = true
             case "--process": process = true
+            case "--container": container = true
+            case "--trials": nodeStartTrials = try positive(try value(for: argument), for: argument)
             case "--keys":
                 processKeyCounts = try value(for: argument).split(separator: ",").map { try positive(String($0), for: argument) }
             case "--rounds": processRounds = try positive(try value(for: argument), for: argument)
@@ -66,5 +73,5 @@ struct BenchmarkOptions {
     }
 
     static let usage = "usage: maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--skip-journal] [--skip-verify] [--hot-spots]"
-        + " [--process [--keys 100000,1000000] [--rounds 5]] [--unplanned N]"
+        + " [--process [--keys 100000,1000000] [--rounds 5]] [--container [--trials 10]] [--unplanned N]"
 }

@@ -5,7 +5,7 @@ import SimulatedBackend
 
 /// Entry point: measures validate, plan and run on generated fleets and validation of a long
 /// playbook, then prints a table; with `--process`, also the rolling patch on a live cluster
-/// of local redis-server processes (see `ProcessBenchmark`). Exits 1 with a FAIL line when a measured operation
+/// of local redis-server processes (see `ProcessBenchmark`), with `--container` on containers too. Exits 1 with a FAIL line when a measured operation
 /// misbehaves (a rejected input, a failed rollout, a failover count that differs from the plan).
 @main
 struct MaintctlBench {
@@ -102,7 +102,7 @@ struct MaintctlBench {
             print(try await probe.measure().text)
         }
 
-        let processFailures = options.process ? try await runProcess(options) : []
+        let processFailures = options.process || options.container ? try await runProcess(options) : []
         var unplannedFailures: [String] = []
         if let trials = options.unplannedTrials { unplannedFailures = try await runUnplanned(trials: trials) }
 

@@ -3,8 +3,9 @@ import Logging
 import MaintenanceKit
 import ProcessBackend
 
-/// The rolling patch on a real cluster (`--process`): starts `Playbooks/inventories/local-cluster.yaml`
-/// as local `redis-server` processes, loads `keys` keys, runs `rounds` rolling patches
+/// The rolling patch on a real cluster (`--process`, `--container`): starts
+/// `Playbooks/inventories/local-cluster.yaml` as local `redis-server` processes or as one
+/// container per node, loads `keys` keys, runs `rounds` rolling patches
 /// (7.2.5, 7.2.6, …) under a client probe, checks every key afterwards and tears the cluster
 /// down, whatever happened.
 struct ProcessBenchmark {
@@ -18,12 +19,15 @@ struct ProcessBenchmark {
     var playbook: SourceFile
     /// The inventory the cluster starts from.
     var inventory: Inventory
+    /// Where the nodes live.
+    var nodes: ClusterNodes
     /// The probe's write rate per shard.
     var writesPerSecond = 200
 
     /// What one key count measured; `failures` lists every check that did not hold.
     struct Result: Sendable {
         var keys: Int
+        var nodes: ClusterNodes
         var load: Duration?
         var rounds: [RollingPatchRound.Result] = []
         /// Keys missing or wrong after the last round (nil when not checked).
@@ -36,31 +40,34 @@ struct ProcessBenchmark {
     /// The version round `round` (from 0) patches to.
     static func version(ofRound round: Int) -> String { "7.2.\(5 + round)" }
 
+    /// The key count and where the nodes live, as failures name them.
+    var name: String { "\(Format.count(keys)) keys on \(nodes)" }
+
     /// Runs everything; never throws, failures are in the result.
     func measure() async -> Result {
-        var result = Result(keys: keys)
+        var result = Result(keys: keys, nodes: nodes)
         var logger = Logger(label: "maintctl-bench")
         logger.logLevel = .warning
         let directory = NSTemporaryDirectory() + "maintctl-bench-\(UUID().uuidString)"
         let backend: ProcessBackend
         do {
-            backend = try await ProcessBackend.up(inventory, in: directory, binaries: ["default": "redis-server"], logger: logger)
+            backend = try await nodes.up(inventory, in: directory, logger: logger)
         } catch {
-            result.failures.append("\(Format.count(keys)) keys: cluster up failed: \(error)")
+            result.failures.append("\(name): cluster up failed: \(error)")
             result.leftoverPIDs = await ClusterTeardown.sweep(directory: directory)
             return result
         }
         do {
             try await exercise(backend, logger: logger, into: &result)
         } catch {
-            result.failures.append("\(Format.count(keys)) keys: \(error)")
+            result.failures.append("\(name): \(error)")
         }
         result.leftoverPIDs = await ClusterTeardown.down(backend, directory: directory)
         if !result.leftoverPIDs.isEmpty {
-            result.failures.append("\(Format.count(keys)) keys: redis-server processes left after down(): \(result.leftoverPIDs)")
+            result.failures.append("\(name): redis-server processes left after down(): \(result.leftoverPIDs)")
         }
         if FileManager.default.fileExists(atPath: directory) {
-            result.failures.append("\(Format.count(keys)) keys: the state directory \(directory) is still there after down()")
+            result.failures.append("\(name): the state directory \(directory) is still there after down()")
         }
         return result
     }
@@ -80,12 +87,12 @@ struct ProcessBenchmark {
         }
         let missing = try await loader.missing(through: backend)
         result.missingKeys = missing
-        if missing != 0 { result.failures.append("\(Format.count(keys)) keys: \(missing) keys missing or wrong after the last round") }
+        if missing != 0 { result.failures.append("\(name): \(missing) keys missing or wrong after the last round") }
     }
 
     /// The checks of one round: succeeded, one failover per shard as planned, no acknowledged write lost.
     private func check(_ round: RollingPatchRound.Result, expectedFailovers: Int) -> [String] {
-        let name = "\(Format.count(keys)) keys, round \(round.version)"
+        let name = "\(self.name), round \(round.version)"
         let summary = round.summary
         var failures: [String] = []
         if summary.status != .succeeded {

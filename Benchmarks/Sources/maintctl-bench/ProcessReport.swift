@@ -2,21 +2,21 @@
 /// where each round's wall time goes.
 struct ProcessReport {
     private(set) var impact = ResultTable(header: [
-        "keys", "load s", "keys/s", "rounds ok", "failovers", "probe gap p50 ms", "p99 ms", "max ms",
+        "keys, nodes", "load s", "keys/s", "rounds ok", "failovers", "probe gap p50 ms", "p99 ms", "max ms",
         "backend gap p50 ms", "max ms", "writes acked", "acked lost", "keys missing",
     ])
     private(set) var time = ResultTable(header: [
-        "keys", "sync MB", "sync MB/s", "wall ms", "sync ms", "gaps ms", "unavoidable ms", "overhead %",
+        "keys, nodes", "sync MB", "sync MB/s", "wall ms", "sync ms", "gaps ms", "unavoidable ms", "overhead %",
     ])
     private(set) var rounds = ResultTable(header: [
-        "keys", "round", "status", "failovers", "wall ms", "run() ms", "sync ms", "sync MB", "MB/s",
+        "keys, nodes", "round", "status", "failovers", "wall ms", "run() ms", "sync ms", "sync MB", "MB/s",
         "backend gaps ms", "probe gaps ms", "re-point ms", "acked", "lost", "overhead %", "client errors and redirects",
     ])
-    private(set) var breakdown = ResultTable(header: ["keys", "part of a round", "calls", "median ms", "% of wall"])
+    private(set) var breakdown = ResultTable(header: ["keys, nodes", "part of a round", "calls", "median ms", "% of wall"])
 
     /// Adds the rows of one key count.
     mutating func add(_ result: ProcessBenchmark.Result) {
-        let keys = Format.count(result.keys)
+        let keys = "\(Format.count(result.keys)) \(result.nodes)"
         let all = result.rounds
         let probeGaps = all.flatMap(\.probeGaps), backendGaps = all.flatMap(\.backendGaps)
         let ms = { (value: Int64?) in value.map { Format.count(Int($0)) } ?? "-" }

@@ -90,7 +90,8 @@ public struct ContainerEngine: Sendable {
     // MARK: - Images
 
     /// Whether the engine has `image` (`repository:tag`).
-    func hasImage(_ image: String) async throws -> Bool {
+    /// - Throws: `BackendError` when the engine does not answer.
+    public func hasImage(_ image: String) async throws -> Bool {
         try await call(.GET, "/images/\(Self.escape(image))/json", accepting: [200, 404]).status == 200
     }
 
@@ -106,8 +107,9 @@ public struct ContainerEngine: Sendable {
         }
     }
 
-    /// Removes `image` (and the layers only it uses).
-    func removeImage(_ image: String) async throws {
+    /// Removes `image` (and the layers only it uses); one that is not there is left alone.
+    /// - Throws: `BackendError` when the engine does not answer or refuses.
+    public func removeImage(_ image: String) async throws {
         try await call(.DELETE, "/images/\(Self.escape(image))?force=1", accepting: [200, 404])
     }
 
@@ -154,13 +156,23 @@ public struct ContainerEngine: Sendable {
         try await call(.DELETE, "/containers/\(Self.escape(name))?force=1&v=1", accepting: [204, 404])
     }
 
-    /// The names of the containers, running or not, that carry `label` = `value`.
-    func containers(labelled label: String, _ value: String) async throws -> [String] {
-        struct Listed: Decodable { var Names: [String] }
+    /// A container as the engine lists it.
+    struct Listed: Decodable, Sendable {
+        var Id: String
+        var Names: [String]
+        var Image: String
+        var State: String
+        var Labels: [String: String]?
+
+        /// The name without the engine's leading slash.
+        var name: String { Names.first.map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 } ?? "" }
+    }
+
+    /// The containers, running or not, that carry `label` = `value`.
+    func containers(labelled label: String, _ value: String) async throws -> [Listed] {
         let filters = Self.escape(#"{"label":["\#(label)=\#(value)"]}"#)
         let response = try await call(.GET, "/containers/json?all=1&filters=\(filters)")
-        return try JSONDecoder().decode([Listed].self, from: Data(response.body)).compactMap { $0.Names.first }
-            .map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 }
+        return try JSONDecoder().decode([Listed].self, from: Data(response.body))
     }
 
     // MARK: - Processes in containers

@@ -105,18 +105,11 @@ public struct ContainerHost: ServerHost {
     }
 
     public func startServer(on node: String, runnable image: String, arguments: [String], pidFile: String) async throws -> pid_t {
-        let pid: pid_t
         do {
-            pid = try await engine.execute(["redis-server"] + arguments + ["--daemonize", "no"], in: containerName(node), user: user)
+            return try await engine.execute(["redis-server"] + arguments + ["--daemonize", "no"], in: containerName(node), user: user)
         } catch let error as BackendError where error.code == "exec-failed" {
             throw BackendError("redis-start-failed", error.message)
         }
-        // The engine's pid is this machine's: recorded where a crash of maintctl leaves it findable.
-        guard FileManager.default.createFile(atPath: pidFile, contents: Data("\(pid)\n".utf8)) else {
-            kill(pid, SIGKILL)
-            throw BackendError("redis-start-failed", "cannot write \(pidFile)")
-        }
-        return pid
     }
 
     /// Kills the node's container with SIGKILL: every process in it dies at once.
@@ -135,8 +128,26 @@ public struct ContainerHost: ServerHost {
     }
 
     public func deleteAll(under directory: String) async throws {
-        for name in try await engine.containers(labelled: Label.cluster, namePrefix) {
-            try await engine.removeContainer(name)
+        for container in try await engine.containers(labelled: Label.cluster, namePrefix) {
+            try await engine.removeContainer(container.name)
+        }
+    }
+
+    /// A node's container as the engine has it.
+    public struct NodeContainer: Sendable, Hashable {
+        /// The engine's id of the container.
+        public var id: String
+        public var node: String
+        public var name: String
+        public var image: String
+        public var running: Bool
+    }
+
+    /// Every container of the cluster the engine has, running or not.
+    /// - Throws: `BackendError` when the engine does not answer.
+    public func containers() async throws -> [NodeContainer] {
+        try await engine.containers(labelled: Label.cluster, namePrefix).map {
+            NodeContainer(id: $0.Id, node: $0.Labels?[Label.node] ?? "", name: $0.name, image: $0.Image, running: $0.State == "running")
         }
     }
 }

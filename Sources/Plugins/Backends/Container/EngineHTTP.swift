@@ -64,9 +64,17 @@ enum EngineHTTP {
             head.headers.add(name: "Connection", value: "close")
             head.headers.add(name: "Content-Length", value: "\(body?.count ?? 0)")
             if body != nil { head.headers.add(name: "Content-Type", value: contentType) }
-            try await outbound.write(.head(head))
-            if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-            try await outbound.write(.end(nil))
+            var parts: [HTTPClientRequestPart] = [.head(head)]
+            if let body { parts.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            parts.append(.end(nil))
+            // The engine may answer and close before the last (empty) write of the request
+            // goes out (it does for a detached exec start): its answer counts all the same.
+            var writeFailure: (any Error)?
+            do {
+                try await outbound.write(contentsOf: parts)
+            } catch {
+                writeFailure = error
+            }
             var status = 0
             var received: [UInt8] = []
             for try await part in inbound {
@@ -76,7 +84,8 @@ enum EngineHTTP {
                 case .end: return EngineResponse(status: status, body: received)
                 }
             }
-            throw BackendError("engine-closed", "the container engine closed the connection before answering \(method) \(path)")
+            throw BackendError("engine-closed", "the container engine closed the connection before answering \(method) \(path)"
+                               + (writeFailure.map { " (sending the request: \($0))" } ?? ""))
         }
     }
 }

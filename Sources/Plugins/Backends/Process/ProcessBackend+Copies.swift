@@ -142,8 +142,10 @@ extension ProcessBackend {
 }
 
 /// Free TCP ports on 127.0.0.1, found by binding port 0.
-enum FreePort {
-    static func find() throws -> Int {
+public enum FreePort {
+    /// A port no socket of this machine is bound to now.
+    /// - Throws: `BackendError` when no socket can be bound.
+    public static func find() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw BackendError("no-port", "cannot open a socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }

@@ -49,25 +49,29 @@ enum RedisServerProcess {
         for _ in 0..<250 where isAlive(pid) { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
-    /// Stops every server whose pid file lies under `root` and which still runs in that pid
-    /// file's directory, whether or not the state knows it (a start cut short by a crash).
+    /// Stops every `redis-server` of this machine whose working directory (its `--dir`) is
+    /// `root` or lies under it, whether or not the state knows it (a start cut short by a
+    /// crash of maintctl), wherever it was started from (a container's servers are this
+    /// machine's processes too).
     static func stopAll(under root: String) async {
-        guard let walker = FileManager.default.enumerator(atPath: root) else { return }
-        var pidFiles: [String] = []
-        while let relative = walker.nextObject() as? String {
-            if relative.hasSuffix("/redis.pid") || relative == "redis.pid" { pidFiles.append(root + "/" + relative) }
-        }
-        for pidFile in pidFiles {
-            let directory = (pidFile as NSString).deletingLastPathComponent
-            guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-                  let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, isAlive(pid),
-                  let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd"),
-                  URL(fileURLWithPath: cwd).standardizedFileURL.path == URL(fileURLWithPath: directory).standardizedFileURL.path
-            else { continue }
+        let root = URL(fileURLWithPath: root).standardizedFileURL.path
+        for pid in servers(under: root) {
             kill(pid, SIGCONT)
             kill(pid, SIGTERM)
             for _ in 0..<250 where isAlive(pid) { try? await Task.sleep(for: .milliseconds(20)) }
             if isAlive(pid) { kill(pid, SIGKILL) }
+        }
+    }
+
+    /// The live `redis-server`s working in `root` or under it.
+    private static func servers(under root: String) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.filter { pid in
+            guard let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd"),
+                  cwd == root || cwd.hasPrefix(root + "/"),
+                  let title = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+                  String(decoding: title, as: UTF8.self).contains("redis-server") else { return false }
+            return isAlive(pid)
         }
     }
 

@@ -38,8 +38,9 @@ public protocol ServerHost: Sendable {
     ///   - node: The node whose server it is.
     ///   - runnable: What runs the server (a binary or an image).
     ///   - arguments: The server's arguments (ports, cluster mode, its directory, its log file).
-    ///   - pidFile: Where the pid is recorded, so a server started just before a crash of
-    ///     maintctl can be found and stopped.
+    ///   - pidFile: Where a daemonized server writes its pid, for a host that reads it back.
+    ///     A server whose start a crash of maintctl cut short is found by its working
+    ///     directory, not by this file.
     /// - Throws: `BackendError` with code `redis-start-failed` when it does not start.
     func startServer(on node: String, runnable: String, arguments: [String], pidFile: String) async throws -> pid_t
 

@@ -1,3 +1,4 @@
+import ContainerBackend
 import Foundation
 import Logging
 import MaintenanceKit
@@ -5,24 +6,41 @@ import Plugins
 import ProcessBackend
 import RedisWire
 
-/// A live cluster of local-cluster.yaml in a temporary state directory, always torn down.
-struct LiveCluster {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    static let registry = try! PluginRegistry(steps: BuiltinPlugins.all)
+/// A live cluster of local-cluster.yaml in a temporary state directory, always torn down:
+/// local `redis-server` processes, or one container per node. Shared by the process and
+/// container backends' tests, which run the same checks on both.
+public struct LiveCluster: Sendable {
+    public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    public static let registry = try! PluginRegistry(steps: BuiltinPlugins.all)
 
     /// Memory-backed when the machine has it: the servers' fsyncs (Redis Cluster saves its
     /// nodes.conf) then never wait behind other tests' disk writes.
-    static let scratch: String = access("/dev/shm", W_OK) == 0 ? "/dev/shm/" : NSTemporaryDirectory()
+    public static let scratch: String = access("/dev/shm", W_OK) == 0 ? "/dev/shm/" : NSTemporaryDirectory()
 
-    let directory: String
-    let backend: ProcessBackend
+    /// Where the cluster's nodes live.
+    public enum Nodes: Sendable, CaseIterable {
+        case processes
+        /// Containers of the engine `DOCKER_HOST` names (scripts/test starts one).
+        case containers
+    }
 
-    /// Starts the cluster, runs `body`, and stops every process whatever happens.
-    static func with<T>(_ body: (LiveCluster) async throws -> T) async throws -> T {
+    public let directory: String
+    public let backend: ProcessBackend
+
+    /// Starts the cluster of `inventory` (local-cluster.yaml by default), runs `body`, and stops
+    /// every process whatever happens.
+    public static func with<T>(_ nodes: Nodes = .processes, inventory: Inventory? = nil,
+                               _ body: (LiveCluster) async throws -> T) async throws -> T {
         let directory = scratch + "maintctl-live-\(UUID().uuidString)"
-        let inventory = try InventoryLoader.load(path: packageRoot + "/Playbooks/inventories/local-cluster.yaml")
-        let backend = try await ProcessBackend.up(inventory, in: directory, binaries: ["default": "redis-server"],
-                                                  logger: Logger(label: "test"))
+        let inventory = try inventory ?? InventoryLoader.load(path: packageRoot + "/Playbooks/inventories/local-cluster.yaml")
+        let backend: ProcessBackend
+        switch nodes {
+        case .processes:
+            backend = try await ProcessBackend.up(inventory, in: directory, binaries: ["default": "redis-server"], logger: Logger(label: "test"))
+        case .containers:
+            backend = try await ContainerBackend.up(inventory, in: directory, images: [:], redisServer: "redis-server",
+                                                    engine: try ContainerEngine.fromEnvironment(), logger: Logger(label: "test"))
+        }
         let cluster = LiveCluster(directory: directory, backend: backend)
         do {
             let result = try await body(cluster)
@@ -34,22 +52,31 @@ struct LiveCluster {
         }
     }
 
-    /// Stops the cluster and checks that none of its processes is left.
-    func tearDown() async throws {
+    /// Stops the cluster and checks that none of its processes, nor any of its containers, is left.
+    public func tearDown() async throws {
         let pids = await backend.status().map(\.pid)
         try await backend.down()
         let left = pids.filter { kill($0, 0) == 0 && !Self.isZombie($0) }
         guard left.isEmpty else { throw BackendError("orphans", "processes left after down: \(left)") }
+        if let containers = try await containers(), !containers.isEmpty {
+            throw BackendError("orphans", "containers left after down: \(containers.map(\.name))")
+        }
         guard !FileManager.default.fileExists(atPath: directory) else { throw BackendError("leftovers", "\(directory) still exists") }
     }
 
-    static func isZombie(_ pid: pid_t) -> Bool {
+    /// The cluster's containers as the engine has them; nil for a cluster of local processes.
+    public func containers() async throws -> [ContainerHost.NodeContainer]? {
+        guard let host = backend.host as? ContainerHost else { return nil }
+        return try await host.containers()
+    }
+
+    public static func isZombie(_ pid: pid_t) -> Bool {
         let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
         return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true
     }
 
     /// The port of the primary serving each slot range, asked live.
-    func primaries() async -> [(slots: ClosedRange<Int>, port: Int)] {
+    public func primaries() async -> [(slots: ClosedRange<Int>, port: Int)] {
         await backend.status().filter { $0.role == "primary" }.compactMap { row in
             let bounds = row.slots.split(separator: "-").compactMap { Int($0) }
             return bounds.count == 2 ? (bounds[0]...bounds[1], row.port) : nil
@@ -57,14 +84,14 @@ struct LiveCluster {
     }
 
     /// Writes `count` keys `key:N` = `value:N` through the primaries that own their slots.
-    func load(keys count: Int) async throws {
+    public func load(keys count: Int) async throws {
         try await forEachKey(count) { connection, key, index in
             try await connection.command("SET", key, "value:\(index)")
         }
     }
 
     /// The keys among the first `count` whose value is missing or wrong.
-    func missingKeys(of count: Int) async throws -> Int {
+    public func missingKeys(of count: Int) async throws -> Int {
         let missing = Counter()
         try await forEachKey(count) { connection, key, index in
             if try await connection.command("GET", key).string != "value:\(index)" { await missing.add() }
@@ -96,7 +123,8 @@ struct LiveCluster {
     }
 }
 
-actor Counter {
-    private(set) var value = 0
-    func add() { value += 1 }
+public actor Counter {
+    public private(set) var value = 0
+    public init() {}
+    public func add() { value += 1 }
 }

@@ -1,0 +1,30 @@
+import MaintenanceKit
+import Synchronization
+
+/// Says nothing.
+public struct Silent: RolloutReporter {
+    public init() {}
+    public func report(_ event: RolloutEvent) {}
+}
+
+/// Requests a stop once `actions` actions have finished.
+public final class StopAfter: RolloutReporter {
+    public let actions: Int
+    public let stop: StopSignal
+    private let finished = Mutex(0)
+
+    public init(actions: Int, stop: StopSignal) {
+        self.actions = actions
+        self.stop = stop
+    }
+
+    public func report(_ event: RolloutEvent) {
+        guard case .actionFinished = event else { return }
+        let count = finished.withLock { value -> Int in
+            value += 1
+            return value
+        }
+        if count >= actions { stop.request() }
+    }
+}
+
