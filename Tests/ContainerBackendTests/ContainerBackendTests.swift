@@ -39,7 +39,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: directory))
     }
 
-    @Test func aNewVersionGetsItsImageAndANodeDeletedIsItsContainerRemoved() async throws {
+    @Test func aNewVersionGetsItsImageAndADeletedNodeLosesItsContainer() async throws {
         try await LiveCluster.with(.containers) { cluster in
             let backend = cluster.backend
             #expect(backend.descriptor.id == "container")

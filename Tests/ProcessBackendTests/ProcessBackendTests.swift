@@ -83,6 +83,31 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: directory))
     }
 
+    /// On containers the node's container is made anew from the new version's image.
+    @Test(arguments: LiveCluster.Nodes.allCases)
+    func aNodeRestartedAtANewVersionKeepsItsCopiesWhichResync(nodes: LiveCluster.Nodes) async throws {
+        try await LiveCluster.with(nodes) { cluster in
+            try await cluster.load(keys: 2000)
+            let backend = cluster.backend
+            try await backend.createNodes([NodeSpec(id: "fresh", version: "7.2.5", capacity: Capacity(memoryMB: 1024, cpus: 2))], in: "local")
+            try await backend.addReplica(of: "s2", on: "fresh", in: "local")
+            _ = try await backend.waitForSync(of: "s2", on: "fresh", in: "local")
+            let before = try #require(await backend.status().first { $0.node == "fresh" })
+            let container = try await cluster.containers()?.first { $0.node == "fresh" }
+            try await backend.restartNode("fresh", version: "7.2.6", in: "local")
+            let after = try #require(await backend.status().first { $0.node == "fresh" })
+            #expect(after.pid != before.pid && after.port == before.port && after.role == "replica" && after.healthy)
+            let topology = try await backend.topology(of: "local")
+            #expect(topology.node("fresh")?.version == "7.2.6")
+            #expect(topology.shard("s2")?.copies.count == 3 && topology.shard("s2")?.copies.allSatisfy(\.inSync) == true)
+            #expect(Invariants.check(topology).isEmpty)
+            if let restarted = try await cluster.containers()?.first(where: { $0.node == "fresh" }) {
+                #expect(restarted.image == "maintctl/redis:7.2.6" && restarted.running && restarted.id != container?.id)
+            }
+            #expect(try await cluster.missingKeys(of: 2000) == 0)
+        }
+    }
+
     @Test(arguments: LiveCluster.Nodes.allCases)
     func aCopyKilledDuringItsSyncFailsTheStepAndKeepsTheOldNode(nodes: LiveCluster.Nodes) async throws {
         try await LiveCluster.with(nodes) { cluster in

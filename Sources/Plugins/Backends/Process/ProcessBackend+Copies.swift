@@ -4,14 +4,16 @@ import RedisWire
 
 extension ProcessBackend {
     /// Starts a `redis-server` in cluster mode for `node`'s copy of `shard`, on free loopback
-    /// ports (or the given ones, to restart a copy in place), and waits until it answers.
+    /// ports, and waits until it answers. Given the ports of a copy that stopped, it restarts
+    /// that copy in place: same ports, same cluster identity (its `nodes.conf`), so the
+    /// cluster takes it back as the replica it was.
     func startCopy(shard: String, node: String, version: String, ports: (Int, Int)? = nil) async throws -> ClusterState.Copy {
         let directory = ClusterState.copyDirectory(root: self.directory, node: node, shard: shard)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         // A server whose start was cut short by a crash (never recorded, never met) is stopped,
-        // and its identity dropped, before the copy starts anew.
+        // and, unless the copy restarts in place, its identity dropped before the copy starts anew.
         await RedisServerProcess.stopAll(under: directory)
-        try? FileManager.default.removeItem(atPath: directory + "/nodes.conf")
+        if ports == nil { try? FileManager.default.removeItem(atPath: directory + "/nodes.conf") }
         let runnable = state.runnable(for: version)
         for attempt in 1...5 {
             let (port, busPort) = try ports ?? (choosePort(), choosePort())
