@@ -101,7 +101,10 @@ struct ClusterState: Codable, Sendable {
     }
 
     /// What runs `version`: a binary, or an image.
-    func runnable(for version: String) -> String {
+    func runnable(for version: String) -> String { Self.runnable(for: version, in: binaries) }
+
+    /// What runs `version` by the map `binaries` (the version's entry, else `default`).
+    static func runnable(for version: String, in binaries: [String: String]) -> String {
         (binaries[version] ?? binaries["default"] ?? "redis-server").replacingOccurrences(of: ProcessBackend.versionPlaceholder, with: version)
     }
 

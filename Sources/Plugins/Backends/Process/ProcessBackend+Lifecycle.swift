@@ -37,10 +37,12 @@ extension ProcessBackend {
         do {
             try await backend.persist()
             for cache in inventory.caches {
-                for node in cache.nodes {
-                    try await host.provision(node, runnable: state.runnable(for: node.version),
+                let runnables = state.binaries
+                let outcomes = await concurrently(cache.nodes) { node in
+                    try await host.provision(node, runnable: ClusterState.runnable(for: node.version, in: runnables),
                                              directory: ClusterState.nodeDirectory(root: directory, node: node.id))
                 }
+                if let failure = outcomes.lazy.compactMap(\.error).first { throw failure }
                 try await backend.form(cache)
             }
         } catch {

@@ -61,14 +61,21 @@ extension ProcessBackend {
         let c = try state.cacheIndex(cache)
         let new = nodes.filter { node in !state.caches[c].nodes.contains(where: { $0.id == node.id && $0.lifecycle != .deleted }) }
         for node in new { try await host.check(version: node.version, runnable: state.runnable(for: node.version)) }
-        for node in new {
-            try await host.provision(node, runnable: state.runnable(for: node.version),
-                                     directory: ClusterState.nodeDirectory(root: directory, node: node.id))
+        // Provisioned side by side, as a cloud creates VMs; each one that is up is recorded
+        // even when another fails (a retry finds it and leaves it alone).
+        let (host, root, runnables) = (self.host, directory, state.binaries)
+        let outcomes = await Self.concurrently(new) { node in
+            try await host.provision(node, runnable: ClusterState.runnable(for: node.version, in: runnables),
+                                     directory: ClusterState.nodeDirectory(root: root, node: node.id))
+        }
+        let provisioned = Set(outcomes.filter { $0.error == nil }.map(\.item.id))
+        for node in new where provisioned.contains(node.id) {
             // The id of a deleted VM may name a new one.
             state.caches[c].nodes.removeAll { $0.id == node.id }
             state.caches[c].nodes.append(ClusterState.Node(id: node.id, version: node.version, capacity: node.capacity, lifecycle: .active))
-            try persist()
         }
+        try persist()
+        if let failure = outcomes.lazy.compactMap(\.error).first { throw failure }
     }
 
     public func electLeader(_ node: String, in cache: String) async throws {
@@ -210,9 +217,33 @@ extension ProcessBackend {
 
     public func deleteNodes(_ nodes: [String], in cache: String) async throws {
         for node in nodes { try refuseIfHoldingCopies(node, in: cache, doing: "delete") }
-        for node in nodes {
-            try await host.delete(node, directory: ClusterState.nodeDirectory(root: directory, node: node))
-            try setLifecycle(.deleted, of: node, in: cache)
+        // Deleted side by side; each one that is gone is recorded even when another fails.
+        let (host, root) = (self.host, directory)
+        let outcomes = await Self.concurrently(nodes) { node in
+            try await host.delete(node, directory: ClusterState.nodeDirectory(root: root, node: node))
+        }
+        let deleted = Set(outcomes.filter { $0.error == nil }.map(\.item))
+        for node in nodes where deleted.contains(node) { try setLifecycle(.deleted, of: node, in: cache) }
+        if let failure = outcomes.lazy.compactMap(\.error).first { throw failure }
+    }
+
+    /// Runs `body` on every item side by side and returns each item with the error it threw, if any.
+    static func concurrently<Item: Sendable>(_ items: [Item], _ body: @escaping @Sendable (Item) async throws -> Void) async
+        -> [(item: Item, error: (any Error)?)] {
+        await withTaskGroup(of: (Item, (any Error)?).self) { group in
+            for item in items {
+                group.addTask {
+                    do {
+                        try await body(item)
+                        return (item, nil)
+                    } catch {
+                        return (item, error)
+                    }
+                }
+            }
+            var outcomes: [(item: Item, error: (any Error)?)] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
         }
     }
 
