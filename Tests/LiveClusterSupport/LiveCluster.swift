@@ -64,6 +64,12 @@ public struct LiveCluster: Sendable {
         guard !FileManager.default.fileExists(atPath: directory) else { throw BackendError("leftovers", "\(directory) still exists") }
     }
 
+    /// Creates node `fresh` at 7.2.5 in cache `local` and starts a replica of `shard` on it.
+    public func addFreshNode(withACopyOf shard: String) async throws {
+        try await backend.createNodes([NodeSpec(id: "fresh", version: "7.2.5", capacity: Capacity(memoryMB: 1024, cpus: 2))], in: "local")
+        try await backend.addReplica(of: shard, on: "fresh", in: "local")
+    }
+
     /// The cluster's containers as the engine has them; nil for a cluster of local processes.
     public func containers() async throws -> [ContainerHost.NodeContainer]? {
         guard let host = backend.host as? ContainerHost else { return nil }

@@ -89,8 +89,7 @@ import Testing
         try await LiveCluster.with(nodes) { cluster in
             try await cluster.load(keys: 2000)
             let backend = cluster.backend
-            try await backend.createNodes([NodeSpec(id: "fresh", version: "7.2.5", capacity: Capacity(memoryMB: 1024, cpus: 2))], in: "local")
-            try await backend.addReplica(of: "s2", on: "fresh", in: "local")
+            try await cluster.addFreshNode(withACopyOf: "s2")
             _ = try await backend.waitForSync(of: "s2", on: "fresh", in: "local")
             let before = try #require(await backend.status().first { $0.node == "fresh" })
             let container = try await cluster.containers()?.first { $0.node == "fresh" }
@@ -113,8 +112,7 @@ import Testing
         try await LiveCluster.with(nodes) { cluster in
             try await cluster.load(keys: 2000)
             let backend = cluster.backend
-            try await backend.createNodes([NodeSpec(id: "fresh", version: "7.2.5", capacity: Capacity(memoryMB: 1024, cpus: 2))], in: "local")
-            try await backend.addReplica(of: "s1", on: "fresh", in: "local")
+            try await cluster.addFreshNode(withACopyOf: "s1")
             let fresh = try #require(await backend.status().first { $0.node == "fresh" })
             kill(fresh.pid, SIGKILL)
             await #expect(throws: BackendError.self) { _ = try await backend.waitForSync(of: "s1", on: "fresh", in: "local") }
