@@ -92,14 +92,25 @@ public struct ContainerEngine: Sendable {
     /// Whether the engine has `image` (`repository:tag`).
     /// - Throws: `BackendError` when the engine does not answer.
     public func hasImage(_ image: String) async throws -> Bool {
-        try await call(.GET, "/images/\(Self.escape(image))/json", accepting: [200, 404]).status == 200
+        try await imageID(image) != nil
+    }
+
+    /// The engine's id of `image` (`sha256:…`), nil when it has no such image. Containers are
+    /// created from the id: engines resolve a short name differently when they look an image
+    /// up and when they create from it (Podman imports as `localhost/NAME` but creates from
+    /// `docker.io/NAME`).
+    func imageID(_ image: String) async throws -> String? {
+        struct Inspected: Decodable { var Id: String }
+        let response = try await call(.GET, "/images/\(Self.escape(image))/json", accepting: [200, 404])
+        guard response.status == 200 else { return nil }
+        return try JSONDecoder().decode(Inspected.self, from: Data(response.body)).Id
     }
 
     /// Imports a root file system (a tar archive) as `image`, labelled as maintctl's.
     func importImage(_ archive: [UInt8], as image: String) async throws {
-        let (repository, tag) = Self.split(image)
+        // The tag goes with the repository (the API allows both forms; Podman reads only this one).
         let changes = Self.escape("LABEL \(ContainerHost.Label.builtBy)=maintctl")
-        let response = try await call(.POST, "/images/create?fromSrc=-&repo=\(Self.escape(repository))&tag=\(Self.escape(tag))&changes=\(changes)",
+        let response = try await call(.POST, "/images/create?fromSrc=-&repo=\(Self.escape(image))&changes=\(changes)",
                                       body: archive, contentType: "application/x-tar", accepting: [200], timeout: .seconds(120))
         // The engine streams progress as JSON lines with status 200; a failure is one of them.
         if response.text.contains("\"error\"") {
@@ -113,20 +124,14 @@ public struct ContainerEngine: Sendable {
         try await call(.DELETE, "/images/\(Self.escape(image))?force=1", accepting: [200, 404])
     }
 
-    /// `repository:tag` split at the tag's colon (`latest` when there is none).
-    static func split(_ image: String) -> (repository: String, tag: String) {
-        guard let colon = image.lastIndex(of: ":"), !image[colon...].contains("/") else { return (image, "latest") }
-        return (String(image[..<colon]), String(image[image.index(after: colon)...]))
-    }
-
     // MARK: - Containers
 
     /// The state of a container the engine has.
     struct ContainerState: Decodable, Sendable {
         struct State: Decodable, Sendable { var Running: Bool }
-        struct Config: Decodable, Sendable { var Image: String }
         var State: State
-        var Config: Config
+        /// The id of the image it was created from.
+        var Image: String
     }
 
     /// The container named `name`, nil when there is none.
@@ -214,6 +219,15 @@ struct ContainerSpec: Encodable, Sendable {
         var MemorySwap: Int64
         /// `host:container` bind mounts.
         var Binds: [String]
+        /// Resource limits of the container's processes.
+        var Ulimits: [Ulimit]
+    }
+
+    /// One resource limit (`nofile`, `nproc`).
+    struct Ulimit: Encodable, Sendable {
+        var Name: String
+        var Soft: UInt64
+        var Hard: UInt64
     }
 
     var Image: String

@@ -22,6 +22,8 @@ public struct ContainerHost: ServerHost {
         static let node = "io.maintctl.node"
         /// Marks an image maintctl built itself.
         static let builtBy = "io.maintctl.built-by"
+        /// The image a node's container runs, by name (the engine keeps its id).
+        static let image = "io.maintctl.image"
     }
 
     /// The repository of the images maintctl builds from a `redis-server` binary.
@@ -64,6 +66,20 @@ public struct ContainerHost: ServerHost {
     /// The container of `node`.
     func containerName(_ node: String) -> String { "\(namePrefix)-\(node)" }
 
+    /// Open files as maintctl may have them, and processes as maintctl may have them up to
+    /// 32,768 (the hard limit Podman's service runs with). An engine's defaults can exceed what
+    /// the machine lets it grant: Podman asks for 1,048,576 files and 4,194,304 processes, and
+    /// where it cannot raise its limits the container does not start.
+    static var ulimits: [ContainerSpec.Ulimit] {
+        var files = rlimit(), processes = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &files) == 0, getrlimit(Int32(__RLIMIT_NPROC.rawValue), &processes) == 0 else { return [] }
+        let processCap = min(UInt64(processes.rlim_cur), 32_768)
+        return [
+            ContainerSpec.Ulimit(Name: "nofile", Soft: UInt64(files.rlim_cur), Hard: UInt64(files.rlim_max)),
+            ContainerSpec.Ulimit(Name: "nproc", Soft: processCap, Hard: processCap),
+        ]
+    }
+
     /// The user the servers run as: maintctl's own.
     var user: String { "\(getuid()):\(getgid())" }
 
@@ -73,12 +89,15 @@ public struct ContainerHost: ServerHost {
     /// built from ``imageSource``.
     public func check(version: String, runnable image: String) async throws {
         if try await engine.hasImage(image) { return }
-        guard image.hasPrefix(Self.builtRepository + ":"), let imageSource else {
-            throw BackendError("image-missing", "the container engine at \(engine.endpoint) has no image '\(image)' for version \(version); "
-                               + "load or build it there (docker load / docker build -t \(image) …), or map the version to another image "
-                               + "with: maintctl cluster up … --image \(version)=IMAGE")
-        }
+        guard image.hasPrefix(Self.builtRepository + ":"), let imageSource else { throw missing(image, version: version) }
         try await engine.importImage(try RedisImage.archive(of: imageSource), as: image)
+    }
+
+    /// The error for an image the engine does not have.
+    private func missing(_ image: String, version: String) -> BackendError {
+        BackendError("image-missing", "the container engine at \(engine.endpoint) has no image '\(image)' for version \(version); "
+                     + "load or build it there (docker load / docker build -t \(image) …), or map the version to another image "
+                     + "with: maintctl cluster up … --image \(version)=IMAGE")
     }
 
     public func provision(_ node: NodeSpec, runnable image: String, directory: String) async throws {
@@ -87,10 +106,11 @@ public struct ContainerHost: ServerHost {
         guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }) else {
             throw BackendError("bad-node-name", "node '\(node.id)' cannot name a container: use letters, digits, '_', '.' and '-'")
         }
+        guard let imageID = try await engine.imageID(image) else { throw missing(image, version: node.version) }
         if let existing = try await engine.container(name) {
             // A container of another image (a node restarted at a new version) is made anew;
             // its servers are stopped by then.
-            if existing.Config.Image == image {
+            if existing.Image == imageID {
                 if !existing.State.Running { try await engine.startContainer(name) }
                 return
             }
@@ -98,9 +118,9 @@ public struct ContainerHost: ServerHost {
         }
         let memory = Int64(node.capacity.memoryMB * 1_048_576)
         try await engine.createContainer(name, ContainerSpec(
-            Image: image, Cmd: RedisImage.keeper, User: user,
-            Labels: [Label.cluster: namePrefix, Label.node: node.id],
-            HostConfig: .init(Memory: memory, MemorySwap: memory, Binds: ["\(directory):\(directory)"])))
+            Image: imageID, Cmd: RedisImage.keeper, User: user,
+            Labels: [Label.cluster: namePrefix, Label.node: node.id, Label.image: image],
+            HostConfig: .init(Memory: memory, MemorySwap: memory, Binds: ["\(directory):\(directory)"], Ulimits: Self.ulimits)))
         try await engine.startContainer(name)
     }
 
@@ -147,7 +167,8 @@ public struct ContainerHost: ServerHost {
     /// - Throws: `BackendError` when the engine does not answer.
     public func containers() async throws -> [NodeContainer] {
         try await engine.containers(labelled: Label.cluster, namePrefix).map {
-            NodeContainer(id: $0.Id, node: $0.Labels?[Label.node] ?? "", name: $0.name, image: $0.Image, running: $0.State == "running")
+            NodeContainer(id: $0.Id, node: $0.Labels?[Label.node] ?? "", name: $0.name, image: $0.Labels?[Label.image] ?? $0.Image,
+                          running: $0.State == "running")
         }
     }
 }
