@@ -69,6 +69,11 @@ import Testing
     @Test(arguments: ["process", "container"])
     func rollingPatchWithTheProbe(backend: String) async throws {
         try await withCluster(backend) { state in
+            // The other backend is refused, and nothing runs.
+            let other = backend == "process" ? "container" : "process"
+            let refused = try await CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", other, "--state", state])
+            #expect(refused.status == 2)
+            #expect(refused.stderr.contains("holds a cluster of the \(backend) backend; use --backend \(backend)"), "\(refused.stderr)")
             let result = try await CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", backend, "--state", state,
                                       "--probe", "--format", "json"])
             #expect(result.status == 0, "\(result.stderr)")
@@ -194,10 +199,25 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: state))
     }
 
-    @Test func processBackendNeedsAState() async throws {
-        let result = try await CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", "process"])
+    @Test(arguments: ["process", "container"])
+    func aLiveBackendNeedsAState(backend: String) async throws {
+        let result = try await CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", backend])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("pass --state DIR"))
+        #expect(result.stderr.contains("--backend \(backend) acts on a live cluster: pass --state DIR"))
+    }
+
+    @Test(arguments: [
+        (["--backend", "container", "--binary", "7.0.15=/usr/bin/redis-server"], "--binary is for --backend process"),
+        (["--backend", "process", "--image", "7.0.15=redis:7"], "--image is for --backend container"),
+        (["--backend", "container", "--image", "7.0.15"], "take VERSION=VALUE, got '7.0.15'"),
+        (["--backend", "vm"], "cluster up supports --backend process or container, not 'vm'"),
+    ])
+    func clusterUpRefusesFlagsOfTheOtherBackend(flags: [String], message: String) async throws {
+        let state = NSTemporaryDirectory() + "maintctl-cli-flags-\(UUID().uuidString)"
+        let result = try await CLI.run(["cluster", "up", "Playbooks/inventories/local-cluster.yaml", "--state", state] + flags)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: state))
     }
 }
 
