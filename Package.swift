@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(name: "MaintenanceKitTests", dependencies: ["MaintenanceKit", "Plugins"]),
         .testTarget(name: "PluginsTests", dependencies: ["Plugins", "MaintenanceKit", "SimulatedBackend"]),
         .testTarget(name: "SimulatedBackendTests", dependencies: ["SimulatedBackend", "MaintenanceKit", "Plugins", "BackendConformance"]),
-        .testTarget(name: "MaintctlTests", dependencies: ["maintctl", "RolloutJournal", "MaintenanceKit"]),
+        .testTarget(name: "MaintctlTests", dependencies: ["maintctl", "RolloutJournal", "MaintenanceKit", "ProcessBackend", "ContainerBackend"]),
         .testTarget(name: "RedisWireTests", dependencies: ["RedisWire"]),
         .testTarget(
             name: "RolloutJournalTests",

@@ -1,4 +1,4 @@
-import ContainerBackend
+@testable import ContainerBackend
 import Foundation
 import LiveClusterSupport
 import Logging
@@ -74,6 +74,39 @@ import Testing
             #expect(await attached.status().count == 6)
             await attached.close()
         }
+    }
+
+    @Test func anArchiveIsOneThatTarReads() throws {
+        var archive = TarArchive()
+        try archive.addFile("usr/local/bin/tool", contents: Array("#!/bin/true\n".utf8), mode: 0o755)
+        try archive.addFile("lib/x/lib.so", contents: [UInt8](repeating: 7, count: 1000), mode: 0o644)
+        let path = LiveCluster.scratch + "maintctl-tar-\(UUID().uuidString).tar"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(archive.finished)))
+        #expect(archive.finished.count % 512 == 0)
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/bin/tar")
+        tar.arguments = ["-tvf", path]
+        let output = Pipe()
+        tar.standardOutput = output
+        tar.standardError = output
+        try tar.run()
+        let listing = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        tar.waitUntilExit()
+        #expect(tar.terminationStatus == 0, "\(listing)")
+        let lines = listing.split(separator: "\n").map(String.init)
+        #expect(lines.map { $0.split(separator: " ").last.map(String.init) ?? "" } == ["usr/", "usr/local/", "usr/local/bin/", "usr/local/bin/tool", "lib/", "lib/x/", "lib/x/lib.so"])
+        #expect(lines.contains { $0.hasPrefix("-rwxr-xr-x") && $0.contains(" 12 ") && $0.hasSuffix("usr/local/bin/tool") })
+        #expect(lines.contains { $0.hasPrefix("-rw-r--r--") && $0.contains(" 1000 ") && $0.hasSuffix("lib/x/lib.so") })
+        #expect(throws: TarArchive.PathTooLong.self) { try archive.addFile(String(repeating: "a", count: 101), contents: [], mode: 0o644) }
+    }
+
+    @Test func theAPIVersionIsTheOneMaintctlPrefersWhenServedElseTheNearest() {
+        let preferred = ContainerEngine.preferredVersion
+        #expect(preferred.clamped(oldest: APIVersion("1.12"), newest: APIVersion(major: 1, minor: 41)).description == "1.41")
+        #expect(preferred.clamped(oldest: APIVersion("1.44"), newest: APIVersion(major: 1, minor: 52)).description == "1.44")
+        #expect(preferred.clamped(oldest: nil, newest: APIVersion(major: 1, minor: 40)).description == "1.40")
+        #expect(APIVersion("v1") == nil && APIVersion("1.x") == nil)
     }
 
     @Test func anEndpointThatIsNotAUnixSocketIsRefused() throws {

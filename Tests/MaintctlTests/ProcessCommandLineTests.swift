@@ -1,4 +1,6 @@
+import ContainerBackend
 import Foundation
+import ProcessBackend
 import Testing
 
 /// The process backend through the CLI, against real redis-server processes.
@@ -24,6 +26,9 @@ import Testing
         let up = try await CLI.run(["cluster", "up", "Playbooks/inventories/local-cluster.yaml", "--backend", backend, "--state", state])
         try #require(up.status == 0, "\(up.stderr)")
         #expect(up.stdout.contains("cluster_state:ok"))
+        // A container cluster's nodes, found again after `down` by the cluster's label.
+        let record = try ProcessBackend.hostRecord(in: state)
+        let containers = record.kind == "container" ? try ContainerHost(record: record, directory: state) : nil
         var pids: Set<Int32> = []
         do {
             try await body(state)
@@ -39,6 +44,7 @@ import Testing
         let left = pids.filter { Self.alive($0) }
         #expect(left.isEmpty, "no process of the cluster is left")
         #expect(Self.processes(runningIn: state).isEmpty, "no process started in the state directory is left")
+        if let containers { #expect(try await containers.containers().isEmpty, "no container of the cluster is left") }
     }
 
     /// Live processes whose working directory is under `directory` (redis-server runs in its copy's directory).

@@ -92,10 +92,12 @@ import Testing
             try await cluster.addFreshNode(withACopyOf: "s2")
             _ = try await backend.waitForSync(of: "s2", on: "fresh", in: "local")
             let before = try #require(await backend.status().first { $0.node == "fresh" })
+            let identity = try await cluster.ask(before.port, "CLUSTER", "MYID").string
             let container = try await cluster.containers()?.first { $0.node == "fresh" }
             try await backend.restartNode("fresh", version: "7.2.6", in: "local")
             let after = try #require(await backend.status().first { $0.node == "fresh" })
             #expect(after.pid != before.pid && after.port == before.port && after.role == "replica" && after.healthy)
+            #expect(try await cluster.ask(after.port, "CLUSTER", "MYID").string == identity, "the same cluster identity")
             let topology = try await backend.topology(of: "local")
             #expect(topology.node("fresh")?.version == "7.2.6")
             #expect(topology.shard("s2")?.copies.count == 3 && topology.shard("s2")?.copies.allSatisfy(\.inSync) == true)
@@ -104,6 +106,23 @@ import Testing
                 #expect(restarted.image == "maintctl/redis:7.2.6" && restarted.running && restarted.id != container?.id)
             }
             #expect(try await cluster.missingKeys(of: 2000) == 0)
+        }
+    }
+
+    /// A primary that does not answer (paused) is not taken for a replica: restarting its
+    /// node would bring it back empty, owning its slots.
+    @Test(arguments: LiveCluster.Nodes.allCases)
+    func aNodeWhoseCopiesDoNotAnswerIsNotRestarted(nodes: LiveCluster.Nodes) async throws {
+        try await LiveCluster.with(nodes) { cluster in
+            let backend = cluster.backend
+            _ = try await backend.inject(Fault(.pause, .node("node-1"), duration: .seconds(4)), in: "local")
+            await #expect {
+                try await backend.restartNode("node-1", version: nil, in: "local")
+            } throws: { error in
+                (error as? BackendError)?.code == "role-unknown"
+            }
+            try await backend.endMaintenance(of: "local")
+            #expect(await backend.status().filter { $0.node == "node-1" }.allSatisfy { $0.role == "primary" || $0.role == "replica" })
         }
     }
 

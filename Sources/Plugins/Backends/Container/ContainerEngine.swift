@@ -1,16 +1,21 @@
 import Foundation
 import MaintenanceKit
 import NIOHTTP1
+import Synchronization
 
-/// A container engine that speaks the Docker Engine API (version 1.41) on a unix socket:
-/// `dockerd`, or Podman's `podman system service`. Only the calls the container backend
-/// needs: images, containers, and processes started in them.
+/// A container engine that speaks the Docker Engine API on a unix socket: `dockerd`, or
+/// Podman's `podman system service`. Only the calls the container backend needs: images,
+/// containers, and processes started in them.
 public struct ContainerEngine: Sendable {
-    /// The API version every path is sent with; dockerd 20.10 and Podman 4 both serve it.
-    static let apiVersion = "v1.41"
+    /// The API version maintctl is written against (dockerd 20.10 and Podman 4 serve it).
+    /// Every field it uses is the same up to 1.52, so an engine that no longer serves 1.41
+    /// (Docker 29 and later start at 1.44) is spoken to at its oldest version.
+    static let preferredVersion = APIVersion(major: 1, minor: 41)
 
     /// The engine's unix socket.
     public let socket: String
+    /// The API version agreed with the engine, asked once.
+    private let agreed = AgreedVersion()
 
     /// The engine's endpoint as `DOCKER_HOST` spells it.
     public var endpoint: String { "unix://" + socket }
@@ -46,10 +51,11 @@ public struct ContainerEngine: Sendable {
 
     @discardableResult
     func call(_ method: HTTPMethod, _ path: String, body: [UInt8]?, contentType: String, accepting accepted: Set<Int>,
-              timeout: Duration) async throws -> EngineResponse {
+              timeout: Duration, versioned: Bool = true) async throws -> EngineResponse {
         let response: EngineResponse
         do {
-            response = try await EngineHTTP.send(method, "/\(Self.apiVersion)\(path)", socket: socket, body: body,
+            let prefix = versioned ? "/v\(try await version())" : ""
+            response = try await EngineHTTP.send(method, prefix + path, socket: socket, body: body,
                                                  contentType: contentType, timeout: timeout)
         } catch let error as BackendError where error.code == "engine-unreachable" {
             throw BackendError("engine-unreachable", Self.notAnswering(endpoint, because: error.message))
@@ -84,7 +90,22 @@ public struct ContainerEngine: Sendable {
     /// Checks that the engine answers.
     /// - Throws: `BackendError` naming what to start and how when it does not.
     public func ping() async throws {
-        try await call(.GET, "/_ping", timeout: .seconds(5))
+        try await call(.GET, "/_ping", body: nil, contentType: "", accepting: [200], timeout: .seconds(5), versioned: false)
+    }
+
+    /// The API version to speak: ``preferredVersion`` when the engine serves it, else the
+    /// nearest one it serves. Asked once (`GET /version`, unversioned).
+    func version() async throws -> APIVersion {
+        if let known = agreed.value { return known }
+        struct Served: Decodable { var ApiVersion: String; var MinAPIVersion: String? }
+        let response = try await call(.GET, "/version", body: nil, contentType: "", accepting: [200], timeout: .seconds(10), versioned: false)
+        guard let served = try? JSONDecoder().decode(Served.self, from: Data(response.body)),
+              let newest = APIVersion(served.ApiVersion) else {
+            throw BackendError("engine-version", "the container engine at \(endpoint) did not say which API versions it serves: \(response.text)")
+        }
+        let chosen = Self.preferredVersion.clamped(oldest: served.MinAPIVersion.flatMap(APIVersion.init), newest: newest)
+        agreed.value = chosen
+        return chosen
     }
 
     // MARK: - Images
@@ -92,30 +113,43 @@ public struct ContainerEngine: Sendable {
     /// Whether the engine has `image` (`repository:tag`).
     /// - Throws: `BackendError` when the engine does not answer.
     public func hasImage(_ image: String) async throws -> Bool {
-        try await imageID(image) != nil
+        try await inspectImage(image) != nil
     }
 
-    /// The engine's id of `image` (`sha256:…`), nil when it has no such image. Containers are
-    /// created from the id: engines resolve a short name differently when they look an image
-    /// up and when they create from it (Podman imports as `localhost/NAME` but creates from
-    /// `docker.io/NAME`).
-    func imageID(_ image: String) async throws -> String? {
-        struct Inspected: Decodable { var Id: String }
+    /// An image as the engine has it.
+    struct ImageState: Decodable, Sendable {
+        struct Settings: Decodable, Sendable { var Labels: [String: String]? }
+        /// The engine's id (`sha256:…`). Containers are created from it: engines resolve a
+        /// short name differently when they look an image up and when they create from it
+        /// (Podman imports as `localhost/NAME` but creates from `docker.io/NAME`).
+        var Id: String
+        var Config: Settings?
+
+        var labels: [String: String] { self.Config?.Labels ?? [:] }
+    }
+
+    /// The image named `image`, nil when the engine has none.
+    func inspectImage(_ image: String) async throws -> ImageState? {
         let response = try await call(.GET, "/images/\(Self.escape(image))/json", accepting: [200, 404])
         guard response.status == 200 else { return nil }
-        return try JSONDecoder().decode(Inspected.self, from: Data(response.body)).Id
+        return try JSONDecoder().decode(ImageState.self, from: Data(response.body))
     }
 
-    /// Imports a root file system (a tar archive) as `image`, labelled as maintctl's.
-    func importImage(_ archive: [UInt8], as image: String) async throws {
+    /// Imports a root file system (a tar archive) as `image`, with `labels`.
+    func importImage(_ archive: [UInt8], as image: String, labels: [String: String]) async throws {
         // The tag goes with the repository (the API allows both forms; Podman reads only this one).
-        let changes = Self.escape("LABEL \(ContainerHost.Label.builtBy)=maintctl")
-        let response = try await call(.POST, "/images/create?fromSrc=-&repo=\(Self.escape(image))&changes=\(changes)",
+        let changes = labels.sorted { $0.key < $1.key }.map { "&changes=" + Self.escape("LABEL \($0.key)=\(Self.quoted($0.value))") }.joined()
+        let response = try await call(.POST, "/images/create?fromSrc=-&repo=\(Self.escape(image))" + changes,
                                       body: archive, contentType: "application/x-tar", accepting: [200], timeout: .seconds(120))
         // The engine streams progress as JSON lines with status 200; a failure is one of them.
         if response.text.contains("\"error\"") {
             throw BackendError("image-import-failed", "container engine: importing \(image): \(response.text)")
         }
+    }
+
+    /// `text` as a Dockerfile instruction's double-quoted string.
+    static func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
     /// Removes `image` (and the layers only it uses); one that is not there is left alone.
@@ -182,27 +216,51 @@ public struct ContainerEngine: Sendable {
 
     // MARK: - Processes in containers
 
-    /// Starts `command` in the running container `name`, detached, and returns the pid of
-    /// this machine it runs as (the engine runs on this machine: its containers' processes
-    /// are ours to watch and signal).
+    /// A process started in a container: the engine's id of the exec and the pid it runs as.
+    struct Execution: Sendable {
+        var id: String
+        var pid: Int32
+    }
+
+    /// What the engine says of an exec.
+    private struct ExecState: Decodable {
+        var Running: Bool
+        var ExitCode: Int?
+        var Pid: Int32
+
+        /// Over: not running, with an exit code that is not the zero some engines report
+        /// before the start, or with the pid it ran as.
+        var exited: Bool { !Running && ExitCode.map { $0 != 0 || Pid > 0 } == true }
+    }
+
+    /// Starts `command` in the running container `name`, detached, and returns it once it
+    /// runs, with the pid the engine reports for it.
     /// - Throws: `BackendError` with code `exec-failed` when the process ends at once or
     ///   reports no pid.
-    func execute(_ command: [String], in name: String, user: String) async throws -> Int32 {
+    func execute(_ command: [String], in name: String, user: String) async throws -> Execution {
         struct Created: Decodable { var Id: String }
-        struct Inspected: Decodable { var Running: Bool; var ExitCode: Int?; var Pid: Int32 }
         let created = try await call(.POST, "/containers/\(Self.escape(name))/exec",
                                      json: ExecSpec(Cmd: command, User: user), accepting: [201])
         let id = try JSONDecoder().decode(Created.self, from: Data(created.body)).Id
         try await call(.POST, "/exec/\(id)/start", json: ["Detach": true, "Tty": false], accepting: [200, 204])
         for _ in 0..<200 {
-            let inspected = try JSONDecoder().decode(Inspected.self, from: Data(try await call(.GET, "/exec/\(id)/json").body))
-            if inspected.Running, inspected.Pid > 0 { return inspected.Pid }
-            if let code = inspected.ExitCode {
-                throw BackendError("exec-failed", "\(command.first ?? "") in container \(name) exited at once with status \(code)")
+            let state = try await execState(id)
+            if state.Running, state.Pid > 0 { return Execution(id: id, pid: state.Pid) }
+            if state.exited {
+                throw BackendError("exec-failed", "\(command.first ?? "") in container \(name) exited at once with status \(state.ExitCode ?? -1)")
             }
             try await Task.sleep(for: .milliseconds(5))
         }
         throw BackendError("exec-failed", "\(command.first ?? "") in container \(name) reported no pid within a second")
+    }
+
+    /// Whether the engine says the exec still runs.
+    func isRunning(_ execution: Execution) async throws -> Bool {
+        try await execState(execution.id).Running
+    }
+
+    private func execState(_ id: String) async throws -> ExecState {
+        try JSONDecoder().decode(ExecState.self, from: Data(try await call(.GET, "/exec/\(id)/json").body))
     }
 }
 
@@ -217,10 +275,17 @@ struct ContainerSpec: Encodable, Sendable {
         var Memory: Int64
         /// The same, so the node does not swap beyond its capacity.
         var MemorySwap: Int64
-        /// `host:container` bind mounts.
-        var Binds: [String]
+        /// Directories of this machine mounted into the container.
+        var Mounts: [Mount]
         /// Resource limits of the container's processes.
         var Ulimits: [Ulimit]
+    }
+
+    /// A directory of this machine seen in the container at `Target`.
+    struct Mount: Encodable, Sendable {
+        var `Type` = "bind"
+        var Source: String
+        var Target: String
     }
 
     /// One resource limit (`nofile`, `nproc`).
@@ -245,4 +310,41 @@ struct ExecSpec: Encodable, Sendable {
     var AttachStdin = false
     var AttachStdout = false
     var AttachStderr = false
+}
+
+/// A Docker Engine API version (`1.41`).
+struct APIVersion: Comparable, Sendable, CustomStringConvertible {
+    var major: Int
+    var minor: Int
+
+    init(major: Int, minor: Int) {
+        self.major = major
+        self.minor = minor
+    }
+
+    /// Parses `1.41`; nil for anything else.
+    init?(_ text: String) {
+        let parts = text.split(separator: ".").map { Int($0) }
+        guard parts.count == 2, let major = parts[0], let minor = parts[1] else { return nil }
+        self.init(major: major, minor: minor)
+    }
+
+    var description: String { "\(major).\(minor)" }
+
+    static func < (a: APIVersion, b: APIVersion) -> Bool { (a.major, a.minor) < (b.major, b.minor) }
+
+    /// This version, moved into what an engine serves.
+    func clamped(oldest: APIVersion?, newest: APIVersion) -> APIVersion {
+        min(max(self, oldest ?? self), newest)
+    }
+}
+
+/// The API version agreed with an engine, once known.
+final class AgreedVersion: Sendable {
+    private let stored = Mutex<APIVersion?>(nil)
+
+    var value: APIVersion? {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
+    }
 }

@@ -24,6 +24,8 @@ public struct ContainerHost: ServerHost {
         static let builtBy = "io.maintctl.built-by"
         /// The image a node's container runs, by name (the engine keeps its id).
         static let image = "io.maintctl.image"
+        /// The binary an image maintctl built was made from: its path, size and time.
+        static let source = "io.maintctl.source"
     }
 
     /// The repository of the images maintctl builds from a `redis-server` binary.
@@ -88,9 +90,16 @@ public struct ContainerHost: ServerHost {
     /// Checks that the engine has the image; one of ``builtRepository`` that is missing is
     /// built from ``imageSource``.
     public func check(version: String, runnable image: String) async throws {
-        if try await engine.hasImage(image) { return }
-        guard image.hasPrefix(Self.builtRepository + ":"), let imageSource else { throw missing(image, version: version) }
-        try await engine.importImage(try RedisImage.archive(of: imageSource), as: image)
+        let existing = try await engine.inspectImage(image)
+        guard image.hasPrefix(Self.builtRepository + ":"), let imageSource else {
+            if existing == nil { throw missing(image, version: version) }
+            return
+        }
+        // maintctl's own image: made again when the binary it was made from changed since.
+        let source = try RedisImage.identity(of: imageSource)
+        if let existing, existing.labels[Label.source] == source { return }
+        try await engine.importImage(try RedisImage.archive(of: imageSource), as: image,
+                                     labels: [Label.builtBy: "maintctl", Label.source: source])
     }
 
     /// The error for an image the engine does not have.
@@ -106,7 +115,7 @@ public struct ContainerHost: ServerHost {
         guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }) else {
             throw BackendError("bad-node-name", "node '\(node.id)' cannot name a container: use letters, digits, '_', '.' and '-'")
         }
-        guard let imageID = try await engine.imageID(image) else { throw missing(image, version: node.version) }
+        guard let imageID = try await engine.inspectImage(image)?.Id else { throw missing(image, version: node.version) }
         if let existing = try await engine.container(name) {
             // A container of another image (a node restarted at a new version) is made anew;
             // its servers are stopped by then.
@@ -120,16 +129,37 @@ public struct ContainerHost: ServerHost {
         try await engine.createContainer(name, ContainerSpec(
             Image: imageID, Cmd: RedisImage.keeper, User: user,
             Labels: [Label.cluster: namePrefix, Label.node: node.id, Label.image: image],
-            HostConfig: .init(Memory: memory, MemorySwap: memory, Binds: ["\(directory):\(directory)"], Ulimits: Self.ulimits)))
+            HostConfig: .init(Memory: memory, MemorySwap: memory, Mounts: [.init(Source: directory, Target: directory)], Ulimits: Self.ulimits)))
         try await engine.startContainer(name)
     }
 
     public func startServer(on node: String, runnable image: String, arguments: [String], pidFile: String) async throws -> pid_t {
+        let execution: ContainerEngine.Execution
         do {
-            return try await engine.execute(["redis-server"] + arguments + ["--daemonize", "no"], in: containerName(node), user: user)
+            execution = try await engine.execute(["redis-server"] + arguments + ["--daemonize", "no"], in: containerName(node), user: user)
         } catch let error as BackendError where error.code == "exec-failed" {
             throw BackendError("redis-start-failed", error.message)
         }
+        try await requireLocal(execution)
+        return execution.pid
+    }
+
+    /// Checks that the pid the engine reports is a `redis-server` of this machine, as maintctl
+    /// watches and signals its servers by pid. It is not with a rootless or user-remapped
+    /// engine, or when maintctl itself runs in a container.
+    private func requireLocal(_ execution: ContainerEngine.Execution) async throws {
+        for _ in 0..<40 {
+            let title = FileManager.default.contents(atPath: "/proc/\(execution.pid)/cmdline").map { String(decoding: $0, as: UTF8.self) }
+            if title?.contains("redis-server") == true { return }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        // A server that exited at once (its port taken meanwhile) is a failed start, tried again.
+        guard try await engine.isRunning(execution) else {
+            throw BackendError("redis-start-failed", "redis-server in a container of \(engine.endpoint) exited at once")
+        }
+        throw BackendError("engine-not-local", "the container engine at \(engine.endpoint) reports pid \(execution.pid) for a redis-server it runs, "
+                           + "which is no redis-server of this machine: the container backend needs an engine on this machine "
+                           + "that runs containers as root in its process namespace (not rootless, not user-remapped), and maintctl outside a container")
     }
 
     /// Kills the node's container with SIGKILL: every process in it dies at once.

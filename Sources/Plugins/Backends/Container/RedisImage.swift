@@ -33,6 +33,17 @@ enum RedisImage {
         return archive.finished
     }
 
+    /// What tells one build of `binary` from another: its file's path, size and modification time.
+    /// - Throws: `BackendError` when the binary cannot be found or read.
+    static func identity(of binary: String) throws -> String {
+        let file = URL(fileURLWithPath: try LocalProcessHost.executable(binary)).resolvingSymlinksInPath().path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: file),
+              let size = attributes[.size] as? Int, let modified = attributes[.modificationDate] as? Date else {
+            throw BackendError("image-build-failed", "cannot read \(file) to build the image")
+        }
+        return "\(file) \(size) \(Int(modified.timeIntervalSince1970))"
+    }
+
     /// The shared libraries `binary` loads, the dynamic loader among them, as `ldd` lists them.
     static func sharedLibraries(of binary: String) throws -> [String] {
         let ldd = Process()
@@ -53,6 +64,9 @@ enum RedisImage {
         }
         // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)", "/lib64/ld-linux-x86-64.so.2 (0x…)";
         // the kernel's vDSO has no file.
+        if let missing = text.split(whereSeparator: \.isNewline).first(where: { $0.contains("=> not found") }) {
+            throw BackendError("image-build-failed", "\(binary) needs \(missing.split(whereSeparator: \.isWhitespace).first ?? ""), which is not on this machine")
+        }
         return text.split(whereSeparator: \.isNewline).compactMap { line in
             let words = line.split(whereSeparator: \.isWhitespace).map(String.init)
             if let arrow = words.firstIndex(of: "=>"), arrow + 1 < words.count, words[arrow + 1].hasPrefix("/") { return words[arrow + 1] }

@@ -16,6 +16,8 @@ extension ProcessBackend {
         if ports == nil { try? FileManager.default.removeItem(atPath: directory + "/nodes.conf") }
         let runnable = state.runnable(for: version)
         for attempt in 1...5 {
+            // …and so is one that an earlier attempt's host gave up on but that started late.
+            if attempt > 1 { await RedisServerProcess.stopAll(under: directory) }
             let (port, busPort) = try ports ?? (choosePort(), choosePort())
             let pidFile = directory + "/redis.pid"
             let arguments = [

@@ -84,10 +84,15 @@ extension ProcessBackend {
         let held = state.caches[c].shards.indices.compactMap { s in
             state.caches[c].shards[s].copies.firstIndex { $0.node == node }.map { (shard: s, copy: $0) }
         }
-        for (s, k) in held where (try? await isServingPrimary(state.caches[c].shards[s].copies[k].port)) == true {
-            throw BackendError("node-holds-primary", "refusing to restart '\(node)': it is primary of \(state.caches[c].shards[s].id)")
+        // Every copy must be seen a replica, before any stops and again right before each
+        // stops: a copy restarts empty (nothing is saved) with its cluster identity, so a
+        // primary restarted this way would come back owning its slots with no data, and its
+        // replicas would sync that.
+        for (s, k) in held { try await requireReplica(state.caches[c].shards[s].copies[k], of: state.caches[c].shards[s].id, restarting: node) }
+        for (s, k) in held {
+            try await requireReplica(state.caches[c].shards[s].copies[k], of: state.caches[c].shards[s].id, restarting: node)
+            await shutDown(state.caches[c].shards[s].copies[k])
         }
-        for (s, k) in held { await shutDown(state.caches[c].shards[s].copies[k]) }
         let spec = state.caches[c].nodes[n]
         try await host.provision(NodeSpec(id: node, version: newVersion, capacity: spec.capacity),
                                  runnable: state.runnable(for: newVersion), directory: ClusterState.nodeDirectory(root: directory, node: node))
@@ -101,5 +106,18 @@ extension ProcessBackend {
         for (s, _) in held { _ = try await waitForSync(of: state.caches[c].shards[s].id, on: node, in: cache) }
         state.caches[c].nodes[n].version = newVersion
         try persist()
+    }
+
+    /// Throws unless `copy` answers as a replica.
+    private func requireReplica(_ copy: ClusterState.Copy, of shard: String, restarting node: String) async throws {
+        let role: ReplicationInfo
+        do {
+            role = try await replication(copy.port, timeout: .seconds(2))
+        } catch {
+            throw BackendError("role-unknown", "refusing to restart '\(node)': its copy of \(shard) does not say whether it is a replica (\(error))")
+        }
+        if role.isPrimary {
+            throw BackendError("node-holds-primary", "refusing to restart '\(node)': it is primary of \(shard)")
+        }
     }
 }

@@ -15,6 +15,7 @@ extension ProcessBackend {
     /// - Throws: `BackendError`; whatever was started is stopped again before it throws.
     public static func up(_ inventory: Inventory, in directory: String, binaries: [String: String],
                           host: any ServerHost = LocalProcessHost(), logger: Logger) async throws -> ProcessBackend {
+        let directory = absolute(directory)
         if FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) {
             throw BackendError("cluster-exists", "'\(directory)' already holds a cluster; stop it with: maintctl cluster down --state \(directory)")
         }
@@ -38,15 +39,24 @@ extension ProcessBackend {
             try await backend.persist()
             for cache in inventory.caches {
                 let runnables = state.binaries
-                let outcomes = await concurrently(cache.nodes) { node in
+                var failure: (any Error)?
+                await concurrently(cache.nodes) { node in
                     try await host.provision(node, runnable: ClusterState.runnable(for: node.version, in: runnables),
                                              directory: ClusterState.nodeDirectory(root: directory, node: node.id))
+                } whenDone: { _, error in
+                    failure = failure ?? error
                 }
-                if let failure = outcomes.lazy.compactMap(\.error).first { throw failure }
+                if let failure { throw failure }
                 try await backend.form(cache)
             }
         } catch {
-            try? await backend.down()
+            do {
+                try await backend.down()
+            } catch let cleanup {
+                throw BackendError((error as? BackendError)?.code ?? "cluster-up-failed",
+                                   "\(error); removing what was started failed too (\(cleanup)): "
+                                   + "run maintctl cluster down --state \(directory) once that is mended")
+            }
             throw error
         }
         return backend

@@ -61,21 +61,25 @@ extension ProcessBackend {
         let c = try state.cacheIndex(cache)
         let new = nodes.filter { node in !state.caches[c].nodes.contains(where: { $0.id == node.id && $0.lifecycle != .deleted }) }
         for node in new { try await host.check(version: node.version, runnable: state.runnable(for: node.version)) }
-        // Provisioned side by side, as a cloud creates VMs; each one that is up is recorded
-        // even when another fails (a retry finds it and leaves it alone).
+        // Provisioned side by side, as a cloud creates VMs; each one is recorded as soon as it
+        // is up (a crash of maintctl then leaves no node the state does not know but those
+        // still being made, which `cluster down` finds by their label), also when another fails.
         let (host, root, runnables) = (self.host, directory, state.binaries)
-        let outcomes = await Self.concurrently(new) { node in
+        var failure: (any Error)?
+        await Self.concurrently(new) { node in
             try await host.provision(node, runnable: ClusterState.runnable(for: node.version, in: runnables),
                                      directory: ClusterState.nodeDirectory(root: root, node: node.id))
-        }
-        let provisioned = Set(outcomes.filter { $0.error == nil }.map(\.item.id))
-        for node in new where provisioned.contains(node.id) {
+        } whenDone: { node, error in
+            if let error {
+                failure = failure ?? error
+                return
+            }
             // The id of a deleted VM may name a new one.
             state.caches[c].nodes.removeAll { $0.id == node.id }
             state.caches[c].nodes.append(ClusterState.Node(id: node.id, version: node.version, capacity: node.capacity, lifecycle: .active))
+            do { try persist() } catch { failure = failure ?? error }
         }
-        try persist()
-        if let failure = outcomes.lazy.compactMap(\.error).first { throw failure }
+        if let failure { throw failure }
     }
 
     public func electLeader(_ node: String, in cache: String) async throws {
@@ -219,18 +223,26 @@ extension ProcessBackend {
         for node in nodes { try refuseIfHoldingCopies(node, in: cache, doing: "delete") }
         // Deleted side by side; each one that is gone is recorded even when another fails.
         let (host, root) = (self.host, directory)
-        let outcomes = await Self.concurrently(nodes) { node in
+        var failure: (any Error)?
+        await Self.concurrently(nodes) { node in
             try await host.delete(node, directory: ClusterState.nodeDirectory(root: root, node: node))
+        } whenDone: { node, error in
+            do {
+                if let error { throw error }
+                try setLifecycle(.deleted, of: node, in: cache)
+            } catch {
+                failure = failure ?? error
+            }
         }
-        let deleted = Set(outcomes.filter { $0.error == nil }.map(\.item))
-        for node in nodes where deleted.contains(node) { try setLifecycle(.deleted, of: node, in: cache) }
-        if let failure = outcomes.lazy.compactMap(\.error).first { throw failure }
+        if let failure { throw failure }
     }
 
-    /// Runs `body` on every item side by side and returns each item with the error it threw, if any.
-    static func concurrently<Item: Sendable>(_ items: [Item], _ body: @escaping @Sendable (Item) async throws -> Void) async
-        -> [(item: Item, error: (any Error)?)] {
-        await withTaskGroup(of: (Item, (any Error)?).self) { group in
+    /// Runs `body` on every item side by side and, on the caller's actor, `whenDone` with each
+    /// item and the error it threw, if any, as each finishes.
+    static func concurrently<Item: Sendable>(_ items: [Item], isolation: isolated (any Actor)? = #isolation,
+                                             _ body: @escaping @Sendable (Item) async throws -> Void,
+                                             whenDone: (Item, (any Error)?) -> Void) async {
+        await withTaskGroup(of: (Item, (any Error)?).self, isolation: isolation) { group in
             for item in items {
                 group.addTask {
                     do {
@@ -241,9 +253,7 @@ extension ProcessBackend {
                     }
                 }
             }
-            var outcomes: [(item: Item, error: (any Error)?)] = []
-            for await outcome in group { outcomes.append(outcome) }
-            return outcomes
+            for await (item, error) in group { whenDone(item, error) }
         }
     }
 

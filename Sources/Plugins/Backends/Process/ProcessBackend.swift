@@ -56,6 +56,7 @@ public actor ProcessBackend: Backend {
     /// - Throws: `BackendError` when there is no cluster state there, or `attach` refuses its host.
     public init(directory: String, logger: Logger, detection: FailureDetection = FailureDetection(),
                 attach: (HostRecord, String) throws -> any ServerHost = LocalProcessHost.attach) throws {
+        let directory = Self.absolute(directory)
         let state = try ClusterState.load(from: directory)
         self.host = try attach(state.host ?? .localProcesses, directory)
         self.directory = directory
@@ -72,6 +73,10 @@ public actor ProcessBackend: Backend {
         self.logger = logger
         self.detection = FailureDetection()
     }
+
+    /// `path` made absolute against the working directory: the servers run elsewhere (their
+    /// own directory, a container) and a node's directory is mounted at the same path.
+    static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
 
     /// What the cluster in `directory` runs on, to choose the host to attach with.
     /// - Throws: `BackendError` when there is no cluster state there.
