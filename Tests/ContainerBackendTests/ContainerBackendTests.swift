@@ -62,6 +62,21 @@ import Testing
         }
     }
 
+    @Test(arguments: ["7.2.5+build", "-7", "7 2", "7:2", "7/2"])
+    func aVersionThatMakesNoImageTagIsRefusedBeforeAnythingIsMade(version: String) async throws {
+        try await LiveCluster.with(.containers) { cluster in
+            let before = try await cluster.containers()
+            await #expect {
+                try await cluster.backend.createNodes([NodeSpec(id: "fresh", version: version, capacity: Capacity(memoryMB: 512, cpus: 1))],
+                                                      in: "local")
+            } throws: { error in
+                "\(error)".contains("version '\(version)' makes no image tag")
+            }
+            #expect(try await cluster.containers() == before)
+            #expect(try await cluster.backend.topology(of: "local").node("fresh") == nil)
+        }
+    }
+
     @Test func aContainerClusterIsNotTakenForOneOfProcesses() async throws {
         try await LiveCluster.with(.containers) { cluster in
             #expect {

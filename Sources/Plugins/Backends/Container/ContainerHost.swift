@@ -90,8 +90,20 @@ public struct ContainerHost: ServerHost {
     /// Checks that the engine has the image; one of ``builtRepository`` that is missing is
     /// built from ``imageSource``.
     public func check(version: String, runnable image: String) async throws {
+        // A version is part of the image's tag (`maintctl/redis:{version}`): one that makes no tag
+        // is refused here, in our words, not by the engine's "invalid reference format".
+        let ours = image.hasPrefix(Self.builtRepository + ":")
+        let tag = ours ? image.dropFirst(Self.builtRepository.count + 1)
+            : image.lastIndex(of: ":").flatMap { image[$0...].contains("/") ? nil : image[image.index(after: $0)...] }
+        if let tag {
+            guard let first = tag.first, first.isASCII, first.isLetter || first.isNumber || first == "_", tag.count <= 128,
+                  tag.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }) else {
+                throw BackendError("bad-version", "version '\(version)' makes no image tag ('\(image)'): a tag is letters, digits, "
+                                   + "'_', '.' and '-', at most 128; map the version to an image with --image \(version)=IMAGE")
+            }
+        }
         let existing = try await engine.inspectImage(image)
-        guard image.hasPrefix(Self.builtRepository + ":"), let imageSource else {
+        guard ours, let imageSource else {
             if existing == nil { throw missing(image, version: version) }
             return
         }
