@@ -1,7 +1,6 @@
 import Foundation
 import MaintenanceKit
 import NIOHTTP1
-import Synchronization
 
 /// A container engine that speaks the Docker Engine API on a unix socket: `dockerd`, or
 /// Podman's `podman system service`. Only the calls the container backend needs: images,
@@ -261,90 +260,5 @@ public struct ContainerEngine: Sendable {
 
     private func execState(_ id: String) async throws -> ExecState {
         try JSONDecoder().decode(ExecState.self, from: Data(try await call(.GET, "/exec/\(id)/json").body))
-    }
-}
-
-/// What a container is created with (the Engine API's `ContainerConfig` with `HostConfig`).
-struct ContainerSpec: Encodable, Sendable {
-    struct HostConfig: Encodable, Sendable {
-        /// `host`: the servers listen on this machine's loopback, where clients reach them.
-        var NetworkMode = "host"
-        /// A minimal init reaps what exits in the container and stops it on SIGTERM.
-        var Init = true
-        /// Memory limit in bytes, from the node's capacity.
-        var Memory: Int64
-        /// The same, so the node does not swap beyond its capacity.
-        var MemorySwap: Int64
-        /// Directories of this machine mounted into the container.
-        var Mounts: [Mount]
-        /// Resource limits of the container's processes.
-        var Ulimits: [Ulimit]
-    }
-
-    /// A directory of this machine seen in the container at `Target`.
-    struct Mount: Encodable, Sendable {
-        var `Type` = "bind"
-        var Source: String
-        var Target: String
-    }
-
-    /// One resource limit (`nofile`, `nproc`).
-    struct Ulimit: Encodable, Sendable {
-        var Name: String
-        var Soft: UInt64
-        var Hard: UInt64
-    }
-
-    var Image: String
-    var Entrypoint: [String] = []
-    var Cmd: [String]
-    var User: String
-    var Labels: [String: String]
-    var HostConfig: HostConfig
-}
-
-/// A process to start in a running container.
-struct ExecSpec: Encodable, Sendable {
-    var Cmd: [String]
-    var User: String
-    var AttachStdin = false
-    var AttachStdout = false
-    var AttachStderr = false
-}
-
-/// A Docker Engine API version (`1.41`).
-struct APIVersion: Comparable, Sendable, CustomStringConvertible {
-    var major: Int
-    var minor: Int
-
-    init(major: Int, minor: Int) {
-        self.major = major
-        self.minor = minor
-    }
-
-    /// Parses `1.41`; nil for anything else.
-    init?(_ text: String) {
-        let parts = text.split(separator: ".").map { Int($0) }
-        guard parts.count == 2, let major = parts[0], let minor = parts[1] else { return nil }
-        self.init(major: major, minor: minor)
-    }
-
-    var description: String { "\(major).\(minor)" }
-
-    static func < (a: APIVersion, b: APIVersion) -> Bool { (a.major, a.minor) < (b.major, b.minor) }
-
-    /// This version, moved into what an engine serves.
-    func clamped(oldest: APIVersion?, newest: APIVersion) -> APIVersion {
-        min(max(self, oldest ?? self), newest)
-    }
-}
-
-/// The API version agreed with an engine, once known.
-final class AgreedVersion: Sendable {
-    private let stored = Mutex<APIVersion?>(nil)
-
-    var value: APIVersion? {
-        get { stored.withLock { $0 } }
-        set { stored.withLock { $0 = newValue } }
     }
 }
