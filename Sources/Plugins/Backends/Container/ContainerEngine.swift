@@ -109,12 +109,6 @@ public struct ContainerEngine: Sendable {
 
     // MARK: - Images
 
-    /// Whether the engine has `image` (`repository:tag`).
-    /// - Throws: `BackendError` when the engine does not answer.
-    public func hasImage(_ image: String) async throws -> Bool {
-        try await inspectImage(image) != nil
-    }
-
     /// An image as the engine has it.
     struct ImageState: Decodable, Sendable {
         struct Settings: Decodable, Sendable { var Labels: [String: String]? }

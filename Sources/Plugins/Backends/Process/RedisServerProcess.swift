@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 /// Starts and stops daemonized `redis-server` processes, with argv arrays only (never a
-/// shell), and finds them again by the pid files they write.
+/// shell): a started server's pid is read from the pid file it writes; servers nobody
+/// recorded are found again by their working directory.
 enum RedisServerProcess {
     /// Starts a daemonized `redis-server` and returns its pid, read from its pid file.
     /// - Parameters:
