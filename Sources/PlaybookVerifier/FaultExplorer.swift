@@ -20,19 +20,17 @@ public struct FaultExplorer: Sendable {
     let parallelism: Int
 
     /// - Parameters:
-    ///   - playbook: The playbook, validated.
-    ///   - inventory: The fleet it runs against.
-    ///   - plan: Its plan for that fleet.
+    ///   - plan: The plan to explore; it runs against the fleet it was planned against.
     ///   - registry: The plugins that perform the actions.
     ///   - depth: One fault per schedule, or two.
     ///   - kinds: Which faults to inject (`kill`; `pause` stalls a node long enough to be declared down).
     ///   - seed: Seeds the simulation's timings.
-    public init(playbook: Playbook, inventory: Inventory, plan: Plan, registry: PluginRegistry, depth: Depth,
-                kinds: [FaultKind] = [.kill], seed: UInt64 = 1) {
+    public init(plan: Plan, registry: PluginRegistry, depth: Depth, kinds: [FaultKind] = [.kill], seed: UInt64 = 1) {
         var config = SimulationConfig(seed: seed)
-        config.detection = playbook.policy.failureDetection
+        config.detection = plan.policy.failureDetection
+        let inventory = plan.basis.inventory
         let topologies = Dictionary(inventory.caches.map { ($0.id, CacheTopology($0)) }, uniquingKeysWith: { first, _ in first })
-        self.runner = ScheduleRunner(playbook: playbook, registry: registry, plan: plan, topologies: topologies, config: config)
+        self.runner = ScheduleRunner(registry: registry, plan: plan, topologies: topologies, config: config)
         self.plan = plan
         self.inventory = inventory
         self.depth = depth
@@ -43,7 +41,7 @@ public struct FaultExplorer: Sendable {
     /// Explores every schedule and returns what held and the shortest counterexamples.
     public func explore() async -> Verification {
         let started = ContinuousClock.now
-        var report = Verification(playbook: runner.playbook.path, depth: depth, kinds: kinds)
+        var report = Verification(playbook: plan.playbookPath, depth: depth, kinds: kinds)
         report.counterexamples += await faultFreeViolations()
         var found: [ExploredSchedule] = []
         for cache in plan.caches {

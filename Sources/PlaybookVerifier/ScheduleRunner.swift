@@ -5,7 +5,6 @@ import SimulatedBackend
 /// Runs one cache's plan on a fresh simulated fleet with some faults injected, and tells
 /// whether the invariants held.
 struct ScheduleRunner: Sendable {
-    let playbook: Playbook
     let registry: PluginRegistry
     let plan: Plan
     let topologies: [String: CacheTopology]
@@ -19,6 +18,8 @@ struct ScheduleRunner: Sendable {
         var violations: [InvariantViolation]
         /// What happened, when asked for.
         var trace: [ScheduleRecorder.Entry]
+        /// Why the plan could not run at all.
+        var failure: DiagnosticsError? = nil
     }
 
     func run(_ cache: CachePlan, faults: [ScheduledFault], tracing: Bool = false) async -> Result {
@@ -35,10 +36,17 @@ struct ScheduleRunner: Sendable {
         part.caches = caches
         var logger = Logger(label: "maintctl.verify")
         logger.logLevel = .critical
-        let runtime = RolloutRuntime(plan: part, playbook: playbook, registry: registry, backend: backend, reporter: recorder,
-                                     stop: stop, logger: logger, seed: config.seed, honorWindows: false,
-                                     faults: faults, observeOperations: tracing)
-        let summary = await runtime.run()
+        var options = RolloutOptions(reporter: recorder, stop: stop, logger: logger)
+        options.seed = config.seed
+        options.honorWindows = false
+        options.faults = faults
+        options.observeOperations = tracing
+        let summary: RolloutSummary
+        do {
+            summary = try await RolloutRuntime(plan: part, registry: registry, backend: backend, options: options).run()
+        } catch {
+            return Result(applicable: false, violations: [], trace: [], failure: error)
+        }
         let applicable = recorder.injected == faults.values.reduce(0) { $0 + $1.count } && recorder.notInjected == 0
         return Result(applicable: applicable, violations: Self.merge(await backend.violations, summary.invariantViolations),
                       trace: recorder.entries)

@@ -15,8 +15,6 @@ public struct RunRecord: Sendable, Codable, Hashable {
     public var undoes: String?
     /// The playbook file, as an absolute path.
     public var playbookPath: String
-    /// The playbook's ``Fingerprint`` when the run began; a resume refuses a changed playbook.
-    public var playbookFingerprint: String
     /// The backend id.
     public var backend: String
     /// The live cluster's state directory, for backends that drive real servers.
@@ -32,10 +30,9 @@ public struct RunRecord: Sendable, Codable, Hashable {
             + Set(caches.values).sorted { $0.description < $1.description }.map { LockKey.placement(group: $0.resourceGroup, region: $0.region) }
     }
 
-    public init(id: String, playbookPath: String, playbookFingerprint: String, backend: String, stateDirectory: String?, seed: UInt64, caches: [String: Placement]) {
+    public init(id: String, playbookPath: String, backend: String, stateDirectory: String?, seed: UInt64, caches: [String: Placement]) {
         self.id = id
         self.playbookPath = playbookPath
-        self.playbookFingerprint = playbookFingerprint
         self.backend = backend
         self.stateDirectory = stateDirectory
         self.seed = seed

@@ -1,15 +1,15 @@
 import MaintenanceKit
 
-/// The faults a run injects: its playbook's `faults:` list and its `--inject` options, checked
-/// against the fleet, the playbook's steps and what the backend can do, and sorted by cache.
+/// The faults a run injects: its plan's faults (the playbook's `faults:` list) and its
+/// `--inject` options, checked against the fleet, the plan's steps and what the backend can do,
+/// and sorted by cache.
 enum InjectedFaults {
     /// - Throws: `Exit.invalidInput` after one clear line per problem; nothing has run.
-    static func resolve(_ playbook: Playbook, injecting options: [String], plan: MaintenanceKit.Plan, inventory: Inventory,
-                        backend: any Backend) throws -> [String: [ScheduledFault]] {
-        var faults = playbook.faults
+    static func resolve(_ plan: MaintenanceKit.Plan, injecting options: [String], backend: any Backend) throws -> [String: [ScheduledFault]] {
+        var faults = plan.faults
         var problems: [String] = []
-        let targeted = inventory.caches.filter { cache in plan.caches.contains { $0.cache == cache.id } }
-        let steps = playbook.invocations.map(\.pluginID)
+        let targeted = plan.basis.inventory.caches.filter { cache in plan.caches.contains { $0.cache == cache.id } }
+        let steps = plan.steps.map(\.plugin)
         for text in options {
             do {
                 let fault = try FaultSyntax.parse(text)

@@ -7,7 +7,7 @@ extension Maintctl {
         static let configuration = CommandConfiguration(
             abstract: "Continue an interrupted rollout from where it really stands.",
             discussion: """
-                Executes the journaled plan: actions that succeeded are not done again; an action that started and \
+                Executes the journaled plan (it needs no playbook): actions that succeeded are not done again; an action that started and \
                 recorded no outcome is performed again, and checks the live state before it acts. Ends with the same \
                 summary as 'run'.
                 """)
@@ -31,8 +31,7 @@ extension Maintctl {
             }
             try journalArgument.refuseIfRunning(snapshot)
             let registry = try Registry.make()
-            let playbook = try Self.playbook(of: snapshot, registry: registry)
-            try options.refuseOutsideWindows(playbook.maintenanceWindows)
+            try options.refuseOutsideWindows(snapshot.plan.schedule)
             let logger = Registry.logger(verbose: options.verbose)
             let backend = try JournaledBackend.open(snapshot, timeScale: options.timeScale, logger: logger)
             let locks = try HeldLocks(for: record, journal: file.path)
@@ -45,39 +44,12 @@ extension Maintctl {
                              + "(attempt \(attempt.attempt)); it checks the live state and finishes")
             }
             // A rehearsal goes on with its faults; those due at actions already done are passed.
-            let faults = try InjectedFaults.resolve(playbook, injecting: options.faults, plan: snapshot.plan,
-                                                    inventory: snapshot.inventory, backend: backend)
-            let session = RolloutSession(playbook: playbook, plan: snapshot.plan, registry: registry, backend: backend,
+            let faults = try InjectedFaults.resolve(snapshot.plan, injecting: options.faults, backend: backend)
+            let session = RolloutSession(plan: snapshot.plan, registry: registry, backend: backend,
                                          journal: file, progress: progress, faults: faults, options: options,
                                          seed: record.seed, logger: logger)
             try await session.execute("resume")
             if let undone = record.undoes { Rollback.markRolledBack(undone) }
-        }
-
-        /// The playbook the journaled plan refers to: the rollout's file, unchanged, or a
-        /// rollback's steps.
-        static func playbook(of snapshot: JournalSnapshot, registry: PluginRegistry) throws -> Playbook {
-            let record = snapshot.record
-            if record.kind == .rollback {
-                do {
-                    return try RollbackPlanner(registry: registry).playbook(named: snapshot.plan.playbook, policy: snapshot.plan.policy)
-                } catch {
-                    Output.error("maintctl: error: \(error)")
-                    throw Exit.invalidInput
-                }
-            }
-            guard Fingerprint.of(file: record.playbookPath) == record.playbookFingerprint else {
-                Output.error("maintctl: error: \(record.playbookPath): the playbook is missing or changed since the run began; "
-                             + "resume needs the playbook the run started with")
-                throw Exit.invalidInput
-            }
-            do {
-                return try PlaybookLoader(registry: registry)
-                    .load(SourceFile(contentsOf: record.playbookPath), inventory: snapshot.inventory).playbook
-            } catch {
-                Output.printDiagnostics(error)
-                throw Exit.invalidInput
-            }
         }
     }
 }

@@ -37,16 +37,14 @@ extension Maintctl {
             let logger = Registry.logger(verbose: options.verbose)
             let backend = try JournaledBackend.open(snapshot, timeScale: options.timeScale, logger: logger)
             let name = "rollback of \(snapshot.plan.playbook)"
-            let playbook: Playbook, plan: MaintenanceKit.Plan
+            let plan: MaintenanceKit.Plan
             do {
                 var topologies: [CacheTopology] = []
                 for cache in snapshot.plan.caches where !deleting.contains(cache.cache) {
                     topologies.append(try await backend.topology(of: cache.cache))
                 }
                 let leaders = Dictionary(snapshot.inventory.caches.map { ($0.id, $0.leader) }, uniquingKeysWith: { first, _ in first })
-                let planner = RollbackPlanner(registry: registry)
-                playbook = try planner.playbook(named: name, policy: snapshot.plan.policy)
-                plan = try planner.plan(undoing: snapshot.plan, topologies: topologies, leaders: leaders, name: name)
+                plan = try RollbackPlanner(registry: registry).plan(undoing: snapshot.plan, topologies: topologies, leaders: leaders, name: name)
             } catch {
                 Output.error("maintctl: error: cannot roll back \(file.path): \(error)")
                 throw Exit.invalidInput
@@ -56,8 +54,7 @@ extension Maintctl {
                 if deleting.isEmpty { Self.markRolledBack(file.path) }
                 return
             }
-            var record = RunRecord(id: UUID().uuidString.lowercased(), playbookPath: original.playbookPath,
-                                   playbookFingerprint: original.playbookFingerprint, backend: original.backend,
+            var record = RunRecord(id: UUID().uuidString.lowercased(), playbookPath: original.playbookPath, backend: original.backend,
                                    stateDirectory: original.stateDirectory, seed: original.seed,
                                    caches: Dictionary(plan.caches.map { ($0.cache, $0.placement) }, uniquingKeysWith: { first, _ in first }))
             record.kind = .rollback
@@ -70,9 +67,8 @@ extension Maintctl {
                                                       backend: backend, label: "rollback journal")
             var rollbackOptions = options
             rollbackOptions.now = true
-            let faults = try InjectedFaults.resolve(playbook, injecting: options.faults, plan: plan,
-                                                    inventory: snapshot.inventory, backend: backend)
-            let session = RolloutSession(playbook: playbook, plan: plan, registry: registry, backend: backend, journal: journal,
+            let faults = try InjectedFaults.resolve(plan, injecting: options.faults, backend: backend)
+            let session = RolloutSession(plan: plan, registry: registry, backend: backend, journal: journal,
                                          faults: faults, options: rollbackOptions, seed: original.seed, logger: logger)
             try await session.execute("rollback")
             if let undone = record.undoes { Self.markRolledBack(undone) }

@@ -40,7 +40,7 @@ extension Maintctl {
             let registry = try Registry.make()
             let loaded = try playbookOptions.load(registry: registry)
             let plan = try Planning.plan(loaded, registry: registry)
-            let explorer = FaultExplorer(playbook: loaded.playbook, inventory: loaded.inventory, plan: plan, registry: registry,
+            let explorer = FaultExplorer(plan: plan, registry: registry,
                                          depth: faults == .single ? .single : .double,
                                          kinds: kinds.split(separator: ",").compactMap { FaultKind(rawValue: String($0)) }, seed: seed)
             let result = await explorer.explore()

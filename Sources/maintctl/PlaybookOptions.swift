@@ -9,6 +9,14 @@ struct PlaybookOptions: ParsableArguments {
     @Option(help: "Inventory file; overrides the playbook's 'inventory:'.")
     var inventory: String?
 
+    init() {}
+
+    /// The options of a command that takes them under other names.
+    init(playbook: String, inventory: String?) {
+        self.playbook = playbook
+        self.inventory = inventory
+    }
+
     /// Loads and validates the playbook and its inventory, printing every problem.
     /// - Throws: `Exit.invalidInput` after printing the diagnostics.
     func load(registry: PluginRegistry) throws -> LoadedPlaybook {

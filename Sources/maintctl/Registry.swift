@@ -1,3 +1,4 @@
+import ArgumentParser
 import ContainerBackend
 import Logging
 import MaintenanceKit
@@ -14,6 +15,16 @@ enum Registry {
         var logger = Logger(label: "maintctl")
         logger.logLevel = verbose ? .debug : .warning
         return logger
+    }
+
+    /// Whether backend `id` drives a live cluster (it needs `--state`).
+    static func isLive(_ id: String) -> Bool { id != SimulatedBackend.descriptor.id }
+
+    /// Refuses an unknown backend id.
+    static func validate(backend id: String) throws {
+        guard backends.contains(where: { $0.id == id }) else {
+            throw ValidationError("unknown backend '\(id)'; available: \(backends.map(\.id).joined(separator: ", "))")
+        }
     }
 
     static func make() throws -> PluginRegistry {

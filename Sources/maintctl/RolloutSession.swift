@@ -8,7 +8,6 @@ import SimulatedBackend
 /// journal, runs the plan (with the probe when asked), writes the summary, and turns its
 /// status into the exit code.
 struct RolloutSession {
-    var playbook: Playbook
     var plan: MaintenanceKit.Plan
     var registry: PluginRegistry
     var backend: any Backend
@@ -44,9 +43,19 @@ struct RolloutSession {
         let reporter: any RolloutReporter = backend.clock.isVirtual ? TimeOrderedReporter(passingTo: text) : text
         var recorder: (any RolloutJournal)? = journal
         if let journal, let writes = options.crashAfterJournalWrites { recorder = CrashingJournal(journal, crashAfter: writes) }
-        let runtime = RolloutRuntime(plan: plan, playbook: playbook, registry: registry, backend: backend,
-                                     reporter: reporter, stop: stop, logger: logger, seed: seed,
-                                     journal: recorder, progress: progress, honorWindows: !options.now, faults: faults)
+        var rolloutOptions = RolloutOptions(reporter: reporter, stop: stop, logger: logger)
+        rolloutOptions.seed = seed
+        rolloutOptions.journal = recorder
+        rolloutOptions.progress = progress
+        rolloutOptions.honorWindows = !options.now
+        rolloutOptions.faults = faults
+        let runtime: RolloutRuntime
+        do {
+            runtime = try RolloutRuntime(plan: plan, registry: registry, backend: backend, options: rolloutOptions)
+        } catch {
+            Output.printDiagnostics(error)
+            throw Exit.invalidInput
+        }
         var summary: RolloutSummary
         if options.probe {
             guard let cluster = backend as? ProcessBackend else {

@@ -140,14 +140,14 @@ import Testing
         }
     }
 
-    @Test func resumeRefusesAChangedPlaybook() async throws {
+    @Test func resumeRunsTheJournaledPlanWithoutItsPlaybook() async throws {
         let playbook = try Self.playbook(caches: ["pay-weu-2"])
         let journal = try CLI.temporaryDirectory("changed") + "/run.sqlite"
         #expect(try await CLI.run(["run", playbook, "--journal", journal, "--crash-after-journal-writes", "5"]).status == 86)
-        try (try String(contentsOfFile: playbook, encoding: .utf8) + "\n# edited\n").write(toFile: playbook, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: playbook)
         let result = try await CLI.run(["resume", journal])
-        #expect(result.status == 2)
-        #expect(result.stderr.contains("the playbook is missing or changed since the run began"))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("succeeded"))
     }
 
     @Test func journalsAreReadableOnlyByTheirOwner() async throws {

@@ -97,6 +97,32 @@ import Testing
         }
     }
 
+    @Test func aPlanFileAppliesOnceAndThenIsRefusedAsStale() async throws {
+        try await withCluster { state in
+            let directory = try CLI.temporaryDirectory("stale")
+            let plan = directory + "/plan.json"
+            let planned = try await CLI.run(["plan", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state, "-o", plan])
+            try #require(planned.status == 0, "\(planned.stderr)")
+            let applied = try await CLI.run(["run", "--plan", plan, "--backend", "process", "--state", state,
+                                             "--journal", directory + "/first.sqlite"])
+            #expect(applied.status == 0, "\(applied.stderr)")
+            try await expectConsistent(state)
+            let patched = try await status(state)
+            #expect(patched.allSatisfy { $0.version == "7.2.5" && $0.node.hasSuffix("-7.2.5") })
+            // The same plan again: the nodes it drains are gone; refused, naming each change, and nothing runs.
+            let again = try await CLI.run(["run", "--plan", plan, "--backend", "process", "--state", state,
+                                           "--journal", directory + "/second.sqlite"])
+            #expect(again.status == 2, "\(again.stderr)")
+            for node in ["node-1", "node-2", "node-3"] {
+                #expect(again.stderr.contains("the cluster changed since the plan was made: cache 'local': node '\(node)' is gone"), "\(again.stderr)")
+            }
+            #expect(again.stderr.contains("nothing was executed"))
+            #expect(!FileManager.default.fileExists(atPath: directory + "/second.sqlite"))
+            let after = try await status(state)
+            #expect(Set(after.map(\.pid)) == Set(patched.map(\.pid)), "no server was touched")
+        }
+    }
+
     @Test func ctrlCStopsAfterTheActionInFlight() async throws {
         try await withCluster { state in
             let running = try CLI.start(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state])

@@ -86,8 +86,8 @@ import Testing
         let plan = try Planner(registry: Self.registry).plan(loaded.playbook, inventory: inventory)
         #expect(plan.caches.first?.actions.contains { $0.plugin == id } == true, "the example plans at least one '\(id)' action")
         let backend = SimulatedBackend(inventory: inventory)
-        let summary = await RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: Self.registry, backend: backend,
-                                           reporter: Silent(), stop: StopSignal(), logger: Logger(label: "test")).run()
+        let summary = try await RolloutRuntime(plan: plan, registry: Self.registry, backend: backend,
+                options: RolloutOptions(reporter: Silent(), stop: StopSignal(), logger: Logger(label: "test"))).run()
         #expect(summary.status == .succeeded, "\(summary.caches.first?.error ?? "")")
         #expect(summary.failovers.count == plan.expectedFailovers.count)
     }

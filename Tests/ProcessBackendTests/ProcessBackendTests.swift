@@ -35,9 +35,8 @@ import Testing
                 inventoryOverride: LiveCluster.packageRoot + "/Playbooks/inventories/local-cluster.yaml")
             let inventory = try await cluster.backend.currentInventory()
             let plan = try Planner(registry: LiveCluster.registry).plan(loaded.playbook, inventory: inventory)
-            let runtime = RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: LiveCluster.registry,
-                                         backend: cluster.backend, reporter: Silent(), stop: StopSignal(),
-                                         logger: Logger(label: "test"))
+            let runtime = try RolloutRuntime(plan: plan, registry: LiveCluster.registry, backend: cluster.backend,
+                options: RolloutOptions(reporter: Silent(), stop: StopSignal(), logger: Logger(label: "test")))
             // A cluster-aware client writes to every shard throughout and checks every acknowledgement.
             let backend = cluster.backend
             let probe = try ClusterProbe(shards: await backend.shardSlots(), seedPorts: await backend.serverPorts())
@@ -155,9 +154,8 @@ import Testing
                 inventoryOverride: LiveCluster.packageRoot + "/Playbooks/inventories/local-cluster.yaml")
             let plan = try Planner(registry: LiveCluster.registry).plan(loaded.playbook, inventory: try await cluster.backend.currentInventory())
             let stop = StopSignal()
-            let summary = await RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: LiveCluster.registry,
-                                               backend: cluster.backend, reporter: StopAfter(actions: 6, stop: stop), stop: stop,
-                                               logger: Logger(label: "test")).run()
+            let summary = try await RolloutRuntime(plan: plan, registry: LiveCluster.registry, backend: cluster.backend,
+                options: RolloutOptions(reporter: StopAfter(actions: 6, stop: stop), stop: stop, logger: Logger(label: "test"))).run()
             #expect(summary.status == .aborted)
             let topology = try await cluster.backend.topology(of: "local")
             #expect(Invariants.check(topology).isEmpty)

@@ -47,7 +47,7 @@ import Testing
     @Test func aRunIsRecordedActionByActionAndReadBack() async throws {
         let (playbook, plan, inventory, registry) = try planned()
         let path = Self.path()
-        let record = RunRecord(id: "r1", playbookPath: "patch.yaml", playbookFingerprint: "f", backend: "simulated",
+        let record = RunRecord(id: "r1", playbookPath: "patch.yaml", backend: "simulated",
                                stateDirectory: nil, seed: 1, caches: ["c1": Placement(resourceGroup: "rg", region: "weu")])
         let journal = try JournalFile.create(at: path, record: record, plan: plan, inventory: inventory,
                                              topologies: inventory.caches.map(CacheTopology.init))
@@ -56,8 +56,8 @@ import Testing
         }
         try journal.beginSession("run")
         let backend = SimulatedBackend(inventory: inventory)
-        let summary = await RolloutRuntime(plan: plan, playbook: playbook, registry: registry, backend: backend,
-                                           reporter: Silent(), stop: StopSignal(), logger: .init(label: "test"), journal: journal).run()
+        let summary = try await RolloutRuntime(plan: plan, registry: registry, backend: backend,
+                options: RolloutOptions(reporter: Silent(), stop: StopSignal(), logger: .init(label: "test"), journal: journal)).run()
         try journal.endSession(summary)
         #expect(summary.status == .succeeded)
 
@@ -75,8 +75,8 @@ import Testing
     @Test func aResumedRuntimeSkipsWhatWasDoneAndReportsItsResults() async throws {
         let (playbook, plan, inventory, registry) = try planned()
         let backend = SimulatedBackend(inventory: inventory)
-        let first = await RolloutRuntime(plan: plan, playbook: playbook, registry: registry, backend: backend, reporter: Silent(),
-                                         stop: StopSignal(), logger: .init(label: "test")).run()
+        let first = try await RolloutRuntime(plan: plan, registry: registry, backend: backend,
+                options: RolloutOptions(reporter: Silent(), stop: StopSignal(), logger: .init(label: "test"))).run()
         // Everything done before: a resume acts on nothing and reports the same failovers.
         var progress = RolloutProgress()
         for action in plan.caches[0].actions {
@@ -84,8 +84,8 @@ import Testing
                 succeeded: true, failovers: first.caches[0].failovers.filter { $0.to == action.subject.destination && $0.shard == action.subject.shard })
         }
         let untouched = SimulatedBackend(inventory: inventory)
-        let resumed = await RolloutRuntime(plan: plan, playbook: playbook, registry: registry, backend: untouched, reporter: Silent(),
-                                           stop: StopSignal(), logger: .init(label: "test"), progress: progress).run()
+        let resumed = try await RolloutRuntime(plan: plan, registry: registry, backend: untouched,
+                options: RolloutOptions(reporter: Silent(), stop: StopSignal(), logger: .init(label: "test"), progress: progress)).run()
         #expect(resumed.caches[0].actionsCompleted == plan.actionCount)
         #expect(resumed.failovers.count == first.failovers.count)
         #expect(await untouched.eventCount == 2, "only the start and end of maintenance: no action was done again")

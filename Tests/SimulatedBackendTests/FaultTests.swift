@@ -83,9 +83,8 @@ import Testing
         loaded.playbook.faults = [try FaultSyntax.parse("kill pay-weu-1-n1 after migrate_shards#2.2")]
         let plan = try Planner(registry: Rollouts.registry).plan(loaded.playbook, inventory: loaded.inventory)
         let backend = SimulatedBackend(inventory: loaded.inventory)
-        let runtime = RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: Rollouts.registry, backend: backend,
-                                     reporter: Rollouts.Discard(), stop: StopSignal(), logger: Logger(label: "test"),
-                                     faults: ["pay-weu-1": loaded.playbook.faults])
+        let runtime = try RolloutRuntime(plan: plan, registry: Rollouts.registry, backend: backend,
+                options: RolloutOptions(reporter: Rollouts.Discard(), stop: StopSignal(), logger: Logger(label: "test"), faults: ["pay-weu-1": loaded.playbook.faults]))
         let summary = await runtime.run()
         let cache = try #require(summary.caches.first)
         let topology = try await backend.topology(of: "pay-weu-1")
@@ -120,9 +119,8 @@ import Testing
         let fault = try FaultSyntax.parse("kill node-3 after drain_node#2")
         let plan = try Planner(registry: Rollouts.registry).plan(loaded.playbook, inventory: loaded.inventory)
         let backend = SimulatedBackend(inventory: loaded.inventory)
-        let runtime = RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: Rollouts.registry, backend: backend,
-                                     reporter: Rollouts.Discard(), stop: StopSignal(), logger: Logger(label: "test"),
-                                     faults: ["local": [fault]])
+        let runtime = try RolloutRuntime(plan: plan, registry: Rollouts.registry, backend: backend,
+                options: RolloutOptions(reporter: Rollouts.Discard(), stop: StopSignal(), logger: Logger(label: "test"), faults: ["local": [fault]]))
         let summary = await runtime.run()
         let cache = try #require(summary.caches.first)
         #expect(summary.status == .paused)

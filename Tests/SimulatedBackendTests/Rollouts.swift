@@ -20,8 +20,8 @@ enum Rollouts {
         -> (plan: Plan, summary: RolloutSummary, backend: any Backend) {
         let plan = try Planner(registry: registry).plan(loaded.playbook, inventory: loaded.inventory)
         let backend = backend ?? SimulatedBackend(inventory: loaded.inventory, config: SimulationConfig(seed: seed))
-        let runtime = RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: registry, backend: backend,
-                                     reporter: reporter, stop: stop, logger: Logger(label: "test"), seed: seed)
+        let runtime = try RolloutRuntime(plan: plan, registry: registry, backend: backend,
+                options: RolloutOptions(reporter: reporter, stop: stop, logger: Logger(label: "test"), seed: seed))
         return (plan, await runtime.run(), backend)
     }
 

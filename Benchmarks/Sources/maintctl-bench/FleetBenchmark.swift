@@ -77,8 +77,8 @@ struct FleetBenchmark {
         var logger = Logger(label: "maintctl-bench")
         logger.logLevel = .warning
         let backend = SimulatedBackend(inventory: loaded.inventory, config: SimulationConfig())
-        let runtime = RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: registry, backend: backend,
-                                     reporter: DiscardingReporter(), stop: StopSignal(), logger: logger)
+        let runtime = try RolloutRuntime(plan: plan, registry: registry, backend: backend,
+                options: RolloutOptions(reporter: DiscardingReporter(), stop: StopSignal(), logger: logger))
         return await runtime.run()
     }
 

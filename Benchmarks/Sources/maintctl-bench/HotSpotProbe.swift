@@ -33,8 +33,8 @@ struct HotSpotProbe {
         var logger = Logger(label: "maintctl-bench")
         logger.logLevel = .warning
         let backend = SimulatedBackend(inventory: inventory, config: SimulationConfig())
-        let runtime = RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: registry, backend: backend,
-                                     reporter: DiscardingReporter(), stop: StopSignal(), logger: logger)
+        let runtime = try RolloutRuntime(plan: plan, registry: registry, backend: backend,
+                options: RolloutOptions(reporter: DiscardingReporter(), stop: StopSignal(), logger: logger))
         let cpuBefore = Self.processCPUTime()
         let (summary, wall) = await timedAsync { await runtime.run() }
         let cpu = Self.processCPUTime() - cpuBefore

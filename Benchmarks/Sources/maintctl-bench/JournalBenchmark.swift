@@ -96,7 +96,7 @@ struct JournalBenchmark {
     }
 
     private func create(_ path: String, plan: Plan, inventory: Inventory) throws -> JournalFile {
-        let record = RunRecord(id: UUID().uuidString, playbookPath: "<bench>", playbookFingerprint: "", backend: "simulated",
+        let record = RunRecord(id: UUID().uuidString, playbookPath: "<bench>", backend: "simulated",
                                stateDirectory: nil, seed: 1, caches: [:])
         let journal = try JournalFile.create(at: path, record: record, plan: plan, inventory: inventory,
                                              topologies: inventory.caches.map(CacheTopology.init))
@@ -109,8 +109,8 @@ struct JournalBenchmark {
                      reporter: any RolloutReporter = DiscardingReporter()) async -> RolloutSummary {
         var logger = Logger(label: "maintctl-bench")
         logger.logLevel = .critical
-        return await RolloutRuntime(plan: plan, playbook: playbook, registry: registry, backend: backend, reporter: reporter,
-                                    stop: stop, logger: logger, journal: journal, progress: progress).run()
+        return try await RolloutRuntime(plan: plan, registry: registry, backend: backend,
+                options: RolloutOptions(reporter: reporter, stop: stop, logger: logger, journal: journal, progress: progress)).run()
     }
 
     private func expectSuccess(_ summary: RolloutSummary) throws {

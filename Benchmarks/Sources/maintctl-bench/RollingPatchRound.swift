@@ -76,8 +76,8 @@ struct RollingPatchRound {
         let ((rolloutSummary, runWall), impact) = await probe.measure(during: {
             // Made here so its clock starts with the rollout, after the probe's warm-up.
             let timed = TimedBackend(base: backend, ledger: ledger)
-            let runtime = RolloutRuntime(plan: plan, playbook: loaded.playbook, registry: registry, backend: timed,
-                                         reporter: ActionTimingReporter(ledger: ledger), stop: StopSignal(), logger: logger)
+            let runtime = try RolloutRuntime(plan: plan, registry: registry, backend: timed,
+                options: RolloutOptions(reporter: ActionTimingReporter(ledger: ledger), stop: StopSignal(), logger: logger))
             return await timedAsync { await runtime.run() }
         }, currentPorts: { await backend.serverPorts() })
         var summary = rolloutSummary

@@ -41,7 +41,7 @@ public protocol ConfigPlaceholder {
 }
 
 /// A string-valued enumeration decoded with a clear message listing the allowed values.
-public protocol ConfigEnumeration: CaseIterable, RawRepresentable, Decodable, Sendable, ConfigPlaceholder where RawValue == String {}
+public protocol ConfigEnumeration: CaseIterable, RawRepresentable, Codable, Sendable, ConfigPlaceholder where RawValue == String {}
 
 extension ConfigEnumeration {
     public init(from decoder: any Decoder) throws {

@@ -7,13 +7,16 @@
 /// its shard's new primary. This check only tells whether that is still safe.
 public struct ContinuationCheck: Sendable {
     let registry: PluginRegistry
-    let playbook: Playbook
+    let steps: [Int: PreparedStep]
     let timing: TimingModel
     let load: LoadModel
 
-    public init(registry: PluginRegistry, playbook: Playbook, timing: TimingModel = TimingModel(), load: LoadModel = LoadModel()) {
+    /// - Parameters:
+    ///   - registry: The plugins.
+    ///   - steps: The plan's steps, prepared.
+    public init(registry: PluginRegistry, steps: [Int: PreparedStep], timing: TimingModel = TimingModel(), load: LoadModel = LoadModel()) {
         self.registry = registry
-        self.playbook = playbook
+        self.steps = steps
         self.timing = timing
         self.load = load
     }
@@ -22,7 +25,7 @@ public struct ContinuationCheck: Sendable {
     /// `topology` shows it; empty when it may go on.
     public func problems(continuing cachePlan: CachePlan, at next: Int, from topology: CacheTopology) -> [String] {
         let remaining = cachePlan.actions[min(next, cachePlan.actions.count)...]
-        let invocations = Dictionary(playbook.invocations.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
+        let invocations = steps.mapValues(\.invocation)
         guard let first = remaining.first.flatMap({ invocations[$0.stepIndex] }) else { return [] }
         var context = PlanningContext(cache: Self.spec(of: topology), fleetNodeIDs: Set(topology.nodes.map(\.id)),
                                       timing: timing, load: load, step: first)

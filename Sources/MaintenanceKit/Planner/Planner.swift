@@ -18,8 +18,10 @@ public struct Planner: Sendable {
     }
 
     /// Plans `playbook` against `inventory`.
+    /// - Parameters:
+    ///   - source: Where `inventory` was read from: `inventory` for the file, else the live backend's id.
     /// - Throws: `DiagnosticsError` with every step that cannot be planned, at the step's location.
-    public func plan(_ playbook: Playbook, inventory: Inventory) throws(DiagnosticsError) -> Plan {
+    public func plan(_ playbook: Playbook, inventory: Inventory, source: String = "inventory") throws(DiagnosticsError) -> Plan {
         var cachePlans: [CachePlan] = []
         var problems: [Diagnostic] = []
         let targets = inventory.caches.filter(playbook.targets.includes)
@@ -28,6 +30,17 @@ public struct Planner: Sendable {
             switch planCache(cache, playbook: playbook, fleetNodeIDs: fleetNodeIDs) {
             case let .success(plan): cachePlans.append(plan)
             case let .failure(error): problems.append(contentsOf: error.diagnostics)
+            }
+        }
+        var steps: [PlanStep] = []
+        for invocation in playbook.invocations {
+            do {
+                guard let plugin = registry.step(invocation.pluginID) else { throw PlanningError("no step plugin '\(invocation.pluginID)'") }
+                steps.append(PlanStep(index: invocation.index, plugin: invocation.pluginID, name: invocation.name,
+                                      parameters: try plugin.encode(invocation.parameters), timeout: invocation.timeout,
+                                      retries: invocation.retries, isPerNode: invocation.isPerNode, location: invocation.location))
+            } catch {
+                problems.append(Diagnostic(.unsafePlan, at: invocation.location, "step '\(invocation.displayName)' cannot be planned: \(error)"))
             }
         }
         guard problems.isEmpty else { throw DiagnosticsError(problems) }
@@ -45,7 +58,9 @@ public struct Planner: Sendable {
         cachePlans = cachePlans.enumerated()
             .sorted { ($0.element.predictedStart, $0.offset) < ($1.element.predictedStart, $1.offset) }
             .map(\.element)
-        return Plan(playbook: playbook.name, playbookPath: playbook.path, policy: playbook.policy, caches: cachePlans)
+        return Plan(playbook: playbook.name, playbookPath: playbook.path, policy: playbook.policy, steps: steps,
+                    faults: playbook.faults, maintenanceWindows: playbook.maintenanceWindows.windows,
+                    basis: PlanBasis(source: source, inventory: inventory), caches: cachePlans)
     }
 
     private func planCache(_ cache: CacheSpec, playbook: Playbook, fleetNodeIDs: Set<String>) -> Result<CachePlan, DiagnosticsError> {
@@ -56,7 +71,10 @@ public struct Planner: Sendable {
         var problems: [Diagnostic] = []
         var reported = Set(Invariants.check(context.topology).map(\.message))
         func run(_ invocation: StepInvocation, node: String?) {
-            guard let plugin = registry.step(invocation.pluginID) else { return }
+            guard let plugin = registry.step(invocation.pluginID) else {
+                problems.append(Diagnostic(.unknownStep, at: invocation.location, "no step plugin '\(invocation.pluginID)'"))
+                return
+            }
             let actionsBefore = context.actions.count
             for problem in context.plan(invocation, node: node, with: plugin, known: &reported) {
                 let message = switch problem {

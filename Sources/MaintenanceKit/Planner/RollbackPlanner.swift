@@ -15,21 +15,21 @@ public struct RollbackPlanner: Sendable {
     /// The steps a rollback uses, in the order of their step indices.
     static let steps = ["restore_node", "elect_leader", "drain_node", "migrate_shards", "remove_node", "delete_vms"]
 
-    /// The playbook a rollback plan's actions refer to (their step indices and parameters).
-    /// - Parameter name: What it undoes, for the output (`rollback of rolling-patch`).
-    public func playbook(named name: String, policy: Policy) throws(PlanningError) -> Playbook {
+    /// The steps a rollback plan's actions refer to, by the index of their id in ``steps``.
+    func planSteps(named name: String) throws(PlanningError) -> [PlanStep] {
         let location = SourceLocation.start(of: name)
-        var invocations: [StepInvocation] = []
+        var planSteps: [PlanStep] = []
         for (index, id) in Self.steps.enumerated() {
             guard let plugin = registry.step(id) else { throw PlanningError("no step plugin '\(id)' for a rollback") }
             let (parameters, problems) = plugin.decode(.emptyMapping(at: location), "step '\(id)'")
-            guard problems.isEmpty, let parameters else { throw PlanningError("step '\(id)' cannot run without parameters") }
-            invocations.append(StepInvocation(index: index, pluginID: id, name: "rollback", parameters: parameters,
-                                              timeout: plugin.descriptor.defaultTimeout, retries: 1, location: location,
-                                              isPerNode: plugin.descriptor.scope == .node))
+            guard problems.isEmpty, let parameters, let encoded = try? plugin.encode(parameters) else {
+                throw PlanningError("step '\(id)' cannot run without parameters")
+            }
+            planSteps.append(PlanStep(index: index, plugin: id, name: "rollback", parameters: encoded,
+                                      timeout: plugin.descriptor.defaultTimeout, retries: 1,
+                                      isPerNode: plugin.descriptor.scope == .node, location: location))
         }
-        return Playbook(name: name, description: nil, path: name, inventoryPath: nil, policy: policy, targets: Targets(),
-                        variables: [:], steps: invocations.map(PlaybookStep.invoke))
+        return planSteps
     }
 
     /// The rollback of `original` for the caches in `topologies` (each as it is now).
@@ -51,7 +51,9 @@ public struct RollbackPlanner: Sendable {
                                     replacements: cachePlan.replacements.map { NodeReplacement(old: $0.new, new: $0.old) },
                                     actions: actions, predictedStart: .zero, predictedEnd: length))
         }
-        return Plan(playbook: name, playbookPath: name, policy: original.policy, caches: caches)
+        let basis = PlanBasis(source: original.basis.source, inventory: Inventory(caches: topologies.map(ContinuationCheck.spec(of:))))
+        return Plan(playbook: name, playbookPath: name, policy: original.policy, steps: try planSteps(named: name),
+                    basis: basis, caches: caches)
     }
 
     private func actions(undoing replacements: [NodeReplacement], in topology: CacheTopology, leader: String?,

@@ -3,32 +3,46 @@ public struct AnyStepPlugin: Sendable {
     /// The plugin's self-description.
     public let descriptor: StepDescriptor
     let decode: @Sendable (ConfigNode, String) -> (value: (any Sendable)?, diagnostics: [Diagnostic])
+    let encode: @Sendable (any Sendable) throws -> JSONValue
     let validate: @Sendable (any Sendable, ValidationContext) -> [ParameterProblem]
     let plan: @Sendable (any Sendable, inout PlanningContext) throws(PlanningError) -> Void
-    let execute: @Sendable (PlannedAction, any Sendable, ExecutionContext) async throws -> Void
+    let prepare: @Sendable (PlanStep, ConfigNode) -> (step: PreparedStep?, diagnostics: [Diagnostic])
 
     /// Wraps `plugin`.
     public init<Plugin: StepPlugin>(_ plugin: Plugin) {
-        descriptor = Plugin.descriptor
+        let descriptor = Plugin.descriptor
+        self.descriptor = descriptor
         decode = { node, context in
             let (value, diagnostics) = ConfigDecoder.decode(Plugin.Parameters.self, from: node, context: context)
             return (value, diagnostics)
         }
+        encode = { parameters in
+            guard let typed = parameters as? Plugin.Parameters else {
+                throw PlanningError("parameters of '\(descriptor.id)' have the wrong type")
+            }
+            return try JSONValue.encoding(typed)
+        }
         validate = { parameters, context in
-            guard let typed = parameters as? Plugin.Parameters else { return [] }
+            guard let typed = parameters as? Plugin.Parameters else {
+                return [ParameterProblem(at: [], "parameters of '\(descriptor.id)' have the wrong type")]
+            }
             return plugin.validate(typed, in: context)
         }
         plan = { parameters, context throws(PlanningError) in
             guard let typed = parameters as? Plugin.Parameters else {
-                throw PlanningError("parameters of '\(Plugin.descriptor.id)' have the wrong type")
+                throw PlanningError("parameters of '\(descriptor.id)' have the wrong type")
             }
             try plugin.plan(typed, in: &context)
         }
-        execute = { action, parameters, context in
-            guard let typed = parameters as? Plugin.Parameters else {
-                throw PlanningError("parameters of '\(Plugin.descriptor.id)' have the wrong type")
-            }
-            try await plugin.execute(action, parameters: typed, context: context)
+        prepare = { step, node in
+            let (value, diagnostics) = ConfigDecoder.decode(Plugin.Parameters.self, from: node, context: "step '\(descriptor.id)'")
+            guard let value, diagnostics.isEmpty else { return (nil, diagnostics) }
+            let invocation = StepInvocation(index: step.index, pluginID: step.plugin, name: step.name, parameters: value,
+                                            timeout: step.timeout, retries: step.retries, location: step.location,
+                                            isPerNode: step.isPerNode)
+            return (PreparedStep(step: step, descriptor: descriptor, invocation: invocation) { action, context in
+                try await plugin.execute(action, parameters: value, context: context)
+            }, [])
         }
     }
 

@@ -5,7 +5,7 @@
 /// through a ``Backend`` (execution). It knows nothing of any particular backend.
 public protocol StepPlugin: Sendable {
     /// The step's typed parameters, decoded from the step's `with:` mapping.
-    associatedtype Parameters: Decodable & Sendable
+    associatedtype Parameters: Codable & Sendable
 
     /// Id, summary, scope, parameters and an example.
     static var descriptor: StepDescriptor { get }
@@ -55,10 +55,14 @@ public struct StepDescriptor: Sendable {
     public var example: String
     /// Whether it plans replacement nodes, which `for_each: old_node` blocks visit.
     public var providesReplacements: Bool
+    /// What each of its actions must name; a plan whose action lacks one is refused.
+    public var subject: Set<SubjectField>
 
     public init(id: String, summary: String, scope: StepScope, isRetryable: Bool, defaultTimeout: Duration,
-                parameters: [ParameterDescriptor], example: String, providesReplacements: Bool = false) {
+                parameters: [ParameterDescriptor], example: String, providesReplacements: Bool = false,
+                subject: Set<SubjectField> = []) {
         self.providesReplacements = providesReplacements
+        self.subject = subject
         self.id = id
         self.summary = summary
         self.scope = scope

@@ -40,7 +40,7 @@ extension RolloutRuntime {
             if let length = blocks[position], !(await waitForWindow(before: action, needing: length, clock: clock)) {
                 stop.request(.requested)
             }
-            if let pause = pausing, invocations[action.stepIndex]?.isPerNode != true || action.subject.node != pause.node {
+            if let pause = pausing, steps[action.stepIndex]?.step.isPerNode != true || action.subject.node != pause.node {
                 outcome.status = .paused
                 outcome.stoppedAt = "before \(action.summary)"
                 outcome.error = pause.reason
@@ -67,29 +67,29 @@ extension RolloutRuntime {
                 // On real time, the other caches stop at their next safe point now. On a virtual
                 // clock they have run ahead in real time already; stopping them here would make
                 // the simulation depend on thread timing, so only caches not yet started are skipped.
-                if playbook.policy.onFailure == .stopAll, !clock.isVirtual { stop.request(.failure(cache: cachePlan.cache)) }
+                if plan.policy.onFailure == .stopAll, !clock.isVirtual { stop.request(.failure(cache: cachePlan.cache)) }
                 break
             }
             let fresh = outcome.unplannedFailures[failuresBefore...]
             guard !fresh.isEmpty else { continue }
             let what = fresh.map(\.summary).joined(separator: "; ")
-            switch playbook.policy.onUnplannedFailure {
+            switch plan.policy.onUnplannedFailure {
             case .abort:
                 outcome.status = .failed
                 outcome.stoppedAt = "after \(action.summary)"
                 outcome.error = "\(what) (on_unplanned_failure: abort)"
-                if playbook.policy.onFailure == .stopAll, !clock.isVirtual { stop.request(.failure(cache: cachePlan.cache)) }
+                if plan.policy.onFailure == .stopAll, !clock.isVirtual { stop.request(.failure(cache: cachePlan.cache)) }
                 break actions
             case .pause:
                 if pausing == nil {
-                    let node = invocations[action.stepIndex]?.isPerNode == true ? action.subject.node : nil
+                    let node = steps[action.stepIndex]?.step.isPerNode == true ? action.subject.node : nil
                     pausing = (node, "paused: \(what); check the cache, then `maintctl resume` (on_unplanned_failure: pause)")
                 }
             case .continue:
                 // Around the lost node, as long as the rest of the plan, planned again from the
                 // cache as it is now, keeps every rule; otherwise stop here.
                 guard pausing == nil, let topology = try? await backend.topology(of: cachePlan.cache) else { continue }
-                let problems = ContinuationCheck(registry: registry, playbook: playbook)
+                let problems = ContinuationCheck(registry: registry, steps: steps)
                     .problems(continuing: cachePlan, at: position + 1, from: topology)
                 if let problem = problems.first {
                     pausing = (nil, "paused: \(what); the rest of the plan cannot continue around it: \(problem) "
@@ -105,7 +105,7 @@ extension RolloutRuntime {
             let last = outcome.actionsCompleted > 0 ? cachePlan.actions[outcome.actionsCompleted - 1] : nil
             for var violation in Invariants.check(topology) where !known.contains(violation.message) {
                 if let last {
-                    violation.step = invocations[last.stepIndex]?.displayName ?? last.plugin
+                    violation.step = steps[last.stepIndex]?.step.displayName ?? last.plugin
                     violation.location = last.stepLocation
                 }
                 outcome.violations.append(violation)
@@ -133,7 +133,7 @@ extension RolloutRuntime {
         var blocks: [Int: Duration] = [:]
         var current: (node: String, start: Int)?
         for (position, action) in cachePlan.actions.enumerated() {
-            guard invocations[action.stepIndex]?.isPerNode == true, let node = action.subject.node else {
+            guard steps[action.stepIndex]?.step.isPerNode == true, let node = action.subject.node else {
                 current = nil
                 continue
             }
@@ -175,11 +175,10 @@ extension RolloutRuntime {
     /// Performs one action with its step's time limit, retrying when the step allows it.
     private func perform(_ action: PlannedAction, into outcome: inout CacheOutcome,
                          random: inout SeededRandom, clock: any RolloutClock, faults: CacheFaults) async throws {
-        guard let invocation = invocations[action.stepIndex],
-              let plugin = registry.step(action.plugin) else {
-            throw PlanningError("no step plugin '\(action.plugin)' for action '\(action.summary)'")
+        guard let step = steps[action.stepIndex] else {
+            throw PlanningError("no step \(action.stepIndex) for action '\(action.summary)'")
         }
-        let attempts = 1 + (plugin.descriptor.isRetryable ? invocation.retries : 0)
+        let attempts = step.attempts
         // Attempts made before an interruption keep their numbers; the retry budget starts anew.
         let earlier = progress.attemptsMade(of: action)
         for attempt in (earlier + 1)...(earlier + attempts) {
@@ -190,8 +189,8 @@ extension RolloutRuntime {
             let context = ExecutionContext(backend: faults.backend, logger: logger, cache: action.cache, attempt: attempt, recorder: recorder)
             do {
                 do {
-                    try await clock.withTimeout(invocation.timeout) {
-                        try await plugin.execute(action, invocation.parameters, context)
+                    try await clock.withTimeout(step.step.timeout) {
+                        try await step.perform(action, context)
                     }
                 } catch {
                     await afterAttempt(of: action, faults: faults, recorder: recorder, into: &outcome, clock: clock)
@@ -251,7 +250,7 @@ extension RolloutRuntime {
     private func absorb(_ error: any Error, into outcome: inout CacheOutcome, step action: PlannedAction?) {
         guard var violation = error as? InvariantViolation else { return }
         if let action {
-            violation.step = invocations[action.stepIndex]?.displayName ?? action.plugin
+            violation.step = steps[action.stepIndex]?.step.displayName ?? action.plugin
             violation.location = action.stepLocation
         }
         outcome.violations.append(violation)

@@ -9,7 +9,8 @@ import Logging
 /// request lets every action in flight finish, then starts nothing new.
 public struct RolloutRuntime: Sendable {
     let plan: Plan
-    let playbook: Playbook
+    /// The plan's steps bound to their plugins, by index.
+    let steps: [Int: PreparedStep]
     let registry: PluginRegistry
     let backend: any Backend
     let reporter: any RolloutReporter
@@ -17,8 +18,6 @@ public struct RolloutRuntime: Sendable {
     let logger: Logger
     let seed: UInt64
     let backoff: Backoff
-    /// Each step invocation by its index, so an action finds its step without a search.
-    let invocations: [Int: StepInvocation]
     /// Where intents and outcomes are written down, if anywhere.
     let journal: (any RolloutJournal)?
     /// What an interrupted earlier run of this plan already did.
@@ -35,45 +34,29 @@ public struct RolloutRuntime: Sendable {
     let failureDetector: (any FailureDetecting)?
 
     /// - Parameters:
-    ///   - plan: What to do.
-    ///   - playbook: The playbook the plan came from (for step parameters and policy).
+    ///   - plan: What to do; it carries everything execution needs.
     ///   - registry: The plugins that perform the actions.
     ///   - backend: Where the actions happen.
-    ///   - reporter: Receives events as they happen.
-    ///   - stop: Asks the rollout to stop at the next safe point.
-    ///   - logger: For details.
-    ///   - seed: Seeds retry jitter.
-    ///   - backoff: Delays between retries.
-    ///   - journal: Receives every intent and outcome before the rollout goes on.
-    ///   - progress: The actions an interrupted run already did; they are not done again.
-    ///   - honorWindows: Whether the playbook's maintenance windows hold back node drains.
-    ///   - calendarStart: The date and time the rollout begins (its clock's zero).
-    ///   - faults: Faults to inject, by cache; the backend must be ``FaultInjecting`` and able to
-    ///     bring each kind about.
-    ///   - observeOperations: Report every backend operation, as `verify` needs to find the
-    ///     moments a fault can hit.
-    public init(plan: Plan, playbook: Playbook, registry: PluginRegistry, backend: any Backend,
-                reporter: any RolloutReporter, stop: StopSignal, logger: Logger, seed: UInt64 = 1,
-                backoff: Backoff = Backoff(), journal: (any RolloutJournal)? = nil,
-                progress: RolloutProgress = RolloutProgress(), honorWindows: Bool = true, calendarStart: Date = Date(),
-                faults: [String: [ScheduledFault]] = [:], observeOperations: Bool = false) {
-        self.faults = faults
-        self.observesOperations = observeOperations
-        self.failureDetector = backend as? any FailureDetecting
-        self.windows = honorWindows ? playbook.maintenanceWindows : MaintenanceSchedule([])
-        self.calendarStart = calendarStart
-        self.journal = journal
-        self.progress = progress
+    ///   - options: Reporting, stopping, journaling and what an earlier run did.
+    /// - Throws: `DiagnosticsError` when a step's plugin is missing or its parameters or an
+    ///   action are not what the plugin needs; nothing has run then.
+    public init(plan: Plan, registry: PluginRegistry, backend: any Backend, options: RolloutOptions) throws(DiagnosticsError) {
         self.plan = plan
-        self.playbook = playbook
+        self.steps = try plan.prepare(with: registry)
         self.registry = registry
         self.backend = backend
-        self.reporter = reporter
-        self.stop = stop
-        self.logger = logger
-        self.seed = seed
-        self.backoff = backoff
-        self.invocations = Dictionary(playbook.invocations.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
+        self.reporter = options.reporter
+        self.stop = options.stop
+        self.logger = options.logger
+        self.seed = options.seed
+        self.backoff = options.backoff
+        self.journal = options.journal
+        self.progress = options.progress
+        self.windows = options.honorWindows ? plan.schedule : MaintenanceSchedule([])
+        self.calendarStart = options.calendarStart
+        self.faults = options.faults
+        self.observesOperations = options.observeOperations
+        self.failureDetector = backend as? any FailureDetecting
     }
 
     /// Runs the rollout to its end (or to a stop) and returns its summary.
@@ -81,8 +64,8 @@ public struct RolloutRuntime: Sendable {
         let clock = ElapsedClock(backend.clock)
         reporter.report(.rolloutStarted(plan: plan, backend: backend.descriptor.id))
         let cachePlans = Dictionary(uniqueKeysWithValues: plan.caches.map { ($0.cache, $0) })
-        let keys = cachePlans.mapValues { playbook.policy.oneCacheAtATimePer.key(for: $0.placement) }
-        var scheduler = CacheScheduler(caches: plan.caches.map(\.cache), keys: keys, maxParallel: playbook.policy.maxParallelCaches)
+        let keys = cachePlans.mapValues { plan.policy.oneCacheAtATimePer.key(for: $0.placement) }
+        var scheduler = CacheScheduler(caches: plan.caches.map(\.cache), keys: keys, maxParallel: plan.policy.maxParallelCaches)
         var outcomes: [CacheOutcome] = []
 
         await withTaskGroup(of: CacheOutcome.self) { group in
@@ -107,7 +90,7 @@ public struct RolloutRuntime: Sendable {
                 scheduler.finish(outcome.cache)
                 outcomes.append(outcome)
                 record(outcome)
-                if outcome.status == .failed, playbook.policy.onFailure == .stopAll {
+                if outcome.status == .failed, plan.policy.onFailure == .stopAll {
                     stop.request(.failure(cache: outcome.cache))
                 }
             }

@@ -2,7 +2,7 @@ import MaintenanceKit
 
 /// Provisions one new node at the target version for each node being replaced.
 public struct CreateVMs: StepPlugin {
-    public struct Parameters: Decodable, Sendable {
+    public struct Parameters: Codable, Sendable {
         /// The version (image) the new nodes run.
         public var version: String
         /// Only replace these nodes; by default every node not already at `version`.
@@ -25,7 +25,7 @@ public struct CreateVMs: StepPlugin {
             with:
               version: "7.2.5"
             """,
-        providesReplacements: true)
+        providesReplacements: true, subject: [.nodes])
 
     public init() {}
 

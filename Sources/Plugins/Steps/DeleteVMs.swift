@@ -2,13 +2,13 @@ import MaintenanceKit
 
 /// Deletes the nodes that were replaced.
 public struct DeleteVMs: StepPlugin {
-    public struct Parameters: Decodable, Sendable {}
+    public struct Parameters: Codable, Sendable {}
 
     public static let descriptor = StepDescriptor(
         id: "delete_vms",
         summary: "Delete the VMs of the replaced nodes; a node that still holds a shard copy is refused.",
         scope: .cache, isRetryable: true, defaultTimeout: .seconds(30 * 60), parameters: [],
-        example: "step: delete_vms")
+        example: "step: delete_vms", subject: [.nodes])
 
     public init() {}
 

@@ -2,13 +2,13 @@ import MaintenanceKit
 
 /// Marks a node draining: nothing new is placed or routed to it.
 public struct DrainNode: StepPlugin {
-    public struct Parameters: Decodable, Sendable {}
+    public struct Parameters: Codable, Sendable {}
 
     public static let descriptor = StepDescriptor(
         id: "drain_node",
         summary: "Mark the node draining so nothing new is placed on it; its copies move with migrate_shards.",
         scope: .node, isRetryable: true, defaultTimeout: .seconds(5 * 60), parameters: [],
-        example: "step: drain_node")
+        example: "step: drain_node", subject: [.node])
 
     public init() {}
 
@@ -19,7 +19,7 @@ public struct DrainNode: StepPlugin {
     }
 
     public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
-        guard let node = action.subject.node else { return }
+        let node = try action.required(\.node, .node)
         let state = try await context.backend.topology(of: context.cache).node(node)
         guard state?.lifecycle == .active else { return }
         try await context.backend.drainNode(node, in: context.cache)

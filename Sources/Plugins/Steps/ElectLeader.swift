@@ -2,13 +2,13 @@ import MaintenanceKit
 
 /// Moves cluster leadership to a new node.
 public struct ElectLeader: StepPlugin {
-    public struct Parameters: Decodable, Sendable {}
+    public struct Parameters: Codable, Sendable {}
 
     public static let descriptor = StepDescriptor(
         id: "elect_leader",
         summary: "Make a new node the cluster leader: the replacement of the current leader, else the first new node.",
         scope: .cache, isRetryable: true, defaultTimeout: .seconds(5 * 60), parameters: [],
-        example: "step: elect_leader")
+        example: "step: elect_leader", subject: [.node])
 
     public init() {}
 
@@ -22,7 +22,7 @@ public struct ElectLeader: StepPlugin {
     }
 
     public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
-        guard let target = action.subject.node else { return }
+        let target = try action.required(\.node, .node)
         let topology = try await context.backend.topology(of: context.cache)
         guard topology.leader != target else {
             context.note("already leader")

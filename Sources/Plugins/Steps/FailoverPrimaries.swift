@@ -2,13 +2,13 @@ import MaintenanceKit
 
 /// Moves every primary off a node with planned failovers to in-sync replicas on other nodes.
 public struct FailoverPrimaries: StepPlugin {
-    public struct Parameters: Decodable, Sendable {}
+    public struct Parameters: Codable, Sendable {}
 
     public static let descriptor = StepDescriptor(
         id: "failover_primaries",
         summary: "Fail each primary on the node over to an in-sync replica elsewhere (planned), one shard at a time.",
         scope: .node, isRetryable: true, defaultTimeout: .seconds(10 * 60), parameters: [],
-        example: "step: failover_primaries")
+        example: "step: failover_primaries", subject: [.node, .shard, .destination])
 
     public init() {}
 
@@ -38,7 +38,8 @@ public struct FailoverPrimaries: StepPlugin {
     }
 
     public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
-        guard let node = action.subject.node, let shardID = action.subject.shard, let target = action.subject.destination else { return }
+        let node = try action.required(\.node, .node), shardID = try action.required(\.shard, .shard)
+        let target = try action.required(\.destination, .destination)
         guard try await context.backend.topology(of: context.cache).shard(shardID)?.primaryNode == node else {
             context.note("\(node) is no longer primary")
             return

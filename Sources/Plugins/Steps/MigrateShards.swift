@@ -27,7 +27,7 @@ public struct MigrateShards: StepPlugin {
         case breakBeforeMake = "break_before_make"
     }
 
-    public struct Parameters: Decodable, Sendable {
+    public struct Parameters: Codable, Sendable {
         public var order: Order?
         public var strategy: Strategy?
     }
@@ -46,7 +46,7 @@ public struct MigrateShards: StepPlugin {
             step: migrate_shards
             with:
               order: replicas_first
-            """)
+            """, subject: [.node, .shard, .destination])
 
     public init() {}
 
@@ -98,7 +98,8 @@ public struct MigrateShards: StepPlugin {
     }
 
     public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
-        guard let node = action.subject.node, let shardID = action.subject.shard, let destination = action.subject.destination else { return }
+        let node = try action.required(\.node, .node), shardID = try action.required(\.shard, .shard)
+        let destination = try action.required(\.destination, .destination)
         let backend = context.backend
         guard let shard = try await backend.topology(of: context.cache).shard(shardID) else {
             throw BackendError("unknown-shard", "cache '\(context.cache)' has no shard '\(shardID)'")

@@ -2,13 +2,13 @@ import MaintenanceKit
 
 /// Takes an emptied node out of the cluster.
 public struct RemoveNode: StepPlugin {
-    public struct Parameters: Decodable, Sendable {}
+    public struct Parameters: Codable, Sendable {}
 
     public static let descriptor = StepDescriptor(
         id: "remove_node",
         summary: "Take the node out of the cluster once it holds no shard copy.",
         scope: .node, isRetryable: true, defaultTimeout: .seconds(10 * 60), parameters: [],
-        example: "step: remove_node")
+        example: "step: remove_node", subject: [.node])
 
     public init() {}
 
@@ -19,7 +19,7 @@ public struct RemoveNode: StepPlugin {
     }
 
     public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
-        guard let node = action.subject.node else { return }
+        let node = try action.required(\.node, .node)
         let state = try await context.backend.topology(of: context.cache).node(node)
         guard let state, state.lifecycle != .removed, state.lifecycle != .deleted else {
             context.note("already removed")

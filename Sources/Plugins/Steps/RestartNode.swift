@@ -3,7 +3,7 @@ import MaintenanceKit
 /// Restarts a node that holds no primary, optionally at a new version, and waits for its
 /// copies to resync.
 public struct RestartNode: StepPlugin {
-    public struct Parameters: Decodable, Sendable {
+    public struct Parameters: Codable, Sendable {
         /// Version to run after the restart; unchanged when absent.
         public var version: String?
     }
@@ -17,7 +17,7 @@ public struct RestartNode: StepPlugin {
             step: restart_node
             with:
               version: "7.2.5"
-            """)
+            """, subject: [.node])
 
     public init() {}
 
@@ -41,7 +41,7 @@ public struct RestartNode: StepPlugin {
     }
 
     public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
-        guard let node = action.subject.node else { return }
+        let node = try action.required(\.node, .node)
         let topology = try await context.backend.topology(of: context.cache)
         if let version = action.subject.version, topology.node(node)?.version == version {
             context.note("already at \(version)")

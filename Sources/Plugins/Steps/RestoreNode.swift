@@ -2,13 +2,13 @@ import MaintenanceKit
 
 /// Brings a drained or removed node back into service: the first move of a rollback.
 public struct RestoreNode: StepPlugin {
-    public struct Parameters: Decodable, Sendable {}
+    public struct Parameters: Codable, Sendable {}
 
     public static let descriptor = StepDescriptor(
         id: "restore_node",
         summary: "Bring a drained or removed (not deleted) node back into service so copies can move back to it.",
         scope: .node, isRetryable: true, defaultTimeout: .seconds(5 * 60), parameters: [],
-        example: "step: restore_node")
+        example: "step: restore_node", subject: [.node])
 
     public init() {}
 
@@ -23,7 +23,7 @@ public struct RestoreNode: StepPlugin {
     }
 
     public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
-        guard let node = action.subject.node else { return }
+        let node = try action.required(\.node, .node)
         guard try await context.backend.topology(of: context.cache).node(node)?.lifecycle != .active else {
             context.note("already active")
             return

@@ -1,5 +1,5 @@
 /// One concrete thing the runtime will do: which step, which cache, node and shard.
-public struct PlannedAction: Sendable, Codable, Hashable {
+public struct PlannedAction: Sendable, Hashable {
     /// Position in its cache's action list.
     public var index: Int
     /// The cache it acts on.
@@ -52,6 +52,43 @@ public struct ActionSubject: Sendable, Codable, Hashable {
         self.destination = destination
         self.nodes = nodes
         self.version = version
+    }
+}
+
+/// A field of ``ActionSubject`` a step's actions need.
+public enum SubjectField: String, Sendable, Hashable, CaseIterable {
+    case node, shard, destination, nodes, version
+}
+
+/// An action that does not name what its step needs: a hand-edited plan, never the planner's.
+public struct MissingSubjectField: Error, Sendable, CustomStringConvertible {
+    public var field: SubjectField
+    public var action: String
+    public var description: String { "action '\(action)' names no \(field.rawValue)" }
+}
+
+extension ActionSubject {
+    /// The fields of `required` this subject lacks.
+    public func missing(_ required: Set<SubjectField>) -> [SubjectField] {
+        SubjectField.allCases.filter { field in
+            guard required.contains(field) else { return false }
+            return switch field {
+            case .node: node == nil
+            case .shard: shard == nil
+            case .destination: destination == nil
+            case .nodes: nodes.isEmpty
+            case .version: version == nil
+            }
+        }
+    }
+}
+
+extension PlannedAction {
+    /// The subject's `field`.
+    /// - Throws: `MissingSubjectField` when the action does not name it.
+    public func required(_ field: KeyPath<ActionSubject, String?>, _ name: SubjectField) throws(MissingSubjectField) -> String {
+        guard let value = subject[keyPath: field] else { throw MissingSubjectField(field: name, action: summary) }
+        return value
     }
 }
 

@@ -1,0 +1,21 @@
+/// A plan's step bound to its plugin with its parameters decoded, ready to perform actions.
+public struct PreparedStep: Sendable {
+    /// The step as the plan holds it.
+    public let step: PlanStep
+    /// The plugin's self-description.
+    public let descriptor: StepDescriptor
+    /// The step with typed parameters, for planning the rest of a cache again.
+    let invocation: StepInvocation
+    let perform: @Sendable (PlannedAction, ExecutionContext) async throws -> Void
+
+    init(step: PlanStep, descriptor: StepDescriptor, invocation: StepInvocation,
+         perform: @escaping @Sendable (PlannedAction, ExecutionContext) async throws -> Void) {
+        self.step = step
+        self.descriptor = descriptor
+        self.invocation = invocation
+        self.perform = perform
+    }
+
+    /// How many times a failed action of this step may be tried in all.
+    var attempts: Int { 1 + (descriptor.isRetryable ? step.retries : 0) }
+}

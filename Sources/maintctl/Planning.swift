@@ -1,0 +1,66 @@
+import Foundation
+import Logging
+import MaintenanceKit
+
+/// Planning shared by `plan`, `run` and `verify`.
+enum Planning {
+    /// Plans `loaded`, printing every problem.
+    /// - Parameter source: Where the inventory was read from (`inventory`, or a live backend's id).
+    /// - Throws: `Exit.invalidInput` after printing the diagnostics.
+    static func plan(_ loaded: LoadedPlaybook, registry: PluginRegistry, source: String = "inventory") throws -> MaintenanceKit.Plan {
+        do {
+            return try Planner(registry: registry).plan(loaded.playbook, inventory: loaded.inventory, source: source)
+        } catch {
+            Output.printDiagnostics(error)
+            throw Exit.invalidInput
+        }
+    }
+
+    /// The backend a command acts on and the fleet to plan against: the inventory for the
+    /// simulation, the live cluster's own view for a backend that drives real servers.
+    /// - Throws: `Exit.invalidInput` after saying why the backend cannot be had.
+    static func fleet(_ id: String, state: String?, inventory: Inventory, policy: Policy, seed: UInt64 = 1, timeScale: Double? = nil,
+                      logger: Logger = Registry.logger(verbose: false)) async throws -> (backend: any Backend, inventory: Inventory, source: String) {
+        do {
+            let (backend, fleet) = try await Registry.makeBackend(id, inventory: inventory, seed: seed, state: state, timeScale: timeScale,
+                                                                  detection: policy.failureDetection, logger: logger)
+            return (backend, fleet, Registry.isLive(id) ? id : "inventory")
+        } catch {
+            Output.error("maintctl: \(error)")
+            throw Exit.invalidInput
+        }
+    }
+
+    /// Writes `plan` to `path`, atomically.
+    /// - Throws: `Exit.invalidInput` after saying why it cannot be written.
+    static func write(_ plan: MaintenanceKit.Plan, to path: String) throws {
+        do {
+            try PlanFile.data(of: plan).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            Output.error("maintctl: error: cannot write the plan to \(path): \(error.localizedDescription)")
+            throw Exit.invalidInput
+        }
+        Output.error("maintctl: plan written to \(path) (apply it with: maintctl run --plan \(path))")
+    }
+
+    /// Reads and checks the plan file at `path`, printing every problem at its place in the file.
+    /// - Throws: `Exit.invalidInput` after printing the diagnostics.
+    static func load(_ path: String, registry: PluginRegistry) throws -> MaintenanceKit.Plan {
+        do {
+            return try PlanFile.load(path: path, registry: registry).plan
+        } catch {
+            Output.printDiagnostics(error)
+            throw Exit.invalidInput
+        }
+    }
+
+    /// Refuses a plan made against another fleet than `live`, naming each difference.
+    /// - Throws: `Exit.invalidInput`; nothing has run.
+    static func refuseIfStale(_ plan: MaintenanceKit.Plan, live: Inventory, path: String) throws {
+        let differences = plan.basis.differences(from: live, caches: plan.caches.map(\.cache))
+        guard !differences.isEmpty else { return }
+        for difference in differences { Output.error("maintctl: error: \(path): the cluster changed since the plan was made: \(difference)") }
+        Output.error("maintctl: \(path): nothing was executed; make the plan again against the cluster as it is")
+        throw Exit.invalidInput
+    }
+}
