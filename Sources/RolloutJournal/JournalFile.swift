@@ -209,14 +209,16 @@ public final class JournalFile: Sendable {
     var sessionID: Int64 { session.withLock { $0 } ?? 0 }
 }
 
+/// The rollout's writes, committed on the database's own queue (GRDB's async access): the
+/// cooperative pool never waits for the disk.
 extension JournalFile: RolloutJournal {
-    public func recordIntent(_ action: PlannedAction, attempt: Int) throws {
+    public func recordIntent(_ action: PlannedAction, attempt: Int) async throws {
         let arguments: StatementArguments = [sessionID, action.cache, action.index, attempt, action.plugin, action.summary,
                                              action.subject.node, action.subject.shard, action.subject.destination,
                                              Date().timeIntervalSince1970]
         let earlier = takeDeferred(of: action.cache)
-        try database.write { db in
-            for outcome in earlier { try write(outcome, in: db) }
+        try await database.write { db in
+            for outcome in earlier { try self.write(outcome, in: db) }
             try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO attempt (session_id, cache, action_index, attempt, plugin, summary, node, shard, destination,
                                                 started_at, state)
@@ -225,7 +227,7 @@ extension JournalFile: RolloutJournal {
         }
     }
 
-    public func recordOutcome(_ action: PlannedAction, attempt: Int, result: ActionResult, observed: CacheTopology?) throws {
+    public func recordOutcome(_ action: PlannedAction, attempt: Int, result: ActionResult, observed: CacheTopology?) async throws {
         let now = Date().timeIntervalSince1970
         // A plain success with nothing to report is the common case; it needs no JSON.
         let plain = result.succeeded && result.notes.isEmpty && result.failovers.isEmpty && result.syncs.isEmpty
@@ -239,14 +241,14 @@ extension JournalFile: RolloutJournal {
             return true
         }
         guard !deferring else { return }
-        try database.write { db in try write(outcome, in: db) }
+        try await database.write { db in try self.write(outcome, in: db) }
     }
 
-    public func recordCacheFinished(_ outcome: CacheOutcome) throws {
+    public func recordCacheFinished(_ outcome: CacheOutcome) async throws {
         let text = try JSON.text(outcome)
         let earlier = takeDeferred(of: outcome.cache)
-        try database.write { db in
-            for deferred in earlier { try write(deferred, in: db) }
+        try await database.write { db in
+            for deferred in earlier { try self.write(deferred, in: db) }
             try db.execute(sql: "UPDATE cache_state SET status = ?, outcome_json = ?, updated_at = ? WHERE cache = ?",
                            arguments: [outcome.status.rawValue, text, Date().timeIntervalSince1970, outcome.cache])
         }
@@ -254,13 +256,13 @@ extension JournalFile: RolloutJournal {
 
     /// Reads the request at most every 100 ms, so a rollout of many short actions does not pay a
     /// read per action.
-    public func isAbortRequested() -> Bool {
+    public func isAbortRequested() async -> Bool {
         let now = ContinuousClock.now
         if let cached = abortCheck.withLock({ state -> Bool? in
             guard let at = state.checkedAt, now - at < .milliseconds(100) else { return nil }
             return state.requested
         }) { return cached }
-        let requested = (try? database.read { db in try Bool.fetchOne(db, sql: "SELECT abort_requested FROM run") }) ?? nil
+        let requested = (try? await database.read { db in try Bool.fetchOne(db, sql: "SELECT abort_requested FROM run") }) ?? nil
         abortCheck.withLock { $0 = (now, requested ?? false) }
         return requested ?? false
     }

@@ -22,16 +22,16 @@ final class CrashingJournal: RolloutJournal {
         if crash { _exit(Exit.crashedOnPurpose) }
     }
 
-    func recordIntent(_ action: PlannedAction, attempt: Int) throws {
-        try journal.recordIntent(action, attempt: attempt)
+    func recordIntent(_ action: PlannedAction, attempt: Int) async throws {
+        try await journal.recordIntent(action, attempt: attempt)
         count()
     }
 
-    func recordOutcome(_ action: PlannedAction, attempt: Int, result: ActionResult, observed: CacheTopology?) throws {
-        try journal.recordOutcome(action, attempt: attempt, result: result, observed: observed)
+    func recordOutcome(_ action: PlannedAction, attempt: Int, result: ActionResult, observed: CacheTopology?) async throws {
+        try await journal.recordOutcome(action, attempt: attempt, result: result, observed: observed)
         count()
     }
 
-    func recordCacheFinished(_ outcome: CacheOutcome) throws { try journal.recordCacheFinished(outcome) }
-    func isAbortRequested() -> Bool { journal.isAbortRequested() }
+    func recordCacheFinished(_ outcome: CacheOutcome) async throws { try await journal.recordCacheFinished(outcome) }
+    func isAbortRequested() async -> Bool { await journal.isAbortRequested() }
 }

@@ -19,10 +19,10 @@ enum JournaledBackend {
                 config.detection = snapshot.plan.policy.failureDetection
                 return SimulatedBackend(topologies: snapshot.caches.map(\.topology), config: config, clock: VirtualClock(timeScale: timeScale))
             case ProcessBackend.descriptor.id, ContainerBackend.descriptor.id:
-                guard let state = record.stateDirectory else { throw BackendError("state-required", "the journal names no state directory") }
+                guard let state = record.stateDirectory else { throw BackendError(.stateRequired, "the journal names no state directory") }
                 return try Registry.attach(record.backend, state: state, detection: snapshot.plan.policy.failureDetection, logger: logger)
             default:
-                throw BackendError("unknown-backend", "this maintctl has no backend '\(record.backend)' the run used")
+                throw BackendError(.unknownBackend, "this maintctl has no backend '\(record.backend)' the run used")
             }
         } catch {
             Output.error("maintctl: error: \(error)")

@@ -46,7 +46,7 @@ extension Maintctl {
             // A rehearsal goes on with its faults; those due at actions already done are passed.
             let faults = try InjectedFaults.resolve(snapshot.plan, injecting: options.faults, backend: backend)
             let session = RolloutSession(plan: snapshot.plan, registry: registry, backend: backend,
-                                         journal: file, progress: progress, faults: faults, options: options,
+                                         journal: file, locks: locks, progress: progress, faults: faults, options: options,
                                          seed: record.seed, logger: logger)
             try await session.execute("resume")
             if let undone = record.undoes { Rollback.markRolledBack(undone) }

@@ -29,11 +29,13 @@ extension Maintctl {
                 Output.error("maintctl: \(file.path): already rolled back")
                 return
             }
-            let deleting = Set(snapshot.attempts.filter { $0.plugin == "delete_vms" }.map(\.cache))
-            for cache in deleting.sorted() {
-                Output.error("maintctl: \(cache) is kept as it is: its delete_vms step ran, the old nodes are gone")
-            }
             let registry = try Registry.make()
+            let irreversible = snapshot.attempts.filter { registry.step($0.plugin)?.descriptor.isIrreversible ?? true }
+            let deleting = Set(irreversible.map(\.cache))
+            for cache in deleting.sorted() {
+                let steps = Set(irreversible.filter { $0.cache == cache }.map(\.plugin)).sorted().joined(separator: ", ")
+                Output.error("maintctl: \(cache) is kept as it is: its \(steps) step ran, which cannot be undone")
+            }
             let logger = Registry.logger(verbose: options.verbose)
             let backend = try JournaledBackend.open(snapshot, timeScale: options.timeScale, logger: logger)
             let name = "rollback of \(snapshot.plan.playbook)"
@@ -68,7 +70,7 @@ extension Maintctl {
             var rollbackOptions = options
             rollbackOptions.now = true
             let faults = try InjectedFaults.resolve(plan, injecting: options.faults, backend: backend)
-            let session = RolloutSession(plan: plan, registry: registry, backend: backend, journal: journal,
+            let session = RolloutSession(plan: plan, registry: registry, backend: backend, journal: journal, locks: locks,
                                          faults: faults, options: rollbackOptions, seed: original.seed, logger: logger)
             try await session.execute("rollback")
             if let undone = record.undoes { Self.markRolledBack(undone) }

@@ -87,6 +87,7 @@ extension Maintctl {
             let locks = try HeldLocks(for: record, journal: path)
             defer { locks.release() }
             session.journal = try await NewJournal.create(at: path, record: record, plan: plan, inventory: plan.basis.inventory, backend: target)
+            session.locks = locks
             try await session.execute("run")
         }
 

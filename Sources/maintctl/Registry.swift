@@ -44,13 +44,13 @@ enum Registry {
             return (SimulatedBackend(inventory: inventory, config: config, clock: VirtualClock(timeScale: timeScale)), inventory)
         case ProcessBackend.descriptor.id, ContainerBackend.descriptor.id:
             guard let state else {
-                throw BackendError("state-required", "--backend \(id) acts on a live cluster: pass --state DIR "
+                throw BackendError(.stateRequired, "--backend \(id) acts on a live cluster: pass --state DIR "
                                    + "(start one with: maintctl cluster up INVENTORY --backend \(id) --state DIR)")
             }
             let backend = try attach(id, state: state, detection: detection, logger: logger)
             return (backend, try await backend.currentInventory())
         default:
-            throw BackendError("unknown-backend", "unknown backend '\(id)'; available: \(backends.map(\.id).joined(separator: ", "))")
+            throw BackendError(.unknownBackend, "unknown backend '\(id)'; available: \(backends.map(\.id).joined(separator: ", "))")
         }
     }
 
@@ -60,7 +60,7 @@ enum Registry {
                        logger: Logger) throws -> ProcessBackend {
         let backend = try ProcessBackend(directory: state, logger: logger, detection: detection, attach: ContainerBackend.attach)
         guard backend.descriptor.id == id else {
-            throw BackendError("wrong-backend", "'\(state)' holds a cluster of the \(backend.descriptor.id) backend; use --backend \(backend.descriptor.id)")
+            throw BackendError(.wrongBackend, "'\(state)' holds a cluster of the \(backend.descriptor.id) backend; use --backend \(backend.descriptor.id)")
         }
         return backend
     }

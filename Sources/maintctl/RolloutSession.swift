@@ -13,6 +13,8 @@ struct RolloutSession {
     var backend: any Backend
     /// Nil for a dry run, which touches nothing and records nothing.
     var journal: JournalFile?
+    /// The locks the run holds, renewed while it goes on; nil for a dry run.
+    var locks: HeldLocks?
     var progress = RolloutProgress()
     /// Faults to inject, by cache.
     var faults: [String: [ScheduledFault]] = [:]
@@ -56,19 +58,11 @@ struct RolloutSession {
             Output.printDiagnostics(error)
             throw Exit.invalidInput
         }
-        var summary: RolloutSummary
-        if options.probe {
-            guard let cluster = backend as? ProcessBackend else {
-                Output.error("maintctl: --probe writes through a live cluster; use it with --backend process|container --state DIR")
-                throw Exit.invalidInput
-            }
-            let (measured, impact) = try await ProbeSession.measure(cluster, writesPerSecond: options.probeRate,
-                                                                      confirmingReplicas: options.probeWait) { await runtime.run() }
-            summary = measured
-            summary.record(impact)
-            if options.format == .text { TextReporter.impactLines(impact).forEach(Output.line) }
-        } else {
-            summary = await runtime.run()
+        // The locks are renewed beside the rollout, and no longer once it is over.
+        let summary = try await withThrowingTaskGroup(of: Void.self) { group in
+            if let locks { group.addTask { await locks.renew(stop: stop) } }
+            defer { group.cancelAll() }
+            return try await rollout(runtime)
         }
         if let journal {
             do {
@@ -83,5 +77,19 @@ struct RolloutSession {
         case .failed: throw Exit.failed
         case .aborted, .paused: throw Exit.stopped
         }
+    }
+
+    /// Runs the rollout, with the probe writing through the cluster when asked.
+    private func rollout(_ runtime: RolloutRuntime) async throws -> RolloutSummary {
+        guard options.probe else { return await runtime.run() }
+        guard let cluster = backend as? ProcessBackend else {
+            Output.error("maintctl: --probe writes through a live cluster; use it with --backend process|container --state DIR")
+            throw Exit.invalidInput
+        }
+        var (summary, impact) = try await ProbeSession.measure(cluster, writesPerSecond: options.probeRate,
+                                                                 confirmingReplicas: options.probeWait) { await runtime.run() }
+        summary.record(impact)
+        if options.format == .text { TextReporter.impactLines(impact).forEach(Output.line) }
+        return summary
     }
 }

@@ -43,7 +43,12 @@ public struct LiveCluster: Sendable {
         }
         let cluster = LiveCluster(directory: directory, backend: backend)
         do {
-            let result = try await body(cluster)
+            // The backend's background work (failure detectors, ends of pauses) runs beside the body.
+            let result = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await backend.run() }
+                defer { group.cancelAll() }
+                return try await body(cluster)
+            }
             try await cluster.tearDown()
             return result
         } catch {
@@ -57,11 +62,11 @@ public struct LiveCluster: Sendable {
         let pids = await backend.status().map(\.pid)
         try await backend.down()
         let left = pids.filter { kill($0, 0) == 0 && !Self.isZombie($0) }
-        guard left.isEmpty else { throw BackendError("orphans", "processes left after down: \(left)") }
+        guard left.isEmpty else { throw BackendError(BackendErrorCode("orphans"), "processes left after down: \(left)") }
         if let containers = try await containers(), !containers.isEmpty {
-            throw BackendError("orphans", "containers left after down: \(containers.map(\.name))")
+            throw BackendError(BackendErrorCode("orphans"), "containers left after down: \(containers.map(\.name))")
         }
-        guard !FileManager.default.fileExists(atPath: directory) else { throw BackendError("leftovers", "\(directory) still exists") }
+        guard !FileManager.default.fileExists(atPath: directory) else { throw BackendError(BackendErrorCode("leftovers"), "\(directory) still exists") }
     }
 
     /// Creates node `fresh` at 7.2.5 in cache `local` and starts a replica of `shard` on it.
@@ -117,7 +122,7 @@ public struct LiveCluster: Sendable {
                         let key = "key:\(index)"
                         let slot = HashSlot.slot(of: key)
                         guard let port = owners.first(where: { $0.slots.contains(slot) })?.port, let connection = byPort[port] else {
-                            throw BackendError("no-owner", "no primary owns slot \(slot)")
+                            throw BackendError(BackendErrorCode("no-owner"), "no primary owns slot \(slot)")
                         }
                         try await body(connection, key, index)
                     }

@@ -44,7 +44,7 @@ final class PortSquatter: Sendable {
         }
         guard ready else {
             Glibc.close(fd)
-            throw BackendError("squat", "cannot listen on a loopback port")
+            throw BackendError(BackendErrorCode("squat"), "cannot listen on a loopback port")
         }
         descriptor = fd
         port = Int(UInt16(bigEndian: address.sin_port))

@@ -118,7 +118,7 @@ import Testing
             await #expect {
                 try await backend.restartNode("node-1", version: nil, in: "local")
             } throws: { error in
-                (error as? BackendError)?.code == "role-unknown"
+                (error as? BackendError)?.code == .roleUnknown
             }
             try await backend.endMaintenance(of: "local")
             #expect(await backend.status().filter { $0.node == "node-1" }.allSatisfy { $0.role == "primary" || $0.role == "replica" })

@@ -89,7 +89,7 @@ import Testing
                 await #expect {
                     _ = try await backend.inject(Fault(kind, .node("node-2"), duration: .seconds(1), slowdown: 5), in: "local")
                 } throws: { error in
-                    (error as? BackendError)?.code == "fault-not-injectable" && "\(error)".contains("it can: kill, pause")
+                    (error as? BackendError)?.code == .faultNotInjectable && "\(error)".contains("it can: kill, pause")
                 }
             }
             await #expect(throws: BackendError.self) { _ = try await backend.inject(Fault(.pause, .node("node-2")), in: "local") }
@@ -180,7 +180,7 @@ extension LiveCluster {
             if try await condition() { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw BackendError("timeout", "timed out after \(limit) waiting for \(what)")
+        throw BackendError(.timeout, "timed out after \(limit) waiting for \(what)")
     }
 
     /// Sends one command to the server on `port` on a connection of its own.

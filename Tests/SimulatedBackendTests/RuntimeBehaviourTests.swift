@@ -137,7 +137,7 @@ final class FlakyBackend: Backend {
         }
         if fail {
             injected.withLock { $0 += 1 }
-            throw BackendError("link-reset", "replication link of \(shard) to \(node) reset")
+            throw BackendError(BackendErrorCode("link-reset"), "replication link of \(shard) to \(node) reset")
         }
         try await clock.sleep(for: syncDelay)
         return try await base.waitForSync(of: shard, on: node, in: cache)

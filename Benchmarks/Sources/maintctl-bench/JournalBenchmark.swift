@@ -62,8 +62,8 @@ struct JournalBenchmark {
             let topology = CacheTopology(inventory.caches[0])
             for action in plan.caches[0].actions {
                 let ((), took) = try timed {
-                    try journal.recordIntent(action, attempt: 99)
-                    try journal.recordOutcome(action, attempt: 99, result: ActionResult(succeeded: true), observed: topology)
+                    try await journal.recordIntent(action, attempt: 99)
+                    try await journal.recordOutcome(action, attempt: 99, result: ActionResult(succeeded: true), observed: topology)
                 }
                 result.actionCommits.record(took)
             }

@@ -18,6 +18,8 @@ struct TimedBackend: Backend {
 
     var descriptor: BackendDescriptor { base.descriptor }
 
+    func run() async { await base.run() }
+
     private func timed<T>(_ name: String, _ body: () async throws -> T) async rethrows -> T {
         let started = ContinuousClock.now
         defer { ledger.add("backend." + name, ContinuousClock.now - started) }

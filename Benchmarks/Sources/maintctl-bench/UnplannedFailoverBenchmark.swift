@@ -121,7 +121,12 @@ struct UnplannedFailoverBenchmark {
         do {
             try await KeyLoader(count: 1000).load(through: backend)
             _ = try await backend.waitForSync(of: "s1", on: "node-2", in: "local")
-            value = try await body(backend)
+            // The backend's background work (its failure detector) runs beside the trial.
+            value = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await backend.run() }
+                defer { group.cancelAll() }
+                return try await body(backend)
+            }
         } catch {
             failures.append("\(trial): \(error)")
         }

@@ -11,6 +11,8 @@ struct OperationBoundaryBackend: Backend {
     var clock: any RolloutClock { base.clock }
     var descriptor: BackendDescriptor { base.descriptor }
 
+    func run() async { await base.run() }
+
     private func operation<T: Sendable>(_ name: @autoclosure () -> String, _ body: () async throws -> T) async throws -> T {
         do {
             let result = try await body()

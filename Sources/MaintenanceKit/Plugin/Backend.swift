@@ -13,6 +13,11 @@ public protocol Backend: Sendable {
     /// The clock actions are timed and delayed with.
     var clock: any RolloutClock { get }
 
+    /// Runs the backend's background work (failure detectors, timers that end injected
+    /// faults) until the calling task is cancelled, then ends it; a rollout runs it beside its
+    /// caches. Work asked for while it does not run is refused, never started unowned.
+    func run() async
+
     /// The cache as it is now.
     func topology(of cache: String) async throws -> CacheTopology
 
@@ -49,6 +54,9 @@ public protocol Backend: Sendable {
 
 extension Backend {
     public var descriptor: BackendDescriptor { Self.descriptor }
+
+    /// No background work.
+    public func run() async {}
 }
 
 /// How a backend describes itself.
@@ -113,12 +121,12 @@ public struct FailoverReport: Sendable, Codable, Hashable {
 
 /// A failure a backend reports with where it came from.
 public struct BackendError: Error, Sendable, CustomStringConvertible {
-    /// An opaque code callers may match on.
-    public var code: String
+    /// What kind of failure it is; callers match on it.
+    public var code: BackendErrorCode
     /// What went wrong.
     public var message: String
 
-    public init(_ code: String, _ message: String) {
+    public init(_ code: BackendErrorCode, _ message: String) {
         self.code = code
         self.message = message
     }

@@ -57,11 +57,14 @@ public struct StepDescriptor: Sendable {
     public var providesReplacements: Bool
     /// What each of its actions must name; a plan whose action lacks one is refused.
     public var subject: Set<SubjectField>
+    /// Whether its actions cannot be undone (a rollback is impossible once one ran).
+    public var isIrreversible: Bool
 
     public init(id: String, summary: String, scope: StepScope, isRetryable: Bool, defaultTimeout: Duration,
                 parameters: [ParameterDescriptor], example: String, providesReplacements: Bool = false,
-                subject: Set<SubjectField> = []) {
+                subject: Set<SubjectField> = [], isIrreversible: Bool = false) {
         self.providesReplacements = providesReplacements
+        self.isIrreversible = isIrreversible
         self.subject = subject
         self.id = id
         self.summary = summary

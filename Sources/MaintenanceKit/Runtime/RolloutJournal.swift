@@ -2,16 +2,17 @@
 /// instant leaves a record of exactly what may be half-done.
 ///
 /// The runtime calls it around every attempt of every action; a write that fails stops the
-/// action before it touches anything (an action is never done unrecorded).
+/// action before it touches anything (an action is never done unrecorded). Its methods are
+/// async: a durable commit waits for the disk off the cooperative pool.
 public protocol RolloutJournal: Sendable {
     /// Records the intent to perform `attempt` of `action`, before the action acts.
-    func recordIntent(_ action: PlannedAction, attempt: Int) throws
+    func recordIntent(_ action: PlannedAction, attempt: Int) async throws
     /// Records how the attempt ended and the state of its cache afterwards.
-    func recordOutcome(_ action: PlannedAction, attempt: Int, result: ActionResult, observed: CacheTopology?) throws
+    func recordOutcome(_ action: PlannedAction, attempt: Int, result: ActionResult, observed: CacheTopology?) async throws
     /// Records how a cache's maintenance ended.
-    func recordCacheFinished(_ outcome: CacheOutcome) throws
+    func recordCacheFinished(_ outcome: CacheOutcome) async throws
     /// Whether an operator asked, from another process, that the rollout stop.
-    func isAbortRequested() -> Bool
+    func isAbortRequested() async -> Bool
 }
 
 /// How one attempt of an action ended, as the journal keeps it.

@@ -18,11 +18,52 @@ extension RolloutRuntime {
             outcome.finished = clock.now
             return outcome
         }
+        let cacheFaults = faults(of: cachePlan.cache, clock: clock)
+        // Faults due at a fixed time run beside the actions, and have ended before the maintenance does.
+        outcome = await withTaskGroup(of: Void.self) { group in
+            if let timed = timedFaults(of: cacheFaults.schedule, cache: cachePlan.cache, clock: clock) {
+                group.addTask { await timed() }
+            }
+            defer { group.cancelAll() }
+            return await runActions(of: cachePlan, from: outcome, faults: cacheFaults, clock: clock)
+        }
+        do {
+            // The end state is checked too, whatever the backend checked on its way; a violation
+            // found here is put on the last action that ran.
+            let topology = try await backend.topology(of: cachePlan.cache)
+            let known = Set(outcome.violations.map(\.message))
+            let last = outcome.actionsCompleted > 0 ? cachePlan.actions[outcome.actionsCompleted - 1] : nil
+            for var violation in Invariants.check(topology) where !known.contains(violation.message) {
+                if let last {
+                    violation.step = steps[last.stepIndex]?.step.displayName ?? last.plugin
+                    violation.location = last.stepLocation
+                }
+                outcome.violations.append(violation)
+            }
+            outcome.replacements = cachePlan.replacements.filter { replacement in
+                topology.node(replacement.old).map { $0.lifecycle == .removed || $0.lifecycle == .deleted } == true
+                    && topology.liveNodes.contains { $0.id == replacement.new }
+            }
+        } catch {
+            logger.warning("could not read the final topology of \(cachePlan.cache): \(error)")
+        }
+        do {
+            try await backend.endMaintenance(of: cachePlan.cache)
+        } catch {
+            logger.warning("could not end maintenance of \(cachePlan.cache): \(error)")
+        }
+        if !outcome.violations.isEmpty, outcome.status == .succeeded { outcome.status = .failed }
+        outcome.finished = clock.now
+        return outcome
+    }
+
+    /// Runs the cache's actions in order, from `outcome` (the cache begun), until the last one,
+    /// a failure, a pause or a stop.
+    private func runActions(of cachePlan: CachePlan, from outcome: CacheOutcome, faults cacheFaults: CacheFaults,
+                            clock: any RolloutClock) async -> CacheOutcome {
+        var outcome = outcome
         var random = SeededRandom(seed: seed, label: cachePlan.cache)
         let blocks = nodeBlocks(of: cachePlan)
-        let cacheFaults = faults(of: cachePlan.cache, clock: clock)
-        let timer = startTimer(for: cacheFaults.schedule, cache: cachePlan.cache, clock: clock)
-        defer { timer?.cancel() }
         /// Set when a node failed under the rollout and the policy is to pause: the node whose
         /// actions may still finish, and why the cache stops after them.
         var pausing: (node: String?, reason: String)?
@@ -36,7 +77,7 @@ extension RolloutRuntime {
                 reporter.report(.actionAlreadyDone(action, at: clock.now))
                 continue
             }
-            if !stop.isRequested, journal?.isAbortRequested() == true { stop.request(.requested) }
+            if !stop.isRequested, await journal?.isAbortRequested() == true { stop.request(.requested) }
             if let length = blocks[position], !(await waitForWindow(before: action, needing: length, clock: clock)) {
                 stop.request(.requested)
             }
@@ -97,33 +138,6 @@ extension RolloutRuntime {
                 }
             }
         }
-        do {
-            // The end state is checked too, whatever the backend checked on its way; a violation
-            // found here is put on the last action that ran.
-            let topology = try await backend.topology(of: cachePlan.cache)
-            let known = Set(outcome.violations.map(\.message))
-            let last = outcome.actionsCompleted > 0 ? cachePlan.actions[outcome.actionsCompleted - 1] : nil
-            for var violation in Invariants.check(topology) where !known.contains(violation.message) {
-                if let last {
-                    violation.step = steps[last.stepIndex]?.step.displayName ?? last.plugin
-                    violation.location = last.stepLocation
-                }
-                outcome.violations.append(violation)
-            }
-            outcome.replacements = cachePlan.replacements.filter { replacement in
-                topology.node(replacement.old).map { $0.lifecycle == .removed || $0.lifecycle == .deleted } == true
-                    && topology.liveNodes.contains { $0.id == replacement.new }
-            }
-        } catch {
-            logger.warning("could not read the final topology of \(cachePlan.cache): \(error)")
-        }
-        do {
-            try await backend.endMaintenance(of: cachePlan.cache)
-        } catch {
-            logger.warning("could not end maintenance of \(cachePlan.cache): \(error)")
-        }
-        if !outcome.violations.isEmpty, outcome.status == .succeeded { outcome.status = .failed }
-        outcome.finished = clock.now
         return outcome
     }
 
@@ -162,7 +176,8 @@ extension RolloutRuntime {
         for _ in 0..<10_000_000 {
             let left = opening.timeIntervalSince(calendarStart.addingTimeInterval(clock.now.seconds))
             if left <= 0 { return true }
-            if stop.isRequested || journal?.isAbortRequested() == true { return false }
+            if stop.isRequested { return false }
+            if await journal?.isAbortRequested() == true { return false }
             do {
                 try await clock.sleep(for: .milliseconds(Int64((clock.isVirtual ? left : min(left, 0.5)) * 1000) + 1))
             } catch {
@@ -183,7 +198,7 @@ extension RolloutRuntime {
         let earlier = progress.attemptsMade(of: action)
         for attempt in (earlier + 1)...(earlier + attempts) {
             let started = clock.now
-            try journal?.recordIntent(action, attempt: attempt)
+            try await journal?.recordIntent(action, attempt: attempt)
             reporter.report(.actionStarted(action, at: started))
             let recorder = ActionRecorder()
             let context = ExecutionContext(backend: faults.backend, logger: logger, cache: action.cache, attempt: attempt, recorder: recorder)
@@ -212,7 +227,7 @@ extension RolloutRuntime {
                 let result = ActionResult(succeeded: false, error: "\(error)", notes: recorder.notes,
                                           failovers: recorder.failovers, syncs: recorder.syncs)
                 try await journalOutcome(of: action, attempt: attempt, result: result)
-                let willRetry = attempt < earlier + attempts && !(error is InvariantViolation) && !stop.isRequested
+                let willRetry = attempt < earlier + attempts && RetryDecision.isRetryable(error) && !stop.isRequested
                 reporter.report(.actionFailed(action, at: clock.now, error: "\(error)", attempt: attempt, willRetry: willRetry))
                 guard willRetry else { throw error }
                 try await clock.sleep(for: backoff.delay(beforeRetry: attempt - earlier, using: &random))
@@ -240,7 +255,7 @@ extension RolloutRuntime {
         guard let journal else { return }
         let observed = try? await backend.topology(of: action.cache)
         do {
-            try journal.recordOutcome(action, attempt: attempt, result: result, observed: observed)
+            try await journal.recordOutcome(action, attempt: attempt, result: result, observed: observed)
         } catch {
             throw JournalWriteError(underlying: "\(error)")
         }

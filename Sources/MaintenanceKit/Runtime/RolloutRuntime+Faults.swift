@@ -21,15 +21,16 @@ extension RolloutRuntime {
         return CacheFaults(schedule: schedule, backend: wrapped)
     }
 
-    /// On a real clock, faults with a fixed time happen on time, between operations or not.
-    func startTimer(for schedule: FaultSchedule?, cache: String, clock: any RolloutClock) -> Task<Void, Never>? {
+    /// On a real clock, faults with a fixed time happen on time, between operations or not:
+    /// the work that injects them, to run beside the cache's actions; nil when there is none.
+    func timedFaults(of schedule: FaultSchedule?, cache: String, clock: any RolloutClock) -> (@Sendable () async -> Void)? {
         guard let schedule, !clock.isVirtual else { return nil }
         let timed = schedule.timed.sorted { lhs, rhs in
             if case let .at(a) = lhs.trigger, case let .at(b) = rhs.trigger { return a < b }
             return false
         }
         guard !timed.isEmpty else { return nil }
-        return Task {
+        return {
             for fault in timed {
                 guard case let .at(moment) = fault.trigger else { continue }
                 if moment > clock.now { try? await clock.sleep(for: moment - clock.now) }

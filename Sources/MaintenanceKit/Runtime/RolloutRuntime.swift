@@ -59,8 +59,17 @@ public struct RolloutRuntime: Sendable {
         self.failureDetector = backend as? any FailureDetecting
     }
 
-    /// Runs the rollout to its end (or to a stop) and returns its summary.
+    /// Runs the rollout to its end (or to a stop) and returns its summary. The backend's
+    /// background work runs beside it and has ended when this returns.
     public func run() async -> RolloutSummary {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await backend.run() }
+            defer { group.cancelAll() }
+            return await runCaches()
+        }
+    }
+
+    private func runCaches() async -> RolloutSummary {
         let clock = ElapsedClock(backend.clock)
         reporter.report(.rolloutStarted(plan: plan, backend: backend.descriptor.id))
         let cachePlans = Dictionary(uniqueKeysWithValues: plan.caches.map { ($0.cache, $0) })
@@ -89,7 +98,7 @@ public struct RolloutRuntime: Sendable {
                 now = max(now, outcome.finished)
                 scheduler.finish(outcome.cache)
                 outcomes.append(outcome)
-                record(outcome)
+                await record(outcome)
                 if outcome.status == .failed, plan.policy.onFailure == .stopAll {
                     stop.request(.failure(cache: outcome.cache))
                 }
@@ -101,7 +110,7 @@ public struct RolloutRuntime: Sendable {
                                            replacements: [], failovers: [], violations: [],
                                            stoppedAt: nil, error: nil)
                 outcomes.append(skipped)
-                record(skipped)
+                await record(skipped)
             }
         }
         let summary = summarize(outcomes, clock: clock)
@@ -110,10 +119,10 @@ public struct RolloutRuntime: Sendable {
     }
 
     /// Reports a cache's end and writes it down.
-    private func record(_ outcome: CacheOutcome) {
+    private func record(_ outcome: CacheOutcome) async {
         reporter.report(.cacheFinished(outcome))
         do {
-            try journal?.recordCacheFinished(outcome)
+            try await journal?.recordCacheFinished(outcome)
         } catch {
             logger.error("could not journal the end of \(outcome.cache): \(error)")
         }

@@ -8,7 +8,7 @@ public struct DeleteVMs: StepPlugin {
         id: "delete_vms",
         summary: "Delete the VMs of the replaced nodes; a node that still holds a shard copy is refused.",
         scope: .cache, isRetryable: true, defaultTimeout: .seconds(30 * 60), parameters: [],
-        example: "step: delete_vms", subject: [.nodes])
+        example: "step: delete_vms", subject: [.nodes], isIrreversible: true)
 
     public init() {}
 

@@ -47,7 +47,7 @@ public struct FailoverPrimaries: StepPlugin {
         let report = try await context.backend.failover(shardID, to: target, in: context.cache)
         context.record(report)
         guard try await context.backend.topology(of: context.cache).shard(shardID)?.primaryNode == target else {
-            throw BackendError("failover-not-applied", "failover of \(shardID) to \(target) was reported done but roles did not flip")
+            throw BackendError(.failoverNotApplied, "failover of \(shardID) to \(target) was reported done but roles did not flip")
         }
         context.note("planned failover, write gap \(report.unavailable.milliseconds)ms")
     }

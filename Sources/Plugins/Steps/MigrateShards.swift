@@ -102,7 +102,7 @@ public struct MigrateShards: StepPlugin {
         let destination = try action.required(\.destination, .destination)
         let backend = context.backend
         guard let shard = try await backend.topology(of: context.cache).shard(shardID) else {
-            throw BackendError("unknown-shard", "cache '\(context.cache)' has no shard '\(shardID)'")
+            throw BackendError(.unknownShard, "cache '\(context.cache)' has no shard '\(shardID)'")
         }
         guard shard.hasCopy(on: node) || !shard.hasCopy(on: destination) else {
             context.note("already moved")
@@ -121,14 +121,14 @@ public struct MigrateShards: StepPlugin {
         // A shard whose primary does not answer now (stalled, or failing over) cannot be
         // judged: the attempt fails and a retry looks again, rather than drop a copy blind.
         guard let current = try await backend.topology(of: context.cache).shard(shardID)?.primaryNode else {
-            throw BackendError("no-primary", "shard '\(shardID)' of '\(context.cache)' has no single primary answering; try again")
+            throw BackendError(.noPrimary, "shard '\(shardID)' of '\(context.cache)' has no single primary answering; try again")
         }
         if current == node {
             let report = try await backend.failover(shardID, to: destination, in: context.cache)
             context.record(report)
             let after = try await backend.topology(of: context.cache).shard(shardID)
             guard after?.primaryNode == destination else {
-                throw BackendError("failover-not-applied",
+                throw BackendError(.failoverNotApplied,
                                    "failover of \(shardID) to \(destination) was reported done but \(after?.primaryNode ?? "no node") is primary")
             }
             context.note("planned failover, write gap \(report.unavailable.milliseconds)ms")

@@ -49,7 +49,7 @@ public struct RestartNode: StepPlugin {
         }
         let primaries = topology.shards.filter { $0.primaryNode == node }.map(\.id)
         guard primaries.isEmpty else {
-            throw BackendError("node-holds-primary", "refusing to restart \(node): it is primary for \(primaries.joined(separator: ", "))")
+            throw BackendError(.nodeHoldsPrimary, "refusing to restart \(node): it is primary for \(primaries.joined(separator: ", "))")
         }
         try await context.backend.restartNode(node, version: action.subject.version, in: context.cache)
     }

@@ -23,7 +23,7 @@ public struct ContainerEngine: Sendable {
     /// - Throws: `BackendError` for an endpoint that is not a unix socket.
     public init(endpoint: String) throws {
         guard endpoint.hasPrefix("unix://"), endpoint.count > "unix://".count else {
-            throw BackendError("engine-endpoint", "container engine endpoint '\(endpoint)' is not a unix socket (unix:///path); "
+            throw BackendError(.engineEndpoint, "container engine endpoint '\(endpoint)' is not a unix socket (unix:///path); "
                                + "the container backend talks to a local engine only")
         }
         socket = String(endpoint.dropFirst("unix://".count))
@@ -56,11 +56,11 @@ public struct ContainerEngine: Sendable {
             let prefix = versioned ? "/v\(try await version())" : ""
             response = try await EngineHTTP.send(method, prefix + path, socket: socket, body: body,
                                                  contentType: contentType, timeout: timeout)
-        } catch let error as BackendError where error.code == "engine-unreachable" {
-            throw BackendError("engine-unreachable", Self.notAnswering(endpoint, because: error.message))
+        } catch let error as BackendError where error.code == .engineUnreachable {
+            throw BackendError(.engineUnreachable, Self.notAnswering(endpoint, because: error.message))
         }
         guard accepted.contains(response.status) else {
-            throw BackendError("engine-refused", "container engine: \(method) \(path): \(response.status) \(Self.message(in: response))")
+            throw BackendError(.engineRefused, "container engine: \(method) \(path): \(response.status) \(Self.message(in: response))")
         }
         return response
     }
@@ -100,7 +100,7 @@ public struct ContainerEngine: Sendable {
         let response = try await call(.GET, "/version", body: nil, contentType: "", accepting: [200], timeout: .seconds(10), versioned: false)
         guard let served = try? JSONDecoder().decode(Served.self, from: Data(response.body)),
               let newest = APIVersion(served.ApiVersion) else {
-            throw BackendError("engine-version", "the container engine at \(endpoint) did not say which API versions it serves: \(response.text)")
+            throw BackendError(.engineVersion, "the container engine at \(endpoint) did not say which API versions it serves: \(response.text)")
         }
         let chosen = Self.preferredVersion.clamped(oldest: served.MinAPIVersion.flatMap(APIVersion.init), newest: newest)
         agreed.value = chosen
@@ -136,7 +136,7 @@ public struct ContainerEngine: Sendable {
                                       body: archive, contentType: "application/x-tar", accepting: [200], timeout: .seconds(120))
         // The engine streams progress as JSON lines with status 200; a failure is one of them.
         if response.text.contains("\"error\"") {
-            throw BackendError("image-import-failed", "container engine: importing \(image): \(response.text)")
+            throw BackendError(.imageImportFailed, "container engine: importing \(image): \(response.text)")
         }
     }
 
@@ -240,11 +240,11 @@ public struct ContainerEngine: Sendable {
             let state = try await execState(id)
             if state.Running, state.Pid > 0 { return Execution(id: id, pid: state.Pid) }
             if state.exited {
-                throw BackendError("exec-failed", "\(command.first ?? "") in container \(name) exited at once with status \(state.ExitCode ?? -1)")
+                throw BackendError(.execFailed, "\(command.first ?? "") in container \(name) exited at once with status \(state.ExitCode ?? -1)")
             }
             try await Task.sleep(for: .milliseconds(5))
         }
-        throw BackendError("exec-failed", "\(command.first ?? "") in container \(name) reported no pid within a second")
+        throw BackendError(.execFailed, "\(command.first ?? "") in container \(name) reported no pid within a second")
     }
 
     /// Whether the engine says the exec still runs.

@@ -51,7 +51,7 @@ public struct ContainerHost: ServerHost {
     /// - Throws: `BackendError` when the cluster is not one of containers.
     public init(record: HostRecord, directory: String) throws {
         guard record.kind == ContainerBackend.descriptor.id, let endpoint = record.engine, let prefix = record.namePrefix else {
-            throw BackendError("wrong-backend", "'\(directory)' holds a cluster of the \(record.kind) backend, not of containers; "
+            throw BackendError(.wrongBackend, "'\(directory)' holds a cluster of the \(record.kind) backend, not of containers; "
                                + "use --backend \(record.kind)")
         }
         self.engine = try ContainerEngine(endpoint: endpoint)
@@ -98,7 +98,7 @@ public struct ContainerHost: ServerHost {
         if let tag {
             guard let first = tag.first, first.isASCII, first.isLetter || first.isNumber || first == "_", tag.count <= 128,
                   tag.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }) else {
-                throw BackendError("bad-version", "version '\(version)' makes no image tag ('\(image)'): a tag is letters, digits, "
+                throw BackendError(.badVersion, "version '\(version)' makes no image tag ('\(image)'): a tag is letters, digits, "
                                    + "'_', '.' and '-', at most 128; map the version to an image with --image \(version)=IMAGE")
             }
         }
@@ -116,7 +116,7 @@ public struct ContainerHost: ServerHost {
 
     /// The error for an image the engine does not have.
     private func missing(_ image: String, version: String) -> BackendError {
-        BackendError("image-missing", "the container engine at \(engine.endpoint) has no image '\(image)' for version \(version); "
+        BackendError(.imageMissing, "the container engine at \(engine.endpoint) has no image '\(image)' for version \(version); "
                      + "load or build it there (docker load / docker build -t \(image) …), or map the version to another image "
                      + "with: maintctl cluster up … --image \(version)=IMAGE")
     }
@@ -125,7 +125,7 @@ public struct ContainerHost: ServerHost {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let name = containerName(node.id)
         guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }) else {
-            throw BackendError("bad-node-name", "node '\(node.id)' cannot name a container: use letters, digits, '_', '.' and '-'")
+            throw BackendError(.badNodeName, "node '\(node.id)' cannot name a container: use letters, digits, '_', '.' and '-'")
         }
         guard let imageID = try await engine.inspectImage(image)?.Id else { throw missing(image, version: node.version) }
         if let existing = try await engine.container(name) {
@@ -149,8 +149,8 @@ public struct ContainerHost: ServerHost {
         let execution: ContainerEngine.Execution
         do {
             execution = try await engine.execute(["redis-server"] + arguments + ["--daemonize", "no"], in: containerName(node), user: user)
-        } catch let error as BackendError where error.code == "exec-failed" {
-            throw BackendError("redis-start-failed", error.message)
+        } catch let error as BackendError where error.code == .execFailed {
+            throw BackendError(.redisStartFailed, error.message)
         }
         try await requireLocal(execution)
         return execution.pid
@@ -167,9 +167,9 @@ public struct ContainerHost: ServerHost {
         }
         // A server that exited at once (its port taken meanwhile) is a failed start, tried again.
         guard try await engine.isRunning(execution) else {
-            throw BackendError("redis-start-failed", "redis-server in a container of \(engine.endpoint) exited at once")
+            throw BackendError(.redisStartFailed, "redis-server in a container of \(engine.endpoint) exited at once")
         }
-        throw BackendError("engine-not-local", "the container engine at \(engine.endpoint) reports pid \(execution.pid) for a redis-server it runs, "
+        throw BackendError(.engineNotLocal, "the container engine at \(engine.endpoint) reports pid \(execution.pid) for a redis-server it runs, "
                            + "which is no redis-server of this machine: the container backend needs an engine on this machine "
                            + "that runs containers as root in its process namespace (not rootless, not user-remapped), and maintctl outside a container")
     }

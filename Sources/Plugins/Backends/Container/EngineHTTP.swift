@@ -37,7 +37,7 @@ enum EngineHTTP {
                     }
                 }
         } catch {
-            throw BackendError("engine-unreachable", "cannot connect to the container engine at unix://\(socket): \(error)")
+            throw BackendError(.engineUnreachable, "cannot connect to the container engine at unix://\(socket): \(error)")
         }
         return try await withThrowingTaskGroup(of: EngineResponse?.self) { group in
             group.addTask {
@@ -50,7 +50,7 @@ enum EngineHTTP {
             defer { group.cancelAll() }
             guard let first = try await group.next(), let response = first else {
                 channel.channel.close(promise: nil)
-                throw BackendError("engine-timeout", "the container engine at unix://\(socket) did not answer \(method) \(path) within \(timeout)")
+                throw BackendError(.engineTimeout, "the container engine at unix://\(socket) did not answer \(method) \(path) within \(timeout)")
             }
             return response
         }
@@ -84,7 +84,7 @@ enum EngineHTTP {
                 case .end: return EngineResponse(status: status, body: received)
                 }
             }
-            throw BackendError("engine-closed", "the container engine closed the connection before answering \(method) \(path)"
+            throw BackendError(.engineClosed, "the container engine closed the connection before answering \(method) \(path)"
                                + (writeFailure.map { " (sending the request: \($0))" } ?? ""))
         }
     }

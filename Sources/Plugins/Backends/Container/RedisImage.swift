@@ -39,7 +39,7 @@ enum RedisImage {
         let file = URL(fileURLWithPath: try LocalProcessHost.executable(binary)).resolvingSymlinksInPath().path
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: file),
               let size = attributes[.size] as? Int, let modified = attributes[.modificationDate] as? Date else {
-            throw BackendError("image-build-failed", "cannot read \(file) to build the image")
+            throw BackendError(.imageBuildFailed, "cannot read \(file) to build the image")
         }
         return "\(file) \(size) \(Int(modified.timeIntervalSince1970))"
     }
@@ -55,17 +55,17 @@ enum RedisImage {
         do {
             try ldd.run()
         } catch {
-            throw BackendError("image-build-failed", "cannot run ldd on \(binary): \(error)")
+            throw BackendError(.imageBuildFailed, "cannot run ldd on \(binary): \(error)")
         }
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         ldd.waitUntilExit()
         guard ldd.terminationStatus == 0 else {
-            throw BackendError("image-build-failed", "ldd \(binary) failed (status \(ldd.terminationStatus)): a dynamically linked binary is needed")
+            throw BackendError(.imageBuildFailed, "ldd \(binary) failed (status \(ldd.terminationStatus)): a dynamically linked binary is needed")
         }
         // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)", "/lib64/ld-linux-x86-64.so.2 (0x…)";
         // the kernel's vDSO has no file.
         if let missing = text.split(whereSeparator: \.isNewline).first(where: { $0.contains("=> not found") }) {
-            throw BackendError("image-build-failed", "\(binary) needs \(missing.split(whereSeparator: \.isWhitespace).first ?? ""), which is not on this machine")
+            throw BackendError(.imageBuildFailed, "\(binary) needs \(missing.split(whereSeparator: \.isWhitespace).first ?? ""), which is not on this machine")
         }
         return text.split(whereSeparator: \.isNewline).compactMap { line in
             let words = line.split(whereSeparator: \.isWhitespace).map(String.init)
@@ -76,7 +76,7 @@ enum RedisImage {
 
     private static func read(_ path: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw BackendError("image-build-failed", "cannot read \(path) to build the image")
+            throw BackendError(.imageBuildFailed, "cannot read \(path) to build the image")
         }
         return Array(data)
     }

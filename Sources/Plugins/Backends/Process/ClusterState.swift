@@ -76,12 +76,12 @@ struct ClusterState: Codable, Sendable {
     static func load(from directory: String) throws -> ClusterState {
         let path = directory + "/" + fileName
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw BackendError("no-cluster", "no cluster state in '\(directory)'; start one with: maintctl cluster up INVENTORY --backend process|container --state \(directory)")
+            throw BackendError(.noCluster, "no cluster state in '\(directory)'; start one with: maintctl cluster up INVENTORY --backend process|container --state \(directory)")
         }
         do {
             return try JSONDecoder().decode(ClusterState.self, from: data)
         } catch {
-            throw BackendError("bad-state", "\(path) is not a maintctl cluster state: \(error)")
+            throw BackendError(.badState, "\(path) is not a maintctl cluster state: \(error)")
         }
     }
 
@@ -93,10 +93,10 @@ struct ClusterState: Codable, Sendable {
         let path = directory + "/" + Self.fileName
         let temporary = path + ".tmp"
         guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw BackendError("state-write-failed", "cannot write \(temporary)")
+            throw BackendError(.stateWriteFailed, "cannot write \(temporary)")
         }
         guard rename(temporary, path) == 0 else {
-            throw BackendError("state-write-failed", "cannot replace \(path): \(String(cString: strerror(errno)))")
+            throw BackendError(.stateWriteFailed, "cannot replace \(path): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -110,7 +110,7 @@ struct ClusterState: Codable, Sendable {
 
     func cacheIndex(_ id: String) throws -> Int {
         guard let index = caches.firstIndex(where: { $0.id == id }) else {
-            throw BackendError("unknown-cache", "the live cluster has no cache '\(id)'")
+            throw BackendError(.unknownCache, "the live cluster has no cache '\(id)'")
         }
         return index
     }

@@ -17,7 +17,7 @@ public struct LocalProcessHost: ServerHost {
     /// - Throws: `BackendError` when the cluster's nodes are not local processes.
     public static func attach(_ record: HostRecord, directory: String) throws -> any ServerHost {
         guard record.kind == HostRecord.localProcesses.kind else {
-            throw BackendError("wrong-backend", "'\(directory)' holds a cluster of the \(record.kind) backend; "
+            throw BackendError(.wrongBackend, "'\(directory)' holds a cluster of the \(record.kind) backend; "
                                + "use --backend \(record.kind) (this command attaches to local processes only)")
         }
         return LocalProcessHost()

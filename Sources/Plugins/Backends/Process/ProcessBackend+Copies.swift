@@ -32,7 +32,7 @@ extension ProcessBackend {
             let pid: pid_t
             do {
                 pid = try await host.startServer(on: node, runnable: runnable, arguments: arguments, pidFile: pidFile)
-            } catch let error as BackendError where error.code == "redis-start-failed" && ports == nil && attempt < 5 {
+            } catch let error as BackendError where error.code == .redisStartFailed && ports == nil && attempt < 5 {
                 logger.debug("start of \(node)/\(shard) failed, trying other ports: \(error)")
                 continue
             }
@@ -46,7 +46,7 @@ extension ProcessBackend {
             // Someone else took the port between our check and the server's bind: try others.
             guard ports == nil else { break }
         }
-        throw BackendError("redis-start-failed", "redis-server for \(node)/\(shard) did not start; see \(directory)/redis.log")
+        throw BackendError(.redisStartFailed, "redis-server for \(node)/\(shard) did not start; see \(directory)/redis.log")
     }
 
     /// Waits until the server on `port` answers PING; false when it died or never answered.
@@ -141,7 +141,7 @@ extension ProcessBackend {
             }
             try await Task.sleep(for: interval)
         }
-        throw BackendError("timeout", "timed out after \(limit) waiting for \(what)" + (lastError.map { " (last error: \($0))" } ?? ""))
+        throw BackendError(.timeout, "timed out after \(limit) waiting for \(what)" + (lastError.map { " (last error: \($0))" } ?? ""))
     }
 }
 
@@ -151,7 +151,7 @@ public enum FreePort {
     /// - Throws: `BackendError` when no socket can be bound.
     public static func find() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw BackendError("no-port", "cannot open a socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw BackendError(.noPort, "cannot open a socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -160,7 +160,7 @@ public enum FreePort {
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
         }
-        guard bound else { throw BackendError("no-port", "no free loopback port: \(String(cString: strerror(errno)))") }
+        guard bound else { throw BackendError(.noPort, "no free loopback port: \(String(cString: strerror(errno)))") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }

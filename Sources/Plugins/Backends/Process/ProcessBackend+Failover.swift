@@ -14,7 +14,7 @@ extension ProcessBackend {
     public func failover(_ shard: String, to node: String, in cache: String) async throws -> FailoverReport {
         let at = try location(of: shard, in: cache)
         guard let target = state.caches[at.cache].shards[at.shard].copies.first(where: { $0.node == node }) else {
-            throw BackendError("no-copy", "shard '\(shard)' has no copy on '\(node)'")
+            throw BackendError(.noCopy, "shard '\(shard)' has no copy on '\(node)'")
         }
         let primary = try await primaryCopy(of: shard, in: cache)
         guard primary.redisID != target.redisID else {
@@ -22,7 +22,7 @@ extension ProcessBackend {
         }
         let before = try await replication(target.port)
         guard !before.isPrimary, before.linkUp else {
-            throw BackendError("replica-not-ready", "the copy of \(shard) on '\(node)' is not a linked replica; refusing a planned failover")
+            throw BackendError(.replicaNotReady, "the copy of \(shard) on '\(node)' is not a linked replica; refusing a planned failover")
         }
         let paused = ContinuousClock.now
         // The pause expires by itself if maintctl dies mid-failover.
@@ -77,7 +77,7 @@ extension ProcessBackend {
     public func restartNode(_ node: String, version: String?, in cache: String) async throws {
         let c = try state.cacheIndex(cache)
         guard let n = state.caches[c].nodes.firstIndex(where: { $0.id == node }) else {
-            throw BackendError("unknown-node", "cache '\(cache)' has no node '\(node)'")
+            throw BackendError(.unknownNode, "cache '\(cache)' has no node '\(node)'")
         }
         let newVersion = version ?? state.caches[c].nodes[n].version
         try await host.check(version: newVersion, runnable: state.runnable(for: newVersion))
@@ -114,10 +114,10 @@ extension ProcessBackend {
         do {
             role = try await replication(copy.port, timeout: .seconds(2))
         } catch {
-            throw BackendError("role-unknown", "refusing to restart '\(node)': its copy of \(shard) does not say whether it is a replica (\(error))")
+            throw BackendError(.roleUnknown, "refusing to restart '\(node)': its copy of \(shard) does not say whether it is a replica (\(error))")
         }
         if role.isPrimary {
-            throw BackendError("node-holds-primary", "refusing to restart '\(node)': it is primary of \(shard)")
+            throw BackendError(.nodeHoldsPrimary, "refusing to restart '\(node)': it is primary of \(shard)")
         }
     }
 }

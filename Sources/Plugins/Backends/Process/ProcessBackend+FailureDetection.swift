@@ -13,8 +13,9 @@ extension ProcessBackend: FailureDetecting {
 
     /// Starts watching `cache` for failed nodes, unless a detector watches it already;
     /// `beginMaintenance` does this, and a standalone watch may too.
-    /// - Throws: `BackendError` for an unknown cache.
-    public func startFailureDetector(for cache: String) throws {
+    /// - Throws: `BackendError` for an unknown cache, or when nothing runs the backend's
+    ///   background work (``run()``).
+    public func startFailureDetector(for cache: String) async throws {
         _ = try state.cacheIndex(cache)
         guard detectors[cache] == nil else { return }
         // Settings made in code skip the playbook's checks: keep the loops from spinning.
@@ -22,14 +23,19 @@ extension ProcessBackend: FailureDetecting {
         settings.heartbeat = max(settings.heartbeat, .milliseconds(10))
         settings.downAfter = max(settings.downAfter, settings.heartbeat * 2)
         let detector = FailureDetector(cache: cache, settings: settings, backend: self)
-        detectors[cache] = Task.detached(priority: .high) { await detector.run() }
+        do {
+            let job = try await background.start(priority: .high) { await detector.run() }
+            // Another call may have started one meanwhile.
+            guard detectors[cache] == nil else { return await job.stop() }
+            detectors[cache] = job
+        } catch {
+            throw BackendError(.backgroundNotRunning, "cannot watch '\(cache)' for failures: \(error)")
+        }
     }
 
     /// Stops watching `cache`; returns when the detector and its heartbeats have stopped.
     public func stopFailureDetector(for cache: String) async {
-        guard let task = detectors.removeValue(forKey: cache) else { return }
-        task.cancel()
-        await task.value
+        await detectors.removeValue(forKey: cache)?.stop()
     }
 
     func stopFailureDetectors() async {

@@ -23,7 +23,7 @@ extension ProcessBackend: FaultInjecting {
     ///   without duration, an unknown, failed or empty node, or a shard without one primary.
     public func inject(_ fault: Fault, in cache: String) async throws -> String {
         guard injectableFaults.contains(fault.kind) else {
-            throw BackendError("fault-not-injectable",
+            throw BackendError(.faultNotInjectable,
                                "the process backend cannot inject a '\(fault.kind.rawValue)' fault for real (it can: kill, pause); "
                                + "rehearse it with --backend simulated")
         }
@@ -33,7 +33,7 @@ extension ProcessBackend: FaultInjecting {
             $0.node == node && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port)
         }
         guard !processes.isEmpty else {
-            throw BackendError("node-not-running", "node '\(node)' of '\(cache)' runs no redis-server to \(fault.kind.rawValue)")
+            throw BackendError(.nodeNotRunning, "node '\(node)' of '\(cache)' runs no redis-server to \(fault.kind.rawValue)")
         }
         switch fault.kind {
         case .kill:
@@ -63,10 +63,10 @@ extension ProcessBackend: FaultInjecting {
         switch target {
         case let .node(id):
             guard let node = state.caches[c].nodes.first(where: { $0.id == id }) else {
-                throw BackendError("unknown-node", "cache '\(cache)' has no node '\(id)'")
+                throw BackendError(.unknownNode, "cache '\(cache)' has no node '\(id)'")
             }
             guard ![.failed, .removed, .deleted].contains(node.lifecycle) else {
-                throw BackendError("node-not-live", "node '\(id)' of '\(cache)' is \(node.lifecycle.rawValue), not up in the cluster")
+                throw BackendError(.nodeNotLive, "node '\(id)' of '\(cache)' is \(node.lifecycle.rawValue), not up in the cluster")
             }
             return id
         case let .primaryOf(shard):
@@ -78,7 +78,7 @@ extension ProcessBackend: FaultInjecting {
                 if (try? await isServingPrimary(copy.port, timeout: .seconds(1))) == true { primaries.append(copy.node) }
             }
             guard primaries.count == 1, let node = primaries.first else {
-                throw BackendError("no-single-primary", "shard '\(shard)' of '\(cache)' has \(primaries.count) primaries answering; no node to hit")
+                throw BackendError(.noSinglePrimary, "shard '\(shard)' of '\(cache)' has \(primaries.count) primaries answering; no node to hit")
             }
             return node
         }
@@ -96,7 +96,10 @@ extension ProcessBackend: FaultInjecting {
     /// SIGSTOPs the processes, and starts the task that SIGCONTs them when `duration` is over.
     private func pauseProcesses(_ processes: [ClusterState.Copy], of node: String, in cache: String, for duration: Duration?) async throws {
         guard let duration, duration > .zero else {
-            throw BackendError("pause-needs-duration", "a pause needs a duration, e.g. 'pause \(node) 2s'")
+            throw BackendError(.pauseNeedsDuration, "a pause needs a duration, e.g. 'pause \(node) 2s'")
+        }
+        guard await background.waitUntilRunning() else {
+            throw BackendError(.backgroundNotRunning, "cannot pause \(node): nothing would end the pause (Backend.run() is not running)")
         }
         let paused = processes.map { ClusterState.PausedProcess(pid: $0.pid, port: $0.port) }
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
@@ -113,12 +116,18 @@ extension ProcessBackend: FaultInjecting {
             try? await Task.sleep(for: .milliseconds(2))
         }
         let key = paused[0].pid
-        // Detached so the SIGCONT does not wait for this actor; the task is kept, and awaited
-        // by whoever ends the pause early.
-        pauseEnders[key] = Task.detached(priority: .high) { [weak self] in
-            try? await Task.sleep(for: duration)
+        // A job of its own, so the SIGCONT does not wait for this actor; it is kept, and
+        // stopped by whoever ends the pause early (a cancelled sleep resumes at once).
+        do {
+            pauseEnders[key] = try await background.start(priority: .high) { [weak self] in
+                try? await Task.sleep(for: duration)
+                Self.resume(paused)
+                await self?.pauseEnded(key)
+            }
+        } catch {
             Self.resume(paused)
-            await self?.pauseEnded(key)
+            pauseEnded(key)
+            throw BackendError(.backgroundNotRunning, "cannot pause \(node): \(error)")
         }
     }
 
@@ -139,9 +148,8 @@ extension ProcessBackend: FaultInjecting {
         }
         for pause in ending {
             Self.resume(pause.processes)
-            guard let key = pause.processes.first?.pid, let task = pauseEnders[key] else { continue }
-            task.cancel()
-            await task.value
+            guard let key = pause.processes.first?.pid, let ender = pauseEnders[key] else { continue }
+            await ender.stop()
         }
     }
 

@@ -17,7 +17,7 @@ extension ProcessBackend {
                           host: any ServerHost = LocalProcessHost(), logger: Logger) async throws -> ProcessBackend {
         let directory = absolute(directory)
         if FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) {
-            throw BackendError("cluster-exists", "'\(directory)' already holds a cluster; stop it with: maintctl cluster down --state \(directory)")
+            throw BackendError(.clusterExists, "'\(directory)' already holds a cluster; stop it with: maintctl cluster down --state \(directory)")
         }
         var state = ClusterState(binaries: binaries, host: host.record, caches: [])
         for version in Set(inventory.caches.flatMap { $0.nodes.map(\.version) }).sorted() {
@@ -53,7 +53,7 @@ extension ProcessBackend {
             do {
                 try await backend.down()
             } catch let cleanup {
-                throw BackendError((error as? BackendError)?.code ?? "cluster-up-failed",
+                throw BackendError((error as? BackendError)?.code ?? .clusterUpFailed,
                                    "\(error); removing what was started failed too (\(cleanup)): "
                                    + "run maintctl cluster down --state \(directory) once that is mended")
             }

@@ -44,7 +44,7 @@ extension ProcessBackend {
             throw InvariantViolation(7, cache: cache, "cache '\(clash)' in \(placement) is already under maintenance")
         }
         underMaintenance.insert(cache)
-        try startFailureDetector(for: cache)
+        try await startFailureDetector(for: cache)
     }
 
     /// Ends the maintenance of `cache`: the pauses injected into it end now (the rehearsal
@@ -85,7 +85,7 @@ extension ProcessBackend {
     public func electLeader(_ node: String, in cache: String) async throws {
         let c = try state.cacheIndex(cache)
         guard state.caches[c].nodes.contains(where: { $0.id == node && $0.lifecycle == .active }) else {
-            throw BackendError("node-not-active", "cannot make '\(node)' leader of '\(cache)': it is not an active node")
+            throw BackendError(.nodeNotActive, "cannot make '\(node)' leader of '\(cache)': it is not an active node")
         }
         state.caches[c].leader = node
         try persist()
@@ -112,7 +112,7 @@ extension ProcessBackend {
             try persist()
         }
         guard let version = state.caches[at.cache].nodes.first(where: { $0.id == node && $0.lifecycle == .active })?.version else {
-            throw BackendError("node-not-active", "cannot place a copy of \(shard) on '\(node)': it is not an active node")
+            throw BackendError(.nodeNotActive, "cannot place a copy of \(shard) on '\(node)': it is not an active node")
         }
         let primary = try await primaryCopy(of: shard, in: cache)
         let copy = try await startCopy(shard: shard, node: node, version: version)
@@ -125,7 +125,7 @@ extension ProcessBackend {
     public func waitForSync(of shard: String, on node: String, in cache: String) async throws -> SyncReport {
         let at = try location(of: shard, in: cache)
         guard let copy = state.caches[at.cache].shards[at.shard].copies.first(where: { $0.node == node }) else {
-            throw BackendError("no-copy", "shard '\(shard)' has no copy on '\(node)'")
+            throw BackendError(.noCopy, "shard '\(shard)' has no copy on '\(node)'")
         }
         var primary = try await primaryCopy(of: shard, in: cache)
         let started = ContinuousClock.now
@@ -137,7 +137,7 @@ extension ProcessBackend {
         // everything the primary had when we asked it.
         try await waitUntil("the copy of \(shard) on \(node) to be in sync", limit: .seconds(3600)) {
             guard RedisServerProcess.isOurs(pid: copy.pid, port: copy.port) else {
-                throw BackendError("copy-died", "the redis-server of \(shard) on \(node) (pid \(copy.pid)) died during the sync")
+                throw BackendError(.copyDied, "the redis-server of \(shard) on \(node) (pid \(copy.pid)) died during the sync")
             }
             // A primary that died (or was declared down) mid-sync: the copy syncs from the
             // replica promoted in its place, once there is one.
@@ -146,12 +146,12 @@ extension ProcessBackend {
                 primaryLostAt = lostAt
                 guard let promoted = try? await self.primaryCopy(of: shard, in: cache), promoted.redisID != primary.redisID else {
                     if ContinuousClock.now - lostAt > .seconds(30) {
-                        throw BackendError("primary-lost", "the primary of \(shard) died during the sync to \(node) and no replica replaced it within 30s")
+                        throw BackendError(.primaryLost, "the primary of \(shard) died during the sync to \(node) and no replica replaced it within 30s")
                     }
                     return false
                 }
                 guard promoted.redisID != copy.redisID else {
-                    throw BackendError("copy-promoted", "the copy of \(shard) on \(node) was promoted before its sync was confirmed")
+                    throw BackendError(.copyPromoted, "the copy of \(shard) on \(node) was promoted before its sync was confirmed")
                 }
                 primary = promoted
                 primaryLostAt = nil
@@ -212,7 +212,7 @@ extension ProcessBackend {
     public func restoreNode(_ node: String, in cache: String) async throws {
         let c = try state.cacheIndex(cache)
         guard let current = state.caches[c].nodes.first(where: { $0.id == node }), current.lifecycle != .deleted else {
-            throw BackendError("node-deleted", "cannot restore '\(node)' of '\(cache)': it is deleted")
+            throw BackendError(.nodeDeleted, "cannot restore '\(node)' of '\(cache)': it is deleted")
         }
         try await host.provision(NodeSpec(id: node, version: current.version, capacity: current.capacity),
                                  runnable: state.runnable(for: current.version), directory: ClusterState.nodeDirectory(root: directory, node: node))
@@ -267,7 +267,7 @@ extension ProcessBackend {
             if (try? await isServingPrimary(copy.port)) == true { primaries.append(copy) }
         }
         guard primaries.count == 1, let primary = primaries.first else {
-            throw BackendError("no-single-primary", "shard '\(shard)' of '\(cache)' has \(primaries.count) primaries answering")
+            throw BackendError(.noSinglePrimary, "shard '\(shard)' of '\(cache)' has \(primaries.count) primaries answering")
         }
         return primary
     }
@@ -290,7 +290,7 @@ extension ProcessBackend {
     private func setLifecycle(_ lifecycle: NodeLifecycle, of node: String, in cache: String) throws {
         let c = try state.cacheIndex(cache)
         guard let n = state.caches[c].nodes.firstIndex(where: { $0.id == node }) else {
-            throw BackendError("unknown-node", "cache '\(cache)' has no node '\(node)'")
+            throw BackendError(.unknownNode, "cache '\(cache)' has no node '\(node)'")
         }
         state.caches[c].nodes[n].lifecycle = lifecycle
         try persist()

@@ -31,8 +31,10 @@ public actor ProcessBackend: Backend {
     var choosePort: @Sendable () throws -> Int = FreePort.find
     /// How the failure detector tells a dead node from a slow one.
     var detection: FailureDetection
+    /// Owns the background work: failure detectors and the ends of pauses.
+    nonisolated let background = BackgroundScope()
     /// The running failure detectors, by cache (see ``FailureDetector``).
-    var detectors: [String: Task<Void, Never>] = [:]
+    var detectors: [String: BackgroundJob] = [:]
     /// Failures declared and not yet collected by `unplannedFailures(in:)`, by cache.
     var pendingFailures: [String: [UnplannedFailure]] = [:]
     /// Servers maintctl stopped on purpose (a retired or restarted copy), by pid: their
@@ -41,8 +43,8 @@ public actor ProcessBackend: Backend {
     /// Copies being removed, by Redis id: the failure detector promotes another replica when
     /// there is one.
     var retiring: Set<String> = []
-    /// The tasks that end this instance's pauses on time, by the pause's first pid.
-    var pauseEnders: [Int32: Task<Void, Never>] = [:]
+    /// The jobs that end this instance's pauses on time, by the pause's first pid.
+    var pauseEnders: [Int32: BackgroundJob] = [:]
 
     func setPortChooser(_ chooser: @escaping @Sendable () throws -> Int) { choosePort = chooser }
 
@@ -144,10 +146,14 @@ public actor ProcessBackend: Backend {
     func location(of shard: String, in cache: String) throws -> (cache: Int, shard: Int) {
         let c = try state.cacheIndex(cache)
         guard let s = state.caches[c].shards.firstIndex(where: { $0.id == shard }) else {
-            throw BackendError("unknown-shard", "cache '\(cache)' has no shard '\(shard)'")
+            throw BackendError(.unknownShard, "cache '\(cache)' has no shard '\(shard)'")
         }
         return (c, s)
     }
+
+    /// Runs the failure detectors and the timers that end pauses until the calling task is
+    /// cancelled; a rollout runs it beside its caches.
+    public nonisolated func run() async { await background.run() }
 
     /// Stops this instance's failure detectors, ends the pauses it injected (their processes
     /// run again now), and closes every connection.

@@ -22,7 +22,7 @@ enum RedisServerProcess {
         var status: Int32 = 0
         waitpid(launcher, &status, 0)
         guard status == 0 else {
-            throw BackendError("redis-start-failed", "\(binary) exited with status \(status) at start; see the log next to \(pidFile)")
+            throw BackendError(.redisStartFailed, "\(binary) exited with status \(status) at start; see the log next to \(pidFile)")
         }
         for _ in 0..<200 {
             if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
@@ -31,7 +31,7 @@ enum RedisServerProcess {
             }
             try await Task.sleep(for: .milliseconds(10))
         }
-        throw BackendError("redis-start-failed", "\(binary) wrote no pid file at \(pidFile)")
+        throw BackendError(.redisStartFailed, "\(binary) wrote no pid file at \(pidFile)")
     }
 
     /// Stops the server with `pid` if it is still the process we started (its command line
@@ -107,7 +107,7 @@ enum RedisServerProcess {
     static func resolve(_ binary: String) throws -> String {
         if binary.contains("/") {
             guard FileManager.default.isExecutableFile(atPath: binary) else {
-                throw BackendError("redis-missing", "redis-server binary '\(binary)' is not an executable file")
+                throw BackendError(.redisMissing, "redis-server binary '\(binary)' is not an executable file")
             }
             return binary
         }
@@ -115,8 +115,8 @@ enum RedisServerProcess {
         for directory in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(directory)/\(binary)") {
             return "\(directory)/\(binary)"
         }
-        guard binary.contains("redis") else { throw BackendError("missing-program", "'\(binary)' was not found on PATH") }
-        throw BackendError("redis-missing",
+        guard binary.contains("redis") else { throw BackendError(.missingProgram, "'\(binary)' was not found on PATH") }
+        throw BackendError(.redisMissing,
                            "'\(binary)' was not found on PATH; install it (Debian/Ubuntu: sudo apt-get install -y redis-server) or pass --redis-server PATH")
     }
 
@@ -157,7 +157,7 @@ enum RedisServerProcess {
         var pid: pid_t = 0
         let result = posix_spawn(&pid, path, &files, &attributes, argv, environ)
         guard result == 0 else {
-            throw BackendError("redis-start-failed", "cannot start \(path): \(String(cString: strerror(result))) (errno \(result))")
+            throw BackendError(.redisStartFailed, "cannot start \(path): \(String(cString: strerror(result))) (errno \(result))")
         }
         return pid
     }

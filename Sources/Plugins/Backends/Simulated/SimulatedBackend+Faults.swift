@@ -107,12 +107,12 @@ extension SimulatedBackend: FaultInjecting {
         case let .node(id): node = id
         case let .primaryOf(shard):
             guard let primary = topology.shard(shard)?.primaryNode else {
-                throw BackendError("no-primary", "shard '\(shard)' of '\(topology.id)' has no single primary to hit")
+                throw BackendError(.noPrimary, "shard '\(shard)' of '\(topology.id)' has no single primary to hit")
             }
             node = primary
         }
         guard topology.liveNodes.contains(where: { $0.id == node }) else {
-            throw BackendError("node-not-live", "node '\(node)' of '\(topology.id)' is not up in the cluster")
+            throw BackendError(.nodeNotLive, "node '\(node)' of '\(topology.id)' is not up in the cluster")
         }
         return node
     }

@@ -17,7 +17,7 @@ extension SimulatedBackend {
 
     public func electLeader(_ node: String, in cache: String) async throws {
         guard try existing(cache).node(node)?.lifecycle == .active else {
-            throw BackendError("node-not-active", "cannot make '\(node)' leader of '\(cache)': it is not an active node")
+            throw BackendError(.nodeNotActive, "cannot make '\(node)' leader of '\(cache)': it is not an active node")
         }
         try await clock.sleep(for: sample(config.timing.leaderElection, cache: cache))
         try apply(cache) { $0.leader = node }
@@ -27,7 +27,7 @@ extension SimulatedBackend {
         try await clock.sleep(for: sample(config.timing.drain, cache: cache))
         try apply(cache) { topology in
             guard let index = topology.nodes.firstIndex(where: { $0.id == node }) else {
-                throw BackendError("unknown-node", "cache '\(cache)' has no node '\(node)'")
+                throw BackendError(.unknownNode, "cache '\(cache)' has no node '\(node)'")
             }
             topology.nodes[index].lifecycle = .draining
         }
@@ -37,10 +37,10 @@ extension SimulatedBackend {
         try await clock.sleep(for: sample(config.timing.drain, cache: cache))
         try apply(cache) { topology in
             guard let index = topology.nodes.firstIndex(where: { $0.id == node }) else {
-                throw BackendError("unknown-node", "cache '\(cache)' has no node '\(node)'")
+                throw BackendError(.unknownNode, "cache '\(cache)' has no node '\(node)'")
             }
             guard topology.nodes[index].lifecycle != .deleted else {
-                throw BackendError("node-deleted", "cannot restore '\(node)' of '\(cache)': it is deleted")
+                throw BackendError(.nodeDeleted, "cannot restore '\(node)' of '\(cache)': it is deleted")
             }
             topology.nodes[index].lifecycle = .active
         }
@@ -49,10 +49,10 @@ extension SimulatedBackend {
     public func addReplica(of shard: String, on node: String, in cache: String) async throws {
         let topology = try existing(cache)
         guard topology.node(node)?.lifecycle == .active else {
-            throw BackendError("node-not-active", "cannot place a copy of \(shard) on '\(node)': it is not an active node")
+            throw BackendError(.nodeNotActive, "cannot place a copy of \(shard) on '\(node)': it is not an active node")
         }
         guard let state = topology.shard(shard), let source = state.primaryNode else {
-            throw BackendError("no-primary", "shard '\(shard)' of '\(cache)' has no primary to replicate from")
+            throw BackendError(.noPrimary, "shard '\(shard)' of '\(cache)' has no primary to replicate from")
         }
         try await clock.sleep(for: sample(config.timing.copyStart, cache: cache))
         syncing[cache, default: []].insert(SyncKey(shard: shard, source: source, destination: node, sizeMB: state.sizeMB))
@@ -72,10 +72,10 @@ extension SimulatedBackend {
     public func waitForSync(of shard: String, on node: String, in cache: String) async throws -> SyncReport {
         let topology = try existing(cache)
         guard let state = topology.shard(shard), let copy = state.copies.first(where: { $0.node == node }) else {
-            throw BackendError("no-copy", "shard '\(shard)' has no copy on '\(node)'")
+            throw BackendError(.noCopy, "shard '\(shard)' has no copy on '\(node)'")
         }
         guard topology.liveNodes.contains(where: { $0.id == node }) else {
-            throw BackendError("node-down", "the copy of \(shard) on '\(node)' cannot sync: the node is down")
+            throw BackendError(.nodeDown, "the copy of \(shard) on '\(node)' cannot sync: the node is down")
         }
         let megabytes = state.sizeMB
         guard !copy.inSync else { return SyncReport(shard: shard, node: node, megabytes: 0, duration: .zero) }
@@ -92,11 +92,11 @@ extension SimulatedBackend {
     public func failover(_ shard: String, to node: String, in cache: String) async throws -> FailoverReport {
         let topology = try existing(cache)
         guard let state = topology.shard(shard), let from = state.primaryNode else {
-            throw BackendError("no-primary", "shard '\(shard)' of '\(cache)' has no single primary")
+            throw BackendError(.noPrimary, "shard '\(shard)' of '\(cache)' has no single primary")
         }
         guard let target = state.copies.first(where: { $0.node == node }), target.role == .replica, target.inSync,
               topology.liveNodes.contains(where: { $0.id == node }) else {
-            throw BackendError("replica-not-ready", "the copy of \(shard) on '\(node)' is not an in-sync replica; refusing a planned failover")
+            throw BackendError(.replicaNotReady, "the copy of \(shard) on '\(node)' is not an in-sync replica; refusing a planned failover")
         }
         // Writes pause on the old primary, offsets match, the replica is promoted: the gap
         // clients see stays under the seed's one second.
@@ -135,13 +135,13 @@ extension SimulatedBackend {
 
     public func restartNode(_ node: String, version: String?, in cache: String) async throws {
         let topology = try existing(cache)
-        guard topology.node(node) != nil else { throw BackendError("unknown-node", "cache '\(cache)' has no node '\(node)'") }
+        guard topology.node(node) != nil else { throw BackendError(.unknownNode, "cache '\(cache)' has no node '\(node)'") }
         guard topology.liveNodes.contains(where: { $0.id == node }) else {
-            throw BackendError("node-down", "cannot restart '\(node)': the node is down")
+            throw BackendError(.nodeDown, "cannot restart '\(node)': the node is down")
         }
         let held = topology.shards(on: node)
         guard !held.contains(where: { $0.primaryNode == node }) else {
-            throw BackendError("node-holds-primary", "refusing to restart '\(node)': it holds a primary")
+            throw BackendError(.nodeHoldsPrimary, "refusing to restart '\(node)': it holds a primary")
         }
         replacing[cache, default: []].formUnion(held.map(\.id))
         defer { replacing[cache]?.subtract(held.map(\.id)) }
@@ -174,7 +174,7 @@ extension SimulatedBackend {
         try apply(cache) { topology in
             for node in nodes {
                 guard let index = topology.nodes.firstIndex(where: { $0.id == node }) else {
-                    throw BackendError("unknown-node", "cache '\(cache)' has no node '\(node)'")
+                    throw BackendError(.unknownNode, "cache '\(cache)' has no node '\(node)'")
                 }
                 let held = topology.shards(on: node)
                 if let shard = held.first {

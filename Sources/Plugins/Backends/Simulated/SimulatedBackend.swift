@@ -89,7 +89,7 @@ public actor SimulatedBackend: Backend {
     /// The cache as it is now, after nodes whose pause or partition ended came back.
     func existing(_ cache: String) throws -> CacheTopology {
         if returns[cache]?.isEmpty == false { settleReturns(in: cache) }
-        guard let topology = caches[cache] else { throw BackendError("unknown-cache", "the simulated fleet has no cache '\(cache)'") }
+        guard let topology = caches[cache] else { throw BackendError(.unknownCache, "the simulated fleet has no cache '\(cache)'") }
         return topology
     }
 

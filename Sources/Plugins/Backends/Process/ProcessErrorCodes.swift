@@ -1,0 +1,22 @@
+import MaintenanceKit
+
+/// The failures of a backend that drives `redis-server` processes.
+extension BackendErrorCode {
+    public static let backgroundNotRunning = BackendErrorCode("background-not-running")
+    public static let badState = BackendErrorCode("bad-state")
+    public static let clusterExists = BackendErrorCode("cluster-exists")
+    public static let clusterUpFailed = BackendErrorCode("cluster-up-failed")
+    public static let copyDied = BackendErrorCode("copy-died")
+    public static let copyPromoted = BackendErrorCode("copy-promoted")
+    public static let missingProgram = BackendErrorCode("missing-program")
+    public static let noCluster = BackendErrorCode("no-cluster")
+    public static let noPort = BackendErrorCode("no-port")
+    public static let noSinglePrimary = BackendErrorCode("no-single-primary")
+    public static let nodeNotRunning = BackendErrorCode("node-not-running")
+    public static let pauseNeedsDuration = BackendErrorCode("pause-needs-duration")
+    public static let primaryLost = BackendErrorCode("primary-lost")
+    public static let redisMissing = BackendErrorCode("redis-missing")
+    public static let redisStartFailed = BackendErrorCode("redis-start-failed")
+    public static let roleUnknown = BackendErrorCode("role-unknown")
+    public static let stateWriteFailed = BackendErrorCode("state-write-failed")
+}
