@@ -40,9 +40,7 @@ struct RolloutSession {
         let stop = StopSignal()
         let interrupts = InterruptHandler(stop: stop)
         defer { interrupts.cancel() }
-        let text = TextReporter(write: options.format == .json ? Output.error : Output.line)
-        // Simulated caches run ahead of one another in real time: print in virtual-time order.
-        let reporter: any RolloutReporter = backend.clock.isVirtual ? TimeOrderedReporter(passingTo: text) : text
+        let reporter = TextReporter(write: options.format == .json ? Output.error : Output.line)
         var recorder: (any RolloutJournal)? = journal
         if let journal, let writes = options.crashAfterJournalWrites { recorder = CrashingJournal(journal, crashAfter: writes) }
         var rolloutOptions = RolloutOptions(reporter: reporter, stop: stop, logger: logger)

@@ -114,3 +114,34 @@ import Testing
         #expect(both.status != 0 && both.stderr.contains("not both"))
     }
 }
+
+/// A dry run is what a run does, under every policy.
+@Suite struct DryRunCommandLineTests {
+    /// Each cache's id and status in a JSON summary.
+    func statuses(_ stdout: String) throws -> [String: String] {
+        let summary = try #require(JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any])
+        let caches = try #require(summary["caches"] as? [[String: Any]])
+        return Dictionary(uniqueKeysWithValues: caches.compactMap { cache in
+            (cache["id"] as? String).flatMap { id in (cache["status"] as? String).map { (id, $0) } }
+        })
+    }
+
+    @Test func underStopAllADryRunStopsTheSameRunningCachesAsARun() async throws {
+        let text = try String(contentsOfFile: CLI.packageRoot + "/Playbooks/rolling-patch.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "inventory: inventories/", with: "inventory: \(CLI.packageRoot)/Playbooks/inventories/")
+            .replacingOccurrences(of: "  on_failure: stop_all", with: "  on_unplanned_failure: abort\n  on_failure: stop_all")
+        let playbook = try CLI.temporaryFile(text, name: "abort.yaml")
+        let fault = ["--inject", "kill pay-weu-1-n2 after migrate_shards#2", "--format", "json"]
+        let dry = try await CLI.run(["run", playbook, "--dry-run"] + fault, background: true)
+        let journal = try CLI.temporaryDirectory("stopall") + "/run.sqlite"
+        let real = try await CLI.run(["run", playbook, "--journal", journal] + fault, background: true)
+        #expect(dry.status == 1 && real.status == 1, "\(dry.stderr)\n\(real.stderr)")
+        let dryStatuses = try statuses(dry.stdout), realStatuses = try statuses(real.stdout)
+        #expect(dryStatuses == realStatuses)
+        #expect(dryStatuses["pay-weu-1"] == "failed")
+        // Caches running when pay-weu-1 failed stop at their next safe point; those not yet started are skipped.
+        #expect(dryStatuses.values.filter { $0 == "stopped" }.count >= 2, "\(dryStatuses)")
+        #expect(dryStatuses["pay-weu-2"] == "skipped")
+        #expect(dry.stdout == real.stdout, "the same summary, to the millisecond")
+    }
+}

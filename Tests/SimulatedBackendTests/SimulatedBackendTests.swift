@@ -1,3 +1,4 @@
+import Synchronization
 import MaintenanceKit
 import SimulatedBackend
 import Testing
@@ -63,13 +64,48 @@ import Testing
 
     @Test func virtualTimeAdvancesOnlyBySimulatedWork() async throws {
         let clock = VirtualClock()
-        let elapsed = try await clock.branch(startingAt: .seconds(10)) {
+        let branch = clock.openBranch()
+        let elapsed = try await clock.run(branch) {
             try await clock.sleep(for: .seconds(3600))
             return clock.now
         }
-        #expect(elapsed == .seconds(3610))
+        clock.closeBranch(branch)
+        #expect(elapsed == .seconds(3600))
         await #expect(throws: TimeoutError.self) {
             try await clock.withTimeout(.seconds(5)) { try await clock.sleep(for: .seconds(6)) }
         }
+        #expect(clock.now == .seconds(3605), "a time limit ends the sleep at the deadline")
     }
+
+    /// Branches take turns: time moves to the earliest wake-up only when every branch sleeps,
+    /// so the interleaving is the same on every run, whatever the threads do.
+    @Test(arguments: 1...20)
+    func branchesWakeEarliestFirstInTheSameOrderEveryTime(run: Int) async throws {
+        let clock = VirtualClock()
+        let log = EventLog()
+        let sleeps: [(String, [Int])] = [("a", [5, 5, 5]), ("b", [3, 9]), ("c", [15]), ("d", [1, 1, 1, 1, 20])]
+        await withTaskGroup(of: Void.self) { group in
+            for (name, steps) in sleeps {
+                let branch = clock.openBranch()
+                group.addTask {
+                    await clock.run(branch) {
+                        for step in steps {
+                            try? await clock.sleep(for: .seconds(Int64(step)))
+                            log.append("\(name)@\(clock.now.components.seconds)")
+                        }
+                    }
+                    clock.closeBranch(branch)
+                }
+            }
+        }
+        #expect(log.entries == ["d@1", "d@2", "b@3", "d@3", "d@4", "a@5", "a@10", "b@12", "c@15", "a@15", "d@24"])
+        #expect(clock.now == .seconds(24))
+    }
+}
+
+/// Lines appended from several tasks.
+final class EventLog: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var entries: [String] { lines.withLock { $0 } }
 }

@@ -11,7 +11,6 @@ struct ElapsedClock: RolloutClock {
     }
 
     var now: Duration { base.now - origin }
-    var isVirtual: Bool { base.isVirtual }
 
     func sleep(for duration: Duration) async throws { try await base.sleep(for: duration) }
 
@@ -19,7 +18,11 @@ struct ElapsedClock: RolloutClock {
         try await base.withTimeout(limit, body)
     }
 
-    func branch<T: Sendable>(startingAt start: Duration, _ body: @Sendable () async throws -> T) async rethrows -> T {
-        try await base.branch(startingAt: start + origin, body)
+    func openBranch() -> ClockBranch { base.openBranch() }
+
+    func run<T: Sendable>(_ branch: ClockBranch, _ body: @Sendable () async throws -> T) async rethrows -> T {
+        try await base.run(branch, body)
     }
+
+    func closeBranch(_ branch: ClockBranch) { base.closeBranch(branch) }
 }

@@ -22,7 +22,11 @@ extension RolloutRuntime {
         // Faults due at a fixed time run beside the actions, and have ended before the maintenance does.
         outcome = await withTaskGroup(of: Void.self) { group in
             if let timed = timedFaults(of: cacheFaults.schedule, cache: cachePlan.cache, clock: clock) {
-                group.addTask { await timed() }
+                let branch = clock.openBranch()
+                group.addTask {
+                    await clock.run(branch) { await timed() }
+                    clock.closeBranch(branch)
+                }
             }
             defer { group.cancelAll() }
             return await runActions(of: cachePlan, from: outcome, faults: cacheFaults, clock: clock)
@@ -93,9 +97,6 @@ extension RolloutRuntime {
                 break
             }
             cacheFaults.schedule?.actionStarted(action.plugin)
-            if let schedule = cacheFaults.schedule, clock.isVirtual {
-                await inject(schedule.due(now: clock.now), into: schedule, in: cachePlan.cache, clock: clock)
-            }
             let failuresBefore = outcome.unplannedFailures.count
             do {
                 try await perform(action, into: &outcome, random: &random, clock: clock, faults: cacheFaults)
@@ -105,10 +106,8 @@ extension RolloutRuntime {
                 outcome.stoppedAt = action.summary
                 outcome.error = "\(error)"
                 absorb(error, into: &outcome, step: action)
-                // On real time, the other caches stop at their next safe point now. On a virtual
-                // clock they have run ahead in real time already; stopping them here would make
-                // the simulation depend on thread timing, so only caches not yet started are skipped.
-                if plan.policy.onFailure == .stopAll, !clock.isVirtual { stop.request(.failure(cache: cachePlan.cache)) }
+                // The other caches stop at their next safe point, on real and virtual time alike.
+                if plan.policy.onFailure == .stopAll { stop.request(.failure(cache: cachePlan.cache)) }
                 break
             }
             let fresh = outcome.unplannedFailures[failuresBefore...]
@@ -119,7 +118,7 @@ extension RolloutRuntime {
                 outcome.status = .failed
                 outcome.stoppedAt = "after \(action.summary)"
                 outcome.error = "\(what) (on_unplanned_failure: abort)"
-                if plan.policy.onFailure == .stopAll, !clock.isVirtual { stop.request(.failure(cache: cachePlan.cache)) }
+                if plan.policy.onFailure == .stopAll { stop.request(.failure(cache: cachePlan.cache)) }
                 break actions
             case .pause:
                 if pausing == nil {
@@ -172,17 +171,23 @@ extension RolloutRuntime {
             ?? "outside the maintenance windows"
         reporter.report(.paused(cache: action.cache, at: clock.now, until: opening,
                                 reason: "\(closing); \(action.subject.node ?? "the next node") needs about \(length.humanReadable)"))
-        // On a real clock, wait in short steps so that a stop is honored while waiting.
-        for _ in 0..<10_000_000 {
+        // In steps, so that an abort asked from another process is seen; a stop ends the wait at once.
+        for _ in 0..<1_000_000 {
             let left = opening.timeIntervalSince(calendarStart.addingTimeInterval(clock.now.seconds))
             if left <= 0 { return true }
             if stop.isRequested { return false }
             if await journal?.isAbortRequested() == true { return false }
-            do {
-                try await clock.sleep(for: .milliseconds(Int64((clock.isVirtual ? left : min(left, 0.5)) * 1000) + 1))
-            } catch {
-                return false
+            let step = Duration.milliseconds(Int64(min(left, 30) * 1000) + 1)
+            let slept = await withTaskGroup(of: Bool.self) { group in
+                group.addTask { (try? await clock.sleep(for: step)) != nil }
+                group.addTask {
+                    await stop.wait()
+                    return false
+                }
+                defer { group.cancelAll() }
+                return await group.next() ?? false
             }
+            if !slept { return false }
         }
         return true
     }

@@ -21,10 +21,10 @@ extension RolloutRuntime {
         return CacheFaults(schedule: schedule, backend: wrapped)
     }
 
-    /// On a real clock, faults with a fixed time happen on time, between operations or not:
-    /// the work that injects them, to run beside the cache's actions; nil when there is none.
+    /// Faults with a fixed time happen on time, between operations or not: the work that
+    /// injects them, to run as a branch beside the cache's actions; nil when there is none.
     func timedFaults(of schedule: FaultSchedule?, cache: String, clock: any RolloutClock) -> (@Sendable () async -> Void)? {
-        guard let schedule, !clock.isVirtual else { return nil }
+        guard let schedule else { return nil }
         let timed = schedule.timed.sorted { lhs, rhs in
             if case let .at(a) = lhs.trigger, case let .at(b) = rhs.trigger { return a < b }
             return false

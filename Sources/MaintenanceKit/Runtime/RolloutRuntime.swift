@@ -77,25 +77,25 @@ public struct RolloutRuntime: Sendable {
         var scheduler = CacheScheduler(caches: plan.caches.map(\.cache), keys: keys, maxParallel: plan.policy.maxParallelCaches)
         var outcomes: [CacheOutcome] = []
 
-        await withTaskGroup(of: CacheOutcome.self) { group in
-            var now = clock.now
-            var finished: [CacheOutcome] = []
+        await withTaskGroup(of: (ClockBranch, CacheOutcome).self) { group in
+            // A finished cache's branch stays open until the caches it lets start are open, so
+            // that a virtual clock does not move past the moment they start.
+            var finished: ClockBranch?
             while true {
                 if !stop.isRequested {
                     for cache in scheduler.start() {
                         guard let cachePlan = cachePlans[cache] else { continue }
-                        let start = now
-                        group.addTask { await clock.branch(startingAt: start) { await runCache(cachePlan, clock: clock) } }
+                        let branch = clock.openBranch()
+                        group.addTask { await clock.run(branch) { (branch, await runCache(cachePlan, clock: clock)) } }
                     }
                 }
+                if let done = finished {
+                    clock.closeBranch(done)
+                    finished = nil
+                }
                 if scheduler.runningCaches.isEmpty { break }
-                // On a virtual clock every running cache completes at once in real time; take
-                // them in the order of their virtual end, as real time would.
-                let wanted = clock.isVirtual ? scheduler.runningCaches.count : 1
-                while finished.count < wanted, let outcome = await group.next() { finished.append(outcome) }
-                guard let earliest = finished.indices.min(by: { finished[$0].finished < finished[$1].finished }) else { break }
-                let outcome = finished.remove(at: earliest)
-                now = max(now, outcome.finished)
+                guard let (branch, outcome) = await group.next() else { break }
+                finished = branch
                 scheduler.finish(outcome.cache)
                 outcomes.append(outcome)
                 await record(outcome)
@@ -103,6 +103,7 @@ public struct RolloutRuntime: Sendable {
                     stop.request(.failure(cache: outcome.cache))
                 }
             }
+            let now = clock.now
             for cache in scheduler.cancelPending() {
                 guard let cachePlan = cachePlans[cache] else { continue }
                 let skipped = CacheOutcome(cache: cache, placement: cachePlan.placement, status: .skipped, started: now,

@@ -12,6 +12,7 @@ public final class StopSignal: Sendable {
     }
 
     private let reason = Mutex<Reason?>(nil)
+    private let requested = AsyncSignal()
 
     public init() {}
 
@@ -20,7 +21,11 @@ public final class StopSignal: Sendable {
         reason.withLock { current in
             if current == nil { current = why }
         }
+        requested.fire()
     }
+
+    /// Returns once a stop is requested, or once the calling task is cancelled.
+    public func wait() async { await requested.wait() }
 
     /// Why a stop was requested, if one was.
     public var requestedReason: Reason? { reason.withLock { $0 } }

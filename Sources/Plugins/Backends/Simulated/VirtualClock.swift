@@ -1,29 +1,26 @@
 import MaintenanceKit
-import Synchronization
 
-/// Virtual time for the simulation: sleeping advances the sleeping task's own timeline
-/// instantly, so a rollout that would take hours runs in milliseconds, deterministically.
+/// Virtual time for the simulation: a rollout that would take hours runs in milliseconds,
+/// deterministically, and behaves as it would in real time (a stop reaches every running cache
+/// at its next safe point, timed faults hit on time).
 ///
-/// Each concurrent branch of a rollout (one per cache) has its own timeline, started at the
-/// virtual moment the branch began; time limits are deadlines on that timeline.
+/// The branches of a rollout (its caches, their timers) run one at a time; time moves only
+/// when all of them sleep, to the earliest wake-up (see ``VirtualScheduler``). Time limits are
+/// deadlines on that time.
 ///
 /// With a time scale, every sleep also waits in real time (simulated seconds per real second),
 /// so a simulated rollout can be watched, stopped and crashed as it goes.
 public struct VirtualClock: RolloutClock {
-    final class Timeline: Sendable {
-        let now: Mutex<Duration>
-        init(_ start: Duration) { now = Mutex(start) }
-    }
-
     struct Deadline: Sendable {
         var at: Duration
         var limit: Duration
     }
 
-    @TaskLocal static var timeline: Timeline?
+    /// Whether the current task runs as a branch of the rollout.
+    @TaskLocal static var inBranch = false
     @TaskLocal static var deadline: Deadline?
 
-    private let root = Timeline(.zero)
+    private let scheduler = VirtualScheduler()
     /// Simulated seconds per real second; nil runs as fast as possible.
     public let timeScale: Double?
 
@@ -32,27 +29,24 @@ public struct VirtualClock: RolloutClock {
         self.timeScale = timeScale.flatMap { $0 > 0 && $0.isFinite ? $0 : nil }
     }
 
-    private var current: Timeline { Self.timeline ?? root }
-
-    public var now: Duration { current.now.withLock { $0 } }
-    /// Virtual unless paced in real time: a paced simulation behaves towards stops and
-    /// concurrency as a real rollout does.
-    public var isVirtual: Bool { timeScale == nil }
+    public var now: Duration { scheduler.now }
 
     public func sleep(for duration: Duration) async throws {
         try Task.checkCancellation()
         let deadline = Self.deadline
-        if let timeScale {
-            let wait = deadline.map { min(duration, max(.zero, $0.at - now)) } ?? duration
-            try await Task.sleep(for: wait / timeScale)
+        let now = scheduler.now
+        var until = now + max(duration, .zero)
+        var expired = false
+        if let deadline, until > deadline.at {
+            until = max(now, deadline.at)
+            expired = true
         }
-        let expired = current.now.withLock { now -> Bool in
-            if let deadline, now + duration > deadline.at {
-                now = max(now, deadline.at)
-                return true
-            }
-            now += max(duration, .zero)
-            return false
+        if !Self.inBranch {
+            scheduler.advance(by: until - now)
+            if let timeScale { try await Task.sleep(for: (until - now) / timeScale) }
+        } else {
+            let waited = try await scheduler.sleep(until: until)
+            if let timeScale { try await Task.sleep(for: waited / timeScale) }
         }
         if expired, let deadline { throw TimeoutError(limit: deadline.limit) }
     }
@@ -63,7 +57,23 @@ public struct VirtualClock: RolloutClock {
         return try await Self.$deadline.withValue(deadline) { try await body() }
     }
 
-    public func branch<T: Sendable>(startingAt start: Duration, _ body: @Sendable () async throws -> T) async rethrows -> T {
-        try await Self.$timeline.withValue(Timeline(start)) { try await body() }
+    public func openBranch() -> ClockBranch {
+        let (branch, order) = scheduler.open()
+        turns.record(branch, order)
+        return branch
     }
+
+    public func run<T: Sendable>(_ branch: ClockBranch, _ body: @Sendable () async throws -> T) async rethrows -> T {
+        let order = turns.take(branch)
+        return try await Self.$inBranch.withValue(true) {
+            // The first turn: the branch starts when every other branch opened before it has
+            // run until it sleeps.
+            if let order { _ = try? await scheduler.sleep(until: scheduler.now, order: order) }
+            return try await body()
+        }
+    }
+
+    public func closeBranch(_ branch: ClockBranch) { scheduler.close() }
+
+    private let turns = FirstTurns()
 }
