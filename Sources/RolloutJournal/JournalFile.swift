@@ -95,24 +95,13 @@ public final class JournalFile: Sendable {
         return configuration
     }
 
-    /// How far a committed write survives.
-    public enum Durability: Sendable {
-        /// A crash of the machine (each commit is flushed to disk): for backends that act on
-        /// real servers, whose state outlives a reboot.
-        case machineCrash
-        /// A crash of maintctl (commits reach the operating system, flushed at checkpoints): for
-        /// the simulated backend, whose world lives in the journal itself, so that a lost tail
-        /// loses the world's last moments along with their record, consistently.
-        case processCrash
-    }
-
     /// Sets how far this process's commits survive; `machineCrash` until set otherwise.
     ///
     /// With `processCrash`, an action's outcome is also committed together with the next write
     /// for its cache (the next intent, or the cache's end) rather than on its own: a crash in
     /// between leaves the action looking half-done, and a resume does it again on the world as
     /// it was before it, which the journal still holds. That halves the commits of a simulated run.
-    public func setDurability(_ durability: Durability) throws {
+    public func setDurability(_ durability: JournalDurability) throws {
         try flushDeferred()
         try database.writeWithoutTransaction { db in
             try db.execute(sql: durability == .machineCrash ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")

@@ -1,6 +1,4 @@
 import ArgumentParser
-import ContainerBackend
-import Logging
 import MaintenanceKit
 import ProcessBackend
 
@@ -29,13 +27,14 @@ extension Maintctl {
         var image: [String] = []
 
         func validate() throws {
-            switch backend {
-            case ProcessBackend.descriptor.id:
-                guard image.isEmpty else { throw ValidationError("--image is for --backend container; the process backend takes --binary VERSION=PATH") }
-            case ContainerBackend.descriptor.id:
-                guard binary.isEmpty else { throw ValidationError("--binary is for --backend process; the container backend takes --image VERSION=IMAGE") }
-            default:
-                throw ValidationError("cluster up supports --backend process or container, not '\(backend)'")
+            guard let artifact = (try? Registry.factory(backend))?.clusterArtifact else {
+                let able = Registry.factories.filter { $0.clusterArtifact != nil }.map(\.descriptor.id).joined(separator: " or ")
+                throw ValidationError("cluster up supports --backend \(able), not '\(backend)'")
+            }
+            for (flag, given) in [(ClusterArtifact.binary, binary), (.image, image)] where !given.isEmpty && flag != artifact {
+                let owner = Registry.factories.first { $0.clusterArtifact == flag }?.descriptor.id ?? "?"
+                throw ValidationError("--\(flag.rawValue) is for --backend \(owner); the \(backend) backend takes "
+                                      + "--\(artifact.rawValue) VERSION=\(artifact == .binary ? "PATH" : "IMAGE")")
             }
             for entry in binary + image where !entry.contains("=") || entry.hasPrefix("=") || entry.hasSuffix("=") {
                 throw ValidationError("--binary and --image take VERSION=VALUE, got '\(entry)'")
@@ -50,29 +49,16 @@ extension Maintctl {
                 Output.printDiagnostics(error)
                 throw Exit.invalidInput
             }
-            var logger = Logger(label: "maintctl")
-            logger.logLevel = .warning
             do {
-                let cluster: ProcessBackend
-                if backend == ContainerBackend.descriptor.id {
-                    cluster = try await ContainerBackend.up(loaded, in: state, images: Self.pairs(image), redisServer: redisServer,
-                                                            engine: try ContainerEngine.fromEnvironment(), logger: logger)
-                } else {
-                    cluster = try await ProcessBackend.up(loaded, in: state, binaries: Self.pairs(binary).merging(["default": redisServer]) { given, _ in given },
-                                                          logger: logger)
-                }
-                for row in await cluster.status() {
-                    Output.line("\(row.cache) \(row.node) \(row.shard) \(row.role) 127.0.0.1:\(row.port) slots \(row.slots)")
-                }
-                Output.line("cluster_state:ok — connect with: redis-cli -c -p \(await cluster.status().first?.port ?? 0)")
-                await cluster.close()
+                let request = ClusterRequest(inventory: loaded, state: state, redisServer: redisServer,
+                                             artifacts: Self.pairs(binary + image), logger: Registry.logger(verbose: false))
+                for line in try await Registry.factory(backend).upCluster(request) { Output.line(line) }
             } catch {
                 Output.error("maintctl: cluster up failed: \(error)")
                 throw Exit.failed
             }
         }
 
-        /// `KEY=VALUE` entries as a dictionary (a later entry wins).
         static func pairs(_ entries: [String]) -> [String: String] {
             var pairs: [String: String] = [:]
             for entry in entries {

@@ -21,7 +21,7 @@ extension Maintctl {
         @Option(name: [.customShort("o"), .long], help: "Write the plan to this file (JSON), for 'maintctl run --plan'.")
         var output: String?
 
-        @Option(help: "Plan against this backend's fleet: \(Registry.backends.map(\.id).joined(separator: ", ")).")
+        @Option(help: "Plan against this backend's fleet: \(Registry.backendIDs).")
         var backend: String = SimulatedBackend.descriptor.id
 
         @Option(help: "State directory of a live cluster (process or container backend), as given to 'cluster up'.")

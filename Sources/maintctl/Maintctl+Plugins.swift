@@ -19,7 +19,8 @@ extension Maintctl {
                 }
             }
             Output.line("Backends:")
-            for backend in registry.backends.values.sorted(by: { $0.id < $1.id }) {
+            for id in registry.backendIDs {
+                guard let backend = registry.backend(id)?.descriptor else { continue }
                 Output.line("  \(backend.id)  \(backend.summary)")
             }
         }

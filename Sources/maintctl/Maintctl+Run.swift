@@ -27,7 +27,7 @@ extension Maintctl {
 
         @OptionGroup var options: ExecutionOptions
 
-        @Option(help: "Backend: \(Registry.backends.map(\.id).joined(separator: ", ")).")
+        @Option(help: "Backend: \(Registry.backendIDs).")
         var backend: String = SimulatedBackend.descriptor.id
 
         @Flag(help: "Run on the simulated backend, whatever --backend says: what the plan would do, touching nothing (no journal, no locks).")

@@ -22,9 +22,10 @@ enum Planning {
     static func fleet(_ id: String, state: String?, inventory: Inventory, policy: Policy, seed: UInt64 = 1, timeScale: Double? = nil,
                       logger: Logger = Registry.logger(verbose: false)) async throws -> (backend: any Backend, inventory: Inventory, source: String) {
         do {
-            let (backend, fleet) = try await Registry.makeBackend(id, inventory: inventory, seed: seed, state: state, timeScale: timeScale,
-                                                                  detection: policy.failureDetection, logger: logger)
-            return (backend, fleet, Registry.isLive(id) ? id : "inventory")
+            let factory = try Registry.factory(id)
+            let (backend, fleet) = try await factory.make(BackendRequest(inventory: inventory, state: state, seed: seed, timeScale: timeScale,
+                                                                         detection: policy.failureDetection, logger: logger))
+            return (backend, fleet, factory.drivesLiveCluster ? id : "inventory")
         } catch {
             Output.error("maintctl: \(error)")
             throw Exit.invalidInput

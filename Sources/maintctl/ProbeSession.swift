@@ -1,6 +1,5 @@
 import ClusterProbe
 import MaintenanceKit
-import ProcessBackend
 
 /// A client probe writing through a live cluster while something else happens.
 enum ProbeSession {
@@ -9,7 +8,7 @@ enum ProbeSession {
     /// - Parameter reloading: Whether another process changes the cluster, so its state file
     ///   is read again to find the servers afterwards.
     /// - Parameter confirmingReplicas: Replicas that must confirm a write (`WAIT`) before it counts.
-    static func measure<T: Sendable>(_ cluster: ProcessBackend, writesPerSecond: Int, confirmingReplicas: Int = 0, reloading: Bool = false,
+    static func measure<T: Sendable>(_ cluster: any ClientReachable, writesPerSecond: Int, confirmingReplicas: Int = 0, reloading: Bool = false,
                                      during work: @Sendable () async -> T) async throws -> (T, ClientImpact) {
         let probe = try ClusterProbe(shards: await cluster.shardSlots(), seedPorts: await cluster.serverPorts(),
                                      writesPerSecond: writesPerSecond, confirmingReplicas: confirmingReplicas)

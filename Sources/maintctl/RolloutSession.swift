@@ -1,8 +1,6 @@
 import Logging
 import MaintenanceKit
-import ProcessBackend
 import RolloutJournal
-import SimulatedBackend
 
 /// One process's drive of a rollout, shared by `run` and `resume`: records the session in the
 /// journal, runs the plan (with the probe when asked), writes the summary, and turns its
@@ -30,7 +28,7 @@ struct RolloutSession {
             do {
                 // A simulated world lives in its journal: a commit that reaches the operating
                 // system survives a maintctl crash, which is all that world can outlive.
-                try journal.setDurability(backend is SimulatedBackend ? .processCrash : .machineCrash)
+                try journal.setDurability(try Registry.factory(backend.descriptor.id).journalDurability)
                 try journal.beginSession(kind)
             } catch {
                 Output.error("maintctl: \(journal.path): cannot write the journal: \(error)")
@@ -80,7 +78,7 @@ struct RolloutSession {
     /// Runs the rollout, with the probe writing through the cluster when asked.
     private func rollout(_ runtime: RolloutRuntime) async throws -> RolloutSummary {
         guard options.probe else { return await runtime.run() }
-        guard let cluster = backend as? ProcessBackend else {
+        guard let cluster = backend as? any ClientReachable else {
             Output.error("maintctl: --probe writes through a live cluster; use it with --backend process|container --state DIR")
             throw Exit.invalidInput
         }

@@ -8,7 +8,7 @@ extension MaintctlBench {
     /// `--container`, of containers too (after the node start times). Prints its tables and a
     /// FAIL line per failed check, and returns those failures.
     static func runProcess(_ options: BenchmarkOptions) async throws -> [String] {
-        let registry = try PluginRegistry(steps: BuiltinPlugins.all, backends: [ProcessBackend.descriptor])
+        let registry = try PluginRegistry(steps: BuiltinPlugins.all, backends: [ProcessBackendFactory()])
         var failures: [String] = []
         let kinds: [ClusterNodes] = options.container ? [.processes, .containers] : [.processes]
         if options.container { failures += await runNodeStart(trials: options.nodeStartTrials) }

@@ -26,7 +26,7 @@ struct MaintctlBench {
     }
 
     static func run(_ options: BenchmarkOptions) async throws {
-        let registry = try PluginRegistry(steps: BuiltinPlugins.all, backends: [SimulatedBackend.descriptor])
+        let registry = try PluginRegistry(steps: BuiltinPlugins.all, backends: [SimulatedBackendFactory()])
         if options.fleet || options.playbook || options.journal || options.verify || options.hotSpots {
             print("maintctl-bench: in-process, simulated backend; wall time of each measurement, "
                   + "\(options.repetitions) runs, median and min")

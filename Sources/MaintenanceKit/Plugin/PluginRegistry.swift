@@ -2,21 +2,22 @@
 public struct PluginRegistry: Sendable {
     /// The step plugins, by id.
     public let steps: [String: AnyStepPlugin]
-    /// The backends' descriptions, by id.
-    public let backends: [String: BackendDescriptor]
+    /// The backends' factories, by id.
+    public let backends: [String: any BackendFactory]
 
     /// Builds a registry.
     /// - Throws: `RegistryError` when two plugins or two backends share an id.
-    public init(steps: [AnyStepPlugin], backends: [BackendDescriptor] = []) throws(RegistryError) {
+    public init(steps: [AnyStepPlugin], backends: [any BackendFactory] = []) throws(RegistryError) {
         var byID: [String: AnyStepPlugin] = [:]
         for plugin in steps {
             guard byID[plugin.id] == nil else { throw RegistryError("two step plugins use the id '\(plugin.id)'") }
             byID[plugin.id] = plugin
         }
-        var backendsByID: [String: BackendDescriptor] = [:]
+        var backendsByID: [String: any BackendFactory] = [:]
         for backend in backends {
-            guard backendsByID[backend.id] == nil else { throw RegistryError("two backends use the id '\(backend.id)'") }
-            backendsByID[backend.id] = backend
+            let id = backend.descriptor.id
+            guard backendsByID[id] == nil else { throw RegistryError("two backends use the id '\(id)'") }
+            backendsByID[id] = backend
         }
         self.steps = byID
         self.backends = backendsByID
@@ -27,6 +28,12 @@ public struct PluginRegistry: Sendable {
 
     /// Step plugin ids, sorted.
     public var stepIDs: [String] { steps.keys.sorted() }
+
+    /// The factory of backend `id`.
+    public func backend(_ id: String) -> (any BackendFactory)? { backends[id] }
+
+    /// Backend ids, sorted.
+    public var backendIDs: [String] { backends.keys.sorted() }
 }
 
 /// A registry built from a list that names one id twice.

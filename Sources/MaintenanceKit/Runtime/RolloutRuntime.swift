@@ -83,9 +83,9 @@ public struct RolloutRuntime: Sendable {
             var finished: ClockBranch?
             while true {
                 if !stop.isRequested {
-                    for cache in scheduler.start() {
-                        guard let cachePlan = cachePlans[cache] else { continue }
-                        let branch = clock.openBranch()
+                    // Every branch is open before any starts: none may run ahead alone meanwhile.
+                    let starting = scheduler.start().compactMap { cachePlans[$0] }.map { ($0, clock.openBranch()) }
+                    for (cachePlan, branch) in starting {
                         group.addTask { await clock.run(branch) { (branch, await runCache(cachePlan, clock: clock)) } }
                     }
                 }

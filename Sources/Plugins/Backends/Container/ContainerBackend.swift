@@ -35,6 +35,13 @@ public enum ContainerBackend {
                                            host: ContainerHost(engine: engine, imageSource: redisServer), logger: logger)
     }
 
+    /// Makes container backends: attached to a cluster's state directory; `cluster up` runs one
+    /// container per node of the engine `DOCKER_HOST` names.
+    public static let factory = ProcessBackendFactory(descriptor: descriptor, artifact: .image, attach: attach) { request in
+        try await up(request.inventory, in: request.state, images: request.artifacts, redisServer: request.redisServer,
+                     engine: try ContainerEngine.fromEnvironment(), logger: request.logger)
+    }
+
     /// Opens the host a cluster's state records: local processes or containers.
     /// - Throws: `BackendError` for a host kind this build does not know.
     public static func attach(_ record: HostRecord, directory: String) throws -> any ServerHost {

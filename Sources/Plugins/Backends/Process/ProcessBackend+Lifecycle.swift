@@ -206,7 +206,8 @@ public struct CopyStatus: Sendable, Codable {
     public var slots: String
 }
 
-extension ProcessBackend {
+/// Where clients reach the cluster, for the probe.
+extension ProcessBackend: ClientReachable {
     /// Every shard as `cache/shard` with the slots it owns, for a client probe.
     public func shardSlots() -> [(name: String, slots: ClosedRange<Int>)] {
         state.caches.flatMap { cache in cache.shards.map { ("\(cache.id)/\($0.id)", $0.firstSlot...$0.lastSlot) } }

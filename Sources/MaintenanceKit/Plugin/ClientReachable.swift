@@ -1,0 +1,10 @@
+/// A backend whose cluster clients can reach (real servers): where its shards' slots are and
+/// which servers serve them, for a client probe writing through a rollout.
+public protocol ClientReachable: Backend {
+    /// Each shard (`cache/shard`) with the hash slots it owns.
+    func shardSlots() async -> [(name: String, slots: ClosedRange<Int>)]
+    /// The ports of every server of the cluster, as last known.
+    func serverPorts() async -> [Int]
+    /// Reads the cluster's state again (another process changed it).
+    func reloadState() async throws
+}
