@@ -105,13 +105,22 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .executableTarget(
-            name: "maintctl",
+        // The commands, in a library so that tests and harnesses run them in their own process.
+        .target(
+            name: "MaintctlCommands",
             dependencies: [
                 "MaintenanceKit", "Plugins", "SimulatedBackend", "ProcessBackend", "ContainerBackend", "ClusterProbe", "RolloutJournal", "PlaybookVerifier",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(name: "maintctl", dependencies: ["MaintctlCommands"], swiftSettings: strictSettings),
+        // Runs maintctl's commands with a journal that crashes the process after N writes (crash-recovery tests).
+        .executableTarget(
+            name: "maintctl-crash-harness",
+            dependencies: ["MaintctlCommands", "MaintenanceKit"],
+            path: "Tests/CrashHarness",
             swiftSettings: strictSettings
         ),
         .target(
@@ -123,7 +132,13 @@ let package = Package(
         .testTarget(name: "MaintenanceKitTests", dependencies: ["MaintenanceKit", "Plugins"]),
         .testTarget(name: "PluginsTests", dependencies: ["Plugins", "MaintenanceKit", "SimulatedBackend"]),
         .testTarget(name: "SimulatedBackendTests", dependencies: ["SimulatedBackend", "MaintenanceKit", "Plugins", "BackendConformance"]),
-        .testTarget(name: "MaintctlTests", dependencies: ["maintctl", "RolloutJournal", "MaintenanceKit", "ProcessBackend", "ContainerBackend"]),
+        .testTarget(
+            name: "MaintctlTests",
+            dependencies: [
+                "maintctl", "maintctl-crash-harness", "MaintctlCommands", "RolloutJournal", "MaintenanceKit", "ProcessBackend", "ContainerBackend",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(name: "RedisWireTests", dependencies: ["RedisWire"]),
         .testTarget(
             name: "RolloutJournalTests",

@@ -87,8 +87,20 @@ enum CLI {
         }
     }
 
-    /// Starts `maintctl arguments…` in the package root without waiting for it.
+    /// `maintctl-crash-harness`, built next to `maintctl`: maintctl's commands with a journal
+    /// that ends the process right after its Nth write (`--crash-after-journal-writes N`).
+    static let crashHarness = URL(fileURLWithPath: binary).deletingLastPathComponent().path + "/maintctl-crash-harness"
+
+    /// Starts `maintctl arguments…` in the package root without waiting for it; with
+    /// `--crash-after-journal-writes N` among them, the crash harness runs them instead.
     static func start(_ arguments: [String], home: String? = nil, background: Bool = false) throws -> Running {
+        var arguments = arguments, binary = binary
+        if let flag = arguments.firstIndex(of: "--crash-after-journal-writes"), flag + 1 < arguments.count {
+            let writes = arguments[flag + 1]
+            arguments.removeSubrange(flag...(flag + 1))
+            arguments = ["--crash-after-journal-writes", writes] + arguments
+            binary = crashHarness
+        }
         // Arguments name files relative to the package root, where `swift test` runs.
         if FileManager.default.currentDirectoryPath != packageRoot {
             _ = FileManager.default.changeCurrentDirectoryPath(packageRoot)

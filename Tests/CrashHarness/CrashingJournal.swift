@@ -2,9 +2,9 @@ import Foundation
 import MaintenanceKit
 import Synchronization
 
-/// A testing aid (`--crash-after-journal-writes N`, hidden): passes writes on to the real
-/// journal and ends the process abruptly, without any cleanup, right after the Nth is
-/// committed. Odd N stop after an intent (an action half-done), even N after an outcome.
+/// Passes writes on to the real journal and ends the process abruptly, without any cleanup,
+/// right after the Nth is committed. Odd N stop after an intent (an action half-done), even N
+/// after an outcome.
 final class CrashingJournal: RolloutJournal {
     private let journal: any RolloutJournal
     private let remaining: Mutex<Int>
@@ -19,7 +19,7 @@ final class CrashingJournal: RolloutJournal {
             left -= 1
             return left == 0
         }
-        if crash { _exit(Exit.crashedOnPurpose) }
+        if crash { _exit(CrashHarness.crashedOnPurpose) }
     }
 
     func recordIntent(_ action: PlannedAction, attempt: Int) async throws {

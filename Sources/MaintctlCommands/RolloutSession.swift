@@ -39,8 +39,7 @@ struct RolloutSession {
         let interrupts = InterruptHandler(stop: stop)
         defer { interrupts.cancel() }
         let reporter = TextReporter(write: options.format == .json ? Output.error : Output.line)
-        var recorder: (any RolloutJournal)? = journal
-        if let journal, let writes = options.crashAfterJournalWrites { recorder = CrashingJournal(journal, crashAfter: writes) }
+        let recorder = journal.map { CommandEnvironment.current.journal($0) }
         var rolloutOptions = RolloutOptions(reporter: reporter, stop: stop, logger: logger)
         rolloutOptions.seed = seed
         rolloutOptions.journal = recorder

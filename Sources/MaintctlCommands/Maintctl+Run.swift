@@ -83,7 +83,7 @@ extension Maintctl {
                 id: UUID().uuidString.lowercased(), playbookPath: Self.absolute(plan.playbookPath), backend: chosen,
                 stateDirectory: state.map(Self.absolute), seed: seed,
                 caches: Dictionary(plan.caches.map { ($0.cache, $0.placement) }, uniquingKeysWith: { first, _ in first }))
-            let path = journal.map(Self.absolute) ?? MaintctlHome.current.newJournalPath(playbook: plan.playbook, runID: record.id)
+            let path = journal.map(Self.absolute) ?? CommandEnvironment.current.maintctlHome.newJournalPath(playbook: plan.playbook, runID: record.id)
             let locks = try HeldLocks(for: record, journal: path)
             defer { locks.release() }
             session.journal = try await NewJournal.create(at: path, record: record, plan: plan, inventory: plan.basis.inventory, backend: target)

@@ -30,9 +30,6 @@ struct ExecutionOptions: ParsableArguments {
     @Flag(help: "Log details to standard error.")
     var verbose = false
 
-    @Option(help: .hidden)
-    var crashAfterJournalWrites: Int?
-
     /// Refuses a start outside every maintenance window of `schedule`, unless `--now`.
     /// - Throws: `Exit.refused` after saying when the next window opens.
     func refuseOutsideWindows(_ schedule: MaintenanceSchedule, at date: Date = Date()) throws {

@@ -15,7 +15,7 @@ extension Maintctl {
         func run() async throws {
             let entries: [HistoryEntry]
             do {
-                entries = try ControlDatabase(home: .current).history(limit: max(1, limit))
+                entries = try ControlDatabase(home: CommandEnvironment.current.maintctlHome).history(limit: max(1, limit))
             } catch {
                 Output.error("maintctl: error: \(error)")
                 throw Exit.invalidInput
@@ -24,7 +24,7 @@ extension Maintctl {
             case .json:
                 try Output.json(entries)
             case .text:
-                if entries.isEmpty { Output.line("no runs recorded in \(MaintctlHome.current.path)") }
+                if entries.isEmpty { Output.line("no runs recorded in \(CommandEnvironment.current.maintctlHome.path)") }
                 for entry in entries {
                     Output.line("\(entry.started.formatted(.iso8601))  \(entry.status.padded(12)) \(entry.backend.padded(10)) "
                                 + "\((entry.playbook as NSString).lastPathComponent.padded(24)) \(entry.caches.joined(separator: ","))")

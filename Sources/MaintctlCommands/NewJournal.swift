@@ -13,7 +13,7 @@ enum NewJournal {
             var topologies: [CacheTopology] = []
             for cache in plan.caches { topologies.append(try await backend.topology(of: cache.cache)) }
             file = try JournalFile.create(at: path, record: record, plan: plan, inventory: inventory, topologies: topologies)
-            try? ControlDatabase(home: .current).register(record, journal: path)
+            try? ControlDatabase(home: CommandEnvironment.current.maintctlHome).register(record, journal: path)
         } catch {
             Output.error("maintctl: \(error)")
             throw Exit.invalidInput

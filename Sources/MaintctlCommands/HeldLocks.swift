@@ -12,7 +12,7 @@ final class HeldLocks: Sendable {
     ///   the lock database cannot be used.
     init(for record: RunRecord, journal: String) throws {
         do {
-            control = try ControlDatabase(home: .current)
+            control = try ControlDatabase(home: CommandEnvironment.current.maintctlHome)
         } catch {
             Output.error("maintctl: \(error)")
             throw Exit.invalidInput

@@ -1,9 +1,11 @@
 import ArgumentParser
+import MaintenanceKit
 
 /// `maintctl`: author, validate, plan and run zero-downtime maintenance of sharded, replicated caches.
-@main
-struct Maintctl: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Maintctl: AsyncParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "maintctl",
         abstract: "Zero-downtime maintenance of sharded, replicated clusters, from declarative playbooks.",
         discussion: """
@@ -11,6 +13,7 @@ struct Maintctl: AsyncParsableCommand {
             (nothing was executed); 3 the rollout was stopped before it finished; 4 refused: another run \
             holds a lock on a cache or its resource group and region, or it is outside the maintenance window.
             """,
+        version: MaintctlVersion.current,
         subcommands: [Validate.self, Plan.self, Run.self, Verify.self, Resume.self, Status.self, Abort.self, Rollback.self, History.self,
                       Cluster.self, Probe.self, Plugins.self])
 }
@@ -21,6 +24,4 @@ enum Exit {
     static let invalidInput = ExitCode(2)
     static let stopped = ExitCode(3)
     static let refused = ExitCode(4)
-    /// `_exit` status of the hidden crash-injection aid.
-    static let crashedOnPurpose: Int32 = 86
 }
