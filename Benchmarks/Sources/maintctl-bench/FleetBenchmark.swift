@@ -39,7 +39,7 @@ struct FleetBenchmark {
         for _ in 0..<repetitions {
             let (loaded, validateTime) = try validate(inventorySource)
             let (plan, planTime) = try timed { try makePlan(loaded) }
-            let (summary, runTime) = await timedAsync { await run(plan, loaded) }
+            let (summary, runTime) = try await timedAsync { try await run(plan, loaded) }
             try check(summary, against: plan)
             result.actions = plan.actionCount
             result.failovers = plan.expectedFailovers.count
@@ -73,7 +73,7 @@ struct FleetBenchmark {
     }
 
     /// Phase (c): execute the plan on a fresh simulated fleet.
-    private func run(_ plan: Plan, _ loaded: LoadedPlaybook) async -> RolloutSummary {
+    private func run(_ plan: Plan, _ loaded: LoadedPlaybook) async throws -> RolloutSummary {
         var logger = Logger(label: "maintctl-bench")
         logger.logLevel = .warning
         let backend = SimulatedBackend(inventory: loaded.inventory, config: SimulationConfig())

@@ -40,28 +40,28 @@ struct JournalBenchmark {
         let directory = NSTemporaryDirectory() + "maintctl-bench-journal-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         for repetition in 0..<repetitions {
-            let (plain, plainTime) = await timedAsync { await run(plan, loaded.playbook, backend: SimulatedBackend(inventory: inventory)) }
+            let (plain, plainTime) = try await timedAsync { try await run(plan, loaded.playbook, backend: SimulatedBackend(inventory: inventory)) }
             try expectSuccess(plain)
             result.plain.record(plainTime)
 
             let journal = try create(directory + "/full-\(repetition).sqlite", plan: plan, inventory: inventory)
-            let (durable, durableTime) = await timedAsync {
-                await run(plan, loaded.playbook, backend: SimulatedBackend(inventory: inventory), journal: journal)
+            let (durable, durableTime) = try await timedAsync {
+                try await run(plan, loaded.playbook, backend: SimulatedBackend(inventory: inventory), journal: journal)
             }
             try expectSuccess(durable)
             result.journaledDurable.record(durableTime)
 
             let simulated = try create(directory + "/sim-\(repetition).sqlite", plan: plan, inventory: inventory)
             try simulated.setDurability(.processCrash)
-            let (journaled, journaledTime) = await timedAsync {
-                await run(plan, loaded.playbook, backend: SimulatedBackend(inventory: inventory), journal: simulated)
+            let (journaled, journaledTime) = try await timedAsync {
+                try await run(plan, loaded.playbook, backend: SimulatedBackend(inventory: inventory), journal: simulated)
             }
             try expectSuccess(journaled)
             result.journaled.record(journaledTime)
 
             let topology = CacheTopology(inventory.caches[0])
             for action in plan.caches[0].actions {
-                let ((), took) = try timed {
+                let ((), took) = try await timedAsync {
                     try await journal.recordIntent(action, attempt: 99)
                     try await journal.recordOutcome(action, attempt: 99, result: ActionResult(succeeded: true), observed: topology)
                 }
@@ -71,7 +71,7 @@ struct JournalBenchmark {
             let halfway = try create(directory + "/half-\(repetition).sqlite", plan: plan, inventory: inventory)
             try halfway.setDurability(.processCrash)
             let stop = StopSignal()
-            let stopped = await run(plan, loaded.playbook, backend: SimulatedBackend(inventory: inventory), journal: halfway,
+            let stopped = try await run(plan, loaded.playbook, backend: SimulatedBackend(inventory: inventory), journal: halfway,
                                     stop: stop, reporter: StopAfter(actions: plan.actionCount / 2, stop: stop))
             guard stopped.status == .aborted else { throw BenchmarkFailure("the halfway run ended \(stopped.status.rawValue)") }
             let ((resumed, remaining, readTime), resumeTime) = try await timedAsync {
@@ -83,7 +83,7 @@ struct JournalBenchmark {
                 }
                 let progress = snapshot.progress
                 let backend = SimulatedBackend(topologies: snapshot.caches.map(\.topology))
-                let summary = await run(snapshot.plan, loaded.playbook, backend: backend, journal: file, progress: progress)
+                let summary = try await run(snapshot.plan, loaded.playbook, backend: backend, journal: file, progress: progress)
                 let done = progress.completed.values.reduce(0) { $0 + $1.count }
                 return (summary, snapshot.plan.actionCount - done, readTime)
             }
@@ -106,7 +106,7 @@ struct JournalBenchmark {
 
     private func run(_ plan: Plan, _ playbook: Playbook, backend: SimulatedBackend, journal: JournalFile? = nil,
                      progress: RolloutProgress = RolloutProgress(), stop: StopSignal = StopSignal(),
-                     reporter: any RolloutReporter = DiscardingReporter()) async -> RolloutSummary {
+                     reporter: any RolloutReporter = DiscardingReporter()) async throws -> RolloutSummary {
         var logger = Logger(label: "maintctl-bench")
         logger.logLevel = .critical
         return try await RolloutRuntime(plan: plan, registry: registry, backend: backend,

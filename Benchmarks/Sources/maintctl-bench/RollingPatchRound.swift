@@ -73,13 +73,23 @@ struct RollingPatchRound {
         }
         let ledger = DurationLedger()
         let (backend, registry) = (self.backend, self.registry)
-        let ((rolloutSummary, runWall), impact) = await probe.measure(during: {
+        let (measured, impact) = await probe.measure(during: { () -> Swift.Result<(RolloutSummary, Duration), any Error> in
             // Made here so its clock starts with the rollout, after the probe's warm-up.
             let timed = TimedBackend(base: backend, ledger: ledger)
-            let runtime = try RolloutRuntime(plan: plan, registry: registry, backend: timed,
-                options: RolloutOptions(reporter: ActionTimingReporter(ledger: ledger), stop: StopSignal(), logger: logger))
-            return await timedAsync { await runtime.run() }
+            do {
+                let runtime = try RolloutRuntime(plan: plan, registry: registry, backend: timed,
+                    options: RolloutOptions(reporter: ActionTimingReporter(ledger: ledger), stop: StopSignal(), logger: logger))
+                return .success(await timedAsync { await runtime.run() })
+            } catch {
+                return .failure(error)
+            }
         }, currentPorts: { await backend.serverPorts() })
+        let (rolloutSummary, runWall): (RolloutSummary, Duration)
+        do {
+            (rolloutSummary, runWall) = try measured.get()
+        } catch {
+            throw BenchmarkFailure("round \(version): the plan cannot run: \(error)")
+        }
         var summary = rolloutSummary
         summary.record(impact)
         return Result(version: version, summary: summary, plannedFailovers: plan.expectedFailovers.count,

@@ -47,10 +47,6 @@ public struct Plan: Sendable {
     public var predictedDuration: Duration { caches.map(\.predictedEnd).max() ?? .zero }
     /// Every action, cache after cache.
     public var actionCount: Int { caches.reduce(0) { $0 + $1.actions.count } }
-    /// The step with `index`.
-    public func step(_ index: Int) -> PlanStep? {
-        steps.indices.contains(index) && steps[index].index == index ? steps[index] : steps.first { $0.index == index }
-    }
     /// The windows as a schedule.
     public var schedule: MaintenanceSchedule { MaintenanceSchedule(maintenanceWindows) }
 }

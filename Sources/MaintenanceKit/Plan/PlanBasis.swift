@@ -3,19 +3,16 @@
 ///
 /// A plan applied later is only safe on that same fleet: ``differences(from:caches:)`` names
 /// every change that would make it unsafe.
-public struct PlanBasis: Sendable, Codable {
+public struct PlanBasis: Sendable {
     /// Where the fleet was read from: `inventory` for the inventory file, else the live
     /// backend's id (`process`, `container`).
     public var source: String
     /// The fleet.
     public var inventory: Inventory
-    /// A digest of `inventory`, to tell two bases apart at a glance.
-    public var digest: String
 
     public init(source: String, inventory: Inventory) {
         self.source = source
         self.inventory = inventory
-        self.digest = Digest.of(inventory)
     }
 
     /// Every way `live` differs from this basis in the caches named, in words; empty when the
@@ -64,5 +61,32 @@ public struct PlanBasis: Sendable, Codable {
 
     private static func list(_ nodes: [String]) -> String {
         nodes.isEmpty ? "no node" : nodes.sorted().map { "'\($0)'" }.joined(separator: ", ")
+    }
+}
+
+/// In a plan file the fleet carries a digest, to tell two bases apart at a glance and to refuse
+/// a fleet edited after planning; it is computed when the plan is written, not when it is made.
+extension PlanBasis: Codable {
+    enum CodingKeys: String, CodingKey {
+        case source, inventory, digest
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        source = try container.decode(String.self, forKey: .source)
+        inventory = try container.decode(Inventory.self, forKey: .inventory)
+        let digest = try container.decode(String.self, forKey: .digest)
+        guard digest == Digest.of(inventory) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .digest, in: container,
+                debugDescription: "the fleet the plan was made against was changed after planning (its digest does not match); make the plan again")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(source, forKey: .source)
+        try container.encode(inventory, forKey: .inventory)
+        try container.encode(Digest.of(inventory), forKey: .digest)
     }
 }

@@ -9,8 +9,8 @@ public enum PlanFile {
         return try encoder.encode(plan) + Data("\n".utf8)
     }
 
-    /// Reads and checks the plan at `path`: its format and maintctl version, its fleet's
-    /// digest, every step's plugin and parameters, and every action's step and subject.
+    /// Reads and checks the plan at `path`: its format, its fleet's digest and maintctl
+    /// version, every step's plugin and parameters, and every action's step and subject.
     /// - Parameters:
     ///   - path: The plan file.
     ///   - registry: The plugins its steps must name.
@@ -31,11 +31,6 @@ public enum PlanFile {
             problems.append(Diagnostic(.invalidValue, at: location(of: ["maintctl_version"], in: source),
                                        "the plan was made by maintctl \(plan.maintctlVersion.forMessage); this is maintctl "
                                        + "\(MaintctlVersion.current): make the plan again with this version"))
-        }
-        if plan.basis.digest != Digest.of(plan.basis.inventory) {
-            problems.append(Diagnostic(.invalidValue, at: location(of: ["planned_against", "digest"], in: source),
-                                       "the fleet the plan was made against was changed after planning (its digest does not match); "
-                                       + "make the plan again"))
         }
         guard problems.isEmpty else { throw DiagnosticsError(problems) }
         do {

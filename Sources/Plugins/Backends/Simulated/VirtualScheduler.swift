@@ -10,7 +10,7 @@ final class VirtualScheduler: Sendable {
         var at: Duration
         /// Orders sleepers due at the same moment.
         var order: UInt64
-        var continuation: CheckedContinuation<Void, any Error>
+        var continuation: UnsafeContinuation<Void, any Error>
     }
 
     private struct State {
@@ -81,7 +81,7 @@ final class VirtualScheduler: Sendable {
         }
         guard let id else { return max(.zero, at - before) }
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 let woken = state.withLock { state -> (Sleeper?, cancelled: Bool) in
                     if Task.isCancelled { return (nil, true) }
                     state.insert(Sleeper(at: at, order: id, continuation: continuation))
