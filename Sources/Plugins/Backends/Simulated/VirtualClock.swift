@@ -21,6 +21,8 @@ public struct VirtualClock: RolloutClock {
     @TaskLocal static var deadline: Deadline?
 
     private let scheduler = VirtualScheduler()
+    /// The thread the branches take their turns on.
+    private let executor = SimulationExecutor.next()
     /// Simulated seconds per real second; nil runs as fast as possible.
     public let timeScale: Double?
 
@@ -65,11 +67,14 @@ public struct VirtualClock: RolloutClock {
 
     public func run<T: Sendable>(_ branch: ClockBranch, _ body: @Sendable () async throws -> T) async rethrows -> T {
         let order = turns.take(branch)
-        return try await Self.$inBranch.withValue(true) {
-            // The first turn: the branch starts when every other branch opened before it has
-            // run until it sleeps.
-            if let order { _ = try? await scheduler.sleep(until: scheduler.now, order: order) }
-            return try await body()
+        // Branches take turns on one thread: a turn handed over wakes no other thread.
+        return try await withTaskExecutorPreference(executor) {
+            try await Self.$inBranch.withValue(true) {
+                // The first turn: the branch starts when every other branch opened before it has
+                // run until it sleeps.
+                if let order { _ = try? await scheduler.sleep(until: scheduler.now, order: order) }
+                return try await body()
+            }
         }
     }
 
