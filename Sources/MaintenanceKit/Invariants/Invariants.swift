@@ -49,32 +49,32 @@ public enum Invariants {
                 let isLive = live.contains(copy.node)
                 if copy.role == .primary { primaryCount += 1 } else if copy.inSync, isLive { syncedReplicas += 1 }
                 if !isLive {
-                    violations.append(InvariantViolation(4, cache: topology.id,
+                    violations.append(InvariantViolation(4, cache: topology.id, about: "shard \(shard.id) on \(copy.node)",
                         "shard '\(shard.id)' has a copy on node '\(copy.node)', which is no longer in the cluster"))
                 }
             }
             if primaryCount > 1 {
-                violations.append(InvariantViolation(2, cache: topology.id,
+                violations.append(InvariantViolation(2, cache: topology.id, about: "shard \(shard.id)",
                     "shard '\(shard.id)' has \(primaryCount) primaries (\(shard.primaries.map(\.node).joined(separator: ", ")))"))
             } else if primaryCount == 0, !failoverWindow.contains(shard.id) {
                 let cause = lostPrimary.map { ": its primary was on failed node '\($0)' and no in-sync replica was left to promote" } ?? ""
-                violations.append(InvariantViolation(1, cache: topology.id, "shard '\(shard.id)' has no primary\(cause)"))
+                violations.append(InvariantViolation(1, cache: topology.id, about: "shard \(shard.id)", "shard '\(shard.id)' has no primary\(cause)"))
             }
             if duplicated {
-                violations.append(InvariantViolation(3, cache: topology.id, "shard '\(shard.id)' has two copies on one node"))
+                violations.append(InvariantViolation(3, cache: topology.id, about: "shard \(shard.id)", "shard '\(shard.id)' has two copies on one node"))
             }
             let required = topology.minReplicas - (replacing.contains(shard.id) ? 1 : 0) - lost
             if syncedReplicas < required {
-                violations.append(InvariantViolation(5, cache: topology.id,
+                violations.append(InvariantViolation(5, cache: topology.id, about: "shard \(shard.id)",
                     "shard '\(shard.id)' has \(syncedReplicas) in-sync replicas, fewer than \(topology.minReplicas)"))
             }
         }
         if let leader = topology.leader {
             if !live.contains(leader) {
-                violations.append(InvariantViolation(6, cache: topology.id, "leader '\(leader)' is not a live node"))
+                violations.append(InvariantViolation(6, cache: topology.id, about: "leader", "leader '\(leader)' is not a live node"))
             }
         } else {
-            violations.append(InvariantViolation(6, cache: topology.id, "the cache has no leader"))
+            violations.append(InvariantViolation(6, cache: topology.id, about: "leader", "the cache has no leader"))
         }
         return violations
     }

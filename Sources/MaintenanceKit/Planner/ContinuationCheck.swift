@@ -37,7 +37,7 @@ public struct ContinuationCheck: Sendable {
             problems.append("\(lost.stepLocation): '\(lost.summary)' needs node '\(destination)', which failed")
             return problems
         }
-        var known = Set(Invariants.check(topology).map(\.message))
+        var known = Set(Invariants.check(topology).map(\.identity))
         // Each step once per node, in the order the remaining actions run.
         var planned = Set<String>()
         for action in remaining {

@@ -69,7 +69,7 @@ public struct Planner: Sendable {
         }
         var context = PlanningContext(cache: cache, fleetNodeIDs: fleetNodeIDs, timing: timing, load: load, step: firstStep)
         var problems: [Diagnostic] = []
-        var reported = Set(Invariants.check(context.topology).map(\.message))
+        var reported = Set(Invariants.check(context.topology).map(\.identity))
         func run(_ invocation: StepInvocation, node: String?) {
             guard let plugin = registry.step(invocation.pluginID) else {
                 problems.append(Diagnostic(.unknownStep, at: invocation.location, "no step plugin '\(invocation.pluginID)'"))

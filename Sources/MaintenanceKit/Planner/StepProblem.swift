@@ -10,10 +10,10 @@ enum StepProblem {
 
 extension PlanningContext {
     /// Plans `invocation` with `plugin` (for `node` in a `for_each` block) on this context and
-    /// returns what would make it unsafe. `known` holds the invariant messages already seen, so
+    /// returns what would make it unsafe. `known` holds the breaches already seen, so
     /// that a violation is reported by the step that caused it only.
     mutating func plan(_ invocation: StepInvocation, node: String?, with plugin: AnyStepPlugin,
-                       known: inout Set<String>) -> [StepProblem] {
+                       known: inout Set<InvariantViolation.Identity>) -> [StepProblem] {
         step = invocation
         currentNode = node
         let before = headroomProblems.count
@@ -24,7 +24,7 @@ extension PlanningContext {
             problems.append(.refused(error.message))
         }
         problems += headroomProblems[before...].map(StepProblem.headroom)
-        for violation in Invariants.check(topology) where known.insert(violation.message).inserted {
+        for violation in Invariants.check(topology) where known.insert(violation.identity).inserted {
             problems.append(.invariant(violation))
         }
         return problems

@@ -35,9 +35,9 @@ extension RolloutRuntime {
             // The end state is checked too, whatever the backend checked on its way; a violation
             // found here is put on the last action that ran.
             let topology = try await backend.topology(of: cachePlan.cache)
-            let known = Set(outcome.violations.map(\.message))
+            let known = Set(outcome.violations.map(\.identity))
             let last = outcome.actionsCompleted > 0 ? cachePlan.actions[outcome.actionsCompleted - 1] : nil
-            for var violation in Invariants.check(topology) where !known.contains(violation.message) {
+            for var violation in Invariants.check(topology) where !known.contains(violation.identity) {
                 if let last {
                     violation.step = steps[last.stepIndex]?.step.displayName ?? last.plugin
                     violation.location = last.stepLocation
