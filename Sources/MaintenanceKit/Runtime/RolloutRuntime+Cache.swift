@@ -68,32 +68,16 @@ extension RolloutRuntime {
         var outcome = outcome
         var random = SeededRandom(seed: seed, label: cachePlan.cache)
         let blocks = nodeBlocks(of: cachePlan)
-        /// Set when a node failed under the rollout and the policy is to pause: the node whose
-        /// actions may still finish, and why the cache stops after them.
-        var pausing: (node: String?, reason: String)?
-        actions: for (position, action) in cachePlan.actions.enumerated() {
+        var pausing: Pausing?
+        for (position, action) in cachePlan.actions.enumerated() {
             if let done = progress.result(of: action) {
-                cacheFaults.schedule?.actionStarted(action.plugin)
-                _ = cacheFaults.schedule?.actionEnded(now: clock.now)
-                outcome.actionsCompleted += 1
-                outcome.failovers += done.failovers
-                outcome.syncs += done.syncs
-                reporter.report(.actionAlreadyDone(action, at: clock.now))
+                replay(action, done: done, into: &outcome, faults: cacheFaults, clock: clock)
                 continue
             }
-            if !stop.isRequested, await journal?.isAbortRequested() == true { stop.request(.requested) }
-            if let length = blocks[position], !(await waitForWindow(before: action, needing: length, clock: clock)) {
-                stop.request(.requested)
-            }
-            if let pause = pausing, steps[action.stepIndex]?.step.isPerNode != true || action.subject.node != pause.node {
-                outcome.status = .paused
+            if let halt = await gate(action, needing: blocks[position], pausing: pausing, clock: clock) {
+                outcome.status = halt.status
                 outcome.stoppedAt = "before \(action.summary)"
-                outcome.error = pause.reason
-                break
-            }
-            if stop.isRequested {
-                outcome.status = .stopped
-                outcome.stoppedAt = "before \(action.summary)"
+                outcome.error = halt.reason
                 break
             }
             cacheFaults.schedule?.actionStarted(action.plugin)
@@ -110,34 +94,31 @@ extension RolloutRuntime {
                 if plan.policy.onFailure == .stopAll { stop.request(.failure(cache: cachePlan.cache)) }
                 break
             }
-            let fresh = outcome.unplannedFailures[failuresBefore...]
+            let fresh = Array(outcome.unplannedFailures[failuresBefore...])
             guard !fresh.isEmpty else { continue }
-            let what = fresh.map(\.summary).joined(separator: "; ")
-            switch plan.policy.onUnplannedFailure {
-            case .abort:
+            switch await decide(after: action, at: position, of: cachePlan, failures: fresh, pausing: pausing) {
+            case .goOn: continue
+            case let .pause(next): pausing = next
+            case let .fail(reason):
                 outcome.status = .failed
                 outcome.stoppedAt = "after \(action.summary)"
-                outcome.error = "\(what) (on_unplanned_failure: abort)"
+                outcome.error = reason
                 if plan.policy.onFailure == .stopAll { stop.request(.failure(cache: cachePlan.cache)) }
-                break actions
-            case .pause:
-                if pausing == nil {
-                    let node = steps[action.stepIndex]?.step.isPerNode == true ? action.subject.node : nil
-                    pausing = (node, "paused: \(what); check the cache, then `maintctl resume` (on_unplanned_failure: pause)")
-                }
-            case .continue:
-                // Around the lost node, as long as the rest of the plan, planned again from the
-                // cache as it is now, keeps every rule; otherwise stop here.
-                guard pausing == nil, let topology = try? await backend.topology(of: cachePlan.cache) else { continue }
-                let problems = ContinuationCheck(registry: registry, steps: steps)
-                    .problems(continuing: cachePlan, at: position + 1, from: topology)
-                if let problem = problems.first {
-                    pausing = (nil, "paused: \(what); the rest of the plan cannot continue around it: \(problem) "
-                               + "(on_unplanned_failure: continue)")
-                }
+                return outcome
             }
         }
         return outcome
+    }
+
+    /// Counts an action an interrupted run already did, as if it had just run.
+    private func replay(_ action: PlannedAction, done: ActionResult, into outcome: inout CacheOutcome, faults: CacheFaults,
+                        clock: any RolloutClock) {
+        faults.schedule?.actionStarted(action.plugin)
+        _ = faults.schedule?.actionEnded(now: clock.now)
+        outcome.actionsCompleted += 1
+        outcome.failovers += done.failovers
+        outcome.syncs += done.syncs
+        reporter.report(.actionAlreadyDone(action, at: clock.now))
     }
 
     /// The first action of each node's run of per-node actions (its drain, migrations and
