@@ -20,31 +20,31 @@ extension ProcessBackend {
         guard primary.redisID != target.redisID else {
             return FailoverReport(cache: cache, shard: shard, kind: .planned, from: node, to: node, unavailable: .zero)
         }
-        let before = try await replication(target.port)
+        let before = try await driver.replication(target.port)
         guard !before.isPrimary, before.linkUp else {
             throw BackendError(.replicaNotReady, "the copy of \(shard) on '\(node)' is not a linked replica; refusing a planned failover")
         }
         let paused = ContinuousClock.now
         // The pause expires by itself if maintctl dies mid-failover.
-        try await run(primary.port, "CLIENT", "PAUSE", "5000", "WRITE")
+        try await driver.run(primary.port, "CLIENT", "PAUSE", "5000", "WRITE")
         do {
-            try await waitUntil("the replica of \(shard) on \(node) to reach the primary's offset", limit: .seconds(3),
+            try await Polling.waitUntil("the replica of \(shard) on \(node) to reach the primary's offset", limit: .seconds(3),
                                 interval: .milliseconds(1)) {
-                let primaryOffset = try await self.replication(primary.port).offset
-                return try await self.replication(target.port).offset >= primaryOffset
+                let primaryOffset = try await self.driver.replication(primary.port).offset
+                return try await self.driver.replication(target.port).offset >= primaryOffset
             }
-            try await run(target.port, "CLUSTER", "FAILOVER", "TAKEOVER")
-            try await waitUntil("\(node) to become primary of \(shard)", limit: .seconds(3), interval: .milliseconds(1)) {
-                try await self.replication(target.port).isPrimary
+            try await driver.run(target.port, "CLUSTER", "FAILOVER", "TAKEOVER")
+            try await Polling.waitUntil("\(node) to become primary of \(shard)", limit: .seconds(3), interval: .milliseconds(1)) {
+                try await self.driver.replication(target.port).isPrimary
             }
-            try await waitUntil("the old primary of \(shard) to turn replica", limit: .seconds(10), interval: .milliseconds(1)) {
-                try await !self.replication(primary.port).isPrimary
+            try await Polling.waitUntil("the old primary of \(shard) to turn replica", limit: .seconds(10), interval: .milliseconds(1)) {
+                try await !self.driver.replication(primary.port).isPrimary
             }
         } catch {
-            _ = try? await run(primary.port, "CLIENT", "UNPAUSE")
+            _ = try? await driver.run(primary.port, "CLIENT", "UNPAUSE")
             throw error
         }
-        _ = try? await run(primary.port, "CLIENT", "UNPAUSE")
+        _ = try? await driver.run(primary.port, "CLIENT", "UNPAUSE")
         let gap = ContinuousClock.now - paused
         // Every other copy, the old primary too, now replicates the new primary; wait until
         // they are linked so the shard keeps its in-sync replicas before anything is removed.
@@ -57,11 +57,11 @@ extension ProcessBackend {
             await self.isOnFailedNode(copy, cache: at.cache) || !RedisServerProcess.isOurs(pid: copy.pid, port: copy.port)
         }
         for copy in others where await !isLost(copy) {
-            if (try? await replication(copy.port).primaryPort) != target.port { try await replicate(copy, of: target) }
+            if (try? await driver.replication(copy.port).primaryPort) != target.port { try await driver.replicate(copy, of: target) }
         }
-        try await waitUntil("the replicas of \(shard) to follow \(node)", limit: .seconds(30)) {
+        try await Polling.waitUntil("the replicas of \(shard) to follow \(node)", limit: .seconds(30)) {
             for copy in others where await !isLost(copy) {
-                let info = try await self.replication(copy.port)
+                let info = try await self.driver.replication(copy.port)
                 guard !info.isPrimary, info.primaryPort == target.port, info.linkUp else { return false }
             }
             return true
@@ -112,7 +112,7 @@ extension ProcessBackend {
     private func requireReplica(_ copy: ClusterState.Copy, of shard: String, restarting node: String) async throws {
         let role: ReplicationInfo
         do {
-            role = try await replication(copy.port, timeout: .seconds(2))
+            role = try await driver.replication(copy.port, timeout: .seconds(2))
         } catch {
             throw BackendError(.roleUnknown, "refusing to restart '\(node)': its copy of \(shard) does not say whether it is a replica (\(error))")
         }

@@ -110,13 +110,13 @@ extension ProcessBackend: FailureDetecting {
         for shard in state.caches[c].shards {
             guard let copy = shard.copies.first(where: { $0.node == node }) else { continue }
             guard RedisServerProcess.isOurs(pid: copy.pid, port: copy.port), !RedisServerProcess.isStopped(copy.pid),
-                  let info = try? await replication(copy.port, timeout: .milliseconds(500)) else { return }
+                  let info = try? await driver.replication(copy.port, timeout: .milliseconds(500)) else { return }
             guard info.isPrimary else { continue }
             // A primary: it must serve its slots with no other copy serving them (a shard no
             // replica could take over), else it has not turned replica yet.
-            guard (try? await isServingPrimary(copy.port, timeout: .milliseconds(500))) == true else { return }
+            guard (try? await driver.isServingPrimary(copy.port, timeout: .milliseconds(500))) == true else { return }
             for other in shard.copies where other.node != node && RedisServerProcess.isOurs(pid: other.pid, port: other.port) {
-                if (try? await isServingPrimary(other.port, timeout: .milliseconds(500))) == true { return }
+                if (try? await driver.isServingPrimary(other.port, timeout: .milliseconds(500))) == true { return }
             }
             if copy.roleAtFailure != .primary {
                 // Its replacement lost the slots back to it (a config-epoch collision): the
@@ -178,13 +178,13 @@ extension ProcessBackend: FailureDetecting {
             !failed.contains($0.node) && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port) && !RedisServerProcess.isStopped($0.pid)
         }
         for copy in live {
-            if (try? await isServingPrimary(copy.port, timeout: .milliseconds(500))) == true { return .notNeeded }
+            if (try? await driver.isServingPrimary(copy.port, timeout: .milliseconds(500))) == true { return .notNeeded }
         }
         // The link broke when the primary died: at most the detection time ago, in whole seconds.
         let linkDownLimit = Int(detection.components.seconds) + 2
         var candidates: [(copy: ClusterState.Copy, offset: Int64)] = []
         for copy in live {
-            guard let info = try? await replication(copy.port, timeout: .milliseconds(500)), !info.isPrimary,
+            guard let info = try? await driver.replication(copy.port, timeout: .milliseconds(500)), !info.isPrimary,
                   info.primaryPort == dead.port, info.fields["master_sync_in_progress"] == "0" else { continue }
             let downSince = info.fields["master_link_down_since_seconds"].flatMap { Int($0) }
             guard info.fields["master_link_status"] == "up" || downSince.map({ (0...linkDownLimit).contains($0) }) == true else { continue }
@@ -197,9 +197,9 @@ extension ProcessBackend: FailureDetecting {
             return .lost
         }
         do {
-            try await run(chosen.port, "CLUSTER", "FAILOVER", "TAKEOVER", timeout: .seconds(1))
-            try await waitUntil("\(chosen.node) to serve \(shard) as primary", limit: .seconds(5), interval: .milliseconds(1)) {
-                try await self.isServingPrimary(chosen.port, timeout: .milliseconds(500))
+            try await driver.run(chosen.port, "CLUSTER", "FAILOVER", "TAKEOVER", timeout: .seconds(1))
+            try await Polling.waitUntil("\(chosen.node) to serve \(shard) as primary", limit: .seconds(5), interval: .milliseconds(1)) {
+                try await self.driver.isServingPrimary(chosen.port, timeout: .milliseconds(500))
             }
         } catch {
             logger.error("\(cache)/\(shard): promoting the replica on \(chosen.node) failed: \(error)")
@@ -207,9 +207,9 @@ extension ProcessBackend: FailureDetecting {
         }
         let promotedAt = ContinuousClock.now
         for other in live where other.redisID != chosen.redisID {
-            guard (try? await replication(other.port, timeout: .milliseconds(500)))?.primaryPort != chosen.port else { continue }
+            guard (try? await driver.replication(other.port, timeout: .milliseconds(500)))?.primaryPort != chosen.port else { continue }
             do {
-                try await replicate(other, of: chosen)
+                try await driver.replicate(other, of: chosen)
             } catch {
                 logger.warning("\(cache)/\(shard): the replica on \(other.node) does not follow the new primary: \(error)")
             }

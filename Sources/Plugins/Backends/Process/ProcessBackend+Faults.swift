@@ -75,7 +75,7 @@ extension ProcessBackend: FaultInjecting {
             var primaries: [String] = []
             for copy in state.caches[at.cache].shards[at.shard].copies
             where !failed.contains(copy.node) && !RedisServerProcess.isStopped(copy.pid) {
-                if (try? await isServingPrimary(copy.port, timeout: .seconds(1))) == true { primaries.append(copy.node) }
+                if (try? await driver.isServingPrimary(copy.port, timeout: .seconds(1))) == true { primaries.append(copy.node) }
             }
             guard primaries.count == 1, let node = primaries.first else {
                 throw BackendError(.noSinglePrimary, "shard '\(shard)' of '\(cache)' has \(primaries.count) primaries answering; no node to hit")
@@ -90,7 +90,7 @@ extension ProcessBackend: FaultInjecting {
         for _ in 0..<500 where processes.contains(where: { RedisServerProcess.isAlive($0.pid) }) {
             try? await Task.sleep(for: .milliseconds(2))
         }
-        for copy in processes { await forgetConnection(copy.port) }
+        for copy in processes { await driver.forgetConnection(to: copy.port) }
     }
 
     /// SIGSTOPs the processes, and starts the task that SIGCONTs them when `duration` is over.

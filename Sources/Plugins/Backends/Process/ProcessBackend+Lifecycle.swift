@@ -80,25 +80,25 @@ extension ProcessBackend {
         // TAKEOVER meanwhile may take an epoch its dead primary already holds, and that primary
         // wins its slots back when it returns (seen with a paused primary).
         for (index, copy) in copies.enumerated() {
-            try await run(copy.port, "CLUSTER", "SET-CONFIG-EPOCH", "\(index + 1)")
+            try await driver.run(copy.port, "CLUSTER", "SET-CONFIG-EPOCH", "\(index + 1)")
         }
         for copy in copies.dropFirst() {
-            try await run(copy.port, "CLUSTER", "MEET", "127.0.0.1", "\(first.port)", "\(first.busPort)")
+            try await driver.meet(copy.port, first)
         }
         for shard in state.caches[c].shards {
             guard let primary = shard.copies.first else { continue }
-            try await run(primary.port, "CLUSTER", "ADDSLOTSRANGE", "\(shard.firstSlot)", "\(shard.lastSlot)")
+            try await driver.run(primary.port, "CLUSTER", "ADDSLOTSRANGE", "\(shard.firstSlot)", "\(shard.lastSlot)")
         }
         let everyone = Set(copies.map(\.redisID))
-        try await waitUntil("every server of '\(spec.id)' to know every other", limit: .seconds(30), interval: .milliseconds(50)) {
-            for copy in copies where try await self.connection(copy.port).knownNodeIDs() != everyone { return false }
+        try await Polling.waitUntil("every server of '\(spec.id)' to know every other", limit: .seconds(30), interval: .milliseconds(50)) {
+            for copy in copies where try await self.driver.knownNodeIDs(copy.port) != everyone { return false }
             // …and every server has heard of the highest epoch.
-            for copy in copies where try await self.connection(copy.port).currentEpoch() != copies.count { return false }
+            for copy in copies where try await self.driver.currentEpoch(copy.port) != copies.count { return false }
             return true
         }
         for shard in state.caches[c].shards {
             guard let primary = shard.copies.first else { continue }
-            for replica in shard.copies.dropFirst() { try await replicate(replica, of: primary) }
+            for replica in shard.copies.dropFirst() { try await driver.replicate(replica, of: primary) }
         }
         try await waitUntilHealthy(cacheIndex: c)
     }
@@ -107,12 +107,12 @@ extension ProcessBackend {
     /// link is up; the copies of nodes declared down are lost, not waited for.
     func waitUntilHealthy(cacheIndex c: Int) async throws {
         let shards = state.caches[c].shards
-        try await waitUntil("cache '\(state.caches[c].id)' to report cluster_state:ok with all replicas linked",
+        try await Polling.waitUntil("cache '\(state.caches[c].id)' to report cluster_state:ok with all replicas linked",
                             limit: .seconds(60), interval: .milliseconds(50)) {
             for shard in shards {
                 for copy in shard.copies where !self.isOnFailedNode(copy, cache: c) {
-                    guard try await self.connection(copy.port).clusterStateOK() else { return false }
-                    let info = try await self.replication(copy.port)
+                    guard try await self.driver.clusterStateOK(copy.port) else { return false }
+                    let info = try await self.driver.replication(copy.port)
                     if !info.isPrimary, !info.linkUp { return false }
                 }
             }
@@ -158,9 +158,9 @@ extension ProcessBackend {
                             port: copy.port, pid: copy.pid, offset: -1, healthy: false, slots: "\(shard.firstSlot)-\(shard.lastSlot)"))
                         continue
                     }
-                    let info = try? await replication(copy.port)
-                    let serving = (try? await isServingPrimary(copy.port)) ?? false
-                    let clusterOK = (try? await connection(copy.port).clusterStateOK()) ?? false
+                    let info = try? await driver.replication(copy.port)
+                    let serving = (try? await driver.isServingPrimary(copy.port)) ?? false
+                    let clusterOK = (try? await driver.clusterStateOK(copy.port)) ?? false
                     let role = info.map { $0.isPrimary ? (serving ? "primary" : "unattached") : "replica" } ?? "down"
                     rows.append(CopyStatus(
                         cache: cache.id, node: copy.node, version: version, shard: shard.id,

@@ -23,10 +23,10 @@ extension ProcessBackend {
                 }
                 // A server that does not answer counts as an out-of-sync replica, and so does
                 // a primary without slots (a copy that was never attached).
-                let info = try? await replication(copy.port)
-                let serving = (try? await isServingPrimary(copy.port)) ?? false
+                let info = try? await driver.replication(copy.port)
+                let serving = (try? await driver.isServingPrimary(copy.port)) ?? false
                 // A server that sees slots unserved (cluster_state:fail) cannot be relied on.
-                let clusterOK = (try? await connection(copy.port).clusterStateOK()) ?? false
+                let clusterOK = (try? await driver.clusterStateOK(copy.port)) ?? false
                 copies.append(ShardCopy(node: copy.node, role: serving ? .primary : .replica,
                                         inSync: clusterOK && (serving || (info.map { !$0.isPrimary && $0.linkUp } ?? false))))
             }
@@ -103,7 +103,7 @@ extension ProcessBackend {
                 let primary = try await primaryCopy(of: shard, in: cache)
                 guard primary.redisID != existing.redisID else { return }
                 try await meetEveryone(existing, cacheIndex: at.cache)
-                try await replicate(existing, of: primary)
+                try await driver.replicate(existing, of: primary)
                 return
             }
             // A copy whose process died (a failed earlier attempt) is forgotten and started anew.
@@ -119,7 +119,7 @@ extension ProcessBackend {
         state.caches[at.cache].shards[at.shard].copies.append(copy)
         try persist()
         try await meetEveryone(copy, cacheIndex: at.cache)
-        try await replicate(copy, of: primary)
+        try await driver.replicate(copy, of: primary)
     }
 
     public func waitForSync(of shard: String, on node: String, in cache: String) async throws -> SyncReport {
@@ -135,7 +135,7 @@ extension ProcessBackend {
         var primaryLostAt: ContinuousClock.Instant?
         // Synced: the link is up, no sync in progress, and the replica has received at least
         // everything the primary had when we asked it.
-        try await waitUntil("the copy of \(shard) on \(node) to be in sync", limit: .seconds(3600)) {
+        try await Polling.waitUntil("the copy of \(shard) on \(node) to be in sync", limit: .seconds(3600)) {
             guard RedisServerProcess.isOurs(pid: copy.pid, port: copy.port) else {
                 throw BackendError(.copyDied, "the redis-server of \(shard) on \(node) (pid \(copy.pid)) died during the sync")
             }
@@ -156,12 +156,12 @@ extension ProcessBackend {
                 primary = promoted
                 primaryLostAt = nil
             }
-            let target = try await self.replication(primary.port).offset
-            let replica = try await self.replication(copy.port)
+            let target = try await self.driver.replication(primary.port).offset
+            let replica = try await self.driver.replication(copy.port)
             return !replica.isPrimary && replica.linkUp && replica.offset >= target
         }
-        let bytes = Double(try await connection(primary.port).infoField("memory", "used_memory_dataset") ?? "") ?? 0
-        return SyncReport(shard: shard, node: node, megabytes: bytes / 1_048_576, duration: ContinuousClock.now - started)
+        let megabytes = try await driver.datasetMegabytes(primary.port)
+        return SyncReport(shard: shard, node: node, megabytes: megabytes, duration: ContinuousClock.now - started)
     }
 
     public func removeCopy(of shard: String, from node: String, in cache: String) async throws {
@@ -177,7 +177,7 @@ extension ProcessBackend {
         where other.node != node && !isOnFailedNode(other, cache: at.cache) && !RedisServerProcess.isOurs(pid: other.pid, port: other.port) {
             await awaitVerdict(on: other.node, in: cache)
         }
-        if (try? await isServingPrimary(copy.port)) == true {
+        if (try? await driver.isServingPrimary(copy.port)) == true {
             throw InvariantViolation(1, cache: cache, "refused to remove the primary copy of '\(shard)' on '\(node)'")
         }
         // The other replicas must be seen in sync; a server too slow to answer now (a loaded
@@ -264,7 +264,7 @@ extension ProcessBackend {
         var primaries: [ClusterState.Copy] = []
         for copy in state.caches[at.cache].shards[at.shard].copies
         where !isOnFailedNode(copy, cache: at.cache) && !RedisServerProcess.isStopped(copy.pid) {
-            if (try? await isServingPrimary(copy.port)) == true { primaries.append(copy) }
+            if (try? await driver.isServingPrimary(copy.port)) == true { primaries.append(copy) }
         }
         guard primaries.count == 1, let primary = primaries.first else {
             throw BackendError(.noSinglePrimary, "shard '\(shard)' of '\(cache)' has \(primaries.count) primaries answering")

@@ -26,7 +26,8 @@ public actor ProcessBackend: Backend {
     var state: ClusterState
     let logger: Logger
     var underMaintenance: Set<String> = []
-    private var connections: [Int: RedisConnection] = [:]
+    /// Sends the servers their commands, over connections it keeps.
+    let driver = RedisClusterDriver()
     /// Picks a free loopback port; replaceable so tests can hand out one that is taken.
     var choosePort: @Sendable () throws -> Int = FreePort.find
     /// How the failure detector tells a dead node from a slow one.
@@ -90,56 +91,7 @@ public actor ProcessBackend: Backend {
     /// afterwards use it.
     public func setFailureDetection(_ settings: FailureDetection) { detection = settings }
 
-    // MARK: - Connections and state
-
-    /// A connection to the server on `port`, reused while it works.
-    func connection(_ port: Int) async throws -> RedisConnection {
-        if let existing = connections[port] { return existing }
-        let fresh = try await RedisConnection.connect(port: port)
-        connections[port] = fresh
-        return fresh
-    }
-
-    /// Drops the cached connection to `port`: a new server is about to listen there.
-    func forgetConnection(to port: Int) async {
-        guard let link = connections.removeValue(forKey: port) else { return }
-        await link.close()
-    }
-
-    /// Sends a command on `port`, dropping the cached connection when it fails.
-    @discardableResult
-    func run(_ port: Int, _ arguments: String..., timeout: Duration = .seconds(5)) async throws -> RESPValue {
-        let link = try await connection(port)
-        do {
-            let reply = try await link.send(arguments, timeout: timeout)
-            if case let .error(message) = reply {
-                throw RedisError(.server, "127.0.0.1:\(port) \(arguments.prefix(2).joined(separator: " ")): \(message)")
-            }
-            return reply
-        } catch let error as RedisError where error.kind != .server {
-            connections[port] = nil
-            await link.close()
-            throw error
-        }
-    }
-
-    func replication(_ port: Int, timeout: Duration = .seconds(5)) async throws -> ReplicationInfo {
-        ReplicationInfo(try await run(port, "INFO", "replication", timeout: timeout).string ?? "")
-    }
-
-    /// Whether the server on `port` is a primary that serves slots in its own view of the
-    /// cluster. A new copy is a primary without slots until it replicates; it is not the
-    /// shard's primary.
-    func isServingPrimary(_ port: Int, timeout: Duration = .seconds(5)) async throws -> Bool {
-        guard try await replication(port, timeout: timeout).isPrimary else { return false }
-        let nodes = try await run(port, "CLUSTER", "NODES", timeout: timeout).string ?? ""
-        guard let myself = nodes.split(whereSeparator: \.isNewline).first(where: { $0.contains("myself") }) else { return false }
-        return myself.split(separator: " ").count > 8
-    }
-
-    func forgetConnection(_ port: Int) async {
-        if let link = connections.removeValue(forKey: port) { await link.close() }
-    }
+    // MARK: - State
 
     func persist() throws { try state.save(to: directory) }
 
@@ -160,7 +112,6 @@ public actor ProcessBackend: Backend {
     public func close() async {
         await stopFailureDetectors()
         await endPauses { _ in true }
-        for link in connections.values { await link.close() }
-        connections.removeAll()
+        await driver.closeAll()
     }
 }
