@@ -12,8 +12,7 @@ extension ProcessBackend {
     /// answers before anything happens, took 100–150 ms (once 5 s) and sometimes never
     /// happened; this path is measured in milliseconds and verified before it returns.
     public func failover(_ shard: String, to node: String, in cache: String) async throws -> FailoverReport {
-        let at = try location(of: shard, in: cache)
-        guard let target = state.caches[at.cache].shards[at.shard].copies.first(where: { $0.node == node }) else {
+        guard let target = try store.copy(of: shard, on: node, in: cache) else {
             throw BackendError(.noCopy, "shard '\(shard)' has no copy on '\(node)'")
         }
         let primary = try await primaryCopy(of: shard, in: cache)
@@ -52,21 +51,21 @@ extension ProcessBackend {
         // following it (chained), so point them at the new primary directly.
         // A copy whose server is gone or whose node failed (a node failing under the
         // rollout) is lost, not waited for.
-        let others = state.caches[at.cache].shards[at.shard].copies.filter { $0.redisID != target.redisID }
-        let isLost = { (copy: ClusterState.Copy) in
-            await self.isOnFailedNode(copy, cache: at.cache) || !RedisServerProcess.isOurs(pid: copy.pid, port: copy.port)
+        let others = try store.shard(shard, in: cache).copies.filter { $0.redisID != target.redisID }
+        func isLost(_ copy: ClusterState.Copy) -> Bool {
+            store.isOnFailedNode(copy, in: cache) || !RedisServerProcess.isOurs(pid: copy.pid, port: copy.port)
         }
-        for copy in others where await !isLost(copy) {
+        for copy in others where !isLost(copy) {
             if (try? await driver.replication(copy.port).primaryPort) != target.port { try await driver.replicate(copy, of: target) }
         }
         try await Polling.waitUntil("the replicas of \(shard) to follow \(node)", limit: .seconds(30)) {
-            for copy in others where await !isLost(copy) {
+            for copy in others where !isLost(copy) {
                 let info = try await self.driver.replication(copy.port)
                 guard !info.isPrimary, info.primaryPort == target.port, info.linkUp else { return false }
             }
             return true
         }
-        try await waitUntilHealthy(cacheIndex: at.cache)
+        try await waitUntilHealthy(cache: cache)
         return FailoverReport(cache: cache, shard: shard, kind: .planned, from: primary.node, to: node, unavailable: gap)
     }
 
@@ -75,37 +74,40 @@ extension ProcessBackend {
     /// servers stop together, as on a rebooted machine; a host whose nodes are bound to what
     /// runs them (a container's image) provisions the node anew in between.
     public func restartNode(_ node: String, version: String?, in cache: String) async throws {
-        let c = try state.cacheIndex(cache)
-        guard let n = state.caches[c].nodes.firstIndex(where: { $0.id == node }) else {
+        guard let current = try store.cache(cache).nodes.first(where: { $0.id == node }) else {
             throw BackendError(.unknownNode, "cache '\(cache)' has no node '\(node)'")
         }
-        let newVersion = version ?? state.caches[c].nodes[n].version
-        try await host.check(version: newVersion, runnable: state.runnable(for: newVersion))
-        let held = state.caches[c].shards.indices.compactMap { s in
-            state.caches[c].shards[s].copies.firstIndex { $0.node == node }.map { (shard: s, copy: $0) }
+        let newVersion = version ?? current.version
+        try await host.check(version: newVersion, runnable: store.state.runnable(for: newVersion))
+        // The shards with a copy on the node; each copy is looked up again after every await.
+        let held = try store.cache(cache).shards.filter { $0.copies.contains { $0.node == node } }.map(\.id)
+        let heldCopy = { (shard: String) throws -> ClusterState.Copy in
+            guard let copy = try self.store.copy(of: shard, on: node, in: cache) else {
+                throw BackendError(.noCopy, "shard '\(shard)' no longer has a copy on '\(node)'; not restarting it")
+            }
+            return copy
         }
         // Every copy must be seen a replica, before any stops and again right before each
         // stops: a copy restarts empty (nothing is saved) with its cluster identity, so a
         // primary restarted this way would come back owning its slots with no data, and its
         // replicas would sync that.
-        for (s, k) in held { try await requireReplica(state.caches[c].shards[s].copies[k], of: state.caches[c].shards[s].id, restarting: node) }
-        for (s, k) in held {
-            try await requireReplica(state.caches[c].shards[s].copies[k], of: state.caches[c].shards[s].id, restarting: node)
-            await shutDown(state.caches[c].shards[s].copies[k])
+        for shard in held { try await requireReplica(try heldCopy(shard), of: shard, restarting: node) }
+        for shard in held {
+            try await requireReplica(try heldCopy(shard), of: shard, restarting: node)
+            await shutDown(try heldCopy(shard))
         }
-        let spec = state.caches[c].nodes[n]
-        try await host.provision(NodeSpec(id: node, version: newVersion, capacity: spec.capacity),
-                                 runnable: state.runnable(for: newVersion), directory: ClusterState.nodeDirectory(root: directory, node: node))
-        for (s, k) in held {
-            let copy = state.caches[c].shards[s].copies[k]
-            let restarted = try await startCopy(shard: state.caches[c].shards[s].id, node: node, version: newVersion,
-                                                ports: (copy.port, copy.busPort))
-            state.caches[c].shards[s].copies[k] = restarted
-            try persist()
+        let capacity = store.node(node, in: cache)?.capacity ?? current.capacity
+        try await host.provision(NodeSpec(id: node, version: newVersion, capacity: capacity),
+                                 runnable: store.state.runnable(for: newVersion), directory: ClusterState.nodeDirectory(root: directory, node: node))
+        for shard in held {
+            let copy = try heldCopy(shard)
+            let restarted = try await startCopy(shard: shard, node: node, version: newVersion, ports: (copy.port, copy.busPort))
+            try store.replaceCopy(copy.redisID, of: shard, in: cache, with: restarted)
+            try store.persist()
         }
-        for (s, _) in held { _ = try await waitForSync(of: state.caches[c].shards[s].id, on: node, in: cache) }
-        state.caches[c].nodes[n].version = newVersion
-        try persist()
+        for shard in held { _ = try await waitForSync(of: shard, on: node, in: cache) }
+        try store.updateNode(node, in: cache) { $0.version = newVersion }
+        try store.persist()
     }
 
     /// Throws unless `copy` answers as a replica.

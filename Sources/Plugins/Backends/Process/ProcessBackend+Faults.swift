@@ -27,9 +27,10 @@ extension ProcessBackend: FaultInjecting {
                                "the process backend cannot inject a '\(fault.kind.rawValue)' fault for real (it can: kill, pause); "
                                + "rehearse it with --backend simulated")
         }
-        let c = try state.cacheIndex(cache)
+        _ = try store.cache(cache)
         let node = try await node(hitBy: fault.target, in: cache)
-        let processes = state.caches[c].shards.flatMap(\.copies).filter {
+        // Looked up again after the await: copies may have changed meanwhile.
+        let processes = try store.cache(cache).shards.flatMap(\.copies).filter {
             $0.node == node && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port)
         }
         guard !processes.isEmpty else {
@@ -50,19 +51,19 @@ extension ProcessBackend: FaultInjecting {
     /// killed node down and promoted its replicas, as the simulated backend does: a rehearsal
     /// then applies `on_unplanned_failure` at the next action boundary, not a node later.
     func awaitVerdict(on node: String, in cache: String) async {
-        guard detectors[cache] != nil, let c = try? state.cacheIndex(cache) else { return }
+        guard detectors[cache] != nil, (try? store.cache(cache)) != nil else { return }
         let deadline = ContinuousClock.now + detection.downAfter * 2 + .seconds(3)
-        while ContinuousClock.now < deadline, state.caches[c].nodes.first(where: { $0.id == node })?.lifecycle != .failed {
+        while ContinuousClock.now < deadline, store.node(node, in: cache)?.lifecycle != .failed {
             try? await Task.sleep(for: detection.heartbeat / 4)
         }
     }
 
     /// The node a fault target names, which must be up.
     private func node(hitBy target: FaultTarget, in cache: String) async throws -> String {
-        let c = try state.cacheIndex(cache)
+        let record = try store.cache(cache)
         switch target {
         case let .node(id):
-            guard let node = state.caches[c].nodes.first(where: { $0.id == id }) else {
+            guard let node = record.nodes.first(where: { $0.id == id }) else {
                 throw BackendError(.unknownNode, "cache '\(cache)' has no node '\(id)'")
             }
             guard ![.failed, .removed, .deleted].contains(node.lifecycle) else {
@@ -70,10 +71,10 @@ extension ProcessBackend: FaultInjecting {
             }
             return id
         case let .primaryOf(shard):
-            let at = try location(of: shard, in: cache)
-            let failed = Set(state.caches[c].nodes.filter { $0.lifecycle == .failed }.map(\.id))
+            let copies = try store.shard(shard, in: cache).copies
+            let failed = Set(record.nodes.filter { $0.lifecycle == .failed }.map(\.id))
             var primaries: [String] = []
-            for copy in state.caches[at.cache].shards[at.shard].copies
+            for copy in copies
             where !failed.contains(copy.node) && !RedisServerProcess.isStopped(copy.pid) {
                 if (try? await driver.isServingPrimary(copy.port, timeout: .seconds(1))) == true { primaries.append(copy.node) }
             }
@@ -106,9 +107,9 @@ extension ProcessBackend: FaultInjecting {
         // Recorded before the first SIGSTOP: whatever happens next, someone can resume them.
         // Records of pauses that are over (their maintctl died) go: they must not end this one.
         let now = Date().timeIntervalSince1970
-        state.pauses = (state.pauses ?? []).filter { $0.resumeAt > now }
+        store.state.pauses = (store.state.pauses ?? []).filter { $0.resumeAt > now }
             + [ClusterState.Pause(cache: cache, node: node, processes: paused, resumeAt: now + seconds)]
-        try persist()
+        try store.persist()
         for process in paused where RedisServerProcess.isOurs(pid: process.pid, port: process.port) {
             kill(process.pid, SIGSTOP)
         }
@@ -134,16 +135,16 @@ extension ProcessBackend: FaultInjecting {
     /// Forgets a pause whose processes run again.
     private func pauseEnded(_ key: Int32) {
         pauseEnders[key] = nil
-        guard let pauses = state.pauses, pauses.contains(where: { $0.processes.first?.pid == key }) else { return }
-        state.pauses = pauses.filter { $0.processes.first?.pid != key }
+        guard let pauses = store.state.pauses, pauses.contains(where: { $0.processes.first?.pid == key }) else { return }
+        store.state.pauses = pauses.filter { $0.processes.first?.pid != key }
         // A cluster taken down meanwhile (by another maintctl) has no state left to update.
-        guard FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) else { return }
-        do { try persist() } catch { logger.warning("could not record the end of a pause: \(error)") }
+        guard store.isRecorded else { return }
+        do { try store.persist() } catch { logger.warning("could not record the end of a pause: \(error)") }
     }
 
     /// Ends now the pauses this instance injected that match `which`: their processes run again.
     func endPauses(_ which: (ClusterState.Pause) -> Bool) async {
-        let ending = (state.pauses ?? []).filter { pause in
+        let ending = (store.state.pauses ?? []).filter { pause in
             which(pause) && pause.processes.first.map { pauseEnders[$0.pid] != nil } == true
         }
         for pause in ending {

@@ -23,7 +23,8 @@ public actor ProcessBackend: Backend {
     public nonisolated let host: any ServerHost
     /// The backend id of the host: `process` or `container`.
     public nonisolated var descriptor: BackendDescriptor { host.descriptor }
-    var state: ClusterState
+    /// The cluster as `state.json` records it.
+    var store: ClusterStateStore
     let logger: Logger
     var underMaintenance: Set<String> = []
     /// Sends the servers their commands, over connections it keeps.
@@ -63,7 +64,7 @@ public actor ProcessBackend: Backend {
         let state = try ClusterState.load(from: directory)
         self.host = try attach(state.host ?? .localProcesses, directory)
         self.directory = directory
-        self.state = state
+        self.store = ClusterStateStore(directory: directory, state: state)
         self.logger = logger
         self.detection = detection
         Self.resumeOverduePauses(in: state)
@@ -71,7 +72,7 @@ public actor ProcessBackend: Backend {
 
     init(directory: String, state: ClusterState, host: any ServerHost, logger: Logger) {
         self.directory = directory
-        self.state = state
+        self.store = ClusterStateStore(directory: directory, state: state)
         self.host = host
         self.logger = logger
         self.detection = FailureDetection()
@@ -90,18 +91,6 @@ public actor ProcessBackend: Backend {
     /// Sets how the failure detector tells a dead node from a slow one; detectors started
     /// afterwards use it.
     public func setFailureDetection(_ settings: FailureDetection) { detection = settings }
-
-    // MARK: - State
-
-    func persist() throws { try state.save(to: directory) }
-
-    func location(of shard: String, in cache: String) throws -> (cache: Int, shard: Int) {
-        let c = try state.cacheIndex(cache)
-        guard let s = state.caches[c].shards.firstIndex(where: { $0.id == shard }) else {
-            throw BackendError(.unknownShard, "cache '\(cache)' has no shard '\(shard)'")
-        }
-        return (c, s)
-    }
 
     /// Runs the failure detectors and the timers that end pauses until the calling task is
     /// cancelled; a rollout runs it beside its caches.
