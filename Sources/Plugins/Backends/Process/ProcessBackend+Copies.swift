@@ -79,7 +79,8 @@ extension ProcessBackend {
 
     /// Stops `node`'s copy of `shard` and forgets it, unless it is the shard's primary or
     /// too few in-sync replicas would be left.
-    /// - Throws: `InvariantViolation` 1 or 5 when the removal is refused.
+    /// - Throws: `InvariantViolation` 1 or 5 when the removal is refused; `BackendError`
+    ///   `role-unknown` when the copy's server does not answer and no other copy serves the shard.
     public func removeCopy(of shard: String, from node: String, in cache: String) async throws {
         guard let copy = try store.copy(of: shard, on: node, in: cache) else { return }
         // From here on the failure detector promotes another replica rather than this one
@@ -92,9 +93,7 @@ extension ProcessBackend {
         where other.node != node && !store.isOnFailedNode(other, in: cache) && !RedisServerProcess.isOurs(pid: other.pid, port: other.port) {
             await awaitVerdict(on: other.node, in: cache)
         }
-        if (try? await driver.isServingPrimary(copy.port)) == true {
-            throw InvariantViolation(1, cache: cache, "refused to remove the primary copy of '\(shard)' on '\(node)'")
-        }
+        try await refuseIfPrimary(copy, of: shard, on: node, in: cache)
         // The other replicas must be seen in sync; a server too slow to answer now (a loaded
         // machine, a short stall) gets a few seconds before the removal is refused.
         let deadline = ContinuousClock.now + .seconds(5)
@@ -118,5 +117,33 @@ extension ProcessBackend {
         try store.removeCopy(copy.redisID, of: shard, in: cache)
         try store.persist()
         try await waitUntilHealthy(cache: cache)
+    }
+
+    /// Throws unless `copy` is known not to be the shard's primary: its node was declared down
+    /// (the detector replaced what it served), or its server answers and serves no slots, or
+    /// it does not answer and another copy serves the shard. A server that does not answer is
+    /// unknown otherwise — a stalled primary is still the primary — so it is asked again for
+    /// up to 5 s (the detector's verdict on a dead node comes meanwhile), then refused.
+    /// - Throws: `InvariantViolation` 1 for the primary; `BackendError` `role-unknown`.
+    private func refuseIfPrimary(_ copy: ClusterState.Copy, of shard: String, on node: String, in cache: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !store.isOnFailedNode(copy, in: cache) {
+            let serving: Bool
+            do {
+                serving = try await driver.isServingPrimary(copy.port, timeout: .seconds(2))
+            } catch {
+                if let primary = try? await primaryCopy(of: shard, in: cache), primary.redisID != copy.redisID { return }
+                guard ContinuousClock.now < deadline else {
+                    throw BackendError(.roleUnknown, "refused to remove the copy of '\(shard)' on '\(node)': its server does not answer "
+                                       + "and no other copy serves the shard, so it may be the primary (\(error))")
+                }
+                try await Task.sleep(for: .milliseconds(100))
+                continue
+            }
+            if serving {
+                throw InvariantViolation(1, cache: cache, "refused to remove the primary copy of '\(shard)' on '\(node)'")
+            }
+            return
+        }
     }
 }
