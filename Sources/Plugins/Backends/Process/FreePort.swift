@@ -1,6 +1,10 @@
 import Foundation
 import MaintenanceKit
 
+/// Chooses a loopback port for a new server to listen on (``FreePort/find()`` unless a test
+/// hands out one that is taken).
+public typealias PortChooser = @Sendable () throws -> Int
+
 /// Free TCP ports on 127.0.0.1, found by binding port 0.
 public enum FreePort {
     /// A port no socket of this machine is bound to now.

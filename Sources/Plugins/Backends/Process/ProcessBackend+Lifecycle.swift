@@ -12,9 +12,12 @@ extension ProcessBackend {
     ///   - binaries: What runs each version (`default` for the others): a `redis-server`
     ///     binary for local processes, an image for containers.
     ///   - host: Where the nodes live and their servers run.
+    ///   - choosePort: Picks the loopback ports of the servers it starts.
+    ///   - logger: Where the backend logs.
     /// - Throws: `BackendError`; whatever was started is stopped again before it throws.
     public static func up(_ inventory: Inventory, in directory: String, binaries: [String: String],
-                          host: any ServerHost = LocalProcessHost(), logger: Logger) async throws -> ProcessBackend {
+                          host: any ServerHost = LocalProcessHost(), choosePort: @escaping PortChooser = FreePort.find,
+                          logger: Logger) async throws -> ProcessBackend {
         let directory = absolute(directory)
         if FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) {
             throw BackendError(.clusterExists, "'\(directory)' already holds a cluster; stop it with: maintctl cluster down --state \(directory)")
@@ -34,7 +37,7 @@ extension ProcessBackend {
                 })
         }
         state.caches = caches
-        let backend = ProcessBackend(directory: directory, state: state, host: host, logger: logger)
+        let backend = ProcessBackend(directory: directory, state: state, host: host, logger: logger, choosePort: choosePort)
         do {
             try ClusterStateStore(directory: directory, state: state).persist()
             for cache in inventory.caches {

@@ -29,8 +29,8 @@ public actor ProcessBackend: Backend {
     var underMaintenance: Set<String> = []
     /// Sends the servers their commands, over connections it keeps.
     let driver = RedisClusterDriver()
-    /// Picks a free loopback port; replaceable so tests can hand out one that is taken.
-    var choosePort: @Sendable () throws -> Int = FreePort.find
+    /// Picks the loopback ports of new servers.
+    let choosePort: PortChooser
     /// How the failure detector tells a dead node from a slow one.
     var detection: FailureDetection
     /// Owns the background work: failure detectors and the ends of pauses.
@@ -48,8 +48,6 @@ public actor ProcessBackend: Backend {
     /// The jobs that end this instance's pauses on time, by the pause's first pid.
     var pauseEnders: [Int32: BackgroundJob] = [:]
 
-    func setPortChooser(_ chooser: @escaping @Sendable () throws -> Int) { choosePort = chooser }
-
     /// Attaches to the cluster started in `directory`. Processes that a `pause` fault stopped
     /// and whose pause is over (maintctl died before it could resume them) run again.
     /// - Parameters:
@@ -57,9 +55,11 @@ public actor ProcessBackend: Backend {
     ///   - logger: Where the backend logs.
     ///   - detection: The failure detector's settings (the playbook's `failure_detection`).
     ///   - attach: Opens the host the state records (by default: local processes only).
+    ///   - choosePort: Picks the loopback ports of the servers it starts.
     /// - Throws: `BackendError` when there is no cluster state there, or `attach` refuses its host.
     public init(directory: String, logger: Logger, detection: FailureDetection = FailureDetection(),
-                attach: (HostRecord, String) throws -> any ServerHost = LocalProcessHost.attach) throws {
+                attach: (HostRecord, String) throws -> any ServerHost = LocalProcessHost.attach,
+                choosePort: @escaping PortChooser = FreePort.find) throws {
         let directory = Self.absolute(directory)
         let state = try ClusterState.load(from: directory)
         self.host = try attach(state.host ?? .localProcesses, directory)
@@ -67,15 +67,17 @@ public actor ProcessBackend: Backend {
         self.store = ClusterStateStore(directory: directory, state: state)
         self.logger = logger
         self.detection = detection
+        self.choosePort = choosePort
         Self.resumeOverduePauses(in: state)
     }
 
-    init(directory: String, state: ClusterState, host: any ServerHost, logger: Logger) {
+    init(directory: String, state: ClusterState, host: any ServerHost, logger: Logger, choosePort: @escaping PortChooser) {
         self.directory = directory
         self.store = ClusterStateStore(directory: directory, state: state)
         self.host = host
         self.logger = logger
         self.detection = FailureDetection()
+        self.choosePort = choosePort
     }
 
     /// `path` made absolute against the working directory: the servers run elsewhere (their
