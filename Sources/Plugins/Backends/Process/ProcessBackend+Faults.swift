@@ -1,12 +1,10 @@
 import Foundation
 import MaintenanceKit
 
-/// Faults brought about for real on a node's `redis-server` processes, by pid and only after
-/// checking each is still the server we started: `kill` crashes the node through its host
-/// (SIGKILL of its servers; a container is killed whole), `pause` is
-/// SIGSTOP and, after the pause, SIGCONT (a stalled VM). Slow links and partitions need
-/// control of the network between servers, which loopback processes do not offer; the
-/// simulated backend rehearses those.
+/// Faults brought about for real on a node's `redis-server` processes by the
+/// ``FaultInjector``: `kill` crashes the node, `pause` stops its servers for a while (a
+/// stalled VM). Slow links and partitions need control of the network between servers,
+/// which loopback processes do not offer; the simulated backend rehearses those.
 extension ProcessBackend: FaultInjecting {
     public nonisolated var injectableFaults: Set<FaultKind> { [.kill, .pause] }
 
@@ -38,7 +36,7 @@ extension ProcessBackend: FaultInjecting {
         }
         switch fault.kind {
         case .kill:
-            await killProcesses(processes, of: node)
+            await faults.crash(processes, of: node)
             await awaitVerdict(on: node, in: cache)
         case .pause: try await pauseProcesses(processes, of: node, in: cache, for: fault.duration)
         case .slow, .partition: break // refused above
@@ -85,21 +83,13 @@ extension ProcessBackend: FaultInjecting {
         }
     }
 
-    /// Crashes the node (its processes die by SIGKILL) and waits until they are gone.
-    private func killProcesses(_ processes: [ClusterState.Copy], of node: String) async {
-        await host.crash(node, pids: processes.filter { RedisServerProcess.isOurs(pid: $0.pid, port: $0.port) }.map(\.pid))
-        for _ in 0..<500 where processes.contains(where: { RedisServerProcess.isAlive($0.pid) }) {
-            try? await Task.sleep(for: .milliseconds(2))
-        }
-        for copy in processes { await driver.forgetConnection(to: copy.port) }
-    }
-
-    /// SIGSTOPs the processes, and starts the task that SIGCONTs them when `duration` is over.
+    /// Records the pause, then has the injector SIGSTOP the processes and SIGCONT them when
+    /// `duration` is over.
     private func pauseProcesses(_ processes: [ClusterState.Copy], of node: String, in cache: String, for duration: Duration?) async throws {
         guard let duration, duration > .zero else {
             throw BackendError(.pauseNeedsDuration, "a pause needs a duration, e.g. 'pause \(node) 2s'")
         }
-        guard await background.waitUntilRunning() else {
+        guard await faults.canEndPauses() else {
             throw BackendError(.backgroundNotRunning, "cannot pause \(node): nothing would end the pause (Backend.run() is not running)")
         }
         let paused = processes.map { ClusterState.PausedProcess(pid: $0.pid, port: $0.port) }
@@ -110,31 +100,11 @@ extension ProcessBackend: FaultInjecting {
         store.state.pauses = (store.state.pauses ?? []).filter { $0.resumeAt > now }
             + [ClusterState.Pause(cache: cache, node: node, processes: paused, resumeAt: now + seconds)]
         try store.persist()
-        for process in paused where RedisServerProcess.isOurs(pid: process.pid, port: process.port) {
-            kill(process.pid, SIGSTOP)
-        }
-        for _ in 0..<500 where !paused.allSatisfy({ RedisServerProcess.isStopped($0.pid) || !RedisServerProcess.isAlive($0.pid) }) {
-            try? await Task.sleep(for: .milliseconds(2))
-        }
-        let key = paused[0].pid
-        // A job of its own, so the SIGCONT does not wait for this actor; it is kept, and
-        // stopped by whoever ends the pause early (a cancelled sleep resumes at once).
-        do {
-            pauseEnders[key] = try await background.start(priority: .high) { [weak self] in
-                try? await Task.sleep(for: duration)
-                Self.resume(paused)
-                await self?.pauseEnded(key)
-            }
-        } catch {
-            Self.resume(paused)
-            pauseEnded(key)
-            throw BackendError(.backgroundNotRunning, "cannot pause \(node): \(error)")
-        }
+        try await faults.pause(paused, of: node, for: duration) { [weak self] key in await self?.pauseEnded(key) }
     }
 
-    /// Forgets a pause whose processes run again.
+    /// Forgets the record of a pause whose processes run again.
     private func pauseEnded(_ key: Int32) {
-        pauseEnders[key] = nil
         guard let pauses = store.state.pauses, pauses.contains(where: { $0.processes.first?.pid == key }) else { return }
         store.state.pauses = pauses.filter { $0.processes.first?.pid != key }
         // A cluster taken down meanwhile (by another maintctl) has no state left to update.
@@ -144,31 +114,21 @@ extension ProcessBackend: FaultInjecting {
 
     /// Ends now the pauses this instance injected that match `which`: their processes run again.
     func endPauses(_ which: (ClusterState.Pause) -> Bool) async {
-        let ending = (store.state.pauses ?? []).filter { pause in
-            which(pause) && pause.processes.first.map { pauseEnders[$0.pid] != nil } == true
+        var ending: [ClusterState.Pause] = []
+        for pause in store.state.pauses ?? [] where which(pause) {
+            if let key = pause.processes.first?.pid, await faults.isPausing(key) { ending.append(pause) }
         }
-        for pause in ending {
-            Self.resume(pause.processes)
-            guard let key = pause.processes.first?.pid, let ender = pauseEnders[key] else { continue }
-            await ender.stop()
-        }
-    }
-
-    /// SIGCONTs the processes that are still ours.
-    nonisolated static func resume(_ processes: [ClusterState.PausedProcess]) {
-        for process in processes where RedisServerProcess.isOurs(pid: process.pid, port: process.port) {
-            kill(process.pid, SIGCONT)
-        }
+        await faults.end(ending)
     }
 
     /// Resumes the recorded pauses that should be over: their maintctl died before it could.
     nonisolated static func resumeOverduePauses(in state: ClusterState) {
         let now = Date().timeIntervalSince1970
-        for pause in state.pauses ?? [] where pause.resumeAt <= now { resume(pause.processes) }
+        for pause in state.pauses ?? [] where pause.resumeAt <= now { FaultInjector.resume(pause.processes) }
     }
 
     /// Resumes every recorded pause, whoever injected it.
     nonisolated static func resumeAllPauses(in state: ClusterState) {
-        for pause in state.pauses ?? [] { resume(pause.processes) }
+        for pause in state.pauses ?? [] { FaultInjector.resume(pause.processes) }
     }
 }

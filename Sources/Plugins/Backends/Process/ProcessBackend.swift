@@ -26,15 +26,18 @@ public actor ProcessBackend: Backend {
     /// The cluster as `state.json` records it.
     var store: ClusterStateStore
     let logger: Logger
+    /// The caches whose maintenance has begun and not ended.
     var underMaintenance: Set<String> = []
     /// Sends the servers their commands, over connections it keeps.
-    let driver = RedisClusterDriver()
+    let driver: RedisClusterDriver
+    /// Kills and pauses servers, and ends the pauses on time.
+    let faults: FaultInjector
     /// Picks the loopback ports of new servers.
     let choosePort: PortChooser
     /// How the failure detector tells a dead node from a slow one.
     var detection: FailureDetection
     /// Owns the background work: failure detectors and the ends of pauses.
-    nonisolated let background = BackgroundScope()
+    nonisolated let background: BackgroundScope
     /// The running failure detectors, by cache (see ``FailureDetector``).
     var detectors: [String: BackgroundJob] = [:]
     /// Failures declared and not yet collected by `unplannedFailures(in:)`, by cache.
@@ -45,8 +48,6 @@ public actor ProcessBackend: Backend {
     /// Copies being removed, by Redis id: the failure detector promotes another replica when
     /// there is one.
     var retiring: Set<String> = []
-    /// The jobs that end this instance's pauses on time, by the pause's first pid.
-    var pauseEnders: [Int32: BackgroundJob] = [:]
 
     /// Attaches to the cluster started in `directory`. Processes that a `pause` fault stopped
     /// and whose pause is over (maintctl died before it could resume them) run again.
@@ -68,6 +69,8 @@ public actor ProcessBackend: Backend {
         self.logger = logger
         self.detection = detection
         self.choosePort = choosePort
+        (driver, background) = (RedisClusterDriver(), BackgroundScope())
+        faults = FaultInjector(host: host, driver: driver, background: background)
         Self.resumeOverduePauses(in: state)
     }
 
@@ -78,6 +81,8 @@ public actor ProcessBackend: Backend {
         self.logger = logger
         self.detection = FailureDetection()
         self.choosePort = choosePort
+        (driver, background) = (RedisClusterDriver(), BackgroundScope())
+        faults = FaultInjector(host: host, driver: driver, background: background)
     }
 
     /// `path` made absolute against the working directory: the servers run elsewhere (their
