@@ -28,15 +28,17 @@ public struct LiveCluster: Sendable {
     public let backend: ProcessBackend
 
     /// Starts the cluster of `inventory` (local-cluster.yaml by default), runs `body`, and stops
-    /// every process whatever happens.
+    /// every process whatever happens. `choosePort` picks the ports of a cluster of processes.
     public static func with<T>(_ nodes: Nodes = .processes, inventory: Inventory? = nil,
+                               choosePort: @escaping PortChooser = FreePort.find,
                                _ body: (LiveCluster) async throws -> T) async throws -> T {
         let directory = scratch + "maintctl-live-\(UUID().uuidString)"
         let inventory = try inventory ?? InventoryLoader.load(path: packageRoot + "/Playbooks/inventories/local-cluster.yaml")
         let backend: ProcessBackend
         switch nodes {
         case .processes:
-            backend = try await ProcessBackend.up(inventory, in: directory, binaries: ["default": "redis-server"], logger: Logger(label: "test"))
+            backend = try await ProcessBackend.up(inventory, in: directory, binaries: ["default": "redis-server"],
+                                              choosePort: choosePort, logger: Logger(label: "test"))
         case .containers:
             backend = try await ContainerBackend.up(inventory, in: directory, images: [:], redisServer: "redis-server",
                                                     engine: try ContainerEngine.fromEnvironment(), logger: Logger(label: "test"))

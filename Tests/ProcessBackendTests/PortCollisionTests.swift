@@ -10,13 +10,11 @@ import Testing
     @Test func aTakenPortMakesTheCopyStartOnAnother() async throws {
         let squatter = try PortSquatter()
         defer { squatter.close() }
-        try await LiveCluster.with { cluster in
-            let firstCall = FirstCall()
-            let taken = squatter.port
-            await cluster.backend.setPortChooser {
-                // The first copy's data port collides; every later choice is really free.
-                firstCall.isFirst() ? taken : try FreePort.find()
-            }
+        let taken = squatter.port
+        let ports = CollidingPorts(taken: taken)
+        try await LiveCluster.with(choosePort: ports.choose) { cluster in
+            // The next copy's data port collides; every later choice is really free.
+            ports.collideNext()
             try await cluster.backend.createNodes([NodeSpec(id: "fresh", version: "7.0.15", capacity: Capacity(memoryMB: 1024, cpus: 2))], in: "local")
             try await cluster.backend.addReplica(of: "s2", on: "fresh", in: "local")
             _ = try await cluster.backend.waitForSync(of: "s2", on: "fresh", in: "local")
@@ -53,14 +51,22 @@ final class PortSquatter: Sendable {
     func close() { Glibc.close(descriptor) }
 }
 
-/// True the first time it is asked, false ever after.
-final class FirstCall: Sendable {
-    private let first = Mutex(true)
+/// Free ports, except once, when told, a port that is taken.
+final class CollidingPorts: Sendable {
+    let taken: Int
+    private let collides = Mutex(false)
 
-    func isFirst() -> Bool {
-        first.withLock { value in
+    init(taken: Int) { self.taken = taken }
+
+    /// Makes the next choice the taken port.
+    func collideNext() { collides.withLock { $0 = true } }
+
+    /// The taken port once after `collideNext()`, else a free one.
+    func choose() throws -> Int {
+        let collide = collides.withLock { value in
             defer { value = false }
             return value
         }
+        return collide ? taken : try FreePort.find()
     }
 }

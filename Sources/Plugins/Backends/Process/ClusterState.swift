@@ -108,13 +108,6 @@ struct ClusterState: Codable, Sendable {
         (binaries[version] ?? binaries["default"] ?? "redis-server").replacingOccurrences(of: ProcessBackend.versionPlaceholder, with: version)
     }
 
-    func cacheIndex(_ id: String) throws -> Int {
-        guard let index = caches.firstIndex(where: { $0.id == id }) else {
-            throw BackendError(.unknownCache, "the live cluster has no cache '\(id)'")
-        }
-        return index
-    }
-
     /// The directory of `node`'s copy of `shard`.
     static func copyDirectory(root: String, node: String, shard: String) -> String { "\(nodeDirectory(root: root, node: node))/\(shard)" }
 

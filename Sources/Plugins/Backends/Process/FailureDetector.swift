@@ -237,66 +237,6 @@ struct WatchedCopy: Sendable, Hashable {
     var redisID: String
 }
 
-/// The last answer of every watched server, and since when it has left a PING unanswered.
-actor HeartbeatBoard {
-    private struct Record {
-        var lastAnswer: ContinuousClock.Instant
-        /// When the first PING after the last answer that got none was sent; nil while it answers.
-        var silentSince: ContinuousClock.Instant?
-    }
-
-    private var records: [WatchedCopy: Record] = [:]
-
-    /// Watches exactly `copies`; a newly watched one counts as having answered at `since`.
-    func watch(_ copies: Set<WatchedCopy>, since: ContinuousClock.Instant) {
-        records = records.filter { copies.contains($0.key) }
-        for copy in copies where records[copy] == nil { records[copy] = Record(lastAnswer: since) }
-    }
-
-    func isWatched(_ copy: WatchedCopy) -> Bool { records[copy] != nil }
-
-    func answered(_ copy: WatchedCopy, at instant: ContinuousClock.Instant) {
-        guard records[copy] != nil else { return }
-        records[copy] = Record(lastAnswer: instant)
-    }
-
-    func unanswered(_ copy: WatchedCopy, sentAt instant: ContinuousClock.Instant) {
-        guard records[copy] != nil, records[copy]?.silentSince == nil else { return }
-        records[copy]?.silentSince = instant
-    }
-
-    func lastAnswer(of copy: WatchedCopy) -> ContinuousClock.Instant { records[copy]?.lastAnswer ?? .now }
-
-    func silentSince(of copy: WatchedCopy) -> ContinuousClock.Instant? { records[copy]?.silentSince }
-}
-
-/// What one server's `CLUSTER NODES` says of another:
-/// `<id> <ip:port@bus> <flags> <primary> <ping-sent> <pong-recv> <epoch> <link-state> <slot>…`
-struct PeerView: Sendable {
-    var id: String
-    var flags: Set<Substring>
-    /// Wall-clock milliseconds of the ping still unanswered, 0 when none is.
-    var pingSent: Int64
-    var linkConnected: Bool
-
-    init?(line: Substring) {
-        let fields = line.split(separator: " ")
-        guard fields.count >= 8, let pingSent = Int64(fields[4]) else { return nil }
-        id = String(fields[0])
-        flags = Set(fields[2].split(separator: ","))
-        self.pingSent = pingSent
-        linkConnected = fields[7] == "connected"
-    }
-
-    /// Whether the server that wrote this line cannot reach the node: it is flagged failing,
-    /// the bus link to it is down, or a ping to it has waited `afterMS` or more.
-    func cannotReach(nowMS: Int64, afterMS: Int64) -> Bool {
-        guard !flags.contains("myself") else { return false }
-        return flags.contains("fail?") || flags.contains("fail") || !linkConnected
-            || (pingSent > 0 && nowMS - pingSent >= afterMS)
-    }
-}
-
 extension Array where Element: Sendable {
     /// `map` with an async transform, in order, one element at a time.
     func asyncMap<T>(_ transform: (Element) async -> T) async -> [T] {

@@ -1,166 +1,149 @@
 import Foundation
 import MaintenanceKit
-import RedisWire
 
 extension ProcessBackend {
-    /// Starts a `redis-server` in cluster mode for `node`'s copy of `shard`, on free loopback
-    /// ports, and waits until it answers. Given the ports of a copy that stopped, it restarts
-    /// that copy in place: same ports, same cluster identity (its `nodes.conf`), so the
-    /// cluster takes it back as the replica it was.
-    func startCopy(shard: String, node: String, version: String, ports: (Int, Int)? = nil) async throws -> ClusterState.Copy {
-        let directory = ClusterState.copyDirectory(root: self.directory, node: node, shard: shard)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        // A server whose start was cut short by a crash (never recorded, never met) is stopped,
-        // and, unless the copy restarts in place, its identity dropped before the copy starts anew.
-        await RedisServerProcess.stopAll(under: directory)
-        if ports == nil { try? FileManager.default.removeItem(atPath: directory + "/nodes.conf") }
-        let runnable = state.runnable(for: version)
-        for attempt in 1...5 {
-            // …and so is one that an earlier attempt's host gave up on but that started late.
-            if attempt > 1 { await RedisServerProcess.stopAll(under: directory) }
-            let (port, busPort) = try ports ?? (choosePort(), choosePort())
-            let pidFile = directory + "/redis.pid"
-            let arguments = [
-                "--port", "\(port)", "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-port", "\(busPort)",
-                "--cluster-config-file", directory + "/nodes.conf", "--cluster-node-timeout", "5000",
-                "--cluster-announce-ip", "127.0.0.1", "--dir", directory,
-                "--logfile", directory + "/redis.log", "--save", "", "--appendonly", "no",
-                "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0", "--repl-diskless-load", "disabled",
-                "--cluster-require-full-coverage", "no",
-            ]
-            await forgetConnection(to: port)
-            let pid: pid_t
+    /// Starts a copy of `shard` on `node` and makes it a replica of the shard's primary. A copy
+    /// that an interrupted attempt left is attached if its server runs, else started anew.
+    /// - Throws: `BackendError` when the node is not active, the shard has no single primary,
+    ///   or the server does not start or join.
+    public func addReplica(of shard: String, on node: String, in cache: String) async throws {
+        if let existing = try store.copy(of: shard, on: node, in: cache) {
+            if RedisServerProcess.isOurs(pid: existing.pid, port: existing.port) {
+                // A copy that an interrupted attempt started: make sure it is met and replicating.
+                let primary = try await primaryCopy(of: shard, in: cache)
+                guard primary.redisID != existing.redisID else { return }
+                try await meetEveryone(existing, in: cache)
+                try await driver.replicate(existing, of: primary)
+                return
+            }
+            // A copy whose process died (a failed earlier attempt) is forgotten and started anew.
+            try await retire(existing, in: cache)
+            try store.removeCopy(existing.redisID, of: shard, in: cache)
+            try store.persist()
+        }
+        guard let version = try store.cache(cache).nodes.first(where: { $0.id == node && $0.lifecycle == .active })?.version else {
+            throw BackendError(.nodeNotActive, "cannot place a copy of \(shard) on '\(node)': it is not an active node")
+        }
+        let primary = try await primaryCopy(of: shard, in: cache)
+        let copy = try await startCopy(shard: shard, node: node, version: version)
+        try store.addCopy(copy, to: shard, in: cache)
+        try store.persist()
+        try await meetEveryone(copy, in: cache)
+        try await driver.replicate(copy, of: primary)
+    }
+
+    /// Waits until `node`'s copy of `shard` has everything its primary had when asked; a
+    /// primary lost meanwhile is followed to the replica promoted in its place.
+    /// - Throws: `BackendError` when the copy dies or is promoted, or the primary is lost
+    ///   with no replacement within 30 s.
+    public func waitForSync(of shard: String, on node: String, in cache: String) async throws -> SyncReport {
+        guard let copy = try store.copy(of: shard, on: node, in: cache) else {
+            throw BackendError(.noCopy, "shard '\(shard)' has no copy on '\(node)'")
+        }
+        var primary = try await primaryCopy(of: shard, in: cache)
+        let started = ContinuousClock.now
+        guard primary.redisID != copy.redisID else {
+            return SyncReport(shard: shard, node: node, megabytes: 0, duration: .zero) // a primary is its own truth
+        }
+        var primaryLostAt: ContinuousClock.Instant?
+        // Synced: the link is up, no sync in progress, and the replica has received at least
+        // everything the primary had when we asked it.
+        try await Polling.waitUntil("the copy of \(shard) on \(node) to be in sync", limit: .seconds(3600)) {
+            guard RedisServerProcess.isOurs(pid: copy.pid, port: copy.port) else {
+                throw BackendError(.copyDied, "the redis-server of \(shard) on \(node) (pid \(copy.pid)) died during the sync")
+            }
+            // A primary that died (or was declared down) mid-sync: the copy syncs from the
+            // replica promoted in its place, once there is one.
+            if !RedisServerProcess.isOurs(pid: primary.pid, port: primary.port) || self.store.isOnFailedNode(primary, in: cache) {
+                let lostAt = primaryLostAt ?? .now
+                primaryLostAt = lostAt
+                guard let promoted = try? await self.primaryCopy(of: shard, in: cache), promoted.redisID != primary.redisID else {
+                    if ContinuousClock.now - lostAt > .seconds(30) {
+                        throw BackendError(.primaryLost, "the primary of \(shard) died during the sync to \(node) and no replica replaced it within 30s")
+                    }
+                    return false
+                }
+                guard promoted.redisID != copy.redisID else {
+                    throw BackendError(.copyPromoted, "the copy of \(shard) on \(node) was promoted before its sync was confirmed")
+                }
+                primary = promoted
+                primaryLostAt = nil
+            }
+            let target = try await self.driver.replication(primary.port).offset
+            let replica = try await self.driver.replication(copy.port)
+            return !replica.isPrimary && replica.linkUp && replica.offset >= target
+        }
+        let megabytes = try await driver.datasetMegabytes(primary.port)
+        return SyncReport(shard: shard, node: node, megabytes: megabytes, duration: ContinuousClock.now - started)
+    }
+
+    /// Stops `node`'s copy of `shard` and forgets it, unless it is the shard's primary or
+    /// too few in-sync replicas would be left.
+    /// - Throws: `InvariantViolation` 1 or 5 when the removal is refused; `BackendError`
+    ///   `role-unknown` when the copy's server does not answer and no other copy serves the shard.
+    public func removeCopy(of shard: String, from node: String, in cache: String) async throws {
+        guard let copy = try store.copy(of: shard, on: node, in: cache) else { return }
+        // From here on the failure detector promotes another replica rather than this one
+        // when it can; the checks below run after any verdict it is about to give.
+        retiring.insert(copy.redisID)
+        defer { retiring.remove(copy.redisID) }
+        // A copy of the shard whose server died, on a node not yet declared down, may change
+        // what removing this one means (its primary may be about to move): wait for the verdict.
+        for other in try store.shard(shard, in: cache).copies
+        where other.node != node && !store.isOnFailedNode(other, in: cache) && !RedisServerProcess.isOurs(pid: other.pid, port: other.port) {
+            await awaitVerdict(on: other.node, in: cache)
+        }
+        try await refuseIfPrimary(copy, of: shard, on: node, in: cache)
+        // The other replicas must be seen in sync; a server too slow to answer now (a loaded
+        // machine, a short stall) gets a few seconds before the removal is refused.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            let topology = try await topology(of: cache)
+            let minReplicas = try store.cache(cache).minReplicas
+            let failed = Set(topology.nodes.filter { $0.lifecycle == .failed }.map(\.id))
+            let copies = topology.shard(shard)?.copies ?? []
+            let othersInSync = copies.filter { $0.node != node && $0.role == .replica && $0.inSync }.count
+            // Copies lost with a failed node lower the count a shard must keep (invariant 5 as
+            // `Invariants.check` reads it); forgetting such a copy takes nothing away.
+            let lost = copies.filter { failed.contains($0.node) }.count
+            if failed.contains(node) || othersInSync >= minReplicas - lost { break }
+            if ContinuousClock.now >= deadline {
+                throw InvariantViolation(5, cache: cache, "refused to remove the copy of '\(shard)' on '\(node)': "
+                                         + "\(othersInSync) in-sync replicas would be left, fewer than \(minReplicas)")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await retire(copy, in: cache)
+        try store.removeCopy(copy.redisID, of: shard, in: cache)
+        try store.persist()
+        try await waitUntilHealthy(cache: cache)
+    }
+
+    /// Throws unless `copy` is known not to be the shard's primary: its node was declared down
+    /// (the detector replaced what it served), or its server answers and serves no slots, or
+    /// it does not answer and another copy serves the shard. A server that does not answer is
+    /// unknown otherwise — a stalled primary is still the primary — so it is asked again for
+    /// up to 5 s (the detector's verdict on a dead node comes meanwhile), then refused.
+    /// - Throws: `InvariantViolation` 1 for the primary; `BackendError` `role-unknown`.
+    private func refuseIfPrimary(_ copy: ClusterState.Copy, of shard: String, on node: String, in cache: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !store.isOnFailedNode(copy, in: cache) {
+            let serving: Bool
             do {
-                pid = try await host.startServer(on: node, runnable: runnable, arguments: arguments, pidFile: pidFile)
-            } catch let error as BackendError where error.code == .redisStartFailed && ports == nil && attempt < 5 {
-                logger.debug("start of \(node)/\(shard) failed, trying other ports: \(error)")
+                serving = try await driver.isServingPrimary(copy.port, timeout: .seconds(2))
+            } catch {
+                if let primary = try? await primaryCopy(of: shard, in: cache), primary.redisID != copy.redisID { return }
+                guard ContinuousClock.now < deadline else {
+                    throw BackendError(.roleUnknown, "refused to remove the copy of '\(shard)' on '\(node)': its server does not answer "
+                                       + "and no other copy serves the shard, so it may be the primary (\(error))")
+                }
+                try await Task.sleep(for: .milliseconds(100))
                 continue
             }
-            // The server answering must be ours: with many servers and clients on one machine,
-            // the port may have gone to someone else between our choice and the server's bind.
-            if try await waitUntilAnswering(port: port, pid: pid), RedisServerProcess.isOurs(pid: pid, port: port),
-               let id = try? await run(port, "CLUSTER", "MYID").string, !id.isEmpty {
-                return ClusterState.Copy(node: node, port: port, busPort: busPort, pid: pid, redisID: id)
+            if serving {
+                throw InvariantViolation(1, cache: cache, "refused to remove the primary copy of '\(shard)' on '\(node)'")
             }
-            await RedisServerProcess.stop(pid: pid, port: port)
-            // Someone else took the port between our check and the server's bind: try others.
-            guard ports == nil else { break }
+            return
         }
-        throw BackendError(.redisStartFailed, "redis-server for \(node)/\(shard) did not start; see \(directory)/redis.log")
-    }
-
-    /// Waits until the server on `port` answers PING; false when it died or never answered.
-    private func waitUntilAnswering(port: Int, pid: pid_t) async throws -> Bool {
-        for _ in 0..<250 {
-            guard RedisServerProcess.isAlive(pid) else { return false }
-            if (try? await run(port, "PING", timeout: .milliseconds(200)))?.string == "PONG" { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return false
-    }
-
-    /// Introduces `copy` to every other server of the cache and waits until they all know
-    /// each other. Gossip alone is not enough: a server only trusts news of a node from a
-    /// server it knows, so a new copy met through one server that is retired soon after can
-    /// stay unknown to part of the cluster for good, which then sees its slots as unserved.
-    func meetEveryone(_ copy: ClusterState.Copy, cacheIndex: Int) async throws {
-        // A copy whose server is gone (one being retired when maintctl was killed) is not waited for.
-        let others = state.caches[cacheIndex].shards.flatMap(\.copies).filter {
-            $0.redisID != copy.redisID && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port)
-        }
-        for other in others {
-            try await run(copy.port, "CLUSTER", "MEET", "127.0.0.1", "\(other.port)", "\(other.busPort)")
-        }
-        try await waitUntil("every server of '\(state.caches[cacheIndex].id)' to know \(copy.node)'s new copy", limit: .seconds(30),
-                            interval: .milliseconds(20)) {
-            // A server that dies meanwhile (a node failing under the rollout) is not waited for.
-            let alive = others.filter { RedisServerProcess.isOurs(pid: $0.pid, port: $0.port) }
-            let everyone = Set(alive.map(\.redisID) + [copy.redisID])
-            for server in alive + [copy] where !(try await self.connection(server.port).knownNodeIDs().isSuperset(of: everyone)) {
-                return false
-            }
-            return true
-        }
-    }
-
-    /// Makes `copy` a replica of `primary`, retrying while the cluster is still spreading the news of it.
-    func replicate(_ copy: ClusterState.Copy, of primary: ClusterState.Copy) async throws {
-        try await waitUntil("\(copy.node) to replicate \(primary.node)", limit: .seconds(20)) {
-            do {
-                try await self.run(copy.port, "CLUSTER", "REPLICATE", primary.redisID)
-                return true
-            } catch let error as RedisError where error.kind == .server {
-                return false
-            }
-        }
-    }
-
-    /// Stops a copy's process and makes every other copy of the cache forget it.
-    func retire(_ copy: ClusterState.Copy, cacheIndex: Int) async throws {
-        await shutDown(copy)
-        for shard in state.caches[cacheIndex].shards {
-            for other in shard.copies where other.redisID != copy.redisID {
-                _ = try? await run(other.port, "CLUSTER", "FORGET", copy.redisID)
-            }
-        }
-        try? FileManager.default.removeItem(atPath: ClusterState.copyDirectory(root: directory, node: copy.node, shard: shardID(of: copy, cacheIndex: cacheIndex)))
-    }
-
-    /// Stops a copy's server: `SHUTDOWN NOSAVE NOW` takes effect at once (SIGTERM waits for
-    /// the server's next 100 ms timer tick); signals by pid are the fallback. A server a
-    /// `pause` fault stopped runs again first, and the failure detector is told that this
-    /// silence is planned.
-    func shutDown(_ copy: ClusterState.Copy) async {
-        stoppedOnPurpose.insert(copy.pid)
-        if RedisServerProcess.isOurs(pid: copy.pid, port: copy.port) {
-            kill(copy.pid, SIGCONT)
-            _ = try? await run(copy.port, "SHUTDOWN", "NOSAVE", "NOW", timeout: .milliseconds(500))
-            for _ in 0..<100 where RedisServerProcess.isAlive(copy.pid) { try? await Task.sleep(for: .milliseconds(2)) }
-        }
-        await forgetConnection(copy.port)
-        await RedisServerProcess.stop(pid: copy.pid, port: copy.port)
-    }
-
-    private func shardID(of copy: ClusterState.Copy, cacheIndex: Int) -> String {
-        state.caches[cacheIndex].shards.first { $0.copies.contains { $0.redisID == copy.redisID } }?.id ?? "unknown"
-    }
-
-    /// Polls `condition` every 10 ms until it holds or `limit` passes.
-    /// - Throws: `BackendError` naming what was awaited when the time runs out.
-    func waitUntil(_ what: String, limit: Duration, interval: Duration = .milliseconds(10),
-                   _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + limit
-        var lastError: (any Error)?
-        while ContinuousClock.now < deadline {
-            do {
-                if try await condition() { return }
-            } catch let error as BackendError {
-                throw error // the condition says waiting is pointless
-            } catch {
-                lastError = error
-            }
-            try await Task.sleep(for: interval)
-        }
-        throw BackendError(.timeout, "timed out after \(limit) waiting for \(what)" + (lastError.map { " (last error: \($0))" } ?? ""))
-    }
-}
-
-/// Free TCP ports on 127.0.0.1, found by binding port 0.
-public enum FreePort {
-    /// A port no socket of this machine is bound to now.
-    /// - Throws: `BackendError` when no socket can be bound.
-    public static func find() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw BackendError(.noPort, "cannot open a socket: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw BackendError(.noPort, "no free loopback port: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -12,39 +12,38 @@ extension ProcessBackend {
     /// answers before anything happens, took 100–150 ms (once 5 s) and sometimes never
     /// happened; this path is measured in milliseconds and verified before it returns.
     public func failover(_ shard: String, to node: String, in cache: String) async throws -> FailoverReport {
-        let at = try location(of: shard, in: cache)
-        guard let target = state.caches[at.cache].shards[at.shard].copies.first(where: { $0.node == node }) else {
+        guard let target = try store.copy(of: shard, on: node, in: cache) else {
             throw BackendError(.noCopy, "shard '\(shard)' has no copy on '\(node)'")
         }
         let primary = try await primaryCopy(of: shard, in: cache)
         guard primary.redisID != target.redisID else {
             return FailoverReport(cache: cache, shard: shard, kind: .planned, from: node, to: node, unavailable: .zero)
         }
-        let before = try await replication(target.port)
+        let before = try await driver.replication(target.port)
         guard !before.isPrimary, before.linkUp else {
             throw BackendError(.replicaNotReady, "the copy of \(shard) on '\(node)' is not a linked replica; refusing a planned failover")
         }
         let paused = ContinuousClock.now
         // The pause expires by itself if maintctl dies mid-failover.
-        try await run(primary.port, "CLIENT", "PAUSE", "5000", "WRITE")
+        try await driver.run(primary.port, "CLIENT", "PAUSE", "5000", "WRITE")
         do {
-            try await waitUntil("the replica of \(shard) on \(node) to reach the primary's offset", limit: .seconds(3),
+            try await Polling.waitUntil("the replica of \(shard) on \(node) to reach the primary's offset", limit: .seconds(3),
                                 interval: .milliseconds(1)) {
-                let primaryOffset = try await self.replication(primary.port).offset
-                return try await self.replication(target.port).offset >= primaryOffset
+                let primaryOffset = try await self.driver.replication(primary.port).offset
+                return try await self.driver.replication(target.port).offset >= primaryOffset
             }
-            try await run(target.port, "CLUSTER", "FAILOVER", "TAKEOVER")
-            try await waitUntil("\(node) to become primary of \(shard)", limit: .seconds(3), interval: .milliseconds(1)) {
-                try await self.replication(target.port).isPrimary
+            try await driver.run(target.port, "CLUSTER", "FAILOVER", "TAKEOVER")
+            try await Polling.waitUntil("\(node) to become primary of \(shard)", limit: .seconds(3), interval: .milliseconds(1)) {
+                try await self.driver.replication(target.port).isPrimary
             }
-            try await waitUntil("the old primary of \(shard) to turn replica", limit: .seconds(10), interval: .milliseconds(1)) {
-                try await !self.replication(primary.port).isPrimary
+            try await Polling.waitUntil("the old primary of \(shard) to turn replica", limit: .seconds(10), interval: .milliseconds(1)) {
+                try await !self.driver.replication(primary.port).isPrimary
             }
         } catch {
-            _ = try? await run(primary.port, "CLIENT", "UNPAUSE")
+            _ = try? await driver.run(primary.port, "CLIENT", "UNPAUSE")
             throw error
         }
-        _ = try? await run(primary.port, "CLIENT", "UNPAUSE")
+        _ = try? await driver.run(primary.port, "CLIENT", "UNPAUSE")
         let gap = ContinuousClock.now - paused
         // Every other copy, the old primary too, now replicates the new primary; wait until
         // they are linked so the shard keeps its in-sync replicas before anything is removed.
@@ -52,21 +51,21 @@ extension ProcessBackend {
         // following it (chained), so point them at the new primary directly.
         // A copy whose server is gone or whose node failed (a node failing under the
         // rollout) is lost, not waited for.
-        let others = state.caches[at.cache].shards[at.shard].copies.filter { $0.redisID != target.redisID }
-        let isLost = { (copy: ClusterState.Copy) in
-            await self.isOnFailedNode(copy, cache: at.cache) || !RedisServerProcess.isOurs(pid: copy.pid, port: copy.port)
+        let others = try store.shard(shard, in: cache).copies.filter { $0.redisID != target.redisID }
+        func isLost(_ copy: ClusterState.Copy) -> Bool {
+            store.isOnFailedNode(copy, in: cache) || !RedisServerProcess.isOurs(pid: copy.pid, port: copy.port)
         }
-        for copy in others where await !isLost(copy) {
-            if (try? await replication(copy.port).primaryPort) != target.port { try await replicate(copy, of: target) }
+        for copy in others where !isLost(copy) {
+            if (try? await driver.replication(copy.port).primaryPort) != target.port { try await driver.replicate(copy, of: target) }
         }
-        try await waitUntil("the replicas of \(shard) to follow \(node)", limit: .seconds(30)) {
-            for copy in others where await !isLost(copy) {
-                let info = try await self.replication(copy.port)
+        try await Polling.waitUntil("the replicas of \(shard) to follow \(node)", limit: .seconds(30)) {
+            for copy in others where !isLost(copy) {
+                let info = try await self.driver.replication(copy.port)
                 guard !info.isPrimary, info.primaryPort == target.port, info.linkUp else { return false }
             }
             return true
         }
-        try await waitUntilHealthy(cacheIndex: at.cache)
+        try await waitUntilHealthy(cache: cache)
         return FailoverReport(cache: cache, shard: shard, kind: .planned, from: primary.node, to: node, unavailable: gap)
     }
 
@@ -75,44 +74,47 @@ extension ProcessBackend {
     /// servers stop together, as on a rebooted machine; a host whose nodes are bound to what
     /// runs them (a container's image) provisions the node anew in between.
     public func restartNode(_ node: String, version: String?, in cache: String) async throws {
-        let c = try state.cacheIndex(cache)
-        guard let n = state.caches[c].nodes.firstIndex(where: { $0.id == node }) else {
+        guard let current = try store.cache(cache).nodes.first(where: { $0.id == node }) else {
             throw BackendError(.unknownNode, "cache '\(cache)' has no node '\(node)'")
         }
-        let newVersion = version ?? state.caches[c].nodes[n].version
-        try await host.check(version: newVersion, runnable: state.runnable(for: newVersion))
-        let held = state.caches[c].shards.indices.compactMap { s in
-            state.caches[c].shards[s].copies.firstIndex { $0.node == node }.map { (shard: s, copy: $0) }
+        let newVersion = version ?? current.version
+        try await host.check(version: newVersion, runnable: store.state.runnable(for: newVersion))
+        // The shards with a copy on the node; each copy is looked up again after every await.
+        let held = try store.cache(cache).shards.filter { $0.copies.contains { $0.node == node } }.map(\.id)
+        let heldCopy = { (shard: String) throws -> ClusterState.Copy in
+            guard let copy = try self.store.copy(of: shard, on: node, in: cache) else {
+                throw BackendError(.noCopy, "shard '\(shard)' no longer has a copy on '\(node)'; not restarting it")
+            }
+            return copy
         }
         // Every copy must be seen a replica, before any stops and again right before each
         // stops: a copy restarts empty (nothing is saved) with its cluster identity, so a
         // primary restarted this way would come back owning its slots with no data, and its
         // replicas would sync that.
-        for (s, k) in held { try await requireReplica(state.caches[c].shards[s].copies[k], of: state.caches[c].shards[s].id, restarting: node) }
-        for (s, k) in held {
-            try await requireReplica(state.caches[c].shards[s].copies[k], of: state.caches[c].shards[s].id, restarting: node)
-            await shutDown(state.caches[c].shards[s].copies[k])
+        for shard in held { try await requireReplica(try heldCopy(shard), of: shard, restarting: node) }
+        for shard in held {
+            try await requireReplica(try heldCopy(shard), of: shard, restarting: node)
+            await shutDown(try heldCopy(shard))
         }
-        let spec = state.caches[c].nodes[n]
-        try await host.provision(NodeSpec(id: node, version: newVersion, capacity: spec.capacity),
-                                 runnable: state.runnable(for: newVersion), directory: ClusterState.nodeDirectory(root: directory, node: node))
-        for (s, k) in held {
-            let copy = state.caches[c].shards[s].copies[k]
-            let restarted = try await startCopy(shard: state.caches[c].shards[s].id, node: node, version: newVersion,
-                                                ports: (copy.port, copy.busPort))
-            state.caches[c].shards[s].copies[k] = restarted
-            try persist()
+        let capacity = store.node(node, in: cache)?.capacity ?? current.capacity
+        try await host.provision(NodeSpec(id: node, version: newVersion, capacity: capacity),
+                                 runnable: store.state.runnable(for: newVersion), directory: ClusterState.nodeDirectory(root: directory, node: node))
+        for shard in held {
+            let copy = try heldCopy(shard)
+            let restarted = try await startCopy(shard: shard, node: node, version: newVersion, ports: (copy.port, copy.busPort))
+            try store.replaceCopy(copy.redisID, of: shard, in: cache, with: restarted)
+            try store.persist()
         }
-        for (s, _) in held { _ = try await waitForSync(of: state.caches[c].shards[s].id, on: node, in: cache) }
-        state.caches[c].nodes[n].version = newVersion
-        try persist()
+        for shard in held { _ = try await waitForSync(of: shard, on: node, in: cache) }
+        try store.updateNode(node, in: cache) { $0.version = newVersion }
+        try store.persist()
     }
 
     /// Throws unless `copy` answers as a replica.
     private func requireReplica(_ copy: ClusterState.Copy, of shard: String, restarting node: String) async throws {
         let role: ReplicationInfo
         do {
-            role = try await replication(copy.port, timeout: .seconds(2))
+            role = try await driver.replication(copy.port, timeout: .seconds(2))
         } catch {
             throw BackendError(.roleUnknown, "refusing to restart '\(node)': its copy of \(shard) does not say whether it is a replica (\(error))")
         }

@@ -6,7 +6,7 @@ import RedisWire
 /// down, and when a node declared down answers again.
 extension ProcessBackend: FailureDetecting {
     public func unplannedFailures(in cache: String) async throws -> [UnplannedFailure] {
-        _ = try state.cacheIndex(cache)
+        _ = try store.cache(cache)
         defer { pendingFailures[cache] = nil }
         return pendingFailures[cache] ?? []
     }
@@ -16,7 +16,7 @@ extension ProcessBackend: FailureDetecting {
     /// - Throws: `BackendError` for an unknown cache, or when nothing runs the backend's
     ///   background work (``run()``).
     public func startFailureDetector(for cache: String) async throws {
-        _ = try state.cacheIndex(cache)
+        _ = try store.cache(cache)
         guard detectors[cache] == nil else { return }
         // Settings made in code skip the playbook's checks: keep the loops from spinning.
         var settings = detection
@@ -45,9 +45,9 @@ extension ProcessBackend: FailureDetecting {
     /// The nodes of `cache` the detector watches, with the servers to heartbeat; nil when
     /// the cache is gone.
     func watchedNodes(in cache: String) -> [WatchedNode]? {
-        guard let c = try? state.cacheIndex(cache) else { return nil }
-        let copies = state.caches[c].shards.flatMap(\.copies)
-        return state.caches[c].nodes.filter { $0.lifecycle != .removed && $0.lifecycle != .deleted }.map { node in
+        guard let record = try? store.cache(cache) else { return nil }
+        let copies = record.shards.flatMap(\.copies)
+        return record.nodes.filter { $0.lifecycle != .removed && $0.lifecycle != .deleted }.map { node in
             WatchedNode(id: node.id, failed: node.lifecycle == .failed, copies: copies.filter {
                 $0.node == node.id && !stoppedOnPurpose.contains($0.pid)
             }.map { WatchedCopy(port: $0.port, pid: $0.pid, redisID: $0.redisID) })
@@ -62,17 +62,18 @@ extension ProcessBackend: FailureDetecting {
     ///   - lastAnswer: When the node last answered a heartbeat.
     ///   - declaredAt: When the detector declared it down.
     func declareDown(_ node: String, in cache: String, lastAnswer: ContinuousClock.Instant, declaredAt: ContinuousClock.Instant) async {
-        guard let c = try? state.cacheIndex(cache), let n = state.caches[c].nodes.firstIndex(where: { $0.id == node }),
-              ![.failed, .removed, .deleted].contains(state.caches[c].nodes[n].lifecycle) else { return }
+        guard let current = store.node(node, in: cache), ![.failed, .removed, .deleted].contains(current.lifecycle) else { return }
         let detection = declaredAt - lastAnswer
         let detectedAt = clock.now - (ContinuousClock.now - declaredAt)
         logger.warning("node \(node) of \(cache) declared down: no answer for \(detection)")
-        state.caches[c].nodes[n].lifecycleBeforeFailure = state.caches[c].nodes[n].lifecycle
-        state.caches[c].nodes[n].lifecycle = .failed
+        try? store.updateNode(node, in: cache) { record in
+            record.lifecycleBeforeFailure = record.lifecycle
+            record.lifecycle = .failed
+        }
         record("the failure of \(node)")
         var failovers: [FailoverReport] = []
         var lost: [String] = []
-        let shards = state.caches[c].shards.filter { $0.copies.contains { $0.node == node } }.map(\.id)
+        let shards = ((try? store.cache(cache))?.shards ?? []).filter { $0.copies.contains { $0.node == node } }.map(\.id)
         for shard in shards {
             let role: CopyRole
             switch await replacePrimary(of: shard, lostOn: node, in: cache, detection: detection) {
@@ -90,9 +91,10 @@ extension ProcessBackend: FailureDetecting {
             setRoleAtFailure(role, of: shard, on: node, in: cache)
         }
         var newLeader: String?
-        if let c = try? state.cacheIndex(cache), state.caches[c].leader == node {
-            newLeader = state.caches[c].nodes.first { $0.lifecycle == .active }?.id
-            state.caches[c].leader = newLeader
+        if let recorded = try? store.cache(cache), recorded.leader == node {
+            let successor = recorded.nodes.first { $0.lifecycle == .active }?.id
+            newLeader = successor
+            try? store.updateCache(cache) { $0.leader = successor }
         }
         record("the failover after \(node) failed")
         let failure = UnplannedFailure(node: node, detectedAt: detectedAt, failovers: failovers, lostShards: lost, newLeader: newLeader)
@@ -105,18 +107,18 @@ extension ProcessBackend: FailureDetecting {
     /// find their slots owned by a newer config epoch and turn replica by themselves — it gets
     /// its earlier lifecycle back. Until then it stays failed; the detector asks again.
     func takeBack(_ node: String, in cache: String) async {
-        guard let c = try? state.cacheIndex(cache), state.caches[c].nodes.contains(where: { $0.id == node && $0.lifecycle == .failed })
+        guard let recorded = try? store.cache(cache), recorded.nodes.contains(where: { $0.id == node && $0.lifecycle == .failed })
         else { return }
-        for shard in state.caches[c].shards {
+        for shard in recorded.shards {
             guard let copy = shard.copies.first(where: { $0.node == node }) else { continue }
             guard RedisServerProcess.isOurs(pid: copy.pid, port: copy.port), !RedisServerProcess.isStopped(copy.pid),
-                  let info = try? await replication(copy.port, timeout: .milliseconds(500)) else { return }
+                  let info = try? await driver.replication(copy.port, timeout: .milliseconds(500)) else { return }
             guard info.isPrimary else { continue }
             // A primary: it must serve its slots with no other copy serving them (a shard no
             // replica could take over), else it has not turned replica yet.
-            guard (try? await isServingPrimary(copy.port, timeout: .milliseconds(500))) == true else { return }
+            guard (try? await driver.isServingPrimary(copy.port, timeout: .milliseconds(500))) == true else { return }
             for other in shard.copies where other.node != node && RedisServerProcess.isOurs(pid: other.pid, port: other.port) {
-                if (try? await isServingPrimary(other.port, timeout: .milliseconds(500))) == true { return }
+                if (try? await driver.isServingPrimary(other.port, timeout: .milliseconds(500))) == true { return }
             }
             if copy.roleAtFailure != .primary {
                 // Its replacement lost the slots back to it (a config-epoch collision): the
@@ -124,27 +126,32 @@ extension ProcessBackend: FailureDetecting {
                 logger.error("\(cache)/\(shard.id): the copy on \(node) serves the shard again after its replacement; writes acknowledged since the failover may be lost")
             }
         }
-        guard let c = try? state.cacheIndex(cache), let n = state.caches[c].nodes.firstIndex(where: { $0.id == node }),
-              state.caches[c].nodes[n].lifecycle == .failed else { return }
-        state.caches[c].nodes[n].lifecycle = state.caches[c].nodes[n].lifecycleBeforeFailure ?? .active
-        state.caches[c].nodes[n].lifecycleBeforeFailure = nil
-        for s in state.caches[c].shards.indices {
-            for k in state.caches[c].shards[s].copies.indices where state.caches[c].shards[s].copies[k].node == node {
-                state.caches[c].shards[s].copies[k].roleAtFailure = nil
+        // Looked up again: the node may have changed while its servers were asked.
+        guard let failed = store.node(node, in: cache), failed.lifecycle == .failed else { return }
+        let lifecycle = failed.lifecycleBeforeFailure ?? .active
+        try? store.updateCache(cache) { record in
+            for n in record.nodes.indices where record.nodes[n].id == node {
+                record.nodes[n].lifecycle = lifecycle
+                record.nodes[n].lifecycleBeforeFailure = nil
             }
+            for s in record.shards.indices {
+                for k in record.shards[s].copies.indices where record.shards[s].copies[k].node == node {
+                    record.shards[s].copies[k].roleAtFailure = nil
+                }
+            }
+            if record.leader == nil, lifecycle == .active { record.leader = node }
         }
-        if state.caches[c].leader == nil, state.caches[c].nodes[n].lifecycle == .active { state.caches[c].leader = node }
         record("the return of \(node)")
-        logger.notice("node \(node) of \(cache) answers again; its copies are replicas, it is \(state.caches[c].nodes[n].lifecycle.rawValue) again")
+        logger.notice("node \(node) of \(cache) answers again; its copies are replicas, it is \(lifecycle.rawValue) again")
     }
 
     /// Gives the failed nodes of `cache` whose servers run again up to `limit` to be taken back.
     func settleReturns(in cache: String, within limit: Duration) async {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
-            guard let c = try? state.cacheIndex(cache) else { return }
-            let copies = state.caches[c].shards.flatMap(\.copies)
-            let returning = state.caches[c].nodes.filter { node in
+            guard let record = try? store.cache(cache) else { return }
+            let copies = record.shards.flatMap(\.copies)
+            let returning = record.nodes.filter { node in
                 node.lifecycle == .failed && copies.contains { $0.node == node.id }
                     && copies.filter { $0.node == node.id }.allSatisfy {
                         RedisServerProcess.isOurs(pid: $0.pid, port: $0.port) && !RedisServerProcess.isStopped($0.pid)
@@ -170,21 +177,20 @@ extension ProcessBackend: FailureDetecting {
     /// detection time ago, and no full sync is in progress): `CLUSTER FAILOVER TAKEOVER`, then
     /// it must serve the slots in its own view, then the shard's other live replicas follow it.
     private func replacePrimary(of shard: String, lostOn node: String, in cache: String, detection: Duration) async -> Replacement {
-        guard let at = try? location(of: shard, in: cache) else { return .notNeeded }
-        let copies = state.caches[at.cache].shards[at.shard].copies
-        guard let dead = copies.first(where: { $0.node == node }) else { return .notNeeded }
-        let failed = Set(state.caches[at.cache].nodes.filter { $0.lifecycle == .failed }.map(\.id))
+        guard let record = try? store.cache(cache), let copies = record.shards.first(where: { $0.id == shard })?.copies,
+              let dead = copies.first(where: { $0.node == node }) else { return .notNeeded }
+        let failed = Set(record.nodes.filter { $0.lifecycle == .failed }.map(\.id))
         let live = copies.filter {
             !failed.contains($0.node) && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port) && !RedisServerProcess.isStopped($0.pid)
         }
         for copy in live {
-            if (try? await isServingPrimary(copy.port, timeout: .milliseconds(500))) == true { return .notNeeded }
+            if (try? await driver.isServingPrimary(copy.port, timeout: .milliseconds(500))) == true { return .notNeeded }
         }
         // The link broke when the primary died: at most the detection time ago, in whole seconds.
         let linkDownLimit = Int(detection.components.seconds) + 2
         var candidates: [(copy: ClusterState.Copy, offset: Int64)] = []
         for copy in live {
-            guard let info = try? await replication(copy.port, timeout: .milliseconds(500)), !info.isPrimary,
+            guard let info = try? await driver.replication(copy.port, timeout: .milliseconds(500)), !info.isPrimary,
                   info.primaryPort == dead.port, info.fields["master_sync_in_progress"] == "0" else { continue }
             let downSince = info.fields["master_link_down_since_seconds"].flatMap { Int($0) }
             guard info.fields["master_link_status"] == "up" || downSince.map({ (0...linkDownLimit).contains($0) }) == true else { continue }
@@ -197,9 +203,9 @@ extension ProcessBackend: FailureDetecting {
             return .lost
         }
         do {
-            try await run(chosen.port, "CLUSTER", "FAILOVER", "TAKEOVER", timeout: .seconds(1))
-            try await waitUntil("\(chosen.node) to serve \(shard) as primary", limit: .seconds(5), interval: .milliseconds(1)) {
-                try await self.isServingPrimary(chosen.port, timeout: .milliseconds(500))
+            try await driver.run(chosen.port, "CLUSTER", "FAILOVER", "TAKEOVER", timeout: .seconds(1))
+            try await Polling.waitUntil("\(chosen.node) to serve \(shard) as primary", limit: .seconds(5), interval: .milliseconds(1)) {
+                try await self.driver.isServingPrimary(chosen.port, timeout: .milliseconds(500))
             }
         } catch {
             logger.error("\(cache)/\(shard): promoting the replica on \(chosen.node) failed: \(error)")
@@ -207,9 +213,9 @@ extension ProcessBackend: FailureDetecting {
         }
         let promotedAt = ContinuousClock.now
         for other in live where other.redisID != chosen.redisID {
-            guard (try? await replication(other.port, timeout: .milliseconds(500)))?.primaryPort != chosen.port else { continue }
+            guard (try? await driver.replication(other.port, timeout: .milliseconds(500)))?.primaryPort != chosen.port else { continue }
             do {
-                try await replicate(other, of: chosen)
+                try await driver.replicate(other, of: chosen)
             } catch {
                 logger.warning("\(cache)/\(shard): the replica on \(other.node) does not follow the new primary: \(error)")
             }
@@ -218,13 +224,14 @@ extension ProcessBackend: FailureDetecting {
     }
 
     private func setRoleAtFailure(_ role: CopyRole, of shard: String, on node: String, in cache: String) {
-        guard let at = try? location(of: shard, in: cache),
-              let k = state.caches[at.cache].shards[at.shard].copies.firstIndex(where: { $0.node == node }) else { return }
-        state.caches[at.cache].shards[at.shard].copies[k].roleAtFailure = role
+        try? store.updateShard(shard, in: cache) { record in
+            guard let k = record.copies.firstIndex(where: { $0.node == node }) else { return }
+            record.copies[k].roleAtFailure = role
+        }
     }
 
     /// Persists the state; a failure's record must not stop its handling.
     private func record(_ what: String) {
-        do { try persist() } catch { logger.error("could not record \(what): \(error)") }
+        do { try store.persist() } catch { logger.error("could not record \(what): \(error)") }
     }
 }

@@ -1,12 +1,10 @@
 import Foundation
 import MaintenanceKit
 
-/// Faults brought about for real on a node's `redis-server` processes, by pid and only after
-/// checking each is still the server we started: `kill` crashes the node through its host
-/// (SIGKILL of its servers; a container is killed whole), `pause` is
-/// SIGSTOP and, after the pause, SIGCONT (a stalled VM). Slow links and partitions need
-/// control of the network between servers, which loopback processes do not offer; the
-/// simulated backend rehearses those.
+/// Faults brought about for real on a node's `redis-server` processes by the
+/// ``FaultInjector``: `kill` crashes the node, `pause` stops its servers for a while (a
+/// stalled VM). Slow links and partitions need control of the network between servers,
+/// which loopback processes do not offer; the simulated backend rehearses those.
 extension ProcessBackend: FaultInjecting {
     public nonisolated var injectableFaults: Set<FaultKind> { [.kill, .pause] }
 
@@ -27,9 +25,10 @@ extension ProcessBackend: FaultInjecting {
                                "the process backend cannot inject a '\(fault.kind.rawValue)' fault for real (it can: kill, pause); "
                                + "rehearse it with --backend simulated")
         }
-        let c = try state.cacheIndex(cache)
+        _ = try store.cache(cache)
         let node = try await node(hitBy: fault.target, in: cache)
-        let processes = state.caches[c].shards.flatMap(\.copies).filter {
+        // Looked up again after the await: copies may have changed meanwhile.
+        let processes = try store.cache(cache).shards.flatMap(\.copies).filter {
             $0.node == node && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port)
         }
         guard !processes.isEmpty else {
@@ -37,7 +36,7 @@ extension ProcessBackend: FaultInjecting {
         }
         switch fault.kind {
         case .kill:
-            await killProcesses(processes, of: node)
+            await faults.crash(processes, of: node)
             await awaitVerdict(on: node, in: cache)
         case .pause: try await pauseProcesses(processes, of: node, in: cache, for: fault.duration)
         case .slow, .partition: break // refused above
@@ -50,19 +49,19 @@ extension ProcessBackend: FaultInjecting {
     /// killed node down and promoted its replicas, as the simulated backend does: a rehearsal
     /// then applies `on_unplanned_failure` at the next action boundary, not a node later.
     func awaitVerdict(on node: String, in cache: String) async {
-        guard detectors[cache] != nil, let c = try? state.cacheIndex(cache) else { return }
+        guard detectors[cache] != nil, (try? store.cache(cache)) != nil else { return }
         let deadline = ContinuousClock.now + detection.downAfter * 2 + .seconds(3)
-        while ContinuousClock.now < deadline, state.caches[c].nodes.first(where: { $0.id == node })?.lifecycle != .failed {
+        while ContinuousClock.now < deadline, store.node(node, in: cache)?.lifecycle != .failed {
             try? await Task.sleep(for: detection.heartbeat / 4)
         }
     }
 
     /// The node a fault target names, which must be up.
     private func node(hitBy target: FaultTarget, in cache: String) async throws -> String {
-        let c = try state.cacheIndex(cache)
+        let record = try store.cache(cache)
         switch target {
         case let .node(id):
-            guard let node = state.caches[c].nodes.first(where: { $0.id == id }) else {
+            guard let node = record.nodes.first(where: { $0.id == id }) else {
                 throw BackendError(.unknownNode, "cache '\(cache)' has no node '\(id)'")
             }
             guard ![.failed, .removed, .deleted].contains(node.lifecycle) else {
@@ -70,12 +69,12 @@ extension ProcessBackend: FaultInjecting {
             }
             return id
         case let .primaryOf(shard):
-            let at = try location(of: shard, in: cache)
-            let failed = Set(state.caches[c].nodes.filter { $0.lifecycle == .failed }.map(\.id))
+            let copies = try store.shard(shard, in: cache).copies
+            let failed = Set(record.nodes.filter { $0.lifecycle == .failed }.map(\.id))
             var primaries: [String] = []
-            for copy in state.caches[at.cache].shards[at.shard].copies
+            for copy in copies
             where !failed.contains(copy.node) && !RedisServerProcess.isStopped(copy.pid) {
-                if (try? await isServingPrimary(copy.port, timeout: .seconds(1))) == true { primaries.append(copy.node) }
+                if (try? await driver.isServingPrimary(copy.port, timeout: .seconds(1))) == true { primaries.append(copy.node) }
             }
             guard primaries.count == 1, let node = primaries.first else {
                 throw BackendError(.noSinglePrimary, "shard '\(shard)' of '\(cache)' has \(primaries.count) primaries answering; no node to hit")
@@ -84,21 +83,13 @@ extension ProcessBackend: FaultInjecting {
         }
     }
 
-    /// Crashes the node (its processes die by SIGKILL) and waits until they are gone.
-    private func killProcesses(_ processes: [ClusterState.Copy], of node: String) async {
-        await host.crash(node, pids: processes.filter { RedisServerProcess.isOurs(pid: $0.pid, port: $0.port) }.map(\.pid))
-        for _ in 0..<500 where processes.contains(where: { RedisServerProcess.isAlive($0.pid) }) {
-            try? await Task.sleep(for: .milliseconds(2))
-        }
-        for copy in processes { await forgetConnection(copy.port) }
-    }
-
-    /// SIGSTOPs the processes, and starts the task that SIGCONTs them when `duration` is over.
+    /// Records the pause, then has the injector SIGSTOP the processes and SIGCONT them when
+    /// `duration` is over.
     private func pauseProcesses(_ processes: [ClusterState.Copy], of node: String, in cache: String, for duration: Duration?) async throws {
         guard let duration, duration > .zero else {
             throw BackendError(.pauseNeedsDuration, "a pause needs a duration, e.g. 'pause \(node) 2s'")
         }
-        guard await background.waitUntilRunning() else {
+        guard await faults.canEndPauses() else {
             throw BackendError(.backgroundNotRunning, "cannot pause \(node): nothing would end the pause (Backend.run() is not running)")
         }
         let paused = processes.map { ClusterState.PausedProcess(pid: $0.pid, port: $0.port) }
@@ -106,68 +97,38 @@ extension ProcessBackend: FaultInjecting {
         // Recorded before the first SIGSTOP: whatever happens next, someone can resume them.
         // Records of pauses that are over (their maintctl died) go: they must not end this one.
         let now = Date().timeIntervalSince1970
-        state.pauses = (state.pauses ?? []).filter { $0.resumeAt > now }
+        store.state.pauses = (store.state.pauses ?? []).filter { $0.resumeAt > now }
             + [ClusterState.Pause(cache: cache, node: node, processes: paused, resumeAt: now + seconds)]
-        try persist()
-        for process in paused where RedisServerProcess.isOurs(pid: process.pid, port: process.port) {
-            kill(process.pid, SIGSTOP)
-        }
-        for _ in 0..<500 where !paused.allSatisfy({ RedisServerProcess.isStopped($0.pid) || !RedisServerProcess.isAlive($0.pid) }) {
-            try? await Task.sleep(for: .milliseconds(2))
-        }
-        let key = paused[0].pid
-        // A job of its own, so the SIGCONT does not wait for this actor; it is kept, and
-        // stopped by whoever ends the pause early (a cancelled sleep resumes at once).
-        do {
-            pauseEnders[key] = try await background.start(priority: .high) { [weak self] in
-                try? await Task.sleep(for: duration)
-                Self.resume(paused)
-                await self?.pauseEnded(key)
-            }
-        } catch {
-            Self.resume(paused)
-            pauseEnded(key)
-            throw BackendError(.backgroundNotRunning, "cannot pause \(node): \(error)")
-        }
+        try store.persist()
+        try await faults.pause(paused, of: node, for: duration) { [weak self] key in await self?.pauseEnded(key) }
     }
 
-    /// Forgets a pause whose processes run again.
+    /// Forgets the record of a pause whose processes run again.
     private func pauseEnded(_ key: Int32) {
-        pauseEnders[key] = nil
-        guard let pauses = state.pauses, pauses.contains(where: { $0.processes.first?.pid == key }) else { return }
-        state.pauses = pauses.filter { $0.processes.first?.pid != key }
+        guard let pauses = store.state.pauses, pauses.contains(where: { $0.processes.first?.pid == key }) else { return }
+        store.state.pauses = pauses.filter { $0.processes.first?.pid != key }
         // A cluster taken down meanwhile (by another maintctl) has no state left to update.
-        guard FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) else { return }
-        do { try persist() } catch { logger.warning("could not record the end of a pause: \(error)") }
+        guard store.isRecorded else { return }
+        do { try store.persist() } catch { logger.warning("could not record the end of a pause: \(error)") }
     }
 
     /// Ends now the pauses this instance injected that match `which`: their processes run again.
     func endPauses(_ which: (ClusterState.Pause) -> Bool) async {
-        let ending = (state.pauses ?? []).filter { pause in
-            which(pause) && pause.processes.first.map { pauseEnders[$0.pid] != nil } == true
+        var ending: [ClusterState.Pause] = []
+        for pause in store.state.pauses ?? [] where which(pause) {
+            if let key = pause.processes.first?.pid, await faults.isPausing(key) { ending.append(pause) }
         }
-        for pause in ending {
-            Self.resume(pause.processes)
-            guard let key = pause.processes.first?.pid, let ender = pauseEnders[key] else { continue }
-            await ender.stop()
-        }
-    }
-
-    /// SIGCONTs the processes that are still ours.
-    nonisolated static func resume(_ processes: [ClusterState.PausedProcess]) {
-        for process in processes where RedisServerProcess.isOurs(pid: process.pid, port: process.port) {
-            kill(process.pid, SIGCONT)
-        }
+        await faults.end(ending)
     }
 
     /// Resumes the recorded pauses that should be over: their maintctl died before it could.
     nonisolated static func resumeOverduePauses(in state: ClusterState) {
         let now = Date().timeIntervalSince1970
-        for pause in state.pauses ?? [] where pause.resumeAt <= now { resume(pause.processes) }
+        for pause in state.pauses ?? [] where pause.resumeAt <= now { FaultInjector.resume(pause.processes) }
     }
 
     /// Resumes every recorded pause, whoever injected it.
     nonisolated static func resumeAllPauses(in state: ClusterState) {
-        for pause in state.pauses ?? [] { resume(pause.processes) }
+        for pause in state.pauses ?? [] { FaultInjector.resume(pause.processes) }
     }
 }

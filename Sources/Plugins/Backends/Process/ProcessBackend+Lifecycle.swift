@@ -12,9 +12,12 @@ extension ProcessBackend {
     ///   - binaries: What runs each version (`default` for the others): a `redis-server`
     ///     binary for local processes, an image for containers.
     ///   - host: Where the nodes live and their servers run.
+    ///   - choosePort: Picks the loopback ports of the servers it starts.
+    ///   - logger: Where the backend logs.
     /// - Throws: `BackendError`; whatever was started is stopped again before it throws.
     public static func up(_ inventory: Inventory, in directory: String, binaries: [String: String],
-                          host: any ServerHost = LocalProcessHost(), logger: Logger) async throws -> ProcessBackend {
+                          host: any ServerHost = LocalProcessHost(), choosePort: @escaping PortChooser = FreePort.find,
+                          logger: Logger) async throws -> ProcessBackend {
         let directory = absolute(directory)
         if FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) {
             throw BackendError(.clusterExists, "'\(directory)' already holds a cluster; stop it with: maintctl cluster down --state \(directory)")
@@ -34,9 +37,9 @@ extension ProcessBackend {
                 })
         }
         state.caches = caches
-        let backend = ProcessBackend(directory: directory, state: state, host: host, logger: logger)
+        let backend = ProcessBackend(directory: directory, state: state, host: host, logger: logger, choosePort: choosePort)
         do {
-            try await backend.persist()
+            try ClusterStateStore(directory: directory, state: state).persist()
             for cache in inventory.caches {
                 let runnables = state.binaries
                 var failure: (any Error)?
@@ -64,55 +67,55 @@ extension ProcessBackend {
 
     /// Starts the copies of one cache and joins them into one Redis Cluster.
     private func form(_ spec: CacheSpec) async throws {
-        let c = try state.cacheIndex(spec.id)
         let version = { (node: String) in spec.nodes.first { $0.id == node }?.version ?? "" }
-        for (s, shard) in spec.shards.enumerated() {
+        for shard in spec.shards {
             for node in [shard.primary] + shard.replicas {
                 let copy = try await startCopy(shard: shard.id, node: node, version: version(node))
-                state.caches[c].shards[s].copies.append(copy)
-                try persist()
+                try store.addCopy(copy, to: shard.id, in: spec.id)
+                try store.persist()
             }
         }
-        let copies = state.caches[c].shards.flatMap(\.copies)
+        let shards = try store.cache(spec.id).shards
+        let copies = shards.flatMap(\.copies)
         guard let first = copies.first else { return }
         // Distinct config epochs before the servers meet, as `redis-cli --cluster create` does.
         // Left at 0, they settle their collisions by gossip for seconds; a replica promoted by
         // TAKEOVER meanwhile may take an epoch its dead primary already holds, and that primary
         // wins its slots back when it returns (seen with a paused primary).
         for (index, copy) in copies.enumerated() {
-            try await run(copy.port, "CLUSTER", "SET-CONFIG-EPOCH", "\(index + 1)")
+            try await driver.run(copy.port, "CLUSTER", "SET-CONFIG-EPOCH", "\(index + 1)")
         }
         for copy in copies.dropFirst() {
-            try await run(copy.port, "CLUSTER", "MEET", "127.0.0.1", "\(first.port)", "\(first.busPort)")
+            try await driver.meet(copy.port, first)
         }
-        for shard in state.caches[c].shards {
+        for shard in shards {
             guard let primary = shard.copies.first else { continue }
-            try await run(primary.port, "CLUSTER", "ADDSLOTSRANGE", "\(shard.firstSlot)", "\(shard.lastSlot)")
+            try await driver.run(primary.port, "CLUSTER", "ADDSLOTSRANGE", "\(shard.firstSlot)", "\(shard.lastSlot)")
         }
         let everyone = Set(copies.map(\.redisID))
-        try await waitUntil("every server of '\(spec.id)' to know every other", limit: .seconds(30), interval: .milliseconds(50)) {
-            for copy in copies where try await self.connection(copy.port).knownNodeIDs() != everyone { return false }
+        try await Polling.waitUntil("every server of '\(spec.id)' to know every other", limit: .seconds(30), interval: .milliseconds(50)) {
+            for copy in copies where try await self.driver.knownNodeIDs(copy.port) != everyone { return false }
             // …and every server has heard of the highest epoch.
-            for copy in copies where try await self.connection(copy.port).currentEpoch() != copies.count { return false }
+            for copy in copies where try await self.driver.currentEpoch(copy.port) != copies.count { return false }
             return true
         }
-        for shard in state.caches[c].shards {
+        for shard in shards {
             guard let primary = shard.copies.first else { continue }
-            for replica in shard.copies.dropFirst() { try await replicate(replica, of: primary) }
+            for replica in shard.copies.dropFirst() { try await driver.replicate(replica, of: primary) }
         }
-        try await waitUntilHealthy(cacheIndex: c)
+        try await waitUntilHealthy(cache: spec.id)
     }
 
     /// Waits until every server of the cache reports `cluster_state:ok` and every replica's
     /// link is up; the copies of nodes declared down are lost, not waited for.
-    func waitUntilHealthy(cacheIndex c: Int) async throws {
-        let shards = state.caches[c].shards
-        try await waitUntil("cache '\(state.caches[c].id)' to report cluster_state:ok with all replicas linked",
-                            limit: .seconds(60), interval: .milliseconds(50)) {
+    func waitUntilHealthy(cache: String) async throws {
+        let shards = try store.cache(cache).shards
+        try await Polling.waitUntil("cache '\(cache)' to report cluster_state:ok with all replicas linked",
+                                    limit: .seconds(60), interval: .milliseconds(50)) {
             for shard in shards {
-                for copy in shard.copies where !self.isOnFailedNode(copy, cache: c) {
-                    guard try await self.connection(copy.port).clusterStateOK() else { return false }
-                    let info = try await self.replication(copy.port)
+                for copy in shard.copies where !self.store.isOnFailedNode(copy, in: cache) {
+                    guard try await self.driver.clusterStateOK(copy.port) else { return false }
+                    let info = try await self.driver.replication(copy.port)
                     if !info.isPrimary, !info.linkUp { return false }
                 }
             }
@@ -128,8 +131,8 @@ extension ProcessBackend {
         await stopFailureDetectors()
         // Every paused server runs again, whoever paused it: a stopped process handles no SIGTERM.
         await endPauses { _ in true }
-        Self.resumeAllPauses(in: state)
-        for cache in state.caches {
+        Self.resumeAllPauses(in: store.state)
+        for cache in store.state.caches {
             for shard in cache.shards {
                 for copy in shard.copies { await shutDown(copy) }
             }
@@ -145,7 +148,7 @@ extension ProcessBackend {
     /// The live topology of every cache, with each copy's port, pid and replication offset.
     public func status() async -> [CopyStatus] {
         var rows: [CopyStatus] = []
-        for cache in state.caches {
+        for cache in store.state.caches {
             for shard in cache.shards {
                 for copy in shard.copies {
                     let version = cache.nodes.first { $0.id == copy.node }?.version ?? "?"
@@ -158,9 +161,9 @@ extension ProcessBackend {
                             port: copy.port, pid: copy.pid, offset: -1, healthy: false, slots: "\(shard.firstSlot)-\(shard.lastSlot)"))
                         continue
                     }
-                    let info = try? await replication(copy.port)
-                    let serving = (try? await isServingPrimary(copy.port)) ?? false
-                    let clusterOK = (try? await connection(copy.port).clusterStateOK()) ?? false
+                    let info = try? await driver.replication(copy.port)
+                    let serving = (try? await driver.isServingPrimary(copy.port)) ?? false
+                    let clusterOK = (try? await driver.clusterStateOK(copy.port)) ?? false
                     let role = info.map { $0.isPrimary ? (serving ? "primary" : "unattached") : "replica" } ?? "down"
                     rows.append(CopyStatus(
                         cache: cache.id, node: copy.node, version: version, shard: shard.id,
@@ -176,7 +179,7 @@ extension ProcessBackend {
     /// The caches as the live cluster has them now, as an inventory to plan against.
     public func currentInventory() async throws -> Inventory {
         var caches: [CacheSpec] = []
-        for cache in state.caches {
+        for cache in store.state.caches {
             let topology = try await topology(of: cache.id)
             let live = topology.liveNodes
             caches.append(CacheSpec(
@@ -210,17 +213,17 @@ public struct CopyStatus: Sendable, Codable {
 extension ProcessBackend: ClientReachable {
     /// Every shard as `cache/shard` with the slots it owns, for a client probe.
     public func shardSlots() -> [(name: String, slots: ClosedRange<Int>)] {
-        state.caches.flatMap { cache in cache.shards.map { ("\(cache.id)/\($0.id)", $0.firstSlot...$0.lastSlot) } }
+        store.state.caches.flatMap { cache in cache.shards.map { ("\(cache.id)/\($0.id)", $0.firstSlot...$0.lastSlot) } }
     }
 
     /// Reads the cluster's state file again, for a process that watches a cluster another
     /// process changes (`maintctl probe` during a rollout).
     public func reloadState() throws {
-        state = try ClusterState.load(from: directory)
+        try store.reload()
     }
 
     /// The ports of every server, to learn the slot map from.
     public func serverPorts() -> [Int] {
-        state.caches.flatMap { $0.shards.flatMap { $0.copies.map(\.port) } }
+        store.state.caches.flatMap { $0.shards.flatMap { $0.copies.map(\.port) } }
     }
 }

@@ -23,16 +23,21 @@ public actor ProcessBackend: Backend {
     public nonisolated let host: any ServerHost
     /// The backend id of the host: `process` or `container`.
     public nonisolated var descriptor: BackendDescriptor { host.descriptor }
-    var state: ClusterState
+    /// The cluster as `state.json` records it.
+    var store: ClusterStateStore
     let logger: Logger
+    /// The caches whose maintenance has begun and not ended.
     var underMaintenance: Set<String> = []
-    private var connections: [Int: RedisConnection] = [:]
-    /// Picks a free loopback port; replaceable so tests can hand out one that is taken.
-    var choosePort: @Sendable () throws -> Int = FreePort.find
+    /// Sends the servers their commands, over connections it keeps.
+    let driver: RedisClusterDriver
+    /// Kills and pauses servers, and ends the pauses on time.
+    let faults: FaultInjector
+    /// Picks the loopback ports of new servers.
+    let choosePort: PortChooser
     /// How the failure detector tells a dead node from a slow one.
     var detection: FailureDetection
     /// Owns the background work: failure detectors and the ends of pauses.
-    nonisolated let background = BackgroundScope()
+    nonisolated let background: BackgroundScope
     /// The running failure detectors, by cache (see ``FailureDetector``).
     var detectors: [String: BackgroundJob] = [:]
     /// Failures declared and not yet collected by `unplannedFailures(in:)`, by cache.
@@ -43,10 +48,6 @@ public actor ProcessBackend: Backend {
     /// Copies being removed, by Redis id: the failure detector promotes another replica when
     /// there is one.
     var retiring: Set<String> = []
-    /// The jobs that end this instance's pauses on time, by the pause's first pid.
-    var pauseEnders: [Int32: BackgroundJob] = [:]
-
-    func setPortChooser(_ chooser: @escaping @Sendable () throws -> Int) { choosePort = chooser }
 
     /// Attaches to the cluster started in `directory`. Processes that a `pause` fault stopped
     /// and whose pause is over (maintctl died before it could resume them) run again.
@@ -55,25 +56,33 @@ public actor ProcessBackend: Backend {
     ///   - logger: Where the backend logs.
     ///   - detection: The failure detector's settings (the playbook's `failure_detection`).
     ///   - attach: Opens the host the state records (by default: local processes only).
+    ///   - choosePort: Picks the loopback ports of the servers it starts.
     /// - Throws: `BackendError` when there is no cluster state there, or `attach` refuses its host.
     public init(directory: String, logger: Logger, detection: FailureDetection = FailureDetection(),
-                attach: (HostRecord, String) throws -> any ServerHost = LocalProcessHost.attach) throws {
+                attach: (HostRecord, String) throws -> any ServerHost = LocalProcessHost.attach,
+                choosePort: @escaping PortChooser = FreePort.find) throws {
         let directory = Self.absolute(directory)
         let state = try ClusterState.load(from: directory)
         self.host = try attach(state.host ?? .localProcesses, directory)
         self.directory = directory
-        self.state = state
+        self.store = ClusterStateStore(directory: directory, state: state)
         self.logger = logger
         self.detection = detection
+        self.choosePort = choosePort
+        (driver, background) = (RedisClusterDriver(), BackgroundScope())
+        faults = FaultInjector(host: host, driver: driver, background: background)
         Self.resumeOverduePauses(in: state)
     }
 
-    init(directory: String, state: ClusterState, host: any ServerHost, logger: Logger) {
+    init(directory: String, state: ClusterState, host: any ServerHost, logger: Logger, choosePort: @escaping PortChooser) {
         self.directory = directory
-        self.state = state
+        self.store = ClusterStateStore(directory: directory, state: state)
         self.host = host
         self.logger = logger
         self.detection = FailureDetection()
+        self.choosePort = choosePort
+        (driver, background) = (RedisClusterDriver(), BackgroundScope())
+        faults = FaultInjector(host: host, driver: driver, background: background)
     }
 
     /// `path` made absolute against the working directory: the servers run elsewhere (their
@@ -90,67 +99,6 @@ public actor ProcessBackend: Backend {
     /// afterwards use it.
     public func setFailureDetection(_ settings: FailureDetection) { detection = settings }
 
-    // MARK: - Connections and state
-
-    /// A connection to the server on `port`, reused while it works.
-    func connection(_ port: Int) async throws -> RedisConnection {
-        if let existing = connections[port] { return existing }
-        let fresh = try await RedisConnection.connect(port: port)
-        connections[port] = fresh
-        return fresh
-    }
-
-    /// Drops the cached connection to `port`: a new server is about to listen there.
-    func forgetConnection(to port: Int) async {
-        guard let link = connections.removeValue(forKey: port) else { return }
-        await link.close()
-    }
-
-    /// Sends a command on `port`, dropping the cached connection when it fails.
-    @discardableResult
-    func run(_ port: Int, _ arguments: String..., timeout: Duration = .seconds(5)) async throws -> RESPValue {
-        let link = try await connection(port)
-        do {
-            let reply = try await link.send(arguments, timeout: timeout)
-            if case let .error(message) = reply {
-                throw RedisError(.server, "127.0.0.1:\(port) \(arguments.prefix(2).joined(separator: " ")): \(message)")
-            }
-            return reply
-        } catch let error as RedisError where error.kind != .server {
-            connections[port] = nil
-            await link.close()
-            throw error
-        }
-    }
-
-    func replication(_ port: Int, timeout: Duration = .seconds(5)) async throws -> ReplicationInfo {
-        ReplicationInfo(try await run(port, "INFO", "replication", timeout: timeout).string ?? "")
-    }
-
-    /// Whether the server on `port` is a primary that serves slots in its own view of the
-    /// cluster. A new copy is a primary without slots until it replicates; it is not the
-    /// shard's primary.
-    func isServingPrimary(_ port: Int, timeout: Duration = .seconds(5)) async throws -> Bool {
-        guard try await replication(port, timeout: timeout).isPrimary else { return false }
-        let nodes = try await run(port, "CLUSTER", "NODES", timeout: timeout).string ?? ""
-        guard let myself = nodes.split(whereSeparator: \.isNewline).first(where: { $0.contains("myself") }) else { return false }
-        return myself.split(separator: " ").count > 8
-    }
-
-    func forgetConnection(_ port: Int) async {
-        if let link = connections.removeValue(forKey: port) { await link.close() }
-    }
-
-    func persist() throws { try state.save(to: directory) }
-
-    func location(of shard: String, in cache: String) throws -> (cache: Int, shard: Int) {
-        let c = try state.cacheIndex(cache)
-        guard let s = state.caches[c].shards.firstIndex(where: { $0.id == shard }) else {
-            throw BackendError(.unknownShard, "cache '\(cache)' has no shard '\(shard)'")
-        }
-        return (c, s)
-    }
-
     /// Runs the failure detectors and the timers that end pauses until the calling task is
     /// cancelled; a rollout runs it beside its caches.
     public nonisolated func run() async { await background.run() }
@@ -160,7 +108,6 @@ public actor ProcessBackend: Backend {
     public func close() async {
         await stopFailureDetectors()
         await endPauses { _ in true }
-        for link in connections.values { await link.close() }
-        connections.removeAll()
+        await driver.closeAll()
     }
 }

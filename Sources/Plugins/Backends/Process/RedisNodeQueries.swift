@@ -23,11 +23,6 @@ struct ReplicationInfo: Sendable {
 }
 
 extension RedisConnection {
-    /// `INFO replication`, parsed.
-    func replicationInfo() async throws -> ReplicationInfo {
-        ReplicationInfo(try await command("INFO", "replication").string ?? "")
-    }
-
     /// The value of one `INFO` field (e.g. `used_memory_dataset`).
     func infoField(_ section: String, _ field: String) async throws -> String? {
         ReplicationInfo(try await command("INFO", section).string ?? "").fields[field]

@@ -1,0 +1,103 @@
+import Foundation
+import MaintenanceKit
+import RedisWire
+
+extension ProcessBackend {
+    /// Starts a `redis-server` in cluster mode for `node`'s copy of `shard`, on free loopback
+    /// ports, and waits until it answers. Given the ports of a copy that stopped, it restarts
+    /// that copy in place: same ports, same cluster identity (its `nodes.conf`), so the
+    /// cluster takes it back as the replica it was.
+    func startCopy(shard: String, node: String, version: String, ports: (Int, Int)? = nil) async throws -> ClusterState.Copy {
+        let directory = ClusterState.copyDirectory(root: self.directory, node: node, shard: shard)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // A server whose start was cut short by a crash (never recorded, never met) is stopped,
+        // and, unless the copy restarts in place, its identity dropped before the copy starts anew.
+        await RedisServerProcess.stopAll(under: directory)
+        if ports == nil { try? FileManager.default.removeItem(atPath: directory + "/nodes.conf") }
+        let runnable = store.state.runnable(for: version)
+        for attempt in 1...5 {
+            // …and so is one that an earlier attempt's host gave up on but that started late.
+            if attempt > 1 { await RedisServerProcess.stopAll(under: directory) }
+            let (port, busPort) = try ports ?? (choosePort(), choosePort())
+            let pidFile = directory + "/redis.pid"
+            let arguments = [
+                "--port", "\(port)", "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-port", "\(busPort)",
+                "--cluster-config-file", directory + "/nodes.conf", "--cluster-node-timeout", "5000",
+                "--cluster-announce-ip", "127.0.0.1", "--dir", directory,
+                "--logfile", directory + "/redis.log", "--save", "", "--appendonly", "no",
+                "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0", "--repl-diskless-load", "disabled",
+                "--cluster-require-full-coverage", "no",
+            ]
+            await driver.forgetConnection(to: port)
+            let pid: pid_t
+            do {
+                pid = try await host.startServer(on: node, runnable: runnable, arguments: arguments, pidFile: pidFile)
+            } catch let error as BackendError where error.code == .redisStartFailed && ports == nil && attempt < 5 {
+                logger.debug("start of \(node)/\(shard) failed, trying other ports: \(error)")
+                continue
+            }
+            // The server answering must be ours: with many servers and clients on one machine,
+            // the port may have gone to someone else between our choice and the server's bind.
+            if try await waitUntilAnswering(port: port, pid: pid), RedisServerProcess.isOurs(pid: pid, port: port),
+               let id = try? await driver.run(port, "CLUSTER", "MYID").string, !id.isEmpty {
+                return ClusterState.Copy(node: node, port: port, busPort: busPort, pid: pid, redisID: id)
+            }
+            await RedisServerProcess.stop(pid: pid, port: port)
+            // Someone else took the port between our check and the server's bind: try others.
+            guard ports == nil else { break }
+        }
+        throw BackendError(.redisStartFailed, "redis-server for \(node)/\(shard) did not start; see \(directory)/redis.log")
+    }
+
+    /// Waits until the server on `port` answers PING; false when it died or never answered.
+    private func waitUntilAnswering(port: Int, pid: pid_t) async throws -> Bool {
+        for _ in 0..<250 {
+            guard RedisServerProcess.isAlive(pid) else { return false }
+            if (try? await driver.run(port, "PING", timeout: .milliseconds(200)))?.string == "PONG" { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    /// Introduces `copy` to every other server of the cache and waits until they all know
+    /// each other. Gossip alone is not enough: a server only trusts news of a node from a
+    /// server it knows, so a new copy met through one server that is retired soon after can
+    /// stay unknown to part of the cluster for good, which then sees its slots as unserved.
+    func meetEveryone(_ copy: ClusterState.Copy, in cache: String) async throws {
+        // A copy whose server is gone (one being retired when maintctl was killed) is not waited for.
+        let others = try store.cache(cache).shards.flatMap(\.copies).filter {
+            $0.redisID != copy.redisID && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port)
+        }
+        for other in others {
+            try await driver.meet(copy.port, other)
+        }
+        try await Polling.waitUntil("every server of '\(cache)' to know \(copy.node)'s new copy", limit: .seconds(30),
+                                    interval: .milliseconds(20)) {
+            // A server that dies meanwhile (a node failing under the rollout) is not waited for.
+            let alive = others.filter { RedisServerProcess.isOurs(pid: $0.pid, port: $0.port) }
+            let everyone = Set(alive.map(\.redisID) + [copy.redisID])
+            for server in alive + [copy] where !(try await self.driver.knownNodeIDs(server.port).isSuperset(of: everyone)) {
+                return false
+            }
+            return true
+        }
+    }
+
+    /// Stops a copy's process and makes every other copy of the cache forget it.
+    /// - Throws: `BackendError` for an unknown cache.
+    func retire(_ copy: ClusterState.Copy, in cache: String) async throws {
+        let shard = store.shardID(of: copy, in: cache) ?? "unknown"
+        await shutDown(copy)
+        for other in try store.cache(cache).shards.flatMap(\.copies) where other.redisID != copy.redisID {
+            _ = try? await driver.run(other.port, "CLUSTER", "FORGET", copy.redisID)
+        }
+        try? FileManager.default.removeItem(atPath: ClusterState.copyDirectory(root: directory, node: copy.node, shard: shard))
+    }
+
+    /// Stops a copy's server (see ``RedisClusterDriver/shutDown(pid:port:)``), telling the
+    /// failure detector first that this silence is planned.
+    func shutDown(_ copy: ClusterState.Copy) async {
+        stoppedOnPurpose.insert(copy.pid)
+        await driver.shutDown(pid: copy.pid, port: copy.port)
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import MaintenanceKit
+
+extension ProcessBackend {
+    /// Provisions the nodes side by side, as a cloud creates VMs; each one is recorded as
+    /// soon as it is up. Nodes that exist (and are not deleted) are left as they are.
+    /// - Throws: `BackendError` for an unknown cache, a version nothing runs, or the first
+    ///   node that could not be provisioned (the others are still recorded).
+    public func createNodes(_ nodes: [NodeSpec], in cache: String) async throws {
+        let existing = try store.cache(cache).nodes
+        let new = nodes.filter { node in !existing.contains(where: { $0.id == node.id && $0.lifecycle != .deleted }) }
+        for node in new { try await host.check(version: node.version, runnable: store.state.runnable(for: node.version)) }
+        // Recorded as each is up: a crash of maintctl then leaves no node the state does not
+        // know but those still being made, which `cluster down` finds by their label.
+        let (host, root, runnables) = (self.host, directory, store.state.binaries)
+        var failure: (any Error)?
+        await Self.concurrently(new) { node in
+            try await host.provision(node, runnable: ClusterState.runnable(for: node.version, in: runnables),
+                                     directory: ClusterState.nodeDirectory(root: root, node: node.id))
+        } whenDone: { node, error in
+            if let error {
+                failure = failure ?? error
+                return
+            }
+            do {
+                try store.updateCache(cache) { record in
+                    // The id of a deleted VM may name a new one.
+                    record.nodes.removeAll { $0.id == node.id }
+                    record.nodes.append(ClusterState.Node(id: node.id, version: node.version, capacity: node.capacity, lifecycle: .active))
+                }
+                try store.persist()
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Makes `node` the cache's leader.
+    /// - Throws: `BackendError` unless it is an active node of the cache.
+    public func electLeader(_ node: String, in cache: String) async throws {
+        try store.updateCache(cache) { record in
+            guard record.nodes.contains(where: { $0.id == node && $0.lifecycle == .active }) else {
+                throw BackendError(.nodeNotActive, "cannot make '\(node)' leader of '\(cache)': it is not an active node")
+            }
+            record.leader = node
+        }
+        try store.persist()
+    }
+
+    /// Marks `node` draining: no new copies go there.
+    /// - Throws: `BackendError` for an unknown cache or node.
+    public func drainNode(_ node: String, in cache: String) async throws {
+        try setLifecycle(.draining, of: node, in: cache)
+    }
+
+    /// Takes `node` out of the cache.
+    /// - Throws: `InvariantViolation` 4 or 6 when it still holds a copy or is the leader.
+    public func removeNode(_ node: String, in cache: String) async throws {
+        try refuseIfHoldingCopies(node, in: cache, doing: "remove")
+        try setLifecycle(.removed, of: node, in: cache)
+    }
+
+    /// Provisions `node` again (as it was) and makes it active.
+    /// - Throws: `BackendError` when the node is deleted or cannot be provisioned.
+    public func restoreNode(_ node: String, in cache: String) async throws {
+        guard let current = try store.cache(cache).nodes.first(where: { $0.id == node }), current.lifecycle != .deleted else {
+            throw BackendError(.nodeDeleted, "cannot restore '\(node)' of '\(cache)': it is deleted")
+        }
+        try await host.provision(NodeSpec(id: node, version: current.version, capacity: current.capacity),
+                                 runnable: store.state.runnable(for: current.version), directory: ClusterState.nodeDirectory(root: directory, node: node))
+        try setLifecycle(.active, of: node, in: cache)
+    }
+
+    /// Deletes the nodes side by side; each one that is gone is recorded even when another fails.
+    /// - Throws: `InvariantViolation` 4 or 6 before anything is deleted when one still holds a
+    ///   copy or is the leader; `BackendError` for the first node that could not be deleted.
+    public func deleteNodes(_ nodes: [String], in cache: String) async throws {
+        for node in nodes { try refuseIfHoldingCopies(node, in: cache, doing: "delete") }
+        let (host, root) = (self.host, directory)
+        var failure: (any Error)?
+        await Self.concurrently(nodes) { node in
+            try await host.delete(node, directory: ClusterState.nodeDirectory(root: root, node: node))
+        } whenDone: { node, error in
+            do {
+                if let error { throw error }
+                try setLifecycle(.deleted, of: node, in: cache)
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Runs `body` on every item side by side and, on the caller's actor, `whenDone` with each
+    /// item and the error it threw, if any, as each finishes.
+    static func concurrently<Item: Sendable>(_ items: [Item], isolation: isolated (any Actor)? = #isolation,
+                                             _ body: @escaping @Sendable (Item) async throws -> Void,
+                                             whenDone: (Item, (any Error)?) -> Void) async {
+        await withTaskGroup(of: (Item, (any Error)?).self, isolation: isolation) { group in
+            for item in items {
+                group.addTask {
+                    do {
+                        try await body(item)
+                        return (item, nil)
+                    } catch {
+                        return (item, error)
+                    }
+                }
+            }
+            for await (item, error) in group { whenDone(item, error) }
+        }
+    }
+
+    private func refuseIfHoldingCopies(_ node: String, in cache: String, doing verb: String) throws {
+        let record = try store.cache(cache)
+        if let shard = record.shards.first(where: { $0.copies.contains { $0.node == node } }) {
+            throw InvariantViolation(4, cache: cache, "refused to \(verb) node '\(node)': it still holds a copy of shard '\(shard.id)'")
+        }
+        if record.leader == node {
+            throw InvariantViolation(6, cache: cache, "refused to \(verb) node '\(node)': it is the cluster leader")
+        }
+    }
+
+    private func setLifecycle(_ lifecycle: NodeLifecycle, of node: String, in cache: String) throws {
+        try store.setLifecycle(lifecycle, of: node, in: cache)
+        try store.persist()
+    }
+}
