@@ -18,9 +18,13 @@ enum RedisServerProcess {
     static func start(binary: String, arguments: [String], pidFile: String) async throws -> pid_t {
         try? FileManager.default.removeItem(atPath: pidFile)
         let launcher = try spawn(resolve(binary), arguments: arguments)
-        // The launcher forks the daemon and exits at once; reap it so it leaves no zombie.
-        var status: Int32 = 0
-        waitpid(launcher, &status, 0)
+        // The launcher forks the daemon and exits at once; reap it so it leaves no zombie. The
+        // wait blocks its thread, so it runs off the cooperative pool (heartbeats run there).
+        let status = await Blocking.run { () -> Int32 in
+            var status: Int32 = 0
+            while waitpid(launcher, &status, 0) == -1, errno == EINTR {}
+            return status
+        }
         guard status == 0 else {
             throw BackendError(.redisStartFailed, "\(binary) exited with status \(status) at start; see the log next to \(pidFile)")
         }
