@@ -45,8 +45,7 @@ extension Maintctl {
                 for cache in snapshot.plan.caches where !deleting.contains(cache.cache) {
                     topologies.append(try await backend.topology(of: cache.cache))
                 }
-                let leaders = Dictionary(snapshot.inventory.caches.map { ($0.id, $0.leader) }, uniquingKeysWith: { first, _ in first })
-                plan = try RollbackPlanner(registry: registry).plan(undoing: snapshot.plan, topologies: topologies, leaders: leaders, name: name)
+                plan = try RollbackPlanner(registry: registry).plan(undoing: snapshot.plan, topologies: topologies, name: name)
             } catch {
                 Output.error("maintctl: error: cannot roll back \(file.path): \(error)")
                 throw Exit.invalidInput

@@ -167,12 +167,16 @@ import Testing
         return ["leader \(topology.leader ?? "none")"] + nodes + copies
     }
 
-    @Test(arguments: [9, 24, 47])
+    /// Crashes after intents (odd) and outcomes (even) all along the rollout's ~108 journal
+    /// writes: a rollback planned through the step plugins from wherever it stopped (a move cut
+    /// short included) restores the layout.
+    @Test(arguments: Array(stride(from: 6, through: 100, by: 3)))
     func aRolloutInterruptedHalfwayRollsBackToItsStartingLayout(crashAt: Int) async throws {
         let playbook = try JournalCommandLineTests.playbook(caches: ["pay-weu-1", "cat-eus-1"])
         let journal = try CLI.temporaryDirectory("rollback") + "/run.sqlite"
-        #expect(try await CLI.run(["run", playbook, "--journal", journal, "--crash-after-journal-writes", "\(crashAt)"]).status == 86)
-        let rollback = try await CLI.run(["rollback", journal, "--format", "json"])
+        #expect(try await CLI.run(["run", playbook, "--journal", journal, "--crash-after-journal-writes", "\(crashAt)"],
+                                  background: true).status == 86)
+        let rollback = try await CLI.run(["rollback", journal, "--format", "json"], background: true)
         #expect(rollback.status == 0, "\(rollback.stderr)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(rollback.stdout.utf8)) as? [String: Any])
         #expect(summary["status"] as? String == "succeeded")
@@ -185,9 +189,14 @@ import Testing
             #expect(Self.layout(record.topology) == Self.layout(CacheTopology(before)), "\(record.cache) is as it was")
             #expect(record.topology.nodes.filter { $0.version == "7.2.5" }.allSatisfy { $0.lifecycle == .deleted })
         }
-        #expect(try JournalFile.open(at: journal).snapshot().status == .rolledBack)
-        let resume = try await CLI.run(["resume", journal])
-        #expect(resume.status == 2 && resume.stderr.contains("was rolled back"))
+        // A cache whose delete_vms ran is kept as patched; then the rollout as a whole is not rolled back.
+        if rollback.stderr.contains("is kept as it is") {
+            #expect(try JournalFile.open(at: journal).snapshot().status != .rolledBack)
+        } else {
+            #expect(try JournalFile.open(at: journal).snapshot().status == .rolledBack)
+            let resume = try await CLI.run(["resume", journal])
+            #expect(resume.status == 2 && resume.stderr.contains("was rolled back"))
+        }
     }
 
     @Test func aCacheWhoseOldNodesAreDeletedIsKept() async throws {

@@ -32,19 +32,29 @@ public struct RollbackPlanner: Sendable {
         return planSteps
     }
 
-    /// The rollback of `original` for the caches in `topologies` (each as it is now).
+    /// The rollback of `original` for the caches in `topologies` (each as it is now), planned
+    /// through the step plugins as a rollout is: the replacements turned around (each new node
+    /// is replaced by the node it replaced), every plugin planning against the cache as it is,
+    /// with the planner's checks (invariants, headroom) after each step.
     /// - Parameters:
     ///   - original: The rollout's plan (its replacements tell which new node replaced which).
     ///   - topologies: The caches to roll back, as they are now.
-    ///   - leaders: Each cache's leader before the rollout.
     ///   - name: The rollback's name, as its playbook.
-    /// - Throws: `PlanningError` when a cache cannot be rolled back (an old node was deleted).
-    public func plan(undoing original: Plan, topologies: [CacheTopology], leaders: [String: String],
-                     name: String) throws(PlanningError) -> Plan {
+    /// - Throws: `PlanningError` when a cache cannot be rolled back (an old node was deleted) or
+    ///   its rollback would break a rule.
+    public func plan(undoing original: Plan, topologies: [CacheTopology], name: String) throws(PlanningError) -> Plan {
+        let steps = try planSteps(named: name)
+        var invocations: [String: (invocation: StepInvocation, plugin: AnyStepPlugin)] = [:]
+        for step in steps {
+            guard let plugin = registry.step(step.plugin) else { throw PlanningError("no step plugin '\(step.plugin)' for a rollback") }
+            let (prepared, _) = plugin.prepare(step, step.parameters.configNode(at: step.location))
+            guard let prepared else { throw PlanningError("step '\(step.plugin)' cannot run without parameters") }
+            invocations[step.plugin] = (prepared.invocation, plugin)
+        }
         var caches: [CachePlan] = []
         for topology in topologies {
             guard let cachePlan = original.caches.first(where: { $0.cache == topology.id }) else { continue }
-            let actions = try actions(undoing: cachePlan.replacements, in: topology, leader: leaders[topology.id], name: name)
+            let actions = try actions(undoing: cachePlan.replacements, in: topology, with: invocations)
             guard !actions.isEmpty else { continue }
             let length = actions.reduce(Duration.zero) { $0 + $1.predictedDuration }
             caches.append(CachePlan(cache: topology.id, placement: topology.placement,
@@ -52,56 +62,45 @@ public struct RollbackPlanner: Sendable {
                                     actions: actions, predictedStart: .zero, predictedEnd: length))
         }
         let basis = PlanBasis(source: original.basis.source, inventory: Inventory(caches: topologies.map(ContinuationCheck.spec(of:))))
-        return Plan(playbook: name, playbookPath: name, policy: original.policy, steps: try planSteps(named: name),
-                    basis: basis, caches: caches)
+        return Plan(playbook: name, playbookPath: name, policy: original.policy, steps: steps, basis: basis, caches: caches)
     }
 
-    private func actions(undoing replacements: [NodeReplacement], in topology: CacheTopology, leader: String?,
-                         name: String) throws(PlanningError) -> [PlannedAction] {
-        var actions: [PlannedAction] = []
-        func add(_ step: String, _ subject: ActionSubject, _ summary: String, _ predicted: Duration, failover: PlannedFailover? = nil) {
-            guard let index = Self.steps.firstIndex(of: step) else { return }
-            actions.append(PlannedAction(index: actions.count, cache: topology.id, plugin: step, stepIndex: index,
-                                         stepLocation: .start(of: name), subject: subject, summary: summary,
-                                         failover: failover, predictedDuration: predicted))
-        }
+    private func actions(undoing replacements: [NodeReplacement], in topology: CacheTopology,
+                         with steps: [String: (invocation: StepInvocation, plugin: AnyStepPlugin)]) throws(PlanningError) -> [PlannedAction] {
         let live = replacements.filter { replacement in
             topology.node(replacement.new).map { $0.lifecycle != .deleted } ?? false
         }
+        for replacement in live where topology.node(replacement.old).map({ $0.lifecycle == .deleted }) ?? true {
+            throw PlanningError("'\(replacement.old)' of '\(topology.id)' is deleted: delete_vms ran, the rollout can no longer be rolled back")
+        }
+        guard let first = steps[Self.steps[0]] else { return [] }
+        var context = PlanningContext(cache: ContinuationCheck.spec(of: topology), fleetNodeIDs: Set(topology.nodes.map(\.id)),
+                                      timing: timing, load: LoadModel(), step: first.invocation)
+        // The cache as it is (old nodes drained or removed included), each new node replaced by the node it replaced.
+        context.topology = topology
+        context.replacements = live.map { (old: $0.new, new: $0.old) }
+        var known = Set(Invariants.check(topology).map(\.identity))
+        var problems: [String] = []
+        func plan(_ id: String, node: String?) {
+            guard let step = steps[id] else { return }
+            for problem in context.plan(step.invocation, node: node, with: step.plugin, known: &known) {
+                let subject = id + (node.map { " \($0)" } ?? "")
+                let why = switch problem {
+                case let .refused(why), let .headroom(why): why
+                case let .invariant(violation): "would break invariant \(violation.invariant) (\(violation.name)): \(violation.message)"
+                }
+                problems.append("\(subject): \(why)")
+            }
+        }
+        for replacement in live { plan("restore_node", node: replacement.old) }
+        plan("elect_leader", node: nil)
         for replacement in live {
-            guard let old = topology.node(replacement.old), old.lifecycle != .deleted else {
-                throw PlanningError("'\(replacement.old)' of '\(topology.id)' is deleted: delete_vms ran, the rollout can no longer be rolled back")
-            }
-            if old.lifecycle != .active {
-                add("restore_node", ActionSubject(node: old.id), "restore \(old.id) to service", timing.drain)
-            }
+            for id in ["drain_node", "migrate_shards", "remove_node"] { plan(id, node: replacement.new) }
         }
-        if let leader, topology.leader != leader, topology.node(leader).map({ $0.lifecycle != .deleted }) == true {
-            add("elect_leader", ActionSubject(node: leader), "leader \(topology.leader ?? "none") → \(leader)", timing.leaderElection)
+        if !live.isEmpty { plan("delete_vms", node: nil) }
+        if let problem = problems.first {
+            throw PlanningError("cannot roll back '\(topology.id)': \(problem)")
         }
-        for replacement in live {
-            let new = replacement.new, old = replacement.old
-            if topology.node(new)?.lifecycle == .active {
-                add("drain_node", ActionSubject(node: new), "drain \(new)", timing.drain)
-            }
-            let shards = topology.shards(on: new)
-            let ordered = shards.filter { $0.primaryNode != new } + shards.filter { $0.primaryNode == new }
-            for shard in ordered {
-                let primary = shard.primaryNode == new
-                let predicted = timing.sync(megabytes: shard.sizeMB) + (primary ? timing.plannedFailover : .zero) + timing.copyRemoval
-                add("migrate_shards", ActionSubject(node: new, shard: shard.id, destination: old),
-                    "move \(shard.id) (\(primary ? "primary" : "replica"), \(Int(shard.sizeMB)) MB) \(new) → \(old)", predicted,
-                    failover: primary ? PlannedFailover(shard: shard.id, from: new, to: old) : nil)
-            }
-            if topology.node(new)?.lifecycle != .removed {
-                add("remove_node", ActionSubject(node: new), "remove \(new) from the cluster", timing.nodeRemoval)
-            }
-        }
-        if !live.isEmpty {
-            let nodes = live.compactMap { replacement in topology.node(replacement.new) }
-                .map { NodeSpec(id: $0.id, version: $0.version, capacity: $0.capacity) }
-            add("delete_vms", ActionSubject(nodes: nodes), "delete \(nodes.count) VMs: \(nodes.map(\.id).joined(separator: ", "))", timing.vmDeletion)
-        }
-        return actions
+        return context.actions
     }
 }

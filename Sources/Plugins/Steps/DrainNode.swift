@@ -13,7 +13,9 @@ public struct DrainNode: StepPlugin {
     public init() {}
 
     public func plan(_ parameters: Parameters, in context: inout PlanningContext) throws(PlanningError) {
-        guard let node = context.currentNode, let index = context.topology.nodes.firstIndex(where: { $0.id == node }) else { return }
+        // A node that is not active (draining already, removed) needs no drain.
+        guard let node = context.currentNode, let index = context.topology.nodes.firstIndex(where: { $0.id == node }),
+              context.topology.nodes[index].lifecycle == .active else { return }
         context.topology.nodes[index].lifecycle = .draining
         context.addAction(ActionSubject(node: node), summary: "drain \(node)", predictedDuration: context.timing.drain)
     }

@@ -14,6 +14,8 @@ public struct ElectLeader: StepPlugin {
 
     public func plan(_ parameters: Parameters, in context: inout PlanningContext) throws(PlanningError) {
         let current = context.topology.leader
+        // A leader that is one of the new nodes already stays.
+        if let current, context.replacements.contains(where: { $0.new == current }) { return }
         guard let target = current.flatMap({ context.replacement(for: $0) }) ?? context.replacements.first?.new,
               target != current else { return }
         context.topology.leader = target

@@ -71,12 +71,13 @@ public struct MigrateShards: StepPlugin {
     private func planMove(_ shard: ShardState, from node: String, to destination: String, primary: Bool, dropEarly: Bool,
                           in context: inout PlanningContext) throws(PlanningError) {
         guard let index = context.topology.shards.firstIndex(where: { $0.id == shard.id }) else { return }
-        guard !shard.hasCopy(on: destination) else {
-            throw PlanningError("shard '\(shard.id)' already has a copy on '\(destination)'; copies must stay on distinct nodes")
-        }
         let source = shard.primaryNode ?? node
         let overhead = context.load.syncOverhead(sizeMB: shard.sizeMB)
-        context.topology.shards[index].copies.append(ShardCopy(node: destination, role: .replica))
+        // A copy already on the destination (a move cut short before its old copy was dropped)
+        // is reused, as the action does.
+        if !shard.hasCopy(on: destination) {
+            context.topology.shards[index].copies.append(ShardCopy(node: destination, role: .replica))
+        }
         let moment = "syncing \(shard.id) to \(destination)"
         context.checkHeadroom(during: moment, extra: [source: overhead.source, destination: overhead.destination])
         var failover: PlannedFailover?

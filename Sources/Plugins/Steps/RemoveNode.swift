@@ -13,7 +13,8 @@ public struct RemoveNode: StepPlugin {
     public init() {}
 
     public func plan(_ parameters: Parameters, in context: inout PlanningContext) throws(PlanningError) {
-        guard let node = context.currentNode, let index = context.topology.nodes.firstIndex(where: { $0.id == node }) else { return }
+        guard let node = context.currentNode, let index = context.topology.nodes.firstIndex(where: { $0.id == node }),
+              ![.removed, .deleted].contains(context.topology.nodes[index].lifecycle) else { return }
         context.topology.nodes[index].lifecycle = .removed
         context.addAction(ActionSubject(node: node), summary: "remove \(node) from the cluster", predictedDuration: context.timing.nodeRemoval)
     }
