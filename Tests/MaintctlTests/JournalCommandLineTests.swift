@@ -170,7 +170,7 @@ import Testing
     /// Crashes after intents (odd) and outcomes (even) all along the rollout's ~108 journal
     /// writes: a rollback planned through the step plugins from wherever it stopped (a move cut
     /// short included) restores the layout.
-    @Test(arguments: Array(stride(from: 6, through: 100, by: 3)))
+    @Test(arguments: Array(stride(from: 6, through: 100, by: 8)))
     func aRolloutInterruptedHalfwayRollsBackToItsStartingLayout(crashAt: Int) async throws {
         let playbook = try JournalCommandLineTests.playbook(caches: ["pay-weu-1", "cat-eus-1"])
         let journal = try CLI.temporaryDirectory("rollback") + "/run.sqlite"

@@ -104,8 +104,15 @@ import Testing
             let planned = try await CLI.run(["plan", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state, "-o", plan])
             try #require(planned.status == 0, "\(planned.stderr)")
             let applied = try await CLI.run(["run", "--plan", plan, "--backend", "process", "--state", state,
-                                             "--journal", directory + "/first.sqlite"])
+                                             "--journal", directory + "/first.sqlite", "--format", "json"])
             #expect(applied.status == 0, "\(applied.stderr)")
+            // The summary a run of the playbook gives on this cluster: every shard failed over once, in under a second.
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(applied.stdout.utf8)) as? [String: Any])
+            #expect(summary["status"] as? String == "succeeded" && summary["backend"] as? String == "process")
+            let failovers = try #require(summary["failovers"] as? [[String: Any]])
+            #expect(failovers.compactMap { $0["shard"] as? String }.sorted() == ["s1", "s2", "s3"])
+            #expect(failovers.allSatisfy { ($0["unavailable_ms"] as? Int ?? 9999) < 1000 })
+            #expect(summary["nodes_replaced"] as? Int == 3)
             try await expectConsistent(state)
             let patched = try await status(state)
             #expect(patched.allSatisfy { $0.version == "7.2.5" && $0.node.hasSuffix("-7.2.5") })
