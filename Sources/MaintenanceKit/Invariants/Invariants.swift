@@ -56,14 +56,14 @@ public enum Invariants {
             if primaryCount > 1 {
                 violations.append(InvariantViolation(2, cache: topology.id, about: "shard \(shard.id)",
                     "shard '\(shard.id)' has \(primaryCount) primaries (\(shard.primaries.map(\.node).joined(separator: ", ")))"))
-            } else if primaryCount == 0, !failoverWindow.contains(shard.id) {
+            } else if primaryCount == 0, failoverWindow.isEmpty || !failoverWindow.contains(shard.id) {
                 let cause = lostPrimary.map { ": its primary was on failed node '\($0)' and no in-sync replica was left to promote" } ?? ""
                 violations.append(InvariantViolation(1, cache: topology.id, about: "shard \(shard.id)", "shard '\(shard.id)' has no primary\(cause)"))
             }
             if duplicated {
                 violations.append(InvariantViolation(3, cache: topology.id, about: "shard \(shard.id)", "shard '\(shard.id)' has two copies on one node"))
             }
-            let required = topology.minReplicas - (replacing.contains(shard.id) ? 1 : 0) - lost
+            let required = topology.minReplicas - (!replacing.isEmpty && replacing.contains(shard.id) ? 1 : 0) - lost
             if syncedReplicas < required {
                 violations.append(InvariantViolation(5, cache: topology.id, about: "shard \(shard.id)",
                     "shard '\(shard.id)' has \(syncedReplicas) in-sync replicas, fewer than \(topology.minReplicas)"))

@@ -29,11 +29,11 @@ public struct LoadModel: Sendable, Codable, Hashable {
 
     /// The steady load of every node with a copy in `topology`, in one pass over the copies.
     public func loads(in topology: CacheTopology) -> [String: NodeLoad] {
-        var loads: [String: NodeLoad] = [:]
+        var loads = [String: NodeLoad](minimumCapacity: topology.nodes.count)
         for shard in topology.shards {
             for copy in shard.copies {
-                loads[copy.node, default: NodeLoad()].memoryMB += shard.sizeMB
-                loads[copy.node, default: NodeLoad()].cpus += copy.role == .primary ? primaryCPU : replicaCPU
+                // One lookup per copy: this runs after every simulated event.
+                loads[copy.node, default: NodeLoad()].add(memoryMB: shard.sizeMB, cpus: copy.role == .primary ? primaryCPU : replicaCPU)
             }
         }
         return loads
@@ -53,6 +53,12 @@ public struct NodeLoad: Sendable, Codable, Hashable {
     public init(memoryMB: Double = 0, cpus: Double = 0) {
         self.memoryMB = memoryMB
         self.cpus = cpus
+    }
+
+    /// Adds memory and CPU to this load.
+    public mutating func add(memoryMB: Double, cpus: Double) {
+        self.memoryMB += memoryMB
+        self.cpus += cpus
     }
 
     public static func + (lhs: NodeLoad, rhs: NodeLoad) -> NodeLoad {
