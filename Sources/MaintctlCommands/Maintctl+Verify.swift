@@ -39,8 +39,14 @@ extension Maintctl {
         func run() async throws {
             let registry = try Registry.make()
             let loaded = try playbookOptions.load(registry: registry)
-            let plan = try Planning.plan(loaded, registry: registry)
-            let explorer = FaultExplorer(plan: plan, registry: registry,
+            let prepared: PreparedPlan
+            do {
+                prepared = try PreparedPlan(try Planning.plan(loaded, registry: registry), registry: registry)
+            } catch let error as DiagnosticsError {
+                Output.printDiagnostics(error)
+                throw Exit.invalidInput
+            }
+            let explorer = FaultExplorer(prepared: prepared, registry: registry,
                                          depth: faults == .single ? .single : .double,
                                          kinds: kinds.split(separator: ",").compactMap { FaultKind(rawValue: String($0)) }, seed: seed)
             let result = await explorer.explore()

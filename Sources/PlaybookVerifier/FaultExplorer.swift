@@ -20,17 +20,18 @@ public struct FaultExplorer: Sendable {
     let parallelism: Int
 
     /// - Parameters:
-    ///   - plan: The plan to explore; it runs against the fleet it was planned against.
+    ///   - prepared: The plan to explore, its steps bound; it runs against the fleet it was planned against.
     ///   - registry: The plugins that perform the actions.
     ///   - depth: One fault per schedule, or two.
     ///   - kinds: Which faults to inject (`kill`; `pause` stalls a node long enough to be declared down).
     ///   - seed: Seeds the simulation's timings.
-    public init(plan: Plan, registry: PluginRegistry, depth: Depth, kinds: [FaultKind] = [.kill], seed: UInt64 = 1) {
+    public init(prepared: PreparedPlan, registry: PluginRegistry, depth: Depth, kinds: [FaultKind] = [.kill], seed: UInt64 = 1) {
+        let plan = prepared.plan
         var config = SimulationConfig(seed: seed)
         config.detection = plan.policy.failureDetection
         let inventory = plan.basis.inventory
         let topologies = Dictionary(inventory.caches.map { ($0.id, CacheTopology($0)) }, uniquingKeysWith: { first, _ in first })
-        self.runner = ScheduleRunner(registry: registry, plan: plan, topologies: topologies, config: config)
+        self.runner = ScheduleRunner(registry: registry, plan: prepared, topologies: topologies, config: config)
         self.plan = plan
         self.inventory = inventory
         self.depth = depth

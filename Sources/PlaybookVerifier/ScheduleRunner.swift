@@ -6,7 +6,8 @@ import SimulatedBackend
 /// whether the invariants held.
 struct ScheduleRunner: Sendable {
     let registry: PluginRegistry
-    let plan: Plan
+    /// The plan, its steps bound once for every schedule.
+    let plan: PreparedPlan
     let topologies: [String: CacheTopology]
     let config: SimulationConfig
 
@@ -18,8 +19,6 @@ struct ScheduleRunner: Sendable {
         var violations: [InvariantViolation]
         /// What happened, when asked for.
         var trace: [ScheduleRecorder.Entry]
-        /// Why the plan could not run at all.
-        var failure: DiagnosticsError? = nil
     }
 
     func run(_ cache: CachePlan, faults: [ScheduledFault], tracing: Bool = false) async -> Result {
@@ -32,8 +31,6 @@ struct ScheduleRunner: Sendable {
         let backend = SimulatedBackend(topologies: caches.compactMap { topologies[$0.cache] }, config: config, clock: VirtualClock())
         let stop = StopSignal()
         let recorder = ScheduleRecorder(stop: stop, keepsTrace: tracing)
-        var part = plan
-        part.caches = caches
         var logger = Logger(label: "maintctl.verify")
         logger.logLevel = .critical
         var options = RolloutOptions(reporter: recorder, stop: stop, logger: logger)
@@ -41,12 +38,7 @@ struct ScheduleRunner: Sendable {
         options.honorWindows = false
         options.faults = faults
         options.observeOperations = tracing
-        let summary: RolloutSummary
-        do {
-            summary = try await RolloutRuntime(plan: part, registry: registry, backend: backend, options: options).run()
-        } catch {
-            return Result(applicable: false, violations: [], trace: [], failure: error)
-        }
+        let summary = await RolloutRuntime(prepared: plan.restricted(to: caches), registry: registry, backend: backend, options: options).run()
         let applicable = recorder.injected == faults.values.reduce(0) { $0 + $1.count } && recorder.notInjected == 0
         return Result(applicable: applicable, violations: Self.merge(await backend.violations, summary.invariantViolations),
                       trace: recorder.entries)

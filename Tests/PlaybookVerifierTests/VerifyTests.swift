@@ -13,7 +13,7 @@ import Testing
                        kinds: [FaultKind] = [.kill]) async throws -> Verification {
         let loaded = try PlaybookLoader(registry: registry).load(path: root + "/" + playbook, inventoryOverride: inventory.map { root + "/" + $0 })
         let plan = try Planner(registry: registry).plan(loaded.playbook, inventory: loaded.inventory)
-        return await FaultExplorer(plan: plan, registry: registry,
+        return await FaultExplorer(prepared: try PreparedPlan(plan, registry: registry), registry: registry,
                                    depth: depth, kinds: kinds).explore()
     }
 

@@ -37,7 +37,7 @@ struct VerifyBenchmark {
             let plan = try Planner(registry: registry).plan(loaded.playbook, inventory: loaded.inventory)
             var result = Result(name: benchmarkCase.name, depth: benchmarkCase.depth)
             for _ in 0..<repetitions {
-                let explorer = FaultExplorer(plan: plan, registry: registry,
+                let explorer = FaultExplorer(prepared: try PreparedPlan(plan, registry: registry), registry: registry,
                                              depth: benchmarkCase.depth)
                 let (verification, took) = await timedAsync { await explorer.explore() }
                 result.schedules = verification.explored + verification.notApplicable

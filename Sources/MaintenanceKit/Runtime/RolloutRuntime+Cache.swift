@@ -20,16 +20,18 @@ extension RolloutRuntime {
         }
         let cacheFaults = faults(of: cachePlan.cache, clock: clock)
         // Faults due at a fixed time run beside the actions, and have ended before the maintenance does.
-        outcome = await withTaskGroup(of: Void.self) { group in
-            if let timed = timedFaults(of: cacheFaults.schedule, cache: cachePlan.cache, clock: clock) {
-                let branch = clock.openBranch()
+        if let timed = timedFaults(of: cacheFaults.schedule, cache: cachePlan.cache, clock: clock) {
+            let branch = clock.openBranch()
+            outcome = await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     await clock.run(branch) { await timed() }
                     clock.closeBranch(branch)
                 }
+                defer { group.cancelAll() }
+                return await runActions(of: cachePlan, from: outcome, faults: cacheFaults, clock: clock)
             }
-            defer { group.cancelAll() }
-            return await runActions(of: cachePlan, from: outcome, faults: cacheFaults, clock: clock)
+        } else {
+            outcome = await runActions(of: cachePlan, from: outcome, faults: cacheFaults, clock: clock)
         }
         do {
             // The end state is checked too, whatever the backend checked on its way; a violation

@@ -41,8 +41,17 @@ public struct RolloutRuntime: Sendable {
     /// - Throws: `DiagnosticsError` when a step's plugin is missing or its parameters or an
     ///   action are not what the plugin needs; nothing has run then.
     public init(plan: Plan, registry: PluginRegistry, backend: any Backend, options: RolloutOptions) throws(DiagnosticsError) {
-        self.plan = plan
-        self.steps = try plan.prepare(with: registry)
+        self.init(prepared: try PreparedPlan(plan, registry: registry), registry: registry, backend: backend, options: options)
+    }
+
+    /// - Parameters:
+    ///   - prepared: What to do, its steps already bound to the plugins of `registry`.
+    ///   - registry: The plugins that plan the rest of a cache again after a failure.
+    ///   - backend: Where the actions happen.
+    ///   - options: Reporting, stopping, journaling and what an earlier run did.
+    public init(prepared: PreparedPlan, registry: PluginRegistry, backend: any Backend, options: RolloutOptions) {
+        self.plan = prepared.plan
+        self.steps = prepared.steps
         self.registry = registry
         self.backend = backend
         self.reporter = options.reporter

@@ -4,8 +4,9 @@ import Synchronization
 
 /// A thread that runs the branches of simulated rollouts. A virtual clock runs one branch at a
 /// time anyway, and a turn handed from branch to branch on one thread wakes no other thread.
-/// Jobs run in the order they were enqueued. Clocks share a few of them, one per core, so that
-/// simulations run side by side (`verify`) still use every core.
+/// Jobs run in the order they were enqueued. Clocks share a few of them, one per core, each
+/// clock on the one with the fewest clocks running, so that simulations run side by side
+/// (`verify`) still use every core.
 final class SimulationExecutor: TaskExecutor {
     private let jobs = Mutex<[UnownedJob]>([])
     private let ready = DispatchSemaphore(value: 0)
@@ -14,11 +15,24 @@ final class SimulationExecutor: TaskExecutor {
     private static let pool: [SimulationExecutor] = (0..<max(1, ProcessInfo.processInfo.activeProcessorCount)).map { index in
         SimulationExecutor(name: "maintctl.simulation.\(index)")
     }
-    private static let nextIndex = Atomic<Int>(0)
+    /// How many clocks run on each executor of the pool.
+    private static let clocks = Mutex<[Int]>(Array(repeating: 0, count: pool.count))
 
-    /// The executor for a new clock: the pool's, in turn.
-    static func next() -> SimulationExecutor {
-        pool[nextIndex.add(1, ordering: .relaxed).oldValue % pool.count]
+    /// The executor with the fewest clocks running, now running one more; give it back with
+    /// ``release()`` when the clock has no branch open.
+    static func acquire() -> SimulationExecutor {
+        let index = clocks.withLock { counts in
+            let index = counts.indices.min { counts[$0] < counts[$1] } ?? 0
+            counts[index] += 1
+            return index
+        }
+        return pool[index]
+    }
+
+    /// A clock that ran on this executor has no branch open any more.
+    func release() {
+        guard let index = Self.pool.firstIndex(where: { $0 === self }) else { return }
+        Self.clocks.withLock { $0[index] -= 1 }
     }
 
     private init(name: String) {

@@ -21,8 +21,8 @@ public struct VirtualClock: RolloutClock {
     @TaskLocal static var deadline: Deadline?
 
     private let scheduler = VirtualScheduler()
-    /// The thread the branches take their turns on.
-    private let executor = SimulationExecutor.next()
+    /// The thread the branches take their turns on, while any is open.
+    private let executor = ClockExecutor()
     /// Simulated seconds per real second; nil runs as fast as possible.
     public let timeScale: Double?
 
@@ -60,6 +60,7 @@ public struct VirtualClock: RolloutClock {
     }
 
     public func openBranch() -> ClockBranch {
+        executor.branchOpened()
         let (branch, order) = scheduler.open()
         turns.record(branch, order)
         return branch
@@ -68,7 +69,7 @@ public struct VirtualClock: RolloutClock {
     public func run<T: Sendable>(_ branch: ClockBranch, _ body: @Sendable () async throws -> T) async rethrows -> T {
         let order = turns.take(branch)
         // Branches take turns on one thread: a turn handed over wakes no other thread.
-        return try await withTaskExecutorPreference(executor) {
+        return try await withTaskExecutorPreference(executor.forStartingBranch) {
             try await Self.$inBranch.withValue(true) {
                 // The first turn: the branch starts when every other branch opened before it has
                 // run until it sleeps.
@@ -78,7 +79,10 @@ public struct VirtualClock: RolloutClock {
         }
     }
 
-    public func closeBranch(_ branch: ClockBranch) { scheduler.close() }
+    public func closeBranch(_ branch: ClockBranch) {
+        scheduler.close()
+        executor.branchClosed()
+    }
 
     private let turns = FirstTurns()
 }
