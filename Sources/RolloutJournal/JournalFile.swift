@@ -199,14 +199,28 @@ public final class JournalFile: Sendable {
 }
 
 /// The rollout's writes, committed on the database's own queue (GRDB's async access): the
-/// cooperative pool never waits for the disk.
+/// cooperative pool never waits for the disk. On a thread of maintctl's own (a simulation's),
+/// which may block, they are committed right there, without the hop to another thread and back.
 extension JournalFile: RolloutJournal {
+    private func commit(_ updates: @escaping @Sendable (Database) throws -> Void) async throws {
+        if Blocking.mayBlockHere {
+            try commitHere(updates)
+        } else {
+            try await database.write(updates)
+        }
+    }
+
+    /// Commits on the calling thread, which may block.
+    private func commitHere(_ updates: (Database) throws -> Void) throws {
+        try database.write(updates)
+    }
+
     public func recordIntent(_ action: PlannedAction, attempt: Int) async throws {
         let arguments: StatementArguments = [sessionID, action.cache, action.index, attempt, action.plugin, action.summary,
                                              action.subject.node, action.subject.shard, action.subject.destination,
                                              Date().timeIntervalSince1970]
         let earlier = takeDeferred(of: action.cache)
-        try await database.write { db in
+        try await commit { db in
             for outcome in earlier { try self.write(outcome, in: db) }
             try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO attempt (session_id, cache, action_index, attempt, plugin, summary, node, shard, destination,
@@ -230,13 +244,13 @@ extension JournalFile: RolloutJournal {
             return true
         }
         guard !deferring else { return }
-        try await database.write { db in try self.write(outcome, in: db) }
+        try await commit { db in try self.write(outcome, in: db) }
     }
 
     public func recordCacheFinished(_ outcome: CacheOutcome) async throws {
         let text = try JSON.text(outcome)
         let earlier = takeDeferred(of: outcome.cache)
-        try await database.write { db in
+        try await commit { db in
             for deferred in earlier { try self.write(deferred, in: db) }
             try db.execute(sql: "UPDATE cache_state SET status = ?, outcome_json = ?, updated_at = ? WHERE cache = ?",
                            arguments: [outcome.status.rawValue, text, Date().timeIntervalSince1970, outcome.cache])

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import MaintenanceKit
 import Synchronization
 
 /// A thread that runs the branches of simulated rollouts. A virtual clock runs one branch at a
@@ -49,6 +50,7 @@ final class SimulationExecutor: TaskExecutor {
     }
 
     private func loop() {
+        Blocking.markCurrentThreadDedicated()
         while true {
             ready.wait()
             guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
