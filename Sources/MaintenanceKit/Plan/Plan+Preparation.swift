@@ -71,8 +71,8 @@ extension Plan {
                     continue
                 }
                 guard let ready = prepared[step.index] else { continue }
-                for field in action.subject.missing(ready.descriptor.subject) {
-                    problems.append(Diagnostic(.missingField, at: at, "action '\(action.summary)' of step '\(step.plugin)' must name its \(field.rawValue)"))
+                if let missing = ready.check(action) {
+                    problems.append(Diagnostic(.missingField, at: at, "action '\(action.summary)' of step '\(step.plugin)' must name its \(missing.field.rawValue)"))
                 }
             }
         }

@@ -67,22 +67,6 @@ public struct MissingSubjectField: Error, Sendable, CustomStringConvertible {
     public var description: String { "action '\(action)' names no \(field.rawValue)" }
 }
 
-extension ActionSubject {
-    /// The fields of `required` this subject lacks.
-    public func missing(_ required: Set<SubjectField>) -> [SubjectField] {
-        SubjectField.allCases.filter { field in
-            guard required.contains(field) else { return false }
-            return switch field {
-            case .node: node == nil
-            case .shard: shard == nil
-            case .destination: destination == nil
-            case .nodes: nodes.isEmpty
-            case .version: version == nil
-            }
-        }
-    }
-}
-
 extension PlannedAction {
     /// The subject's `field`.
     /// - Throws: `MissingSubjectField` when the action does not name it.

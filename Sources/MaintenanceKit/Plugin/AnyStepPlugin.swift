@@ -40,9 +40,18 @@ public struct AnyStepPlugin: Sendable {
             let invocation = StepInvocation(index: step.index, pluginID: step.plugin, name: step.name, parameters: value,
                                             timeout: step.timeout, retries: step.retries, location: step.location,
                                             isPerNode: step.isPerNode)
-            return (PreparedStep(step: step, descriptor: descriptor, invocation: invocation) { action, context in
-                try await plugin.execute(action, parameters: value, context: context)
-            }, [])
+            return (PreparedStep(step: step, descriptor: descriptor, invocation: invocation,
+                                 check: { action in
+                                     do throws(MissingSubjectField) {
+                                         _ = try Plugin.Target(action)
+                                         return nil
+                                     } catch {
+                                         return error
+                                     }
+                                 },
+                                 perform: { action, context in
+                                     try await plugin.execute(action, target: try Plugin.Target(action), parameters: value, context: context)
+                                 }), [])
         }
     }
 

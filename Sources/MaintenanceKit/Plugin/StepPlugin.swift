@@ -6,6 +6,8 @@
 public protocol StepPlugin: Sendable {
     /// The step's typed parameters, decoded from the step's `with:` mapping.
     associatedtype Parameters: Codable & Sendable
+    /// What one of its actions acts on, read from the action before anything runs.
+    associatedtype Target: ActionTarget
 
     /// Id, summary, scope, parameters and an example.
     static var descriptor: StepDescriptor { get }
@@ -23,8 +25,11 @@ public protocol StepPlugin: Sendable {
     func plan(_ parameters: Parameters, in context: inout PlanningContext) throws(PlanningError)
 
     /// Performs one action this plugin planned.
+    /// - Parameters:
+    ///   - action: The action (its summary names it in notes and errors).
+    ///   - target: What it acts on.
     /// - Throws: whatever the backend throws; the runtime retries when the plugin is retryable.
-    func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws
+    func execute(_ action: PlannedAction, target: Target, parameters: Parameters, context: ExecutionContext) async throws
 }
 
 extension StepPlugin {
@@ -55,17 +60,14 @@ public struct StepDescriptor: Sendable {
     public var example: String
     /// Whether it plans replacement nodes, which `for_each: old_node` blocks visit.
     public var providesReplacements: Bool
-    /// What each of its actions must name; a plan whose action lacks one is refused.
-    public var subject: Set<SubjectField>
     /// Whether its actions cannot be undone (a rollback is impossible once one ran).
     public var isIrreversible: Bool
 
     public init(id: String, summary: String, scope: StepScope, isRetryable: Bool, defaultTimeout: Duration,
                 parameters: [ParameterDescriptor], example: String, providesReplacements: Bool = false,
-                subject: Set<SubjectField> = [], isIrreversible: Bool = false) {
+                isIrreversible: Bool = false) {
         self.providesReplacements = providesReplacements
         self.isIrreversible = isIrreversible
-        self.subject = subject
         self.id = id
         self.summary = summary
         self.scope = scope

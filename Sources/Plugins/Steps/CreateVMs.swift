@@ -25,7 +25,7 @@ public struct CreateVMs: StepPlugin {
             with:
               version: "7.2.5"
             """,
-        providesReplacements: true, subject: [.nodes])
+        providesReplacements: true)
 
     public init() {}
 
@@ -70,11 +70,11 @@ public struct CreateVMs: StepPlugin {
                           predictedDuration: context.timing.vmCreation)
     }
 
-    public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
+    public func execute(_ action: PlannedAction, target: VMsTarget, parameters: Parameters, context: ExecutionContext) async throws {
         let existing = Set(try await context.backend.topology(of: context.cache).nodes.filter { $0.lifecycle != .deleted }.map(\.id))
-        let missing = action.subject.nodes.filter { !existing.contains($0.id) }
-        if missing.count < action.subject.nodes.count {
-            context.note("\(action.subject.nodes.count - missing.count) already existed")
+        let missing = target.nodes.filter { !existing.contains($0.id) }
+        if missing.count < target.nodes.count {
+            context.note("\(target.nodes.count - missing.count) already existed")
         }
         guard !missing.isEmpty else { return }
         try await context.backend.createNodes(missing, in: context.cache)

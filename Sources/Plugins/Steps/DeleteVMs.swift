@@ -8,7 +8,7 @@ public struct DeleteVMs: StepPlugin {
         id: "delete_vms",
         summary: "Delete the VMs of the replaced nodes; a node that still holds a shard copy is refused.",
         scope: .cache, isRetryable: true, defaultTimeout: .seconds(30 * 60), parameters: [],
-        example: "step: delete_vms", subject: [.nodes], isIrreversible: true)
+        example: "step: delete_vms", isIrreversible: true)
 
     public init() {}
 
@@ -23,9 +23,9 @@ public struct DeleteVMs: StepPlugin {
                           predictedDuration: context.timing.vmDeletion)
     }
 
-    public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
+    public func execute(_ action: PlannedAction, target: VMsTarget, parameters: Parameters, context: ExecutionContext) async throws {
         let topology = try await context.backend.topology(of: context.cache)
-        let remaining = action.subject.nodes.map(\.id).filter { topology.node($0).map { $0.lifecycle != .deleted } ?? false }
+        let remaining = target.nodes.map(\.id).filter { topology.node($0).map { $0.lifecycle != .deleted } ?? false }
         guard !remaining.isEmpty else {
             context.note("already deleted")
             return

@@ -8,7 +8,7 @@ public struct DrainNode: StepPlugin {
         id: "drain_node",
         summary: "Mark the node draining so nothing new is placed on it; its copies move with migrate_shards.",
         scope: .node, isRetryable: true, defaultTimeout: .seconds(5 * 60), parameters: [],
-        example: "step: drain_node", subject: [.node])
+        example: "step: drain_node")
 
     public init() {}
 
@@ -20,8 +20,8 @@ public struct DrainNode: StepPlugin {
         context.addAction(ActionSubject(node: node), summary: "drain \(node)", predictedDuration: context.timing.drain)
     }
 
-    public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
-        let node = try action.required(\.node, .node)
+    public func execute(_ action: PlannedAction, target: NodeTarget, parameters: Parameters, context: ExecutionContext) async throws {
+        let node = target.node
         let state = try await context.backend.topology(of: context.cache).node(node)
         guard state?.lifecycle == .active else { return }
         try await context.backend.drainNode(node, in: context.cache)

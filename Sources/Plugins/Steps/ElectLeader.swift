@@ -8,7 +8,7 @@ public struct ElectLeader: StepPlugin {
         id: "elect_leader",
         summary: "Make a new node the cluster leader: the replacement of the current leader, else the first new node.",
         scope: .cache, isRetryable: true, defaultTimeout: .seconds(5 * 60), parameters: [],
-        example: "step: elect_leader", subject: [.node])
+        example: "step: elect_leader")
 
     public init() {}
 
@@ -23,13 +23,12 @@ public struct ElectLeader: StepPlugin {
                           predictedDuration: context.timing.leaderElection)
     }
 
-    public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
-        let target = try action.required(\.node, .node)
+    public func execute(_ action: PlannedAction, target: NodeTarget, parameters: Parameters, context: ExecutionContext) async throws {
         let topology = try await context.backend.topology(of: context.cache)
-        guard topology.leader != target else {
+        guard topology.leader != target.node else {
             context.note("already leader")
             return
         }
-        try await context.backend.electLeader(target, in: context.cache)
+        try await context.backend.electLeader(target.node, in: context.cache)
     }
 }

@@ -8,7 +8,7 @@ public struct FailoverPrimaries: StepPlugin {
         id: "failover_primaries",
         summary: "Fail each primary on the node over to an in-sync replica elsewhere (planned), one shard at a time.",
         scope: .node, isRetryable: true, defaultTimeout: .seconds(10 * 60), parameters: [],
-        example: "step: failover_primaries", subject: [.node, .shard, .destination])
+        example: "step: failover_primaries")
 
     public init() {}
 
@@ -37,17 +37,16 @@ public struct FailoverPrimaries: StepPlugin {
         }
     }
 
-    public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
-        let node = try action.required(\.node, .node), shardID = try action.required(\.shard, .shard)
-        let target = try action.required(\.destination, .destination)
+    public func execute(_ action: PlannedAction, target: CopyMove, parameters: Parameters, context: ExecutionContext) async throws {
+        let node = target.node, shardID = target.shard, destination = target.destination
         guard try await context.backend.topology(of: context.cache).shard(shardID)?.primaryNode == node else {
             context.note("\(node) is no longer primary")
             return
         }
-        let report = try await context.backend.failover(shardID, to: target, in: context.cache)
+        let report = try await context.backend.failover(shardID, to: destination, in: context.cache)
         context.record(report)
-        guard try await context.backend.topology(of: context.cache).shard(shardID)?.primaryNode == target else {
-            throw BackendError(.failoverNotApplied, "failover of \(shardID) to \(target) was reported done but roles did not flip")
+        guard try await context.backend.topology(of: context.cache).shard(shardID)?.primaryNode == destination else {
+            throw BackendError(.failoverNotApplied, "failover of \(shardID) to \(destination) was reported done but roles did not flip")
         }
         context.note("planned failover, write gap \(report.unavailable.milliseconds)ms")
     }

@@ -46,7 +46,7 @@ public struct MigrateShards: StepPlugin {
             step: migrate_shards
             with:
               order: replicas_first
-            """, subject: [.node, .shard, .destination])
+            """)
 
     public init() {}
 
@@ -98,9 +98,8 @@ public struct MigrateShards: StepPlugin {
                           failover: failover, predictedDuration: predicted)
     }
 
-    public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
-        let node = try action.required(\.node, .node), shardID = try action.required(\.shard, .shard)
-        let destination = try action.required(\.destination, .destination)
+    public func execute(_ action: PlannedAction, target: CopyMove, parameters: Parameters, context: ExecutionContext) async throws {
+        let node = target.node, shardID = target.shard, destination = target.destination
         let backend = context.backend
         guard let shard = try await backend.topology(of: context.cache).shard(shardID) else {
             throw BackendError(.unknownShard, "cache '\(context.cache)' has no shard '\(shardID)'")

@@ -8,7 +8,7 @@ public struct RemoveNode: StepPlugin {
         id: "remove_node",
         summary: "Take the node out of the cluster once it holds no shard copy.",
         scope: .node, isRetryable: true, defaultTimeout: .seconds(10 * 60), parameters: [],
-        example: "step: remove_node", subject: [.node])
+        example: "step: remove_node")
 
     public init() {}
 
@@ -19,8 +19,8 @@ public struct RemoveNode: StepPlugin {
         context.addAction(ActionSubject(node: node), summary: "remove \(node) from the cluster", predictedDuration: context.timing.nodeRemoval)
     }
 
-    public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
-        let node = try action.required(\.node, .node)
+    public func execute(_ action: PlannedAction, target: NodeTarget, parameters: Parameters, context: ExecutionContext) async throws {
+        let node = target.node
         let state = try await context.backend.topology(of: context.cache).node(node)
         guard let state, state.lifecycle != .removed, state.lifecycle != .deleted else {
             context.note("already removed")

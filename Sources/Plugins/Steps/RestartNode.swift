@@ -17,7 +17,7 @@ public struct RestartNode: StepPlugin {
             step: restart_node
             with:
               version: "7.2.5"
-            """, subject: [.node])
+            """)
 
     public init() {}
 
@@ -40,10 +40,10 @@ public struct RestartNode: StepPlugin {
                           predictedDuration: context.timing.restart + context.timing.sync(megabytes: largest))
     }
 
-    public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
-        let node = try action.required(\.node, .node)
+    public func execute(_ action: PlannedAction, target: RestartTarget, parameters: Parameters, context: ExecutionContext) async throws {
+        let node = target.node
         let topology = try await context.backend.topology(of: context.cache)
-        if let version = action.subject.version, topology.node(node)?.version == version {
+        if let version = target.version, topology.node(node)?.version == version {
             context.note("already at \(version)")
             return
         }
@@ -51,6 +51,6 @@ public struct RestartNode: StepPlugin {
         guard primaries.isEmpty else {
             throw BackendError(.nodeHoldsPrimary, "refusing to restart \(node): it is primary for \(primaries.joined(separator: ", "))")
         }
-        try await context.backend.restartNode(node, version: action.subject.version, in: context.cache)
+        try await context.backend.restartNode(node, version: target.version, in: context.cache)
     }
 }

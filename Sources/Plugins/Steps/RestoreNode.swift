@@ -8,7 +8,7 @@ public struct RestoreNode: StepPlugin {
         id: "restore_node",
         summary: "Bring a drained or removed (not deleted) node back into service so copies can move back to it.",
         scope: .node, isRetryable: true, defaultTimeout: .seconds(5 * 60), parameters: [],
-        example: "step: restore_node", subject: [.node])
+        example: "step: restore_node")
 
     public init() {}
 
@@ -22,8 +22,8 @@ public struct RestoreNode: StepPlugin {
         context.addAction(ActionSubject(node: node), summary: "restore \(node) to service", predictedDuration: context.timing.drain)
     }
 
-    public func execute(_ action: PlannedAction, parameters: Parameters, context: ExecutionContext) async throws {
-        let node = try action.required(\.node, .node)
+    public func execute(_ action: PlannedAction, target: NodeTarget, parameters: Parameters, context: ExecutionContext) async throws {
+        let node = target.node
         guard try await context.backend.topology(of: context.cache).node(node)?.lifecycle != .active else {
             context.note("already active")
             return
