@@ -79,12 +79,23 @@ import Testing
             plan["caches"] = caches
         }
         let otherVersion = try edited(path) { $0["maintctl_version"] = "0.0.1" }
+        let unknownCache = try edited(path) { plan in
+            var caches = plan["caches"] as? [[String: Any]] ?? []
+            caches[0]["id"] = "pay-nowhere-1"
+            caches[0]["actions"] = (caches[0]["actions"] as? [[String: Any]] ?? []).map { action in
+                var action = action
+                action["cache"] = "pay-nowhere-1"
+                return action
+            }
+            plan["caches"] = caches
+        }
         let cases: [(String, String, String)] = [
             (unknownStep, "\"migrate_shard\"", "unknown step kind 'migrate_shard'; did you mean 'migrate_shards'?"),
             (badParameter, "\"fastest\"", "'fastest' is not one of make_before_break, break_before_make"),
             (missingNode, "\"summary\" : \"drain ", "must name its node"),
             (missingSummary, "\"index\" : 1,", "missing field 'summary'"),
             (otherVersion, "\"maintctl_version\"", "the plan was made by maintctl 0.0.1"),
+            (unknownCache, "\"id\" : \"pay-nowhere-1\"", "cache 'pay-nowhere-1' is not in the fleet the plan was made against"),
         ]
         for (file, marker, message) in cases {
             let journal = try CLI.temporaryDirectory("refused") + "/run.sqlite"

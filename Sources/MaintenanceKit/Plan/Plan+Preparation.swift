@@ -55,6 +55,11 @@ extension Plan {
             if let ready { prepared[step.index] = ready }
         }
         for (cachePosition, cache) in caches.enumerated() {
+            guard basis.inventory.cache(cache.cache) != nil else {
+                problems.append(Diagnostic(.unknownReference, at: locator.location(at: ["caches", .index(cachePosition), "id"], otherwise: .start(of: playbookPath)),
+                                           "cache '\(cache.cache.forMessage)' is not in the fleet the plan was made against"))
+                continue
+            }
             for action in cache.actions {
                 let path: [ConfigPathComponent] = ["caches", .index(cachePosition), "actions", .index(action.index)]
                 let at = locator.location(at: path, otherwise: action.stepLocation)
