@@ -29,6 +29,13 @@ extension Maintctl {
 
         func validate() throws {
             try Registry.validate(backend: backend)
+            if let output {
+                let target = URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath().path
+                for input in [options.playbook] + (options.inventory.map { [$0] } ?? [])
+                where URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath().path == target {
+                    throw ValidationError("-o \(output) would overwrite the input \(input); write the plan to another file")
+                }
+            }
         }
 
         func run() async throws {

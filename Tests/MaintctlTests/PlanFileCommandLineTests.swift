@@ -123,6 +123,13 @@ import Testing
         }
         let both = try await CLI.run(["run", "Playbooks/rolling-patch.yaml", "--plan", directory + "/x.json"])
         #expect(both.status != 0 && both.stderr.contains("not both"))
+        // A typo that names the playbook as the output must not overwrite it.
+        let playbook = try CLI.temporaryFile(try String(contentsOfFile: CLI.packageRoot + "/Playbooks/rolling-patch.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "inventory: inventories/", with: "inventory: \(CLI.packageRoot)/Playbooks/inventories/"))
+        let before = try String(contentsOfFile: playbook, encoding: .utf8)
+        let over = try await CLI.run(["plan", playbook, "-o", playbook])
+        #expect(over.status != 0 && over.stderr.contains("would overwrite the input"), "\(over.stderr)")
+        #expect(try String(contentsOfFile: playbook, encoding: .utf8) == before)
     }
 }
 
