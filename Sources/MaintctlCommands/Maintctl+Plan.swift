@@ -48,7 +48,7 @@ extension Maintctl {
             if let output { try Planning.write(plan, to: output) }
             switch format {
             case .text: PlanFormatter.lines(plan).forEach(Output.line)
-            case .json: try Output.json(plan)
+            case .json: Output.line(String(decoding: try PlanFile.data(of: plan), as: UTF8.self).trimmingCharacters(in: .newlines))
             }
         }
     }

@@ -27,11 +27,4 @@ public enum Blocking {
     }
 
     private static let dedicatedKey = "maintctl.dedicated-thread"
-
-    /// Runs `body`, which cannot fail, off the cooperative pool.
-    public static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: body()) }
-        }
-    }
 }

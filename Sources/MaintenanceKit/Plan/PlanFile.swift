@@ -14,9 +14,9 @@ public enum PlanFile {
     /// - Parameters:
     ///   - path: The plan file.
     ///   - registry: The plugins its steps must name.
-    /// - Returns: The plan and its prepared steps.
+    /// - Returns: The plan, ready to run.
     /// - Throws: `DiagnosticsError`, each problem at its `file:line:col` in the plan file.
-    public static func load(path: String, registry: PluginRegistry) throws(DiagnosticsError) -> (plan: Plan, steps: [Int: PreparedStep]) {
+    public static func load(path: String, registry: PluginRegistry) throws(DiagnosticsError) -> PreparedPlan {
         let source = try SourceFile(contentsOf: path)
         let plan: Plan
         do {
@@ -34,10 +34,11 @@ public enum PlanFile {
         }
         guard problems.isEmpty else { throw DiagnosticsError(problems) }
         do {
-            return (plan, try plan.prepare(with: registry))
+            return try PreparedPlan(plan, registry: registry)
         } catch {
             // Only a plan with problems is composed again, for the places of its problems.
-            return (plan, try plan.prepare(with: registry, locator: PlanLocator(document: try? ConfigNode.parse(source))))
+            _ = try plan.prepare(with: registry, locator: PlanLocator(document: try? ConfigNode.parse(source)))
+            throw error
         }
     }
 

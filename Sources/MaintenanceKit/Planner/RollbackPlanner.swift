@@ -15,21 +15,34 @@ public struct RollbackPlanner: Sendable {
     /// The steps a rollback uses, in the order of their step indices.
     static let steps = ["restore_node", "elect_leader", "drain_node", "migrate_shards", "remove_node", "delete_vms"]
 
-    /// The steps a rollback plan's actions refer to, by the index of their id in ``steps``.
-    func planSteps(named name: String) throws(PlanningError) -> [PlanStep] {
+    /// A step of a rollback: as the plan carries it, and with its parameters typed for planning.
+    struct RollbackStep {
+        var step: PlanStep
+        var invocation: StepInvocation
+        var plugin: AnyStepPlugin
+    }
+
+    /// The steps a rollback plan's actions refer to, by the index of their id in ``steps``, each
+    /// with its plugin's default parameters.
+    func rollbackSteps(named name: String) throws(PlanningError) -> [RollbackStep] {
         let location = SourceLocation.start(of: name)
-        var planSteps: [PlanStep] = []
+        var rollbackSteps: [RollbackStep] = []
         for (index, id) in Self.steps.enumerated() {
             guard let plugin = registry.step(id) else { throw PlanningError("no step plugin '\(id)' for a rollback") }
             let (parameters, problems) = plugin.decode(.emptyMapping(at: location), "step '\(id)'")
             guard problems.isEmpty, let parameters, let encoded = try? plugin.encode(parameters) else {
                 throw PlanningError("step '\(id)' cannot run without parameters")
             }
-            planSteps.append(PlanStep(index: index, plugin: id, name: "rollback", parameters: encoded,
-                                      timeout: plugin.descriptor.defaultTimeout, retries: 1,
-                                      isPerNode: plugin.descriptor.scope == .node, location: location))
+            let isPerNode = plugin.descriptor.scope == .node
+            let timeout = plugin.descriptor.defaultTimeout
+            rollbackSteps.append(RollbackStep(
+                step: PlanStep(index: index, plugin: id, name: "rollback", parameters: encoded, timeout: timeout, retries: 1,
+                               isPerNode: isPerNode, location: location),
+                invocation: StepInvocation(index: index, pluginID: id, name: "rollback", parameters: parameters, timeout: timeout,
+                                           retries: 1, location: location, isPerNode: isPerNode),
+                plugin: plugin))
         }
-        return planSteps
+        return rollbackSteps
     }
 
     /// The rollback of `original` for the caches in `topologies` (each as it is now), planned
@@ -43,18 +56,12 @@ public struct RollbackPlanner: Sendable {
     /// - Throws: `PlanningError` when a cache cannot be rolled back (an old node was deleted) or
     ///   its rollback would break a rule.
     public func plan(undoing original: Plan, topologies: [CacheTopology], name: String) throws(PlanningError) -> Plan {
-        let steps = try planSteps(named: name)
-        var invocations: [String: (invocation: StepInvocation, plugin: AnyStepPlugin)] = [:]
-        for step in steps {
-            guard let plugin = registry.step(step.plugin) else { throw PlanningError("no step plugin '\(step.plugin)' for a rollback") }
-            let (prepared, _) = plugin.prepare(step, step.parameters.configNode(at: step.location))
-            guard let prepared else { throw PlanningError("step '\(step.plugin)' cannot run without parameters") }
-            invocations[step.plugin] = (prepared.invocation, plugin)
-        }
+        let steps = try rollbackSteps(named: name)
+        let byID = Dictionary(steps.map { ($0.step.plugin, $0) }, uniquingKeysWith: { first, _ in first })
         var caches: [CachePlan] = []
         for topology in topologies {
             guard let cachePlan = original.caches.first(where: { $0.cache == topology.id }) else { continue }
-            let actions = try actions(undoing: cachePlan.replacements, in: topology, with: invocations)
+            let actions = try actions(undoing: cachePlan.replacements, in: topology, with: byID)
             guard !actions.isEmpty else { continue }
             let length = actions.reduce(Duration.zero) { $0 + $1.predictedDuration }
             caches.append(CachePlan(cache: topology.id, placement: topology.placement,
@@ -62,11 +69,11 @@ public struct RollbackPlanner: Sendable {
                                     actions: actions, predictedStart: .zero, predictedEnd: length))
         }
         let basis = PlanBasis(source: original.basis.source, inventory: Inventory(caches: topologies.map(ContinuationCheck.spec(of:))))
-        return Plan(playbook: name, playbookPath: name, policy: original.policy, steps: steps, basis: basis, caches: caches)
+        return Plan(playbook: name, playbookPath: name, policy: original.policy, steps: steps.map(\.step), basis: basis, caches: caches)
     }
 
     private func actions(undoing replacements: [NodeReplacement], in topology: CacheTopology,
-                         with steps: [String: (invocation: StepInvocation, plugin: AnyStepPlugin)]) throws(PlanningError) -> [PlannedAction] {
+                         with steps: [String: RollbackStep]) throws(PlanningError) -> [PlannedAction] {
         let live = replacements.filter { replacement in
             topology.node(replacement.new).map { $0.lifecycle != .deleted } ?? false
         }

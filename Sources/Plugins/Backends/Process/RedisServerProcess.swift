@@ -20,7 +20,7 @@ enum RedisServerProcess {
         let launcher = try spawn(resolve(binary), arguments: arguments)
         // The launcher forks the daemon and exits at once; reap it so it leaves no zombie. The
         // wait blocks its thread, so it runs off the cooperative pool (heartbeats run there).
-        let status = await Blocking.run { () -> Int32 in
+        let status = try await Blocking.run { () -> Int32 in
             var status: Int32 = 0
             while waitpid(launcher, &status, 0) == -1, errno == EINTR {}
             return status

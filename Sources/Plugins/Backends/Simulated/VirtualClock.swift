@@ -61,19 +61,16 @@ public struct VirtualClock: RolloutClock {
 
     public func openBranch() -> ClockBranch {
         executor.branchOpened()
-        let (branch, order) = scheduler.open()
-        turns.record(branch, order)
-        return branch
+        return scheduler.open()
     }
 
     public func run<T: Sendable>(_ branch: ClockBranch, _ body: @Sendable () async throws -> T) async rethrows -> T {
-        let order = turns.take(branch)
         // Branches take turns on one thread: a turn handed over wakes no other thread.
         return try await withTaskExecutorPreference(executor.forStartingBranch) {
             try await Self.$inBranch.withValue(true) {
                 // The first turn: the branch starts when every other branch opened before it has
-                // run until it sleeps.
-                if let order { _ = try? await scheduler.sleep(until: scheduler.now, order: order) }
+                // run until it sleeps (a branch's id is its place in that order).
+                _ = try? await scheduler.sleep(until: scheduler.now, order: branch.id)
                 return try await body()
             }
         }
@@ -83,6 +80,4 @@ public struct VirtualClock: RolloutClock {
         scheduler.close()
         executor.branchClosed()
     }
-
-    private let turns = FirstTurns()
 }

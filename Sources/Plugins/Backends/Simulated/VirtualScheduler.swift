@@ -20,7 +20,6 @@ final class VirtualScheduler: Sendable {
         var awake = 0
         var sleepers: [Sleeper] = []
         var nextOrder: UInt64 = 0
-        var nextBranch: UInt64 = 0
 
         mutating func order() -> UInt64 {
             nextOrder += 1
@@ -46,12 +45,12 @@ final class VirtualScheduler: Sendable {
 
     var now: Duration { state.withLock { $0.now } }
 
-    /// A new branch, awake until it starts (its first turn is taken in the order of opening).
-    func open() -> (branch: ClockBranch, order: UInt64) {
+    /// A new branch, awake until it starts. Its id orders its first turn among sleepers due
+    /// at the same moment: after those already asleep, before those that sleep later.
+    func open() -> ClockBranch {
         state.withLock { state in
             state.awake += 1
-            state.nextBranch += 1
-            return (ClockBranch(id: state.nextBranch), state.order())
+            return ClockBranch(id: state.order())
         }
     }
 
