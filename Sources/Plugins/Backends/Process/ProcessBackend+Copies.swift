@@ -108,8 +108,11 @@ extension ProcessBackend {
             let lost = copies.filter { failed.contains($0.node) }.count
             if failed.contains(node) || othersInSync >= minReplicas - lost { break }
             if ContinuousClock.now >= deadline {
+                // What it saw, so that a refusal can be told from a wrong reading of the cluster.
+                let seen = copies.map { "\($0.node) \($0.role.rawValue)\(failed.contains($0.node) ? " on a failed node" : $0.inSync ? "" : " not in sync")" }
                 throw InvariantViolation(5, cache: cache, "refused to remove the copy of '\(shard)' on '\(node)': "
-                                         + "\(othersInSync) in-sync replicas would be left, fewer than \(minReplicas)")
+                                         + "\(othersInSync) in-sync replicas would be left, fewer than \(minReplicas) "
+                                         + "(\(shard): \(seen.joined(separator: ", ")))")
             }
             try await Task.sleep(for: .milliseconds(100))
         }
