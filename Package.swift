@@ -10,6 +10,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "maintctl", targets: ["maintctl"]),
+        .executable(name: "maintctl-proxy", targets: ["maintctl-proxy"]),
+        .library(name: "NodeEndpoint", targets: ["NodeEndpoint"]),
         .library(name: "MaintenanceKit", targets: ["MaintenanceKit"]),
         .library(name: "Plugins", targets: ["Plugins"]),
         .library(name: "SimulatedBackend", targets: ["SimulatedBackend"]),
@@ -65,6 +67,28 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The node endpoint: a Redis proxy that serves one cache to clients that need not speak Redis Cluster.
+        .target(
+            name: "NodeEndpoint",
+            dependencies: [
+                "RedisWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "maintctl-proxy",
+            dependencies: [
+                "NodeEndpoint",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,27 +1,30 @@
 import NIOCore
 import NIOPosix
 
-/// One connection to a Redis server on this machine, with connect and reply time limits.
+/// One connection to a Redis server, with connect and reply time limits.
 ///
 /// Commands may be sent concurrently; they are pipelined and answered in order. A command
 /// that times out closes the connection, since its reply could still arrive and be
 /// mistaken for the next one's.
 public final class RedisConnection: Sendable {
-    /// The loopback address; servers and clients here never use another.
-    public static let host = "127.0.0.1"
+    /// The loopback address, where the backends of this machine run their servers.
+    public static let loopback = "127.0.0.1"
 
+    /// The server's address.
+    public let host: String
     /// The server's port.
     public let port: Int
     private let channel: any Channel
 
-    private init(port: Int, channel: any Channel) {
+    private init(host: String, port: Int, channel: any Channel) {
+        self.host = host
         self.port = port
         self.channel = channel
     }
 
-    /// Connects to the server on `port` of 127.0.0.1.
+    /// Connects to the server at `host:port` (127.0.0.1 unless told).
     /// - Throws: `RedisError` of kind `.connect` (refused, timed out) naming the address.
-    public static func connect(port: Int, timeout: Duration = .seconds(2)) async throws -> RedisConnection {
+    public static func connect(host: String = loopback, port: Int, timeout: Duration = .seconds(2)) async throws -> RedisConnection {
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.milliseconds(max(1, timeout.wholeMilliseconds)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -32,7 +35,7 @@ public final class RedisConnection: Sendable {
             }
         do {
             let channel = try await bootstrap.connect(host: host, port: port).get()
-            return RedisConnection(port: port, channel: channel)
+            return RedisConnection(host: host, port: port, channel: channel)
         } catch {
             throw RedisError(.connect, "cannot connect to \(host):\(port): \(error)")
         }
@@ -46,9 +49,9 @@ public final class RedisConnection: Sendable {
     public func send(_ arguments: [String], timeout: Duration = .seconds(5)) async throws -> RESPValue {
         let reply = channel.eventLoop.makePromise(of: RESPValue.self)
         let channel = self.channel
-        let port = self.port
+        let address = "\(host):\(port)"
         let timer = channel.eventLoop.scheduleTask(in: .milliseconds(max(1, timeout.wholeMilliseconds))) {
-            reply.fail(RedisError(.timeout, "\(Self.host):\(port) did not answer \(arguments.prefix(2).joined(separator: " ")) within \(timeout)"))
+            reply.fail(RedisError(.timeout, "\(address) did not answer \(arguments.prefix(2).joined(separator: " ")) within \(timeout)"))
             channel.close(promise: nil)
         }
         channel.writeAndFlush(RESPRequest(bytes: RESPParser.encode(arguments), reply: reply), promise: nil)
@@ -62,7 +65,7 @@ public final class RedisConnection: Sendable {
     public func command(_ arguments: String..., timeout: Duration = .seconds(5)) async throws -> RESPValue {
         let value = try await send(arguments, timeout: timeout)
         if case let .error(message) = value {
-            throw RedisError(.server, "\(Self.host):\(port) \(arguments.prefix(2).joined(separator: " ")): \(message)")
+            throw RedisError(.server, "\(host):\(port) \(arguments.prefix(2).joined(separator: " ")): \(message)")
         }
         return value
     }

@@ -1,0 +1,202 @@
+import NIOCore
+
+/// One client's connection to the endpoint: reads its commands, routes each, and writes the
+/// replies back in the order the commands came, whichever server answers first.
+///
+/// Everything here runs on the worker's event loop.
+final class ClientSession: ChannelDuplexHandler {
+    typealias InboundIn = ClientRequest
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let worker: Worker
+    let id: Int
+    var allocator: ByteBufferAllocator { worker.allocator }
+    private(set) var context: ChannelHandlerContext?
+
+    /// Whether the client speaks RESP3 (`HELLO 3`).
+    var resp3 = false
+    var authenticated: Bool
+    var name = ""
+    var transaction = TransactionState()
+    /// Subscriptions: channels and patterns on one server, shard channels on their shards' servers.
+    var globalStream: Upstream?
+    var shardStreams: [ServerAddress: Upstream] = [:]
+    /// Connections of blocking commands in flight.
+    var blockingConnections: [Upstream] = []
+
+    /// Replies not yet written, from the oldest command on; nil where the reply has not come.
+    private var replies = CircularBuffer<ByteBuffer?>(initialCapacity: 16)
+    private var headSequence = 0
+    private var unflushed = false
+    private var closeWhenDrained = false
+    private(set) var closed = false
+    private var readingPaused = false
+    private var readWanted = false
+
+    init(worker: Worker) {
+        self.worker = worker
+        self.id = worker.nextSessionID()
+        self.authenticated = worker.configuration.password == nil
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let record = EndpointShared.ClientRecord(
+            id: id, address: context.remoteAddress.map(Self.describe) ?? "?",
+            localAddress: context.localAddress.map(Self.describe) ?? "?", connectedAt: .now)
+        if !worker.shared.admit(record, limit: worker.configuration.maxClients) {
+            closed = true
+            context.writeAndFlush(wrapOutboundOut(LocalReply.error("ERR max number of clients reached", allocator: allocator)))
+                .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            return
+        }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closed, !closeWhenDrained else { return }
+        dispatch(unwrapInboundIn(data))
+        updateReading()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !closed { worker.shared.remove(id) }
+        closed = true
+        replies.removeAll()
+        transaction.pinned?.close()
+        transaction = TransactionState()
+        for upstream in [globalStream].compactMap({ $0 }) + shardStreams.values { upstream.close() }
+        globalStream = nil
+        shardStreams = [:]
+        // A blocked command's server keeps it blocked until its connection closes.
+        for upstream in blockingConnections where upstream.isBusy { upstream.close() }
+        blockingConnections = []
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? RequestError, !closed {
+            // Redis answers input it cannot read with an error, then closes the connection.
+            reply(LocalReply.error("ERR \(error.message)", allocator: allocator))
+            closeWhenDrained = true
+            drain()
+            worker.flushAll()
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent, replies.isEmpty, !isSubscribed, transaction.pinned == nil {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    /// Reads from the client only while its replies are few and its socket takes them.
+    func read(context: ChannelHandlerContext) {
+        if readingPaused {
+            readWanted = true
+        } else {
+            context.read()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        updateReading()
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func updateReading() {
+        guard let context else { return }
+        let pause = replies.count >= worker.configuration.maxInFlightPerClient || !context.channel.isWritable
+        if readingPaused, !pause {
+            readingPaused = false
+            if readWanted {
+                readWanted = false
+                context.read()
+            }
+        } else if pause {
+            readingPaused = true
+        }
+    }
+
+    // MARK: Replies in order
+
+    /// A place for the next reply; returns its sequence number.
+    func reserve() -> Int {
+        replies.append(nil)
+        return headSequence + replies.count - 1
+    }
+
+    /// Answers the next command with `frame`.
+    func reply(_ frame: ByteBuffer) {
+        replies.append(frame)
+        drain()
+    }
+
+    /// Reply `sequence` has come.
+    func complete(_ sequence: Int, with frame: ByteBuffer) {
+        let offset = sequence - headSequence
+        guard !closed, offset >= 0, offset < replies.count else { return }
+        replies[replies.index(replies.startIndex, offsetBy: offset)] = frame
+        if offset == 0 { drain() }
+    }
+
+    /// Writes the replies that are complete from the oldest on.
+    private func drain() {
+        guard let context, !closed else { return }
+        var wrote = false
+        while let first = replies.first, let frame = first {
+            replies.removeFirst()
+            headSequence += 1
+            context.write(wrapOutboundOut(frame), promise: nil)
+            wrote = true
+        }
+        if wrote, !unflushed {
+            unflushed = true
+            worker.needsFlush(self)
+        }
+        if closeWhenDrained, replies.isEmpty {
+            closed = true
+            worker.shared.remove(id)
+            context.writeAndFlush(wrapOutboundOut(allocator.buffer(capacity: 0)))
+                .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            return
+        }
+        updateReading()
+    }
+
+    func flush() {
+        guard unflushed else { return }
+        unflushed = false
+        context?.flush()
+    }
+
+    /// Closes the connection once every reply so far is written.
+    func closeAfterReplies() {
+        closeWhenDrained = true
+        drain()
+    }
+
+    /// How many bytes wait in the socket's buffer for the client to read.
+    var unreadBytes: Int {
+        guard let context else { return 0 }
+        return (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+    }
+
+    func error(_ message: String) -> ByteBuffer {
+        LocalReply.error(message, allocator: allocator)
+    }
+
+    private static func describe(_ address: SocketAddress) -> String {
+        "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+    }
+}

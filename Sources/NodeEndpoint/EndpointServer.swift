@@ -1,0 +1,103 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The node endpoint: serves one cache to clients that need not speak Redis Cluster.
+///
+/// `run()` reads the cluster's slot map, then listens; it returns when its task is cancelled,
+/// after closing the listening socket.
+public struct EndpointServer: Sendable {
+    let configuration: EndpointConfiguration
+    let logger: Logger
+
+    public init(configuration: EndpointConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Serves until cancelled.
+    /// - Parameter ready: Called with the bound address once clients can connect.
+    /// - Throws: When the port cannot be bound or the control socket cannot be made.
+    public func run(ready: @Sendable (ServerAddress) -> Void = { _ in }) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        do {
+            try await serve(on: group, ready: ready)
+            try await group.shutdownGracefully()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    private func serve(on group: MultiThreadedEventLoopGroup, ready: @Sendable (ServerAddress) -> Void) async throws {
+        let (refreshRequests, requestRefresh) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let shared = EndpointShared(logger: logger, refreshRequests: requestRefresh)
+        var workers: [NIOLoopBound<Worker>] = []
+        for (index, loop) in group.makeIterator().enumerated() {
+            let configuration = configuration
+            workers.append(try await loop.submit {
+                NIOLoopBound(Worker(index: index, eventLoop: loop, configuration: configuration, shared: shared), eventLoop: loop)
+            }.get())
+        }
+        let keeper = SlotMapKeeper(configuration: configuration, workers: workers, shared: shared, logger: logger)
+        try await keeper.refreshUntilRead()
+
+        let byLoop = Dictionary(uniqueKeysWithValues: workers.map { (ObjectIdentifier($0.eventLoop), $0) })
+        let configuration = configuration
+        let listener = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let worker = byLoop[ObjectIdentifier(channel.eventLoop)]!.value
+                    let pipeline = channel.pipeline.syncOperations
+                    if let idle = configuration.idleTimeout {
+                        try pipeline.addHandler(IdleStateHandler(readTimeout: idle))
+                    }
+                    try pipeline.addHandler(ByteToMessageHandler(RequestDecoder(limits: configuration.requestLimits)))
+                    try pipeline.addHandler(ClientSession(worker: worker))
+                }
+            }
+            .bind(host: configuration.listen.host, port: configuration.listen.port).get()
+        let bound = ServerAddress(host: configuration.listen.host, port: listener.localAddress?.port ?? configuration.listen.port)
+        logger.info("serving on \(bound), \(configuration.threads) threads")
+        ready(bound)
+
+        try await withTaskCancellationHandler {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask {
+                    for await _ in refreshRequests {
+                        do { try await keeper.refresh() } catch { logger.warning("cannot read the slot map: \(error)") }
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+                tasks.addTask {
+                    while true {
+                        try await Task.sleep(for: .nanoseconds(configuration.refreshInterval.nanoseconds))
+                        requestRefresh.yield()
+                    }
+                }
+                if let path = configuration.controlSocket {
+                    tasks.addTask {
+                        try await ControlChannel(path: path, keeper: keeper, shared: shared, logger: logger).run(on: group)
+                    }
+                }
+                tasks.addTask { try await listener.closeFuture.get() }
+                // The first to end (the listener closed, or a failure) ends them all.
+                do {
+                    try await tasks.next()
+                } catch {
+                    listener.close(promise: nil)
+                    tasks.cancelAll()
+                    throw error
+                }
+                listener.close(promise: nil)
+                tasks.cancelAll()
+            }
+        } onCancel: {
+            listener.close(promise: nil)
+        }
+        try? await listener.close()
+    }
+}

@@ -1,0 +1,62 @@
+import Logging
+import NIOCore
+
+/// Reads the slot map and gives it to every worker: once at start, then when a worker saw a
+/// sign of change, when maintctl asks, and every refresh interval.
+actor SlotMapKeeper {
+    private let reader: TopologyReader
+    private let seeds: [ServerAddress]
+    private let workers: [NIOLoopBound<Worker>]
+    private let shared: EndpointShared
+    private let logger: Logger
+    private(set) var map: SlotMap?
+    private var hasTable = false
+
+    init(configuration: EndpointConfiguration, workers: [NIOLoopBound<Worker>], shared: EndpointShared, logger: Logger) {
+        reader = TopologyReader(password: configuration.password)
+        seeds = configuration.seeds
+        self.workers = workers
+        self.shared = shared
+        self.logger = logger
+    }
+
+    /// Reads the map from the servers last known, then the seeds, and installs it when it changed.
+    /// - Parameter withTable: Read the command table and server version too.
+    /// - Throws: What the last server tried answered, when none gave a map.
+    func refresh(withTable: Bool = false) async throws {
+        let known = (map?.servers ?? []) + seeds
+        let reading = try await reader.read(from: known.uniqued(), withTable: withTable || !hasTable)
+        shared.countSlotMapRead()
+        guard reading.map != map || reading.table != nil else { return }
+        if let map, reading.map != map {
+            logger.info("slot map changed: primaries \(reading.map.shards.map(\.primary.description).joined(separator: ", "))")
+        }
+        map = reading.map
+        hasTable = hasTable || reading.table != nil
+        for worker in workers {
+            let map = reading.map
+            let table = reading.table
+            let version = reading.version
+            worker.eventLoop.execute { worker.value.install(map, table: table, serverVersion: version) }
+        }
+    }
+
+    /// Reads until a map comes, every 200 ms, for as long as the task runs.
+    func refreshUntilRead() async throws {
+        while true {
+            do {
+                return try await refresh(withTable: true)
+            } catch {
+                logger.warning("cannot read the slot map yet: \(error)")
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+}
+
+extension Array where Element: Hashable {
+    func uniqued() -> [Element] {
+        var seen = Set<Element>()
+        return filter { seen.insert($0).inserted }
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// One connection from the endpoint to a server, on one worker's event loop.
+///
+/// Requests are written as they come and replies matched to them in order (a server answers in
+/// order), so one connection carries many clients' pipelined commands. It connects on first
+/// use; while it connects, requests wait in order. When it cannot connect or breaks, every
+/// request waiting on it gets an error at once, and for a short while new ones too, so that a
+/// dead server costs its own clients an error, not a wait, and others nothing.
+final class Upstream {
+    let address: ServerAddress
+    /// Whether the connection speaks RESP3 (it sent `HELLO 3`).
+    let resp3: Bool
+    /// Whether it belongs to one client at a time (transactions, blocking commands, subscriptions).
+    let dedicated: Bool
+    unowned let worker: Worker
+
+    /// Frames that arrive with no request waiting go here: a subscribed client's messages.
+    var stream: ClientSession?
+    /// A subscribed connection's count of subscriptions, as the server last said.
+    var subscriptions = 0
+    /// Give the connection back to the worker once nothing waits on it.
+    var releaseWhenIdle = false
+
+    private enum State {
+        case idle
+        case connecting([(ByteBuffer, PendingReply?)])
+        case connected(any Channel)
+        /// Connecting failed; requests fail at once until the deadline.
+        case broken(until: NIODeadline, reason: String)
+        case closed
+    }
+
+    private var state = State.idle
+    private var waiting = CircularBuffer<PendingReply>()
+    private var unflushed = false
+
+    /// How long requests fail at once after a connection failed.
+    static let brokenFor = TimeAmount.milliseconds(100)
+
+    init(address: ServerAddress, resp3: Bool, dedicated: Bool, worker: Worker) {
+        self.address = address
+        self.resp3 = resp3
+        self.dedicated = dedicated
+        self.worker = worker
+    }
+
+    /// Whether requests are waiting for replies.
+    var isBusy: Bool { !waiting.isEmpty || { if case let .connecting(queued) = state { !queued.isEmpty } else { false } }() }
+
+    /// Whether the connection is open now.
+    var isConnected: Bool {
+        if case .connected = state { return true }
+        return false
+    }
+
+    /// Whether the connection is open or opening.
+    var isUsable: Bool {
+        switch state {
+        case .idle, .connecting, .connected: true
+        case let .broken(until, _): until < .now()
+        case .closed: false
+        }
+    }
+
+    /// Writes `request` (flushed with the worker's next flush); `pending` gets its reply, or the
+    /// subscribed client the frames it brings when `pending` is nil.
+    func send(_ request: ByteBuffer, _ pending: PendingReply?) {
+        switch state {
+        case let .connected(channel):
+            if let pending { waiting.append(pending) }
+            channel.write(request, promise: nil)
+            if !unflushed {
+                unflushed = true
+                worker.needsFlush(self)
+            }
+        case var .connecting(queued):
+            state = .idle
+            queued.append((request, pending))
+            state = .connecting(queued)
+        case .idle:
+            state = .connecting([(request, pending)])
+            connect()
+        case let .broken(until, reason):
+            if until < .now() {
+                state = .connecting([(request, pending)])
+                connect()
+            } else if let pending {
+                worker.deliver(unreachable(reason), to: pending, from: self)
+            } else {
+                stream?.streamLost(self)
+            }
+        case .closed:
+            if let pending { worker.deliver(unreachable("the connection is closed"), to: pending, from: self) }
+        }
+    }
+
+    func flush() {
+        guard unflushed, case let .connected(channel) = state else { return }
+        unflushed = false
+        channel.flush()
+    }
+
+    /// Closes the connection; what still waits gets an error.
+    func close() {
+        let channel: (any Channel)? = if case let .connected(channel) = state { channel } else { nil }
+        fail("the endpoint closed the connection", next: .closed)
+        channel?.close(promise: nil)
+    }
+
+    // MARK: From the channel
+
+    func received(_ frame: ByteBuffer) {
+        guard let pending = waiting.popFirst() else {
+            if let stream { stream.streamed(frame, from: self) }
+            return
+        }
+        if case .handshake = pending.destination, ReplyFrameScanner.isError(frame) {
+            let reason = String(buffer: frame).trimmingCharacters(in: .whitespacesAndNewlines)
+            close()
+            worker.log("\(address) refused the endpoint's connection set-up: \(reason)")
+            return
+        }
+        worker.deliver(frame, to: pending, from: self)
+        if releaseWhenIdle, waiting.isEmpty { worker.release(self) }
+    }
+
+    func channelClosed() {
+        guard case .connected = state else { return }
+        fail("the connection to \(address) was lost", next: .idle)
+        if stream != nil { stream?.streamLost(self) }
+    }
+
+    // MARK: Connecting
+
+    private func connect() {
+        let bound = NIOLoopBound(self, eventLoop: worker.eventLoop)
+        ClientBootstrap(group: worker.eventLoop)
+            .connectTimeout(worker.configuration.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(ReplyFrameDecoder()),
+                        UpstreamHandler(upstream: bound.value)
+                    )
+                }
+            }
+            .connect(host: address.host, port: address.port)
+            .assumeIsolated()
+            .whenComplete { result in
+                let upstream = bound.value
+                switch result {
+                case let .success(channel): upstream.connected(channel)
+                case let .failure(error): upstream.connectFailed("\(error)")
+                }
+            }
+    }
+
+    private func connected(_ channel: any Channel) {
+        guard case let .connecting(queued) = state else {
+            channel.close(promise: nil)
+            return
+        }
+        state = .connected(channel)
+        for handshake in worker.configuration.handshake(resp3: resp3) {
+            send(handshake, PendingReply(.handshake))
+        }
+        for (request, pending) in queued { send(request, pending) }
+        flush()
+    }
+
+    private func connectFailed(_ reason: String) {
+        guard case .connecting = state else { return }
+        fail("cannot connect to \(address): \(reason)", next: .broken(until: .now() + Self.brokenFor, reason: reason))
+        stream?.streamLost(self)
+        worker.topologyMayHaveChanged()
+    }
+
+    /// Fails everything waiting or queued with `reason` and moves to `next`.
+    private func fail(_ reason: String, next: State) {
+        var failed: [PendingReply] = Array(waiting)
+        waiting.removeAll()
+        if case let .connecting(queued) = state { failed += queued.compactMap(\.1) }
+        state = next
+        unflushed = false
+        let error = unreachable(reason)
+        for pending in failed { worker.deliver(error, to: pending, from: self) }
+        if releaseWhenIdle { worker.release(self) }
+    }
+
+    private func unreachable(_ reason: String) -> ByteBuffer {
+        LocalReply.error("CLUSTERDOWN the shard's primary \(address) is unreachable: \(reason)", allocator: worker.allocator)
+    }
+}
+
+/// Passes a server connection's replies and closing to its `Upstream`.
+final class UpstreamHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let upstream: Upstream
+
+    init(upstream: Upstream) {
+        self.upstream = upstream
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        upstream.received(unwrapInboundIn(data))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        upstream.channelClosed()
+        upstream.worker.flushAll()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NodeEndpoint
+import NIOCore
+import Synchronization
+
+/// `maintctl-proxy`: the node endpoint. The backends start one per node; parsing and wiring only.
+@main
+struct ProxyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "maintctl-proxy",
+        abstract: "Serve one Redis Cluster cache to any Redis client through one address.",
+        discussion: "Reads the slot map from the seeds, then listens; routes each command to the primary of its key's slot. SIGTERM or SIGINT stops it.")
+
+    @Option(help: "Where clients connect (HOST:PORT).")
+    var listen: String
+
+    @Option(name: .customLong("seed"), help: "A server of the cache to read the slot map from (HOST:PORT); repeatable.")
+    var seeds: [String]
+
+    @Option(help: "The control socket maintctl steers the endpoint through (a unix socket path, made mode 0600).")
+    var control: String?
+
+    @Option(help: "An environment variable holding the cache's password.")
+    var passwordEnv: String?
+
+    @Option(help: "A file holding the cache's password.")
+    var passwordFile: String?
+
+    @Option(help: "Event loops (default: one per core).")
+    var threads: Int = System.coreCount
+
+    @Option(help: "The most clients at once.")
+    var maxClients: Int = 10_000
+
+    @Option(help: "Disconnect a client idle this many seconds (0: never).")
+    var idleTimeout: Int = 0
+
+    @Option(help: "The largest request in bytes.")
+    var maxRequestBytes: Int = 512 << 20
+
+    func validate() throws {
+        guard ServerAddress(listen) != nil else { throw ValidationError("--listen '\(listen)' is not HOST:PORT") }
+        guard !seeds.isEmpty else { throw ValidationError("at least one --seed HOST:PORT is needed") }
+        for seed in seeds where ServerAddress(seed) == nil { throw ValidationError("--seed '\(seed)' is not HOST:PORT") }
+        guard passwordEnv == nil || passwordFile == nil else { throw ValidationError("give --password-env or --password-file, not both") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be 1 to 256") }
+        guard maxClients > 0, idleTimeout >= 0, maxRequestBytes > 0 else { throw ValidationError("limits must be positive") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "maintctl-proxy")
+        logger.logLevel = .info
+        var configuration = EndpointConfiguration(listen: ServerAddress(listen)!, seeds: seeds.compactMap { ServerAddress($0) },
+                                                  password: try password(), threads: threads)
+        configuration.controlSocket = control
+        configuration.maxClients = maxClients
+        configuration.idleTimeout = idleTimeout > 0 ? .seconds(Int64(idleTimeout)) : nil
+        configuration.maxRequestBytes = maxRequestBytes
+        Self.raiseFileLimit()
+        let server = EndpointServer(configuration: configuration, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            group.addTask { await Self.termination() }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// The password, read from where the flags say; never from the command line itself.
+    private func password() throws -> Secret? {
+        if let passwordEnv {
+            guard let value = ProcessInfo.processInfo.environment[passwordEnv], !value.isEmpty else {
+                throw ValidationError("the environment variable \(passwordEnv) named by --password-env is not set")
+            }
+            return Secret(value)
+        }
+        if let passwordFile {
+            guard let data = FileManager.default.contents(atPath: passwordFile) else {
+                throw ValidationError("cannot read the password file \(passwordFile)")
+            }
+            return Secret(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines))
+        }
+        return nil
+    }
+
+    /// Every client is a file descriptor: take as many as the hard limit allows.
+    private static func raiseFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+
+    /// Returns on SIGTERM or SIGINT.
+    private static func termination() async {
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        let sources = [SIGTERM, SIGINT].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = OnceFlag()
+            for source in sources {
+                source.setEventHandler { if once.claim() { continuation.resume() } }
+                source.resume()
+            }
+        }
+        for source in sources { source.cancel() }
+    }
+}
+
+/// True for the first caller only.
+final class OnceFlag: Sendable {
+    private let claimed = Mutex(false)
+    func claim() -> Bool { claimed.withLock { value in defer { value = true }; return !value } }
+}
