@@ -159,11 +159,20 @@ let package = Package(
         .testTarget(
             name: "MaintctlTests",
             dependencies: [
-                "maintctl", "maintctl-crash-harness", "MaintctlCommands", "RolloutJournal", "MaintenanceKit", "ProcessBackend", "ContainerBackend",
+                "maintctl", "maintctl-proxy", "maintctl-crash-harness", "MaintctlCommands", "RolloutJournal", "MaintenanceKit", "ProcessBackend", "ContainerBackend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "RedisWireTests", dependencies: ["RedisWire"]),
+        // The node endpoint, driven by real clients (redis-py, raw sockets) through live clusters.
+        .testTarget(
+            name: "EndpointTests",
+            dependencies: [
+                "NodeEndpoint", "maintctl-proxy", "LiveClusterSupport", "ProcessBackend", "ContainerBackend", "RedisWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            exclude: ["Clients"]
+        ),
         .testTarget(
             name: "RolloutJournalTests",
             dependencies: ["RolloutJournal", "MaintenanceKit", "Plugins", "SimulatedBackend", .product(name: "GRDB", package: "GRDB.swift")]
@@ -180,14 +189,14 @@ let package = Package(
         .testTarget(
             name: "ContainerBackendTests",
             dependencies: [
-                "ContainerBackend", "ProcessBackend", "LiveClusterSupport", "MaintenanceKit", "Plugins", "RedisWire", "ClusterProbe",
+                "ContainerBackend", "maintctl-proxy", "ProcessBackend", "LiveClusterSupport", "MaintenanceKit", "Plugins", "RedisWire", "ClusterProbe",
                 "BackendConformance", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "ProcessBackendTests",
             dependencies: [
-                "ProcessBackend", "LiveClusterSupport", "MaintenanceKit", "Plugins", "RedisWire", "ClusterProbe", "BackendConformance",
+                "ProcessBackend", "maintctl-proxy", "LiveClusterSupport", "MaintenanceKit", "Plugins", "RedisWire", "ClusterProbe", "BackendConformance",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import MaintenanceKit
+import ProcessBackend
 
 extension Maintctl {
     struct ClusterStatus: AsyncParsableCommand {
@@ -14,11 +15,19 @@ extension Maintctl {
         func run() async throws {
             let cluster = try live.open()
             let rows = await cluster.status()
+            let nodes = await cluster.endpointStatus()
             await cluster.close()
             switch format {
             case .json:
-                try Output.json(rows)
+                try Output.json(LiveClusterStatus(nodes: nodes, copies: rows))
             case .text:
+                Output.line("cache          node                 lifecycle  endpoint               pid      health")
+                for node in nodes {
+                    Output.line([node.cache.padded(14), node.node.padded(20), node.lifecycle.padded(10), (node.endpoint ?? "-").padded(22),
+                                 node.pid.map(String.init).map { $0.padded(8) } ?? "-".padded(8),
+                                 node.endpoint == nil ? "no endpoint" : node.running ? "ok" : "ENDPOINT DOWN"].joined(separator: " "))
+                }
+                Output.line("")
                 Output.line("cache          node                 version    shard  role     port   pid      offset       health")
                 for row in rows {
                     Output.line([row.cache.padded(14), row.node.padded(20), row.version.padded(10), row.shard.padded(6),
@@ -26,7 +35,14 @@ extension Maintctl {
                                  String(row.offset).padded(12), row.healthy ? "ok" : "UNHEALTHY"].joined(separator: " "))
                 }
             }
-            if rows.contains(where: { !$0.healthy }) { throw Exit.failed }
+            let endpointDown = nodes.contains { $0.endpoint != nil && !$0.running && ($0.lifecycle == "active" || $0.lifecycle == "draining") }
+            if rows.contains(where: { !$0.healthy }) || endpointDown { throw Exit.failed }
         }
     }
+}
+
+/// `cluster status --format json`: every node with its endpoint, and every shard copy.
+struct LiveClusterStatus: Encodable {
+    var nodes: [NodeEndpointStatus]
+    var copies: [CopyStatus]
 }

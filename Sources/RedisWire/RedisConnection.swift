@@ -41,6 +41,24 @@ public final class RedisConnection: Sendable {
         }
     }
 
+    /// Connects to the server listening on the unix socket at `path`.
+    /// - Throws: `RedisError` of kind `.connect` naming the socket.
+    public static func connect(unixSocket path: String, timeout: Duration = .seconds(2)) async throws -> RedisConnection {
+        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.milliseconds(max(1, timeout.wholeMilliseconds)))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RESPChannelHandler())
+                }
+            }
+        do {
+            let channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+            return RedisConnection(host: path, port: 0, channel: channel)
+        } catch {
+            throw RedisError(.connect, "cannot connect to \(path): \(error)")
+        }
+    }
+
     /// Sends one command and returns the server's reply, `-ERR` replies included.
     /// - Parameters:
     ///   - arguments: The command and its arguments (`["CLUSTER", "NODES"]`).

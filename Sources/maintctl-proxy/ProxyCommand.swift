@@ -40,6 +40,15 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: "The largest request in bytes.")
     var maxRequestBytes: Int = 512 << 20
 
+    @Flag(help: "Run in the background: start a detached copy, write its pid to --pid-file, and exit.")
+    var daemonize = false
+
+    @Option(help: "With --daemonize: where the endpoint's pid is written.")
+    var pidFile: String?
+
+    @Option(help: "With --daemonize: where the endpoint logs.")
+    var logFile: String?
+
     func validate() throws {
         guard ServerAddress(listen) != nil else { throw ValidationError("--listen '\(listen)' is not HOST:PORT") }
         guard !seeds.isEmpty else { throw ValidationError("at least one --seed HOST:PORT is needed") }
@@ -47,9 +56,14 @@ struct ProxyCommand: AsyncParsableCommand {
         guard passwordEnv == nil || passwordFile == nil else { throw ValidationError("give --password-env or --password-file, not both") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be 1 to 256") }
         guard maxClients > 0, idleTimeout >= 0, maxRequestBytes > 0 else { throw ValidationError("limits must be positive") }
+        guard !daemonize || (pidFile != nil && logFile != nil) else { throw ValidationError("--daemonize needs --pid-file and --log-file") }
     }
 
     func run() async throws {
+        if daemonize {
+            let arguments = Array(CommandLine.arguments.dropFirst()).filter { $0 != "--daemonize" }
+            return try Detach.run(arguments: arguments, pidFile: pidFile!, logFile: logFile!)
+        }
         var logger = Logger(label: "maintctl-proxy")
         logger.logLevel = .info
         var configuration = EndpointConfiguration(listen: ServerAddress(listen)!, seeds: seeds.compactMap { ServerAddress($0) },

@@ -14,9 +14,25 @@ import Testing
         var healthy: Bool
     }
 
-    func status(_ state: String) async throws -> [Copy] {
+    struct Node: Decodable {
+        var node: String
+        var endpoint: String?
+        var pid: Int32?
+        var running: Bool
+    }
+
+    struct Status: Decodable {
+        var nodes: [Node]
+        var copies: [Copy]
+    }
+
+    func fullStatus(_ state: String) async throws -> Status {
         let result = try await CLI.run(["cluster", "status", "--state", state, "--format", "json"])
-        return try JSONDecoder().decode([Copy].self, from: Data(result.stdout.utf8))
+        return try JSONDecoder().decode(Status.self, from: Data(result.stdout.utf8))
+    }
+
+    func status(_ state: String) async throws -> [Copy] {
+        try await fullStatus(state).copies
     }
 
     /// Starts local-cluster.yaml on `backend` (`process` or `container`), runs `body`, and
@@ -32,9 +48,11 @@ import Testing
         var pids: Set<Int32> = []
         do {
             try await body(state)
-            pids = Set(try await status(state).map(\.pid))
+            let status = try await fullStatus(state)
+            pids = Set(status.copies.map(\.pid) + status.nodes.compactMap(\.pid))
         } catch {
-            pids = Set((try? await status(state))?.map(\.pid) ?? [])
+            let status = try? await fullStatus(state)
+            pids = Set((status?.copies.map(\.pid) ?? []) + (status?.nodes.compactMap(\.pid) ?? []))
             _ = try? await CLI.run(["cluster", "down", "--state", state])
             throw error
         }

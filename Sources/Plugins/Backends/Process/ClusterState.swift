@@ -22,6 +22,14 @@ struct ClusterState: Codable, Sendable {
         /// The lifecycle a failed node had before the failure detector declared it down; it
         /// gets it back when its servers answer again (a stall that outlasted the detector).
         var lifecycleBeforeFailure: NodeLifecycle?
+        /// The node's endpoint (`maintctl-proxy`), once started; absent in states written before endpoints.
+        var endpoint: Endpoint?
+    }
+
+    /// A node's endpoint process: where clients connect, and its pid.
+    struct Endpoint: Codable, Sendable {
+        var port: Int
+        var pid: Int32
     }
 
     struct Shard: Codable, Sendable {
@@ -68,6 +76,8 @@ struct ClusterState: Codable, Sendable {
     var caches: [Cache]
     /// Pauses in progress (absent in state files written before faults existed).
     var pauses: [Pause]?
+    /// The `maintctl-proxy` the nodes' endpoints run; nil for a cluster made before endpoints.
+    var endpointBinary: String?
 
     static let fileName = "state.json"
 
@@ -110,6 +120,9 @@ struct ClusterState: Codable, Sendable {
 
     /// The directory of `node`'s copy of `shard`.
     static func copyDirectory(root: String, node: String, shard: String) -> String { "\(nodeDirectory(root: root, node: node))/\(shard)" }
+
+    /// The unix socket maintctl steers `node`'s endpoint through.
+    static func endpointControl(root: String, node: String) -> String { "\(nodeDirectory(root: root, node: node))/endpoint.sock" }
 
     /// The directory of `node`.
     static func nodeDirectory(root: String, node: String) -> String { "\(root)/nodes/\(node)" }

@@ -45,6 +45,7 @@ extension ProcessBackend {
         }
         _ = try? await driver.run(primary.port, "CLIENT", "UNPAUSE")
         let gap = ContinuousClock.now - paused
+        await reloadEndpoints(of: cache)
         // Every other copy, the old primary too, now replicates the new primary; wait until
         // they are linked so the shard keeps its in-sync replicas before anything is removed.
         // The demoted primary follows the new one by itself; its own replicas would keep

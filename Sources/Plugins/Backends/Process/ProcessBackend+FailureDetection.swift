@@ -212,6 +212,7 @@ extension ProcessBackend: FailureDetecting {
             return .lost
         }
         let promotedAt = ContinuousClock.now
+        await reloadEndpoints(of: cache)
         for other in live where other.redisID != chosen.redisID {
             guard (try? await driver.replication(other.port, timeout: .milliseconds(500)))?.primaryPort != chosen.port else { continue }
             do {

@@ -36,6 +36,11 @@ extension ProcessBackend: FaultInjecting {
         }
         switch fault.kind {
         case .kill:
+            // A crashed machine takes its endpoint down with its servers.
+            if let endpoint = try store.cache(cache).nodes.first(where: { $0.id == node })?.endpoint,
+               EndpointProcess.isOurs(pid: endpoint.pid, port: endpoint.port) {
+                kill(endpoint.pid, SIGKILL)
+            }
             await faults.crash(processes, of: node)
             await awaitVerdict(on: node, in: cache)
         case .pause: try await pauseProcesses(processes, of: node, in: cache, for: fault.duration)

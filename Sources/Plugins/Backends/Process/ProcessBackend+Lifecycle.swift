@@ -22,7 +22,7 @@ extension ProcessBackend {
         if FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) {
             throw BackendError(.clusterExists, "'\(directory)' already holds a cluster; stop it with: maintctl cluster down --state \(directory)")
         }
-        var state = ClusterState(binaries: binaries, host: host.record, caches: [])
+        var state = ClusterState(binaries: binaries, host: host.record, caches: [], endpointBinary: try EndpointProcess.locate())
         for version in Set(inventory.caches.flatMap { $0.nodes.map(\.version) }).sorted() {
             try await host.check(version: version, runnable: state.runnable(for: version))
         }
@@ -51,6 +51,7 @@ extension ProcessBackend {
                 }
                 if let failure { throw failure }
                 try await backend.form(cache)
+                for node in cache.nodes { try await backend.startEndpoint(of: node.id, in: cache.id) }
             }
         } catch {
             do {
@@ -129,6 +130,11 @@ extension ProcessBackend {
     ///   that does not answer); the state stays, so `down` can be run again.
     public func down() async throws {
         await stopFailureDetectors()
+        for cache in store.state.caches {
+            for node in cache.nodes { await stopEndpoint(of: node.id, in: cache.id) }
+        }
+        // Endpoints the state does not know: started just before a crash of maintctl.
+        await EndpointProcess.stopAll(under: directory + "/nodes")
         // Every paused server runs again, whoever paused it: a stopped process handles no SIGTERM.
         await endPauses { _ in true }
         Self.resumeAllPauses(in: store.state)

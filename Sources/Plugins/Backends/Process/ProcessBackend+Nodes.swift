@@ -34,6 +34,7 @@ extension ProcessBackend {
             }
         }
         if let failure { throw failure }
+        for node in new { try await startEndpoint(of: node.id, in: cache) }
     }
 
     /// Makes `node` the cache's leader.
@@ -70,6 +71,7 @@ extension ProcessBackend {
         try await host.provision(NodeSpec(id: node, version: current.version, capacity: current.capacity),
                                  runnable: store.state.runnable(for: current.version), directory: ClusterState.nodeDirectory(root: directory, node: node))
         try setLifecycle(.active, of: node, in: cache)
+        try await startEndpoint(of: node, in: cache)
     }
 
     /// Deletes the nodes side by side; each one that is gone is recorded even when another fails.
@@ -77,6 +79,7 @@ extension ProcessBackend {
     ///   copy or is the leader; `BackendError` for the first node that could not be deleted.
     public func deleteNodes(_ nodes: [String], in cache: String) async throws {
         for node in nodes { try refuseIfHoldingCopies(node, in: cache, doing: "delete") }
+        for node in nodes { await stopEndpoint(of: node, in: cache) }
         let (host, root) = (self.host, directory)
         var failure: (any Error)?
         await Self.concurrently(nodes) { node in

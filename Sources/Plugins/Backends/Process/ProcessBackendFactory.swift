@@ -34,19 +34,25 @@ public struct ProcessBackendFactory: BackendFactory {
 
     public func make(_ request: BackendRequest) async throws -> (backend: any Backend, fleet: Inventory) {
         let backend = try open(request)
+        try await backend.startMissingEndpoints()
         return (backend, try await backend.currentInventory())
     }
 
     public func rebuild(_ request: BackendRequest, journaled: [CacheTopology]) async throws -> any Backend {
-        try open(request)
+        let backend = try open(request)
+        try await backend.startMissingEndpoints()
+        return backend
     }
 
     public func upCluster(_ request: ClusterRequest) async throws -> [String] {
         let cluster = try await up(request)
         let rows = await cluster.status()
+        let endpoints = await cluster.endpointStatus()
         await cluster.close()
         return rows.map { "\($0.cache) \($0.node) \($0.shard) \($0.role) 127.0.0.1:\($0.port) slots \($0.slots)" }
-            + ["cluster_state:ok — connect with: redis-cli -c -p \(rows.first?.port ?? 0)"]
+            + endpoints.compactMap { node in node.endpoint.map { "\(node.cache) \(node.node) endpoint \($0)" } }
+            + ["cluster_state:ok — connect with: redis-cli -c -p \(rows.first?.port ?? 0)"
+               + (endpoints.first?.endpoint.map { ", or any client through a node's endpoint: redis-cli -u redis://\($0)" } ?? "")]
     }
 
     /// Attaches to the cluster of the request's state directory, refusing another backend's.

@@ -8,6 +8,7 @@ extension BackendErrorCode {
     public static let clusterUpFailed = BackendErrorCode("cluster-up-failed")
     public static let copyDied = BackendErrorCode("copy-died")
     public static let copyPromoted = BackendErrorCode("copy-promoted")
+    public static let endpointStartFailed = BackendErrorCode("endpoint-start-failed")
     public static let missingProgram = BackendErrorCode("missing-program")
     public static let noCluster = BackendErrorCode("no-cluster")
     public static let noPort = BackendErrorCode("no-port")

@@ -132,7 +132,7 @@ enum RedisServerProcess {
     /// posix_spawn with a clean signal mask and default signal handlers, so the server reacts
     /// to SIGTERM whatever the parent blocked, in its own process group so Ctrl-C aimed at
     /// maintctl does not reach it, with standard streams on /dev/null.
-    private static func spawn(_ path: String, arguments: [String]) throws -> pid_t {
+    static func spawn(_ path: String, arguments: [String]) throws -> pid_t {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

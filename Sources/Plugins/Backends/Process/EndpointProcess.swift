@@ -1,0 +1,129 @@
+import Foundation
+import MaintenanceKit
+import RedisWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts and stops a node's endpoint, `maintctl-proxy`, as a daemon like the servers: it
+/// outlives maintctl, and is stopped by its pid after checking the pid is still that endpoint.
+enum EndpointProcess {
+    /// Where `maintctl-proxy` is: `MAINTCTL_PROXY`, else next to the running executable (where
+    /// `swift build` puts it beside `maintctl`), else on PATH.
+    /// - Throws: `BackendError` saying how to get one.
+    static func locate() throws -> String {
+        if let given = ProcessInfo.processInfo.environment["MAINTCTL_PROXY"], !given.isEmpty {
+            guard FileManager.default.isExecutableFile(atPath: given) else {
+                throw BackendError(.missingProgram, "MAINTCTL_PROXY names '\(given)', which is not an executable file")
+            }
+            return given
+        }
+        let running = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+        let beside = URL(fileURLWithPath: running).deletingLastPathComponent().path + "/maintctl-proxy"
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(directory)/maintctl-proxy") {
+            return "\(directory)/maintctl-proxy"
+        }
+        throw BackendError(.missingProgram, "maintctl-proxy, the node endpoint, was found neither next to \(running) nor on PATH; "
+                           + "build it (swift build --product maintctl-proxy) or set MAINTCTL_PROXY to its path")
+    }
+
+    /// Starts an endpoint on `port` of 127.0.0.1 for the cache whose servers are `seeds`, and
+    /// returns its pid once it answers.
+    /// - Parameters:
+    ///   - binary: The `maintctl-proxy` executable.
+    ///   - directory: The node's directory: its control socket, pid file and log go there.
+    /// - Throws: `BackendError` with the end of its log when it does not come up.
+    static func start(binary: String, port: Int, seeds: [Int], directory: String) async throws -> pid_t {
+        let pidFile = directory + "/endpoint.pid"
+        let logFile = directory + "/endpoint.log"
+        try? FileManager.default.removeItem(atPath: pidFile)
+        let arguments = ["--daemonize", "--pid-file", pidFile, "--log-file", logFile,
+                         "--listen", "\(RedisConnection.loopback):\(port)", "--control", directory + "/endpoint.sock"]
+            + seeds.flatMap { ["--seed", "\(RedisConnection.loopback):\($0)"] }
+        let launcher = try RedisServerProcess.spawn(binary, arguments: arguments)
+        let status = try await Blocking.run { () -> Int32 in
+            var status: Int32 = 0
+            while waitpid(launcher, &status, 0) == -1, errno == EINTR {}
+            return status
+        }
+        guard status == 0, let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw BackendError(.endpointStartFailed, "\(binary) did not start (status \(status)): \(tail(of: logFile))")
+        }
+        // Ready once its control socket answers: it reads the slot map, then listens, then opens
+        // the socket; and only this endpoint has the socket (whoever else might answer on the port).
+        let control = directory + "/endpoint.sock"
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            guard RedisServerProcess.isAlive(pid) else { break }
+            if let connection = try? await RedisConnection.connect(unixSocket: control, timeout: .milliseconds(200)) {
+                let answer = try? await connection.send(["STATUS"], timeout: .seconds(1))
+                await connection.close()
+                if let text = answer?.string, text.contains("\"pid\":\(pid),"), text.contains("\"ready\":true") { return pid }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        await stop(pid: pid, port: port)
+        throw BackendError(.endpointStartFailed, "the endpoint on port \(port) did not come up: \(tail(of: logFile))")
+    }
+
+    /// Stops the endpoint `pid` if it is still the one serving `port`: SIGTERM, then SIGKILL after `grace`.
+    static func stop(pid: pid_t, port: Int, grace: Duration = .seconds(3)) async {
+        guard isOurs(pid: pid, port: port) else { return }
+        kill(pid, SIGTERM)
+        let deadline = ContinuousClock.now + grace
+        while ContinuousClock.now < deadline {
+            if !RedisServerProcess.isAlive(pid) { return }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        kill(pid, SIGKILL)
+        for _ in 0..<250 where RedisServerProcess.isAlive(pid) { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    /// Whether `pid` is a live `maintctl-proxy` listening on `port` (guards against a reused pid).
+    static func isOurs(pid: pid_t, port: Int) -> Bool {
+        guard pid > 0, RedisServerProcess.isAlive(pid),
+              let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        return arguments.first?.hasSuffix("maintctl-proxy") == true && arguments.contains("\(RedisConnection.loopback):\(port)")
+    }
+
+    /// Stops every endpoint whose control socket lies under `root`, recorded or not (one whose
+    /// start a crash of maintctl cut short).
+    static func stopAll(under root: String) async {
+        let root = URL(fileURLWithPath: root).standardizedFileURL.path
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for pid in entries.compactMap({ pid_t($0) }) {
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { continue }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            guard arguments.first?.hasSuffix("maintctl-proxy") == true,
+                  let control = arguments.firstIndex(of: "--control").map({ $0 + 1 }), control < arguments.count,
+                  arguments[control].hasPrefix(root + "/") else { continue }
+            kill(pid, SIGTERM)
+            for _ in 0..<150 where RedisServerProcess.isAlive(pid) { try? await Task.sleep(for: .milliseconds(20)) }
+            if RedisServerProcess.isAlive(pid) { kill(pid, SIGKILL) }
+        }
+    }
+
+    /// Asks the endpoint behind `controlSocket` to read the slot map now.
+    /// - Throws: `RedisError` when it does not answer or cannot read the map.
+    static func reload(controlSocket: String) async throws {
+        let connection = try await RedisConnection.connect(unixSocket: controlSocket, timeout: .seconds(1))
+        do {
+            try await connection.command("RELOAD", timeout: .seconds(5))
+            await connection.close()
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    private static func tail(of logFile: String) -> String {
+        let text = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
+        let lines = text.split(separator: "\n").suffix(5).joined(separator: " | ")
+        return lines.isEmpty ? "its log \(logFile) is empty" : lines
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import LiveClusterSupport
+
+/// Runs one of the Python client scripts under `Clients/` with the test environment's Python
+/// (scripts/test makes a virtual environment with redis-py 8) and reads its JSON lines.
+enum ClientScript {
+    /// One check's outcome, as the script prints it.
+    struct Check: Decodable, CustomStringConvertible {
+        var check: String
+        var ok: Bool
+        var detail: String
+        var skipped: Bool?
+        var description: String { "\(check): \(ok ? "ok" : "FAILED") — \(detail)" }
+    }
+
+    struct Outcome {
+        var status: Int32
+        var checks: [Check]
+        var stderr: String
+    }
+
+    static let python: String = {
+        if let given = ProcessInfo.processInfo.environment["MAINTCTL_TEST_PYTHON"], !given.isEmpty { return given }
+        return LiveCluster.packageRoot + "/.build/test-python/bin/python"
+    }()
+
+    static func path(_ script: String) -> String {
+        LiveCluster.packageRoot + "/Tests/EndpointTests/Clients/" + script
+    }
+
+    /// Runs `script` with `arguments`; gives up (and kills it by its pid) after `limit`.
+    static func run(_ script: String, _ arguments: [String], limit: Duration = .seconds(300)) async throws -> Outcome {
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw ScriptError(message: "no Python with redis-py at \(python): run scripts/test, which makes it (or set MAINTCTL_TEST_PYTHON)")
+        }
+        let scratch = LiveCluster.scratch + "maintctl-endpoint-script-\(UUID().uuidString)"
+        let (out, err) = (scratch + ".out", scratch + ".err")
+        defer {
+            try? FileManager.default.removeItem(atPath: out)
+            try? FileManager.default.removeItem(atPath: err)
+        }
+        var files = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&files)
+        defer { posix_spawn_file_actions_destroy(&files) }
+        posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&files, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&files, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv = ([python, path(script)] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, python, &files, nil, argv, environ)
+        guard result == 0 else { throw ScriptError(message: "cannot start \(python): errno \(result)") }
+        let deadline = ContinuousClock.now + limit
+        var status: Int32 = 0
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            guard ContinuousClock.now < deadline else {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                throw ScriptError(message: "\(script) did not finish within \(limit); its output: \(read(out)) \(read(err))")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let checks = read(out).split(separator: "\n").compactMap { try? JSONDecoder().decode(Check.self, from: Data($0.utf8)) }
+        return Outcome(status: (status >> 8) & 0xff, checks: checks, stderr: read(err))
+    }
+
+    private static func read(_ path: String) -> String {
+        (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    }
+}
+
+struct ScriptError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
