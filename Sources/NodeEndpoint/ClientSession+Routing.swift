@@ -38,6 +38,7 @@ extension ClientSession {
 
     func forward(_ request: ClientRequest, toSlot slot: Int) {
         guard let upstream = worker.upstream(forSlot: slot, resp3: resp3) else {
+            worker.topologyMayHaveChanged()
             return reply(error("CLUSTERDOWN Hash slot not served"))
         }
         upstream.send(request.raw, PendingReply(.client(self, sequence: reserve()), request: request.raw, redirects: .follow))

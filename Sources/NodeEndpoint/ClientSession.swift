@@ -33,6 +33,10 @@ final class ClientSession: ChannelDuplexHandler {
     private(set) var closed = false
     private var readingPaused = false
     private var readWanted = false
+    /// Commands read while the client had its fill in flight: dispatched as replies go out.
+    /// At most what one read brings, since reading stops meanwhile.
+    private var deferred = CircularBuffer<ClientRequest>()
+    private var dispatchingDeferred = false
 
     init(worker: Worker) {
         self.worker = worker
@@ -61,14 +65,36 @@ final class ClientSession: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closed, !closeWhenDrained else { return }
-        dispatch(unwrapInboundIn(data))
+        let request = unwrapInboundIn(data)
+        if deferred.isEmpty, !isFull {
+            dispatch(request)
+        } else {
+            deferred.append(request)
+        }
         updateReading()
+    }
+
+    /// Whether the client has as many commands in flight as it may, or its socket is full.
+    private var isFull: Bool {
+        replies.count >= worker.configuration.maxInFlightPerClient || context?.channel.isWritable == false
+    }
+
+    /// Dispatches the deferred commands while there is room (one loop at a time: a reply a
+    /// command gets at once comes back here).
+    private func dispatchDeferred() {
+        guard !dispatchingDeferred else { return }
+        dispatchingDeferred = true
+        defer { dispatchingDeferred = false }
+        while !deferred.isEmpty, !isFull, !closed, !closeWhenDrained {
+            dispatch(deferred.removeFirst())
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         if !closed { worker.shared.remove(id) }
         closed = true
         replies.removeAll()
+        deferred.removeAll()
         transaction.pinned?.close()
         transaction = TransactionState()
         for upstream in [globalStream].compactMap({ $0 }) + shardStreams.values { upstream.close() }
@@ -110,13 +136,14 @@ final class ClientSession: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
+        dispatchDeferred()
         updateReading()
         context.fireChannelWritabilityChanged()
     }
 
     private func updateReading() {
         guard let context else { return }
-        let pause = replies.count >= worker.configuration.maxInFlightPerClient || !context.channel.isWritable
+        let pause = isFull || !deferred.isEmpty
         if readingPaused, !pause {
             readingPaused = false
             if readWanted {
@@ -171,6 +198,7 @@ final class ClientSession: ChannelDuplexHandler {
                 .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
         }
+        if !deferred.isEmpty, !isFull { dispatchDeferred() }
         updateReading()
     }
 

@@ -10,6 +10,7 @@ import NIOPosix
 /// `STATUS` answers a JSON document of the endpoint's health.
 struct ControlChannel: Sendable {
     let path: String
+    let listen: ServerAddress
     let keeper: SlotMapKeeper
     let shared: EndpointShared
     let logger: Logger
@@ -67,7 +68,7 @@ struct ControlChannel: Sendable {
         case "STATUS":
             let map = await keeper.map
             let status = EndpointStatus(
-                ready: map != nil, shards: map?.shards.count ?? 0, slotsCovered: map?.coversAllSlots ?? false,
+                ready: map != nil, listen: listen.description, shards: map?.shards.count ?? 0, slotsCovered: map?.coversAllSlots ?? false,
                 primaries: map?.shards.map(\.primary.description) ?? [], clients: shared.clientCount,
                 pid: EndpointVersion.processID, version: EndpointVersion.current)
             let encoder = JSONEncoder()
@@ -83,6 +84,8 @@ struct ControlChannel: Sendable {
 /// The endpoint's health, as the control channel's `STATUS` reports it.
 public struct EndpointStatus: Codable, Sendable, Equatable {
     public var ready: Bool
+    /// Where clients connect.
+    public var listen: String
     public var shards: Int
     public var slotsCovered: Bool
     public var primaries: [String]

@@ -19,7 +19,7 @@ public struct EndpointConfiguration: Sendable {
     /// A client that sends nothing for this long, with nothing in flight, is disconnected; nil: never.
     public var idleTimeout: TimeAmount?
     /// Commands in flight per client before the endpoint stops reading from it (backpressure).
-    public var maxInFlightPerClient = 1024
+    public var maxInFlightPerClient = 256
     /// Bytes a subscribed client may leave unread before it is disconnected (Redis' pubsub limit).
     public var maxUnreadBytesPerSubscriber = 32 << 20
     /// Limits on one request.

@@ -47,7 +47,7 @@ public struct EndpointServer: Sendable {
         let listener = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let worker = byLoop[ObjectIdentifier(channel.eventLoop)]!.value
@@ -80,7 +80,7 @@ public struct EndpointServer: Sendable {
                 }
                 if let path = configuration.controlSocket {
                     tasks.addTask {
-                        try await ControlChannel(path: path, keeper: keeper, shared: shared, logger: logger).run(on: group)
+                        try await ControlChannel(path: path, listen: bound, keeper: keeper, shared: shared, logger: logger).run(on: group)
                     }
                 }
                 tasks.addTask { try await listener.closeFuture.get() }

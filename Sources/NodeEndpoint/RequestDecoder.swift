@@ -74,8 +74,8 @@ struct RequestDecoder: ByteToMessageDecoder {
                 guard bytes[cursor] == UInt8(ascii: "$") else {
                     throw RequestError("Protocol error: expected '$', got '\(Self.printable(bytes[cursor]))'")
                 }
-                guard let end = Self.lineEnd(bytes, from: cursor + 1, limit: 32) else {
-                    if bytes.count - cursor > 32 { throw RequestError("Protocol error: too big bulk count string") }
+                guard let end = Self.lineEnd(bytes, from: cursor + 1, limit: Limits.inlineBytes) else {
+                    if bytes.count - cursor > Limits.inlineBytes { throw RequestError("Protocol error: too big bulk count string") }
                     return nil
                 }
                 guard let length = Self.number(bytes, cursor + 1, end), length >= 0, length <= limits.bulkBytes else {

@@ -41,6 +41,9 @@ public struct SlotMap: Sendable, Equatable {
         return index == Self.unserved ? nil : Int(index)
     }
 
+    /// How many slots a shard serves.
+    public var servedSlots: Int { owner.lazy.filter { $0 != Self.unserved }.count }
+
     /// Whether every slot is served.
     public var coversAllSlots: Bool { !owner.contains(Self.unserved) }
 

@@ -12,22 +12,30 @@ public struct TopologyReader: Sendable {
     /// - Throws: `RedisError` of the last server tried when none answers.
     public func read(from servers: [ServerAddress], withTable: Bool) async throws -> (map: SlotMap, table: CommandTable?, version: String?) {
         var lastError: any Error = RedisError(.connect, "no server to read the slot map from")
+        var best: (map: SlotMap, table: CommandTable?, version: String?)?
+        // A server that has not yet heard of every shard (a cluster still forming, a failover
+        // still spreading) serves a partial map: ask the next until one covers every slot.
         for server in servers {
             do {
                 let connection = try await RedisConnection.connect(host: server.host, port: server.port, timeout: .seconds(1))
+                let reading: (map: SlotMap, table: CommandTable?, version: String?)
                 do {
-                    let reading = try await read(connection, withTable: withTable)
+                    reading = try await read(connection, withTable: withTable && best?.table == nil)
                     await connection.close()
-                    return reading
                 } catch {
                     await connection.close()
                     throw error
                 }
+                if best == nil || reading.map.servedSlots > best!.map.servedSlots {
+                    best = (reading.map, reading.table ?? best?.table, reading.version ?? best?.version)
+                }
+                if best!.map.coversAllSlots { break }
             } catch {
                 lastError = error
             }
         }
-        throw lastError
+        guard let best else { throw lastError }
+        return best
     }
 
     private func read(_ connection: RedisConnection, withTable: Bool) async throws -> (map: SlotMap, table: CommandTable?, version: String?) {

@@ -139,7 +139,7 @@ final class Upstream {
         let bound = NIOLoopBound(self, eventLoop: worker.eventLoop)
         ClientBootstrap(group: worker.eventLoop)
             .connectTimeout(worker.configuration.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(

@@ -27,7 +27,7 @@ public final class RedisConnection: Sendable {
     public static func connect(host: String = loopback, port: Int, timeout: Duration = .seconds(2)) async throws -> RedisConnection {
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.milliseconds(max(1, timeout.wholeMilliseconds)))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(RESPChannelHandler())

@@ -46,7 +46,7 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: "With --daemonize: where the endpoint's pid is written.")
     var pidFile: String?
 
-    @Option(help: "With --daemonize: where the endpoint logs.")
+    @Option(help: "Where the endpoint logs (standard error when not given).")
     var logFile: String?
 
     func validate() throws {
@@ -63,6 +63,13 @@ struct ProxyCommand: AsyncParsableCommand {
         if daemonize {
             let arguments = Array(CommandLine.arguments.dropFirst()).filter { $0 != "--daemonize" }
             return try Detach.run(arguments: arguments, pidFile: pidFile!, logFile: logFile!)
+        }
+        if let logFile {
+            let descriptor = open(logFile, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+            guard descriptor >= 0 else { throw ValidationError("cannot write the log file \(logFile)") }
+            dup2(descriptor, 1)
+            dup2(descriptor, 2)
+            close(descriptor)
         }
         var logger = Logger(label: "maintctl-proxy")
         logger.logLevel = .info

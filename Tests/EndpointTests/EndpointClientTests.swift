@@ -14,9 +14,10 @@ import Testing
         return (endpoints, servers)
     }
 
-    @Test(arguments: [2, 3])
-    func everyCommandFamilyThroughTheEndpoint(protocolVersion: Int) async throws {
-        try await LiveCluster.with { cluster in
+    /// On containers, the endpoint runs inside the node's container.
+    @Test(arguments: LiveCluster.Nodes.allCases, [2, 3])
+    func everyCommandFamilyThroughTheEndpoint(nodes: LiveCluster.Nodes, protocolVersion: Int) async throws {
+        try await LiveCluster.with(nodes) { cluster in
             let (endpoints, servers) = try await Self.addresses(of: cluster)
             let outcome = try await ClientScript.run("endpoint_checks.py", [
                 "--endpoint", endpoints[0], "--endpoint2", endpoints[1], "--direct", servers.joined(separator: ","),

@@ -141,7 +141,8 @@ public struct ContainerHost: ServerHost {
         try await engine.createContainer(name, ContainerSpec(
             Image: imageID, Cmd: RedisImage.keeper, User: user,
             Labels: [Label.cluster: namePrefix, Label.node: node.id, Label.image: image],
-            HostConfig: .init(Memory: memory, MemorySwap: memory, Mounts: [.init(Source: directory, Target: directory)], Ulimits: Self.ulimits)))
+            HostConfig: .init(Memory: memory, MemorySwap: memory,
+                              Mounts: [.init(Source: directory, Target: directory)] + EndpointRuntime.mounts(), Ulimits: Self.ulimits)))
         try await engine.startContainer(name)
     }
 
@@ -175,6 +176,17 @@ public struct ContainerHost: ServerHost {
     }
 
     /// Kills the node's container with SIGKILL: every process in it dies at once.
+    /// Runs the endpoint inside the node's container, through the dynamic loader and libraries
+    /// of this machine that provisioning mounted there: it needs nothing of the image.
+    public func startEndpoint(on node: String, binary: String, arguments: [String], directory: String) async throws -> pid_t {
+        let command = try EndpointRuntime.command(arguments: arguments + ["--log-file", directory + "/endpoint.log"])
+        do {
+            return try await engine.execute(command, in: containerName(node), user: user).pid
+        } catch let error as BackendError where error.code == .execFailed {
+            throw BackendError(.endpointStartFailed, "\(error.message); see \(directory)/endpoint.log")
+        }
+    }
+
     public func crash(_ node: String, pids: [pid_t]) async {
         do {
             try await engine.killContainer(containerName(node))

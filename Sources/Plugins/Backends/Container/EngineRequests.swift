@@ -17,11 +17,12 @@ struct ContainerSpec: Encodable, Sendable {
         var Ulimits: [Ulimit]
     }
 
-    /// A directory of this machine seen in the container at `Target`.
+    /// A directory or file of this machine seen in the container at `Target`.
     struct Mount: Encodable, Sendable {
         var `Type` = "bind"
         var Source: String
         var Target: String
+        var ReadOnly = false
     }
 
     /// One resource limit (`nofile`, `nproc`).

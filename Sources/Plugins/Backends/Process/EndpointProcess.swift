@@ -8,11 +8,11 @@ import Glibc
 
 /// Starts and stops a node's endpoint, `maintctl-proxy`, as a daemon like the servers: it
 /// outlives maintctl, and is stopped by its pid after checking the pid is still that endpoint.
-enum EndpointProcess {
+public enum EndpointProcess {
     /// Where `maintctl-proxy` is: `MAINTCTL_PROXY`, else next to the running executable (where
     /// `swift build` puts it beside `maintctl`), else on PATH.
     /// - Throws: `BackendError` saying how to get one.
-    static func locate() throws -> String {
+    public static func locate() throws -> String {
         if let given = ProcessInfo.processInfo.environment["MAINTCTL_PROXY"], !given.isEmpty {
             guard FileManager.default.isExecutableFile(atPath: given) else {
                 throw BackendError(.missingProgram, "MAINTCTL_PROXY names '\(given)', which is not an executable file")
@@ -33,26 +33,15 @@ enum EndpointProcess {
     /// Starts an endpoint on `port` of 127.0.0.1 for the cache whose servers are `seeds`, and
     /// returns its pid once it answers.
     /// - Parameters:
+    ///   - host: Where the node runs its processes.
     ///   - binary: The `maintctl-proxy` executable.
     ///   - directory: The node's directory: its control socket, pid file and log go there.
     /// - Throws: `BackendError` with the end of its log when it does not come up.
-    static func start(binary: String, port: Int, seeds: [Int], directory: String) async throws -> pid_t {
-        let pidFile = directory + "/endpoint.pid"
-        let logFile = directory + "/endpoint.log"
-        try? FileManager.default.removeItem(atPath: pidFile)
-        let arguments = ["--daemonize", "--pid-file", pidFile, "--log-file", logFile,
-                         "--listen", "\(RedisConnection.loopback):\(port)", "--control", directory + "/endpoint.sock"]
+    static func start(on host: any ServerHost, node: String, binary: String, port: Int, seeds: [Int], directory: String) async throws -> pid_t {
+        let arguments = ["--listen", "\(RedisConnection.loopback):\(port)", "--control", directory + "/endpoint.sock"]
             + seeds.flatMap { ["--seed", "\(RedisConnection.loopback):\($0)"] }
-        let launcher = try RedisServerProcess.spawn(binary, arguments: arguments)
-        let status = try await Blocking.run { () -> Int32 in
-            var status: Int32 = 0
-            while waitpid(launcher, &status, 0) == -1, errno == EINTR {}
-            return status
-        }
-        guard status == 0, let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw BackendError(.endpointStartFailed, "\(binary) did not start (status \(status)): \(tail(of: logFile))")
-        }
+        let logFile = directory + "/endpoint.log"
+        let pid = try await host.startEndpoint(on: node, binary: binary, arguments: arguments, directory: directory)
         // Ready once its control socket answers: it reads the slot map, then listens, then opens
         // the socket; and only this endpoint has the socket (whoever else might answer on the port).
         let control = directory + "/endpoint.sock"
@@ -62,12 +51,33 @@ enum EndpointProcess {
             if let connection = try? await RedisConnection.connect(unixSocket: control, timeout: .milliseconds(200)) {
                 let answer = try? await connection.send(["STATUS"], timeout: .seconds(1))
                 await connection.close()
-                if let text = answer?.string, text.contains("\"pid\":\(pid),"), text.contains("\"ready\":true") { return pid }
+                if let text = answer?.string, text.contains("\"listen\":\"\(RedisConnection.loopback):\(port)\""),
+                   text.contains("\"ready\":true") { return pid }
             }
             try await Task.sleep(for: .milliseconds(20))
         }
         await stop(pid: pid, port: port)
         throw BackendError(.endpointStartFailed, "the endpoint on port \(port) did not come up: \(tail(of: logFile))")
+    }
+
+    /// Starts `binary` with `arguments` as a daemon of this machine (`--daemonize`: it outlives
+    /// maintctl) and returns its pid, read from its pid file.
+    /// - Throws: `BackendError` when it cannot be started.
+    public static func daemonize(binary: String, arguments: [String], directory: String) async throws -> pid_t {
+        let pidFile = directory + "/endpoint.pid"
+        let logFile = directory + "/endpoint.log"
+        try? FileManager.default.removeItem(atPath: pidFile)
+        let launcher = try RedisServerProcess.spawn(binary, arguments: ["--daemonize", "--pid-file", pidFile, "--log-file", logFile] + arguments)
+        let status = try await Blocking.run { () -> Int32 in
+            var status: Int32 = 0
+            while waitpid(launcher, &status, 0) == -1, errno == EINTR {}
+            return status
+        }
+        guard status == 0, let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw BackendError(.endpointStartFailed, "\(binary) did not start (status \(status)): \(tail(of: logFile))")
+        }
+        return pid
     }
 
     /// Stops the endpoint `pid` if it is still the one serving `port`: SIGTERM, then SIGKILL after `grace`.
@@ -84,11 +94,11 @@ enum EndpointProcess {
     }
 
     /// Whether `pid` is a live `maintctl-proxy` listening on `port` (guards against a reused pid).
-    static func isOurs(pid: pid_t, port: Int) -> Bool {
+    public static func isOurs(pid: pid_t, port: Int) -> Bool {
         guard pid > 0, RedisServerProcess.isAlive(pid),
               let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
         let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-        return arguments.first?.hasSuffix("maintctl-proxy") == true && arguments.contains("\(RedisConnection.loopback):\(port)")
+        return isEndpoint(arguments) && arguments.contains("\(RedisConnection.loopback):\(port)")
     }
 
     /// Stops every endpoint whose control socket lies under `root`, recorded or not (one whose
@@ -99,7 +109,7 @@ enum EndpointProcess {
         for pid in entries.compactMap({ pid_t($0) }) {
             guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { continue }
             let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            guard arguments.first?.hasSuffix("maintctl-proxy") == true,
+            guard isEndpoint(arguments),
                   let control = arguments.firstIndex(of: "--control").map({ $0 + 1 }), control < arguments.count,
                   arguments[control].hasPrefix(root + "/") else { continue }
             kill(pid, SIGTERM)
@@ -121,7 +131,12 @@ enum EndpointProcess {
         }
     }
 
-    private static func tail(of logFile: String) -> String {
+    /// Whether a command line runs `maintctl-proxy` (directly, or through a dynamic loader in a container).
+    private static func isEndpoint(_ arguments: [String]) -> Bool {
+        arguments.prefix(4).contains { $0.hasSuffix("/maintctl-proxy") || $0 == "maintctl-proxy" }
+    }
+
+    static func tail(of logFile: String) -> String {
         let text = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
         let lines = text.split(separator: "\n").suffix(5).joined(separator: " | ")
         return lines.isEmpty ? "its log \(logFile) is empty" : lines

@@ -43,6 +43,10 @@ public struct LocalProcessHost: ServerHost {
                                            pidFile: pidFile)
     }
 
+    public func startEndpoint(on node: String, binary: String, arguments: [String], directory: String) async throws -> pid_t {
+        try await EndpointProcess.daemonize(binary: binary, arguments: arguments, directory: directory)
+    }
+
     public func crash(_ node: String, pids: [pid_t]) async {
         for pid in pids { kill(pid, SIGKILL) }
     }

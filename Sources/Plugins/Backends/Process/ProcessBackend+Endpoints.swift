@@ -22,7 +22,7 @@ extension ProcessBackend {
         for attempt in 1...5 where started == nil {
             let port = try recorded ?? choosePort()
             do {
-                started = (port, try await EndpointProcess.start(binary: binary, port: port, seeds: seeds, directory: directory))
+                started = (port, try await EndpointProcess.start(on: host, node: node, binary: binary, port: port, seeds: seeds, directory: directory))
             } catch let error as BackendError where error.code == .endpointStartFailed && recorded == nil && attempt < 5 {
                 // Someone took the port between our choice and the endpoint's bind: try another.
                 logger.debug("the endpoint of \(cache)/\(node) did not start on port \(port), trying another: \(error)")

@@ -44,6 +44,16 @@ public protocol ServerHost: Sendable {
     /// - Throws: `BackendError` with code `redis-start-failed` when it does not start.
     func startServer(on node: String, runnable: String, arguments: [String], pidFile: String) async throws -> pid_t
 
+    /// Starts the node's endpoint and returns the pid of this machine it runs as, without
+    /// waiting for it to serve (the backend asks its control socket).
+    /// - Parameters:
+    ///   - node: The node.
+    ///   - binary: The `maintctl-proxy` of this machine.
+    ///   - arguments: Its arguments (where it listens, its seeds, its control socket in `directory`).
+    ///   - directory: The node's directory: the endpoint's log and pid file go there.
+    /// - Throws: `BackendError` with code `endpoint-start-failed` when it does not start.
+    func startEndpoint(on node: String, binary: String, arguments: [String], directory: String) async throws -> pid_t
+
     /// Brings a node down all at once, as a crashed machine: its servers die by SIGKILL.
     /// - Parameters:
     ///   - node: The node.
