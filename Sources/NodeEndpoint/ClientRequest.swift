@@ -8,9 +8,9 @@ struct ClientRequest {
     /// The command's name and arguments, binary-safe.
     var arguments: [ByteBuffer]
 
-    /// The command's name in upper case ("GET"); empty for an empty request.
-    var name: String {
-        arguments.first.map { String(decoding: $0.readableBytesView, as: UTF8.self).uppercased() } ?? ""
+    /// The command's name ("GET"); empty for an empty request.
+    var name: CommandName {
+        arguments.first.map(CommandName.init) ?? ""
     }
 
     /// Argument `index` as text (names, numbers, options).

@@ -2,7 +2,7 @@ import NIOCore
 
 extension ClientSession {
     /// The commands the endpoint answers itself, or keeps for the client (transactions, subscriptions).
-    func answer(_ request: ClientRequest, name: String) {
+    func answer(_ request: ClientRequest, name: CommandName) {
         let count = request.arguments.count
         switch name {
         case "PING":
@@ -43,8 +43,12 @@ extension ClientSession {
         }
     }
 
+    func arity(_ name: CommandName) -> ByteBuffer {
+        error("ERR wrong number of arguments for '\(name.lowercased)' command")
+    }
+
     func arity(_ name: String) -> ByteBuffer {
-        error("ERR wrong number of arguments for '\(name.lowercased())' command")
+        error("ERR wrong number of arguments for '\(name)' command")
     }
 
     // MARK: HELLO, AUTH, RESET
@@ -146,7 +150,7 @@ extension ClientSession {
     // MARK: CLIENT
 
     private func client(_ request: ClientRequest) {
-        guard request.arguments.count >= 2, let subcommand = request.text(1)?.uppercased() else { return reply(arity("CLIENT")) }
+        guard request.arguments.count >= 2, let subcommand = request.text(1)?.uppercased() else { return reply(arity("client")) }
         let id = id
         switch subcommand {
         case "SETNAME":

@@ -7,7 +7,7 @@ extension ClientSession {
     /// `(P)SUBSCRIBE`/`(P)UNSUBSCRIBE` go to one server (a cluster delivers every published message
     /// to every node); `SSUBSCRIBE`/`SUNSUBSCRIBE` to the server of the shard channel's slot.
     /// The servers' confirmations and messages come back as they are.
-    func subscribe(_ request: ClientRequest, name: String) {
+    func subscribe(_ request: ClientRequest, name: CommandName) {
         switch name {
         case "SSUBSCRIBE", "SUNSUBSCRIBE":
             if request.arguments.count == 1, name == "SUNSUBSCRIBE", !shardStreams.isEmpty {

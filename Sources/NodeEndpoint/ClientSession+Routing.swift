@@ -2,12 +2,15 @@ import NIOCore
 
 extension ClientSession {
     /// Commands a RESP2 client may send while it is subscribed.
-    static let subscribedCommands: Set<String> = [
+    static let subscribedCommands: Set<CommandName> = [
         "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE", "PING", "QUIT", "RESET",
     ]
 
     /// Commands a client that has not authenticated may send.
-    static let unauthenticatedCommands: Set<String> = ["AUTH", "HELLO", "QUIT", "RESET"]
+    static let unauthenticatedCommands: Set<CommandName> = ["AUTH", "HELLO", "QUIT", "RESET"]
+
+    /// Commands a transaction does not queue.
+    static let transactionControl: Set<CommandName> = ["EXEC", "DISCARD", "MULTI", "QUIT", "RESET"]
 
     /// Answers `request` or sends it on its way.
     func dispatch(_ request: ClientRequest) {
@@ -15,11 +18,11 @@ extension ClientSession {
         if !authenticated, !Self.unauthenticatedCommands.contains(name) {
             return reply(error("NOAUTH Authentication required."))
         }
-        if transaction.isOpen, !["EXEC", "DISCARD", "MULTI", "QUIT", "RESET"].contains(name) {
+        if transaction.isOpen, !Self.transactionControl.contains(name) {
             return queueInTransaction(request, name: name)
         }
         if isSubscribed, !resp3, !Self.subscribedCommands.contains(name) {
-            return reply(error("ERR Can't execute '\(name.lowercased())': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"))
+            return reply(error("ERR Can't execute '\(name.lowercased)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"))
         }
         if CommandRoute.sessionCommands.contains(name) { return answer(request, name: name) }
         guard let table = worker.table, worker.map != nil else {

@@ -21,7 +21,7 @@ extension ClientSession {
     }
 
     /// A command between `MULTI` and `EXEC`: to the pinned server, which queues it.
-    func queueInTransaction(_ request: ClientRequest, name: String) {
+    func queueInTransaction(_ request: ClientRequest, name: CommandName) {
         guard let table = worker.table else { return reply(error("CLUSTERDOWN the endpoint has not read the cluster's slot map yet")) }
         var slot: Int?
         switch CommandRoute.of(request, name: name, table: table) {
@@ -79,7 +79,7 @@ extension ClientSession {
     }
 
     func watch(_ request: ClientRequest) {
-        guard request.arguments.count >= 2 else { return reply(arity("WATCH")) }
+        guard request.arguments.count >= 2 else { return reply(arity("watch")) }
         let slot = CommandRoute.slot(of: request.arguments[1])
         guard let address = worker.address(ofSlot: slot) else { return reply(error("CLUSTERDOWN Hash slot not served")) }
         if let pinned = transaction.pinned, pinned.address != address {

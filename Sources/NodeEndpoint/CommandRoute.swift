@@ -19,7 +19,7 @@ enum CommandRoute {
     case refused(String)
 
     /// Commands the session itself answers or keeps.
-    static let sessionCommands: Set<String> = [
+    static let sessionCommands: Set<CommandName> = [
         "PING", "ECHO", "HELLO", "AUTH", "SELECT", "CLIENT", "INFO", "QUIT", "RESET",
         "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH",
         "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
@@ -27,7 +27,7 @@ enum CommandRoute {
     ]
 
     /// Why the endpoint refuses a command that acts on one server rather than on the cache.
-    static let refusals: [String: String] = [
+    static let refusals: [CommandName: String] = [
         "CLUSTER": "cluster administration is maintctl's",
         "CONFIG": "it would change one server, not the cache",
         "DEBUG": "it acts on one server",
@@ -43,7 +43,7 @@ enum CommandRoute {
     ]
 
     /// The route of `request` by the servers' `table`.
-    static func of(_ request: ClientRequest, name: String, table: CommandTable) -> CommandRoute {
+    static func of(_ request: ClientRequest, name: CommandName, table: CommandTable) -> CommandRoute {
         if sessionCommands.contains(name) { return .session }
         switch name {
         case "MGET": return .split(.mget)
@@ -67,7 +67,7 @@ enum CommandRoute {
         default: break
         }
         if let reason = refusals[name] { return .refused("ERR '\(name)' is not supported by the node endpoint: \(reason)") }
-        guard let spec = table.spec(name, sub: request.text(1)) else {
+        guard let spec = table.spec(of: request, name: name) else {
             return .refused(unknownCommand(request))
         }
         let keyIndex = Self.keyIndex(of: request, name: name, spec: spec)
@@ -85,10 +85,10 @@ enum CommandRoute {
     }
 
     /// Keyless commands any one server answers for the cache (their replies do not depend on the shard).
-    static let keylessForwarded: Set<String> = ["EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO", "LOLWUT"]
+    static let keylessForwarded: Set<CommandName> = ["EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO", "LOLWUT"]
 
     /// The index of the first key, nil when the command has none.
-    private static func keyIndex(of request: ClientRequest, name: String, spec: CommandTable.Spec) -> Int? {
+    private static func keyIndex(of request: ClientRequest, name: CommandName, spec: CommandTable.Spec) -> Int? {
         switch name {
         case "EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO":
             return (request.integer(2) ?? 0) > 0 ? 3 : nil
@@ -97,7 +97,7 @@ enum CommandRoute {
         case "BLMPOP", "BZMPOP":
             return 3
         case "XREAD", "XREADGROUP":
-            return request.arguments.firstIndex { String(decoding: $0.readableBytesView, as: UTF8.self).uppercased() == "STREAMS" }.map { $0 + 1 }
+            return request.arguments.firstIndex { CommandName($0) == "STREAMS" }.map { $0 + 1 }
         default:
             return spec.firstKey > 0 ? spec.firstKey : nil
         }
@@ -118,6 +118,7 @@ enum CommandRoute {
 extension ClientRequest {
     /// Whether an argument after the name is `option`, in any case.
     func hasOption(_ option: String) -> Bool {
-        arguments.dropFirst().contains { $0.readableBytes == option.utf8.count && String(decoding: $0.readableBytesView, as: UTF8.self).uppercased() == option }
+        let option = CommandName(option)
+        return arguments.dropFirst().contains { CommandName($0) == option }
     }
 }

@@ -13,15 +13,15 @@ public struct CommandTable: Sendable {
         var movableKeys: Bool
         /// Whether the server may hold the reply back (`BLPOP`).
         var blocking: Bool
-        /// Subcommands by upper-case name, for container commands (`OBJECT`, `XINFO`).
-        var subcommands: [String: Spec]
+        /// Subcommands by name, for container commands (`OBJECT`, `XINFO`).
+        var subcommands: [CommandName: Spec]
     }
 
-    private let specs: [String: Spec]
+    private let specs: [CommandName: Spec]
 
     /// The table of a `COMMAND` reply.
     public init(commandReply: RESPValue) {
-        var specs: [String: Spec] = [:]
+        var specs: [CommandName: Spec] = [:]
         for entry in commandReply.elements ?? [] {
             if let (name, spec) = Self.spec(entry) { specs[name] = spec }
         }
@@ -31,28 +31,30 @@ public struct CommandTable: Sendable {
     /// How many commands the table knows.
     public var count: Int { specs.count }
 
-    /// The spec of `name` (upper case), or of its subcommand `sub` when it has subcommands.
-    func spec(_ name: String, sub: String?) -> Spec? {
+    /// The spec of `request`'s command, or of its subcommand when it has subcommands.
+    func spec(of request: ClientRequest, name: CommandName) -> Spec? {
         guard let spec = specs[name] else { return nil }
-        if !spec.subcommands.isEmpty, let sub, let child = spec.subcommands[sub.uppercased()] { return child }
+        if !spec.subcommands.isEmpty, request.arguments.count > 1, let child = spec.subcommands[CommandName(request.arguments[1])] {
+            return child
+        }
         return spec
     }
 
-    private static func spec(_ entry: RESPValue) -> (String, Spec)? {
+    private static func spec(_ entry: RESPValue) -> (CommandName, Spec)? {
         guard let fields = entry.elements, fields.count >= 6, let rawName = fields[0].string,
               let firstKey = fields[3].integer else { return nil }
         let flags = Set((fields[2].elements ?? []).compactMap { $0.string?.lowercased() })
-        var subcommands: [String: Spec] = [:]
+        var subcommands: [CommandName: Spec] = [:]
         if fields.count >= 10 {
             for child in fields[9].elements ?? [] {
                 // Subcommands are named "object|encoding".
-                if let (childName, childSpec) = spec(child), let bar = childName.firstIndex(of: "|") {
-                    subcommands[String(childName[childName.index(after: bar)...])] = childSpec
+                if let childName = child.elements?.first?.string, let bar = childName.firstIndex(of: "|"), let (_, childSpec) = spec(child) {
+                    subcommands[CommandName(String(childName[childName.index(after: bar)...]))] = childSpec
                 }
             }
         }
         let spec = Spec(firstKey: Int(firstKey), movableKeys: flags.contains("movablekeys"),
                         blocking: flags.contains("blocking"), subcommands: subcommands)
-        return (rawName.uppercased(), spec)
+        return (CommandName(rawName), spec)
     }
 }

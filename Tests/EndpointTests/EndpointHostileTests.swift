@@ -16,9 +16,11 @@ import Testing
             let outcome = try await ClientScript.run("endpoint_hostile.py", [
                 "--endpoint", endpoint.address, "--proxy-pid", String(endpoint.pid), "--direct", servers.joined(separator: ","),
                 "--check", "garbage,oversized,unterminated,idle10k,nonreader",
-                // The tests run the debug build of the endpoint, several times slower than the
-                // release build (which keeps the bystander under 100 ms: Benchmarks/endpoint).
-                "--bystander-limit-ms", "250",
+                // Not a timing test (other tests load the machine meanwhile, and this is the
+                // debug build): the bystander's replies must be right and never stuck. The
+                // release build's latencies under the same hostile clients are measured by
+                // Benchmarks/endpoint/hostile.
+                "--bystander-limit-ms", "2000",
             ])
             #expect(outcome.checks.count == 5, "every check ran: \(outcome.checks) \(outcome.stderr)")
             for check in outcome.checks { #expect(check.ok, "\(check)") }
