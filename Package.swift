@@ -80,7 +80,10 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSettings
+            // The hot path touches class properties per command, each checked at run time for
+            // exclusive access: 8 % of the endpoint's CPU in a profile. Its state lives on one
+            // event loop, where accesses cannot overlap; debug builds keep the checks.
+            swiftSettings: strictSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .executableTarget(
             name: "maintctl-proxy",

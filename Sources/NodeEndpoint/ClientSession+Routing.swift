@@ -24,8 +24,8 @@ extension ClientSession {
         if isSubscribed, !resp3, !Self.subscribedCommands.contains(name) {
             return reply(error("ERR Can't execute '\(name.lowercased)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"))
         }
-        if CommandRoute.sessionCommands.contains(name) { return answer(request, name: name) }
         guard let table = worker.table, worker.map != nil else {
+            if CommandRoute.sessionCommands.contains(name) { return answer(request, name: name) }
             return reply(error("CLUSTERDOWN the endpoint has not read the cluster's slot map yet"))
         }
         switch CommandRoute.of(request, name: name, table: table) {

@@ -5,7 +5,7 @@ import NIOCore
 ///
 /// Everything here runs on the worker's event loop.
 final class ClientSession: ChannelDuplexHandler {
-    typealias InboundIn = ClientRequest
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -28,7 +28,10 @@ final class ClientSession: ChannelDuplexHandler {
     /// Replies not yet written, from the oldest command on; nil where the reply has not come.
     private var replies = CircularBuffer<ByteBuffer?>(initialCapacity: 16)
     private var headSequence = 0
-    private var unflushed = false
+    /// Replies ready since the last flush, small ones copied into one buffer: one write for the batch.
+    private var outgoing: ByteBuffer?
+    /// Replies larger than this are written as they are, not copied.
+    private static let copiedReplyBytes = 16 << 10
     private var closeWhenDrained = false
     private(set) var closed = false
     private var readingPaused = false
@@ -36,10 +39,14 @@ final class ClientSession: ChannelDuplexHandler {
     /// Commands read while the client had its fill in flight: dispatched as replies go out.
     /// At most what one read brings, since reading stops meanwhile.
     private var deferred = CircularBuffer<ClientRequest>()
+    /// Bytes read that hold no whole command yet.
+    private var input: ByteBuffer?
+    private var decoder: RequestDecoder
     private var dispatchingDeferred = false
 
     init(worker: Worker) {
         self.worker = worker
+        self.decoder = RequestDecoder(limits: worker.configuration.requestLimits)
         self.id = worker.nextSessionID()
         self.authenticated = worker.configuration.password == nil
     }
@@ -63,13 +70,38 @@ final class ClientSession: ChannelDuplexHandler {
         context.fireChannelActive()
     }
 
+    /// Cuts what arrived into commands and dispatches each, or defers it while the client has
+    /// its fill in flight.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closed, !closeWhenDrained else { return }
-        let request = unwrapInboundIn(data)
-        if deferred.isEmpty, !isFull {
-            dispatch(request)
-        } else {
-            deferred.append(request)
+        var bytes = unwrapInboundIn(data)
+        if var pending = input {
+            input = nil
+            pending.writeBuffer(&bytes)
+            bytes = pending
+        }
+        do {
+            while let request = try decoder.next(from: &bytes, allocator: allocator) {
+                if deferred.isEmpty, !isFull {
+                    dispatch(request)
+                } else {
+                    deferred.append(request)
+                }
+                if closed || closeWhenDrained { return }
+            }
+        } catch let error as RequestError {
+            // Redis answers input it cannot read with an error, then closes the connection.
+            reply(LocalReply.error("ERR \(error.message)", allocator: allocator))
+            closeAfterReplies()
+            return
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        if bytes.readableBytes > 0 {
+            // Keep only what is left; the rest of the read buffer can go.
+            if bytes.readerIndex > 0, bytes.readableBytes < bytes.readerIndex { bytes.discardReadBytes() }
+            input = bytes
         }
         updateReading()
     }
@@ -95,6 +127,7 @@ final class ClientSession: ChannelDuplexHandler {
         closed = true
         replies.removeAll()
         deferred.removeAll()
+        input = nil
         transaction.pinned?.close()
         transaction = TransactionState()
         for upstream in [globalStream].compactMap({ $0 }) + shardStreams.values { upstream.close() }
@@ -107,15 +140,7 @@ final class ClientSession: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let error = error as? RequestError, !closed {
-            // Redis answers input it cannot read with an error, then closes the connection.
-            reply(LocalReply.error("ERR \(error.message)", allocator: allocator))
-            closeWhenDrained = true
-            drain()
-            worker.flushAll()
-        } else {
-            context.close(promise: nil)
-        }
+        context.close(promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -180,20 +205,24 @@ final class ClientSession: ChannelDuplexHandler {
     /// Writes the replies that are complete from the oldest on.
     private func drain() {
         guard let context, !closed else { return }
-        var wrote = false
         while let first = replies.first, let frame = first {
             replies.removeFirst()
             headSequence += 1
-            context.write(wrapOutboundOut(frame), promise: nil)
-            wrote = true
-        }
-        if wrote, !unflushed {
-            unflushed = true
-            worker.needsFlush(self)
+            if outgoing == nil { worker.needsFlush(self) }
+            if frame.readableBytes > Self.copiedReplyBytes {
+                if let batch = outgoing, batch.readableBytes > 0 { context.write(wrapOutboundOut(batch), promise: nil) }
+                context.write(wrapOutboundOut(frame), promise: nil)
+                outgoing = allocator.buffer(capacity: 0)
+            } else {
+                if outgoing == nil || outgoing!.capacity == 0 { outgoing = allocator.buffer(capacity: max(512, frame.readableBytes)) }
+                outgoing!.writeImmutableBuffer(frame)
+            }
         }
         if closeWhenDrained, replies.isEmpty {
             closed = true
             worker.shared.remove(id)
+            if let batch = outgoing, batch.readableBytes > 0 { context.write(wrapOutboundOut(batch), promise: nil) }
+            outgoing = nil
             context.writeAndFlush(wrapOutboundOut(allocator.buffer(capacity: 0)))
                 .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
@@ -203,9 +232,10 @@ final class ClientSession: ChannelDuplexHandler {
     }
 
     func flush() {
-        guard unflushed else { return }
-        unflushed = false
-        context?.flush()
+        guard let batch = outgoing, let context else { return }
+        outgoing = nil
+        if batch.readableBytes > 0 { context.write(wrapOutboundOut(batch), promise: nil) }
+        context.flush()
     }
 
     /// Closes the connection once every reply so far is written.

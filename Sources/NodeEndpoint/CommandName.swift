@@ -8,14 +8,26 @@ struct CommandName: Hashable, Sendable, ExpressibleByStringLiteral, CustomString
     private let length: Int
 
     init(bytes: UnsafeRawBufferPointer) {
-        length = bytes.count
-        var packed: [UInt64] = [0, 0, 0]
-        for index in 0..<min(bytes.count, 24) {
-            var byte = bytes[index]
-            if byte >= UInt8(ascii: "a"), byte <= UInt8(ascii: "z") { byte -= 32 }
-            packed[index / 8] |= UInt64(byte) << (8 * UInt64(index % 8))
+        self.init(bytes)
+    }
+
+    private init(_ bytes: some Sequence<UInt8>) {
+        var (first, second, third): (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var index = 0
+        for var byte in bytes {
+            if index < 24 {
+                if byte >= UInt8(ascii: "a"), byte <= UInt8(ascii: "z") { byte -= 32 }
+                let shifted = UInt64(byte) << (8 * UInt64(index & 7))
+                switch index >> 3 {
+                case 0: first |= shifted
+                case 1: second |= shifted
+                default: third |= shifted
+                }
+            }
+            index += 1
         }
-        words = (packed[0], packed[1], packed[2])
+        words = (first, second, third)
+        length = index
     }
 
     init(_ buffer: ByteBuffer) {
@@ -23,7 +35,7 @@ struct CommandName: Hashable, Sendable, ExpressibleByStringLiteral, CustomString
     }
 
     init(_ text: String) {
-        self = Array(text.utf8).withUnsafeBytes { CommandName(bytes: $0) }
+        self.init(text.utf8)
     }
 
     init(stringLiteral value: String) {

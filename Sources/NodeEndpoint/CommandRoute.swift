@@ -42,36 +42,59 @@ enum CommandRoute {
         "ACL": "users are configured by maintctl", "MODULE": "it acts on one server",
     ]
 
+    /// Commands routed by name rather than by the servers' table.
+    private enum Special {
+        case session
+        case split(SplitCommand)
+        case everyShard(ShardMerge)
+        case anyShard
+        /// `PUBLISH`, `SPUBLISH`: by the channel's slot.
+        case channel
+        case script
+        case wait
+        case refused(String)
+    }
+
+    /// Every command with a route of its own: one lookup per command.
+    private static let specials: [CommandName: Special] = {
+        var specials: [CommandName: Special] = [
+            "MGET": .split(.mget), "MSET": .split(.mset),
+            "DEL": .split(.count), "UNLINK": .split(.count), "EXISTS": .split(.count), "TOUCH": .split(.count),
+            "FLUSHALL": .everyShard(.allOK), "FLUSHDB": .everyShard(.allOK), "DBSIZE": .everyShard(.sum), "KEYS": .everyShard(.concatenate),
+            "TIME": .anyShard, "COMMAND": .anyShard, "LASTSAVE": .anyShard,
+            "PUBLISH": .channel, "SPUBLISH": .channel, "SCRIPT": .script, "WAIT": .wait,
+        ]
+        for (name, reason) in refusals { specials[name] = .refused("ERR '\(name)' is not supported by the node endpoint: \(reason)") }
+        for name in sessionCommands { specials[name] = .session }
+        return specials
+    }()
+
     /// The route of `request` by the servers' `table`.
     static func of(_ request: ClientRequest, name: CommandName, table: CommandTable) -> CommandRoute {
-        if sessionCommands.contains(name) { return .session }
-        switch name {
-        case "MGET": return .split(.mget)
-        case "MSET": return .split(.mset)
-        case "DEL", "UNLINK", "EXISTS", "TOUCH": return .split(.count)
-        case "FLUSHALL", "FLUSHDB": return .everyShard(.allOK)
-        case "DBSIZE": return .everyShard(.sum)
-        case "KEYS": return .everyShard(.concatenate)
-        case "TIME", "COMMAND", "LASTSAVE": return .anyShard
-        case "PUBLISH":
-            // Published messages reach every node of a cluster; spread them by channel.
-            return request.arguments.count > 1 ? .slot(slot(of: request.arguments[1])) : .anyShard
-        case "SCRIPT":
-            switch request.text(1)?.uppercased() {
-            case "LOAD", "FLUSH": return .everyShard(.first)
-            case "EXISTS": return .everyShard(.all)
-            default: return .refused("ERR 'SCRIPT \(request.text(1) ?? "")' is not supported by the node endpoint")
+        if let special = specials[name] {
+            switch special {
+            case .session: return .session
+            case let .split(command): return .split(command)
+            case let .everyShard(merge): return .everyShard(merge)
+            case .anyShard: return .anyShard
+            case .channel:
+                // Published messages reach every node of a cluster; spread them by channel.
+                return request.arguments.count > 1 ? .slot(slot(of: request.arguments[1])) : .anyShard
+            case .script:
+                switch request.arguments.count > 1 ? CommandName(request.arguments[1]) : "" {
+                case "LOAD", "FLUSH": return .everyShard(.first)
+                case "EXISTS": return .everyShard(.all)
+                default: return .refused("ERR 'SCRIPT \(request.text(1) ?? "")' is not supported by the node endpoint")
+                }
+            case .wait: return .blocking(slot: nil)
+            case let .refused(message): return .refused(message)
             }
-        case "WAIT": return .blocking(slot: nil)
-        case "SPUBLISH": return request.arguments.count > 1 ? .slot(slot(of: request.arguments[1])) : .anyShard
-        default: break
         }
-        if let reason = refusals[name] { return .refused("ERR '\(name)' is not supported by the node endpoint: \(reason)") }
         guard let spec = table.spec(of: request, name: name) else {
             return .refused(unknownCommand(request))
         }
-        let keyIndex = Self.keyIndex(of: request, name: name, spec: spec)
-        let blocking = spec.blocking && (name != "XREAD" && name != "XREADGROUP" || request.hasOption("BLOCK"))
+        let keyIndex = spec.movableKeys ? Self.movableKeyIndex(of: request, name: name, firstKey: spec.firstKey) : (spec.firstKey > 0 ? spec.firstKey : nil)
+        let blocking = spec.blocking && (!spec.movableKeys || (name != "XREAD" && name != "XREADGROUP") || request.hasOption("BLOCK"))
         guard let keyIndex, keyIndex < request.arguments.count else {
             if blocking { return .blocking(slot: nil) }
             if keyIndex == nil, !keylessForwarded.contains(name) {
@@ -87,8 +110,8 @@ enum CommandRoute {
     /// Keyless commands any one server answers for the cache (their replies do not depend on the shard).
     static let keylessForwarded: Set<CommandName> = ["EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO", "LOLWUT"]
 
-    /// The index of the first key, nil when the command has none.
-    private static func keyIndex(of request: ClientRequest, name: CommandName, spec: CommandTable.Spec) -> Int? {
+    /// The index of the first key of a command whose keys' places depend on its arguments.
+    private static func movableKeyIndex(of request: ClientRequest, name: CommandName, firstKey: Int) -> Int? {
         switch name {
         case "EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO":
             return (request.integer(2) ?? 0) > 0 ? 3 : nil
@@ -99,7 +122,8 @@ enum CommandRoute {
         case "XREAD", "XREADGROUP":
             return request.arguments.firstIndex { CommandName($0) == "STREAMS" }.map { $0 + 1 }
         default:
-            return spec.firstKey > 0 ? spec.firstKey : nil
+            // Movable keys after a first key at a fixed place (ZUNIONSTORE's destination, SORT's key).
+            return firstKey > 0 ? firstKey : nil
         }
     }
 

@@ -55,7 +55,6 @@ public struct EndpointServer: Sendable {
                     if let idle = configuration.idleTimeout {
                         try pipeline.addHandler(IdleStateHandler(readTimeout: idle))
                     }
-                    try pipeline.addHandler(ByteToMessageHandler(RequestDecoder(limits: configuration.requestLimits)))
                     try pipeline.addHandler(ClientSession(worker: worker))
                 }
             }

@@ -31,23 +31,33 @@ struct RequestDecoder: ByteToMessageDecoder {
     }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let first = buffer.readableBytesView.first else { return .needMoreData }
-        if first != UInt8(ascii: "*") {
-            guard let request = try decodeInline(&buffer, allocator: context.channel.allocator) else { return .needMoreData }
-            if let request { context.fireChannelRead(wrapInboundOut(request)) }
-            return .continue
-        }
-        guard let length = try scanMultibulk(buffer) else { return .needMoreData }
-        let raw = buffer.readSlice(length: length)!
-        var arguments: [ByteBuffer] = []
-        arguments.reserveCapacity(ranges.count)
-        for range in ranges { arguments.append(raw.getSlice(at: raw.readerIndex + range.start, length: range.length)!) }
-        expected = 0
-        ranges.removeAll(keepingCapacity: ranges.capacity <= 64)
-        cursor = 0
-        // `*0` and `*-1` are no command at all: Redis reads past them.
-        if !arguments.isEmpty { context.fireChannelRead(wrapInboundOut(ClientRequest(raw: raw, arguments: arguments))) }
+        guard let request = try next(from: &buffer, allocator: context.channel.allocator) else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(request))
         return .continue
+    }
+
+    /// The next whole command at the start of `buffer`, read past; nil while none is complete.
+    /// - Throws: `RequestError` for input that is not a command.
+    mutating func next(from buffer: inout ByteBuffer, allocator: ByteBufferAllocator) throws -> ClientRequest? {
+        while let first = buffer.readableBytesView.first {
+            if first != UInt8(ascii: "*") {
+                guard let request = try decodeInline(&buffer, allocator: allocator) else { return nil }
+                // An empty line: Redis reads past it.
+                if let request { return request }
+                continue
+            }
+            guard let length = try scanMultibulk(buffer) else { return nil }
+            let raw = buffer.readSlice(length: length)!
+            var arguments: [ByteBuffer] = []
+            arguments.reserveCapacity(ranges.count)
+            for range in ranges { arguments.append(raw.getSlice(at: raw.readerIndex + range.start, length: range.length)!) }
+            expected = 0
+            ranges.removeAll(keepingCapacity: ranges.capacity <= 64)
+            cursor = 0
+            // `*0` and `*-1` are no command at all: Redis reads past them.
+            if !arguments.isEmpty { return ClientRequest(raw: raw, arguments: arguments) }
+        }
+        return nil
     }
 
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {

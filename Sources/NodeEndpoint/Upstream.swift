@@ -35,7 +35,8 @@ final class Upstream {
 
     private var state = State.idle
     private var waiting = CircularBuffer<PendingReply>()
-    private var unflushed = false
+    /// Requests written since the last flush, copied into one buffer: one write for the batch.
+    private var outgoing: ByteBuffer?
 
     /// How long requests fail at once after a connection failed.
     static let brokenFor = TimeAmount.milliseconds(100)
@@ -71,11 +72,11 @@ final class Upstream {
         switch state {
         case let .connected(channel):
             if let pending { waiting.append(pending) }
-            channel.write(request, promise: nil)
-            if !unflushed {
-                unflushed = true
+            if outgoing == nil {
+                outgoing = channel.allocator.buffer(capacity: max(1024, request.readableBytes))
                 worker.needsFlush(self)
             }
+            outgoing!.writeImmutableBuffer(request)
         case var .connecting(queued):
             state = .idle
             queued.append((request, pending))
@@ -98,9 +99,9 @@ final class Upstream {
     }
 
     func flush() {
-        guard unflushed, case let .connected(channel) = state else { return }
-        unflushed = false
-        channel.flush()
+        guard let batch = outgoing, case let .connected(channel) = state else { return }
+        outgoing = nil
+        channel.writeAndFlush(batch, promise: nil)
     }
 
     /// Closes the connection; what still waits gets an error.
@@ -185,7 +186,7 @@ final class Upstream {
         waiting.removeAll()
         if case let .connecting(queued) = state { failed += queued.compactMap(\.1) }
         state = next
-        unflushed = false
+        outgoing = nil
         let error = unreachable(reason)
         for pending in failed { worker.deliver(error, to: pending, from: self) }
         if releaseWhenIdle { worker.release(self) }

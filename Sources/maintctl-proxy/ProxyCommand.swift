@@ -28,8 +28,8 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: "A file holding the cache's password.")
     var passwordFile: String?
 
-    @Option(help: "Event loops (default: one per core).")
-    var threads: Int = System.coreCount
+    @Option(help: "Event loops (default: half the cores, at least one; the node's servers need the rest).")
+    var threads: Int = EndpointConfiguration.defaultThreads
 
     @Option(help: "The most clients at once.")
     var maxClients: Int = 10_000
