@@ -171,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "EndpointTests",
             dependencies: [
-                "NodeEndpoint", "maintctl-proxy", "LiveClusterSupport", "ProcessBackend", "ContainerBackend", "RedisWire",
+                "NodeEndpoint", "maintctl-proxy", "LiveClusterSupport", "ProcessBackend", "ContainerBackend", "RedisWire", "MaintenanceKit",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             exclude: ["Clients"]

@@ -14,6 +14,8 @@ import RedisWire
 /// be lost).
 public struct ClusterProbe: Sendable {
     let seedPorts: [Int]
+    /// The servers' password; nil when they require none.
+    let password: String?
     let targets: [ProbeTarget]
     let interval: Duration
     let timeout: Duration
@@ -25,8 +27,10 @@ public struct ClusterProbe: Sendable {
     ///   - targets: The shards to write to.
     ///   - writesPerSecond: Steady write rate per shard.
     ///   - timeout: Time limit of one attempt.
-    public init(seedPorts: [Int], targets: [ProbeTarget], writesPerSecond: Int = 200, timeout: Duration = .milliseconds(500)) {
+    public init(seedPorts: [Int], targets: [ProbeTarget], writesPerSecond: Int = 200, timeout: Duration = .milliseconds(500),
+                password: String? = nil) {
         self.seedPorts = seedPorts
+        self.password = password
         self.targets = targets
         self.interval = .microseconds(1_000_000 / max(1, min(writesPerSecond, 100_000)))
         self.timeout = timeout
@@ -36,7 +40,7 @@ public struct ClusterProbe: Sendable {
     /// - Throws: `ProbeFailure` when no probe key falls in a shard's slots.
     ///   - confirmingReplicas: Replicas that must confirm each write (`WAIT`); 0 for none.
     public init(shards: [(name: String, slots: ClosedRange<Int>)], seedPorts: [Int], writesPerSecond: Int = 200,
-                confirmingReplicas: Int = 0) throws(ProbeFailure) {
+                confirmingReplicas: Int = 0, password: String? = nil) throws(ProbeFailure) {
         var targets: [ProbeTarget] = []
         for shard in shards {
             guard let target = ProbeTarget.owning(shard.slots, name: shard.name) else {
@@ -44,7 +48,7 @@ public struct ClusterProbe: Sendable {
             }
             targets.append(target)
         }
-        self.init(seedPorts: seedPorts, targets: targets, writesPerSecond: writesPerSecond)
+        self.init(seedPorts: seedPorts, targets: targets, writesPerSecond: writesPerSecond, password: password)
         self.confirmingReplicas = max(0, confirmingReplicas)
     }
 
@@ -94,7 +98,7 @@ public struct ClusterProbe: Sendable {
 
     /// Writes until the task is cancelled, then returns what it recorded.
     public func run() async -> Recording {
-        let router = SlotRouter(seedPorts: seedPorts, timeout: timeout)
+        let router = SlotRouter(seedPorts: seedPorts, timeout: timeout, password: password)
         await router.refresh()
         let started = ContinuousClock.now
         let writers = await withTaskGroup(of: WriterRecording.self) { group in
@@ -177,7 +181,7 @@ public struct ClusterProbe: Sendable {
     ///   - currentPorts: Servers of the cluster as it is now, to find it after a rollout
     ///     replaced every server the probe started with.
     public func verify(_ recording: Recording, currentPorts: [Int] = []) async -> ClientImpact {
-        let router = SlotRouter(seedPorts: currentPorts + recording.ports + seedPorts, timeout: .seconds(2))
+        let router = SlotRouter(seedPorts: currentPorts + recording.ports + seedPorts, timeout: .seconds(2), password: password)
         await router.refresh()
         var shards: [ClientImpact.Shard] = []
         var errors: [String: Int] = [:]

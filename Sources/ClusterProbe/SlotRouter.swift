@@ -12,9 +12,13 @@ actor SlotRouter {
     /// Redirects followed, by kind (`moved`, `ask`): a storm of them shows in the report.
     private(set) var redirects: [ProbeFailure.Kind: Int] = [:]
 
-    init(seedPorts: [Int], timeout: Duration) {
+    /// The servers' password; nil when they require none.
+    private let password: String?
+
+    init(seedPorts: [Int], timeout: Duration, password: String?) {
         self.knownPorts = seedPorts
         self.timeout = timeout
+        self.password = password
     }
 
     /// Sends `arguments` for a key in `slot` and returns the final reply, after redirects.
@@ -102,7 +106,7 @@ actor SlotRouter {
 
     private func connection(_ port: Int) async throws -> RedisConnection {
         if let existing = connections[port] { return existing }
-        let fresh = try await RedisConnection.connect(port: port, timeout: timeout)
+        let fresh = try await RedisConnection.connect(port: port, timeout: timeout, password: password)
         connections[port] = fresh
         return fresh
     }

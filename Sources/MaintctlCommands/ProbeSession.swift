@@ -11,7 +11,8 @@ enum ProbeSession {
     static func measure<T: Sendable>(_ cluster: any ClientReachable, writesPerSecond: Int, confirmingReplicas: Int = 0, reloading: Bool = false,
                                      during work: @Sendable () async -> T) async throws -> (T, ClientImpact) {
         let probe = try ClusterProbe(shards: await cluster.shardSlots(), seedPorts: await cluster.serverPorts(),
-                                     writesPerSecond: writesPerSecond, confirmingReplicas: confirmingReplicas)
+                                     writesPerSecond: writesPerSecond, confirmingReplicas: confirmingReplicas,
+                                     password: await cluster.clientPassword())
         return await probe.measure(during: work, currentPorts: {
             if reloading { try? await cluster.reloadState() }
             return await cluster.serverPorts()

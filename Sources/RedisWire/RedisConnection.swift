@@ -22,9 +22,32 @@ public final class RedisConnection: Sendable {
         self.channel = channel
     }
 
-    /// Connects to the server at `host:port` (127.0.0.1 unless told).
-    /// - Throws: `RedisError` of kind `.connect` (refused, timed out) naming the address.
-    public static func connect(host: String = loopback, port: Int, timeout: Duration = .seconds(2)) async throws -> RedisConnection {
+    /// Connects to the server at `host:port` (127.0.0.1 unless told), and authenticates with
+    /// `password` when one is given.
+    /// - Throws: `RedisError` of kind `.connect` (refused, timed out, refused authentication)
+    ///   naming the address, never the password.
+    public static func connect(host: String = loopback, port: Int, timeout: Duration = .seconds(2),
+                               password: String? = nil) async throws -> RedisConnection {
+        let connection = try await open(host: host, port: port, timeout: timeout)
+        guard let password else { return connection }
+        do {
+            try await connection.authenticate(password, timeout: timeout)
+        } catch {
+            await connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    /// Sends `AUTH`; its failure says what the server answered, not what was sent.
+    private func authenticate(_ password: String, timeout: Duration) async throws {
+        let reply = try await send(["AUTH", password], timeout: timeout, describing: "AUTH")
+        if case let .error(message) = reply {
+            throw RedisError(.connect, "\(host):\(port) refused the password: \(message)")
+        }
+    }
+
+    private static func open(host: String, port: Int, timeout: Duration) async throws -> RedisConnection {
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.milliseconds(max(1, timeout.wholeMilliseconds)))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -65,11 +88,16 @@ public final class RedisConnection: Sendable {
     ///   - timeout: How long to wait for the reply.
     /// - Throws: `RedisError` when the connection fails or the reply does not come in time.
     public func send(_ arguments: [String], timeout: Duration = .seconds(5)) async throws -> RESPValue {
+        try await send(arguments, timeout: timeout, describing: arguments.prefix(2).joined(separator: " "))
+    }
+
+    /// Sends `arguments`; a time-out names the command as `what`.
+    private func send(_ arguments: [String], timeout: Duration, describing what: String) async throws -> RESPValue {
         let reply = channel.eventLoop.makePromise(of: RESPValue.self)
         let channel = self.channel
         let address = "\(host):\(port)"
         let timer = channel.eventLoop.scheduleTask(in: .milliseconds(max(1, timeout.wholeMilliseconds))) {
-            reply.fail(RedisError(.timeout, "\(address) did not answer \(arguments.prefix(2).joined(separator: " ")) within \(timeout)"))
+            reply.fail(RedisError(.timeout, "\(address) did not answer \(what) within \(timeout)"))
             channel.close(promise: nil)
         }
         channel.writeAndFlush(RESPRequest(bytes: RESPParser.encode(arguments), reply: reply), promise: nil)

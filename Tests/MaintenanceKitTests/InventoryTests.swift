@@ -38,6 +38,34 @@ import Testing
         #expect(found.contains("inv.yaml:11:42: error: shard 's2' has 0 replicas, fewer than min_replicas 1 (invariant 5)"))
     }
 
+    @Test(arguments: [
+        ("{ env: A, file: /f }", "inv.yaml:6:15: error: a password names exactly one of env (an environment variable) and file"),
+        ("{ env: \"1 bad\" }", "inv.yaml:6:15: error: env '1 bad' is no environment variable name (letters, digits, '_')"),
+        ("{ secret: x }", "inv.yaml:6:17: error:"),
+    ])
+    func reportsAPasswordThatNamesNoSecretOrTheSecretItself(password: String, expected: String) {
+        let found = problems("""
+            caches:
+              - id: a
+                resource_group: rg
+                region: r
+                leader: a1
+                password: \(password)
+                nodes:
+                  - { id: a1, version: "1", capacity: { memory_mb: 1024, cpus: 1 } }
+                  - { id: a2, version: "1", capacity: { memory_mb: 1024, cpus: 1 } }
+                shards:
+                  - { id: s1, primary: a1, replicas: [a2], size_mb: 1 }
+            """)
+        #expect(found.contains { $0.hasPrefix(expected) }, "\(found)")
+    }
+
+    @Test func readsAPasswordFromWhereItsReferenceSays() throws {
+        #expect(try SecretReference(env: "X").resolve(environment: ["X": "hush"]) == "hush")
+        #expect(throws: SecretError.self) { try SecretReference(env: "X").resolve(environment: [:]) }
+        #expect(!SecretReference(env: "X").description.contains("hush"))
+    }
+
     @Test func reportsTypeErrorsInTheInventory() {
         #expect(problems("caches:\n  - id: a\n    resource_group: rg\n    region: r\n    leader: a1\n    nodes: {}\n    shards: []\n")
             == ["inv.yaml:6:12: error: expected a list, found a mapping"])

@@ -38,10 +38,13 @@ public struct CacheSpec: Sendable, Codable {
     public var nodes: [NodeSpec]
     /// The shards.
     public var shards: [ShardSpec]
+    /// Where the cache's password is, when its servers require one (clients, maintctl and the
+    /// endpoints then authenticate); nil for a cache without a password.
+    public var password: SecretReference?
 
     /// Creates a cache description.
     public init(id: String, resourceGroup: String, region: String, leader: String, minReplicas: Int = 1,
-                nodes: [NodeSpec], shards: [ShardSpec]) {
+                nodes: [NodeSpec], shards: [ShardSpec], password: SecretReference? = nil) {
         self.id = id
         self.resourceGroup = resourceGroup
         self.region = region
@@ -49,10 +52,11 @@ public struct CacheSpec: Sendable, Codable {
         self.minReplicas = minReplicas
         self.nodes = nodes
         self.shards = shards
+        self.password = password
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, resourceGroup = "resource_group", region, leader, minReplicas = "min_replicas", nodes, shards
+        case id, resourceGroup = "resource_group", region, leader, minReplicas = "min_replicas", nodes, shards, password
     }
 
     public init(from decoder: any Decoder) throws {
@@ -64,6 +68,7 @@ public struct CacheSpec: Sendable, Codable {
         minReplicas = try container.decodeIfPresent(Int.self, forKey: .minReplicas) ?? 1
         nodes = try container.decode([NodeSpec].self, forKey: .nodes)
         shards = try container.decode([ShardSpec].self, forKey: .shards)
+        password = try container.decodeIfPresent(SecretReference.self, forKey: .password)
     }
 
     /// The key under which caches are serialized: one cache per key at a time.

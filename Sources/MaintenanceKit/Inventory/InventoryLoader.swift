@@ -31,6 +31,7 @@ public enum InventoryLoader {
             if !isIdentifier(cache.id) { report(at + ["id"], "cache id '\(cache.id.forMessage)' must be letters, digits, '.', '_' or '-'") }
             if !cacheIDs.insert(cache.id).inserted { report(at + ["id"], "cache id '\(cache.id.forMessage)' is used twice") }
             if cache.minReplicas < 0 { report(at + ["min_replicas"], "min_replicas must not be negative") }
+            if let problem = cache.password?.problem { report(at + ["password"], problem) }
             if cache.nodes.isEmpty { report(at + ["nodes"], "cache '\(cache.id.forMessage)' has no nodes") }
             let own = Set(cache.nodes.map(\.id))
             for (n, node) in cache.nodes.enumerated() {

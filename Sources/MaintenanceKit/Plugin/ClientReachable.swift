@@ -7,4 +7,10 @@ public protocol ClientReachable: Backend {
     func serverPorts() async -> [Int]
     /// Reads the cluster's state again (another process changed it).
     func reloadState() async throws
+    /// The password clients give the servers; nil when they require none.
+    func clientPassword() async -> String?
+}
+
+extension ClientReachable {
+    public func clientPassword() async -> String? { nil }
 }

@@ -78,6 +78,9 @@ struct ClusterState: Codable, Sendable {
     var pauses: [Pause]?
     /// The `maintctl-proxy` the nodes' endpoints run; nil for a cluster made before endpoints.
     var endpointBinary: String?
+    /// Where the caches' password is (the inventory's reference, never the secret); nil
+    /// when the servers require none.
+    var password: SecretReference?
 
     static let fileName = "state.json"
 

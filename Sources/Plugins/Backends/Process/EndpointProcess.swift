@@ -37,9 +37,14 @@ public enum EndpointProcess {
     ///   - binary: The `maintctl-proxy` executable.
     ///   - directory: The node's directory: its control socket, pid file and log go there.
     /// - Throws: `BackendError` with the end of its log when it does not come up.
-    static func start(on host: any ServerHost, node: String, binary: String, port: Int, seeds: [Int], directory: String) async throws -> pid_t {
+    static func start(on host: any ServerHost, node: String, binary: String, port: Int, seeds: [Int], directory: String,
+                      password: String?) async throws -> pid_t {
+        // The password reaches the endpoint in a file, removed once it serves: never on its command line.
+        let secret = try password.map { try SecretHandoff.write($0, in: directory) }
+        defer { secret.map(SecretHandoff.remove) }
         let arguments = ["--listen", "\(RedisConnection.loopback):\(port)", "--control", directory + "/endpoint.sock"]
             + seeds.flatMap { ["--seed", "\(RedisConnection.loopback):\($0)"] }
+            + (secret.map { ["--password-file", $0] } ?? [])
         let logFile = directory + "/endpoint.log"
         let pid = try await host.startEndpoint(on: node, binary: binary, arguments: arguments, directory: directory)
         // Ready once its control socket answers: it reads the slot map, then listens, then opens

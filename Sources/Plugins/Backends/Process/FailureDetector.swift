@@ -85,7 +85,7 @@ struct FailureDetector: Sendable {
                 let copies = Set(nodes.flatMap(\.copies))
                 await board.watch(copies, since: round)
                 for copy in copies.subtracting(beating) {
-                    group.addTask { await Self.heartbeat(copy, board: board, settings: settings) }
+                    group.addTask { await Self.heartbeat(copy, board: board, settings: settings, password: backend.password) }
                 }
                 beating = copies
                 // A late round means maintctl was stalled: the silences it would measure are its own.
@@ -136,7 +136,7 @@ struct FailureDetector: Sendable {
         let answering = await withTaskGroup(of: WatchedCopy?.self) { group in
             for copy in node.copies {
                 group.addTask {
-                    guard let link = try? await RedisConnection.connect(port: copy.port, timeout: timeout) else { return nil }
+                    guard let link = try? await RedisConnection.connect(port: copy.port, timeout: timeout, password: backend.password) else { return nil }
                     let reply = try? await link.send(["PING"], timeout: timeout)
                     await link.close()
                     return reply != nil && RedisServerProcess.isOurs(pid: copy.pid, port: copy.port) ? copy : nil
@@ -182,7 +182,7 @@ struct FailureDetector: Sendable {
             if let existing = peerLinks[port] {
                 link = existing
             } else {
-                link = try await RedisConnection.connect(port: port, timeout: settings.heartbeat)
+                link = try await RedisConnection.connect(port: port, timeout: settings.heartbeat, password: backend.password)
                 peerLinks[port] = link
             }
             let text = try await link.send(["CLUSTER", "NODES"], timeout: settings.heartbeat * 2).string ?? ""
@@ -194,14 +194,14 @@ struct FailureDetector: Sendable {
     }
 
     /// PINGs one copy every heartbeat while it is watched, recording each answer.
-    private static func heartbeat(_ copy: WatchedCopy, board: HeartbeatBoard, settings: FailureDetection) async {
+    private static func heartbeat(_ copy: WatchedCopy, board: HeartbeatBoard, settings: FailureDetection, password: String?) async {
         var link: RedisConnection?
         while !Task.isCancelled, await board.isWatched(copy) {
             let sent = ContinuousClock.now
             do {
                 let current: RedisConnection
                 if let link { current = link } else {
-                    current = try await RedisConnection.connect(port: copy.port, timeout: settings.heartbeat)
+                    current = try await RedisConnection.connect(port: copy.port, timeout: settings.heartbeat, password: password)
                     link = current
                 }
                 _ = try await current.send(["PING"], timeout: settings.heartbeat * 2)

@@ -29,9 +29,13 @@ extension ProcessBackend {
                 "--cluster-require-full-coverage", "no",
             ]
             await driver.forgetConnection(to: port)
+            // The password reaches the server in a configuration file (its first argument),
+            // removed once the server answers: never on its command line.
+            let secret = try password.map { try SecretHandoff.write(SecretHandoff.serverConfiguration($0), in: directory) }
+            defer { secret.map(SecretHandoff.remove) }
             let pid: pid_t
             do {
-                pid = try await host.startServer(on: node, runnable: runnable, arguments: arguments, pidFile: pidFile)
+                pid = try await host.startServer(on: node, runnable: runnable, arguments: (secret.map { [$0] } ?? []) + arguments, pidFile: pidFile)
             } catch let error as BackendError where error.code == .redisStartFailed && ports == nil && attempt < 5 {
                 logger.debug("start of \(node)/\(shard) failed, trying other ports: \(error)")
                 continue

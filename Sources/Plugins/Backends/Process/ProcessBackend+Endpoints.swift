@@ -22,7 +22,8 @@ extension ProcessBackend {
         for attempt in 1...5 where started == nil {
             let port = try recorded ?? choosePort()
             do {
-                started = (port, try await EndpointProcess.start(on: host, node: node, binary: binary, port: port, seeds: seeds, directory: directory))
+                started = (port, try await EndpointProcess.start(on: host, node: node, binary: binary, port: port, seeds: seeds, directory: directory,
+                                                               password: password))
             } catch let error as BackendError where error.code == .endpointStartFailed && recorded == nil && attempt < 5 {
                 // Someone took the port between our choice and the endpoint's bind: try another.
                 logger.debug("the endpoint of \(cache)/\(node) did not start on port \(port), trying another: \(error)")
@@ -47,6 +48,7 @@ extension ProcessBackend {
     /// Starts the endpoints of the live nodes whose endpoint is not running (it died, or the
     /// machine restarted): called when maintctl attaches to the cluster to run or resume.
     public func startMissingEndpoints() async throws {
+        SecretHandoff.removeLeftovers(under: directory + "/nodes")
         for cache in store.state.caches {
             for node in cache.nodes where node.lifecycle == .active || node.lifecycle == .draining {
                 if let endpoint = node.endpoint, EndpointProcess.isOurs(pid: endpoint.pid, port: endpoint.port) { continue }

@@ -22,7 +22,13 @@ extension ProcessBackend {
         if FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) {
             throw BackendError(.clusterExists, "'\(directory)' already holds a cluster; stop it with: maintctl cluster down --state \(directory)")
         }
-        var state = ClusterState(binaries: binaries, host: host.record, caches: [], endpointBinary: try EndpointProcess.locate())
+        let references = Set(inventory.caches.map(\.password))
+        guard references.count <= 1 else {
+            throw BackendError(.clusterUpFailed, "the caches of one cluster state share one password reference (or none); give each its own --state")
+        }
+        let reference = references.first ?? nil
+        let password = try readPassword(reference)
+        var state = ClusterState(binaries: binaries, host: host.record, caches: [], endpointBinary: try EndpointProcess.locate(), password: reference)
         for version in Set(inventory.caches.flatMap { $0.nodes.map(\.version) }).sorted() {
             try await host.check(version: version, runnable: state.runnable(for: version))
         }
@@ -37,7 +43,7 @@ extension ProcessBackend {
                 })
         }
         state.caches = caches
-        let backend = ProcessBackend(directory: directory, state: state, host: host, logger: logger, choosePort: choosePort)
+        let backend = ProcessBackend(directory: directory, state: state, host: host, password: password, logger: logger, choosePort: choosePort)
         do {
             try ClusterStateStore(directory: directory, state: state).persist()
             for cache in inventory.caches {
@@ -135,6 +141,7 @@ extension ProcessBackend {
         }
         // Endpoints the state does not know: started just before a crash of maintctl.
         await EndpointProcess.stopAll(under: directory + "/nodes")
+        SecretHandoff.removeLeftovers(under: directory + "/nodes")
         // Every paused server runs again, whoever paused it: a stopped process handles no SIGTERM.
         await endPauses { _ in true }
         Self.resumeAllPauses(in: store.state)
@@ -195,7 +202,7 @@ extension ProcessBackend {
                 shards: topology.shards.map { shard in
                     ShardSpec(id: shard.id, primary: shard.primaryNode ?? shard.copies.first?.node ?? "",
                               replicas: shard.copies.filter { $0.role == .replica }.map(\.node), sizeMB: shard.sizeMB)
-                }))
+                }, password: store.state.password))
         }
         return Inventory(caches: caches)
     }
@@ -227,6 +234,9 @@ extension ProcessBackend: ClientReachable {
     public func reloadState() throws {
         try store.reload()
     }
+
+    /// The password clients give the servers; nil when they require none.
+    public func clientPassword() -> String? { password }
 
     /// The ports of every server, to learn the slot map from.
     public func serverPorts() -> [Int] {

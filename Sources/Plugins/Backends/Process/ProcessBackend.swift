@@ -38,6 +38,8 @@ public actor ProcessBackend: Backend {
     var detection: FailureDetection
     /// Owns the background work: failure detectors and the ends of pauses.
     nonisolated let background: BackgroundScope
+    /// The caches' password, read from where the state's reference says when attaching.
+    nonisolated let password: String?
     /// The running failure detectors, by cache (see ``FailureDetector``).
     var detectors: [String: BackgroundJob] = [:]
     /// Failures declared and not yet collected by `unplannedFailures(in:)`, by cache.
@@ -64,25 +66,38 @@ public actor ProcessBackend: Backend {
         let directory = Self.absolute(directory)
         let state = try ClusterState.load(from: directory)
         self.host = try attach(state.host ?? .localProcesses, directory)
+        self.password = try Self.readPassword(state.password)
         self.directory = directory
         self.store = ClusterStateStore(directory: directory, state: state)
         self.logger = logger
         self.detection = detection
         self.choosePort = choosePort
-        (driver, background) = (RedisClusterDriver(), BackgroundScope())
+        (driver, background) = (RedisClusterDriver(password: password), BackgroundScope())
         faults = FaultInjector(host: host, driver: driver, background: background)
         Self.resumeOverduePauses(in: state)
     }
 
-    init(directory: String, state: ClusterState, host: any ServerHost, logger: Logger, choosePort: @escaping PortChooser) {
+    init(directory: String, state: ClusterState, host: any ServerHost, password: String?, logger: Logger, choosePort: @escaping PortChooser) {
         self.directory = directory
+        self.password = password
         self.store = ClusterStateStore(directory: directory, state: state)
         self.host = host
         self.logger = logger
         self.detection = FailureDetection()
         self.choosePort = choosePort
-        (driver, background) = (RedisClusterDriver(), BackgroundScope())
+        (driver, background) = (RedisClusterDriver(password: password), BackgroundScope())
         faults = FaultInjector(host: host, driver: driver, background: background)
+    }
+
+    /// The secret `reference` names.
+    /// - Throws: `BackendError` naming where it should be (never the secret).
+    static func readPassword(_ reference: SecretReference?) throws -> String? {
+        guard let reference else { return nil }
+        do {
+            return try reference.resolve()
+        } catch {
+            throw BackendError(.passwordUnavailable, "the cluster's servers require a password: \(error.message)")
+        }
     }
 
     /// `path` made absolute against the working directory: the servers run elsewhere (their

@@ -14,6 +14,7 @@ extension BackendErrorCode {
     public static let noPort = BackendErrorCode("no-port")
     public static let noSinglePrimary = BackendErrorCode("no-single-primary")
     public static let nodeNotRunning = BackendErrorCode("node-not-running")
+    public static let passwordUnavailable = BackendErrorCode("password-unavailable")
     public static let pauseNeedsDuration = BackendErrorCode("pause-needs-duration")
     public static let primaryLost = BackendErrorCode("primary-lost")
     public static let redisMissing = BackendErrorCode("redis-missing")

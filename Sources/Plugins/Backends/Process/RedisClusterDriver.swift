@@ -7,11 +7,17 @@ import RedisWire
 /// stops them. It knows no cluster state; callers pass the ports and copies to act on.
 actor RedisClusterDriver {
     private var connections: [Int: RedisConnection] = [:]
+    /// The cluster's password, given to each server on connecting; nil when it has none.
+    private let password: String?
+
+    init(password: String?) {
+        self.password = password
+    }
 
     /// A connection to the server on `port`, reused while it works.
     func connection(_ port: Int) async throws -> RedisConnection {
         if let existing = connections[port] { return existing }
-        let fresh = try await RedisConnection.connect(port: port)
+        let fresh = try await RedisConnection.connect(port: port, password: password)
         connections[port] = fresh
         return fresh
     }
