@@ -60,7 +60,7 @@ struct ControlChannel: Sendable {
             return LocalReply.simple("PONG", allocator: allocator)
         case "RELOAD":
             do {
-                try await keeper.refresh(withTable: true)
+                try await keeper.refresh()
                 return LocalReply.simple("OK", allocator: allocator)
             } catch {
                 return LocalReply.error("ERR cannot read the slot map: \(error)", allocator: allocator)

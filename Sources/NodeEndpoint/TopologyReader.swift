@@ -17,7 +17,8 @@ public struct TopologyReader: Sendable {
         // still spreading) serves a partial map: ask the next until one covers every slot.
         for server in servers {
             do {
-                let connection = try await RedisConnection.connect(host: server.host, port: server.port, timeout: .seconds(1))
+                let connection = try await RedisConnection.connect(host: server.host, port: server.port, timeout: .milliseconds(500),
+                                                                     password: password.map { String(decoding: $0.bytes, as: UTF8.self) })
                 let reading: (map: SlotMap, table: CommandTable?, version: String?)
                 do {
                     reading = try await read(connection, withTable: withTable && best?.table == nil)
@@ -39,14 +40,10 @@ public struct TopologyReader: Sendable {
     }
 
     private func read(_ connection: RedisConnection, withTable: Bool) async throws -> (map: SlotMap, table: CommandTable?, version: String?) {
-        if let password {
-            // HELLO rather than AUTH: a failing command's first two words reach error messages, and here they are not the password.
-            try await connection.command("HELLO", "2", "AUTH", "default", String(decoding: password.bytes, as: UTF8.self), timeout: .seconds(2))
-        }
-        let shards = try await connection.send(["CLUSTER", "SHARDS"], timeout: .seconds(2))
+        let shards = try await connection.send(["CLUSTER", "SHARDS"], timeout: .seconds(1))
         let map: SlotMap
         if shards.isError {
-            map = try await Self.map(fromSlots: connection.command("CLUSTER", "SLOTS", timeout: .seconds(2)))
+            map = try await Self.map(fromSlots: connection.command("CLUSTER", "SLOTS", timeout: .seconds(1)))
         } else {
             map = Self.map(fromShards: shards)
         }

@@ -126,9 +126,9 @@ public enum EndpointProcess {
     /// Asks the endpoint behind `controlSocket` to read the slot map now.
     /// - Throws: `RedisError` when it does not answer or cannot read the map.
     static func reload(controlSocket: String) async throws {
-        let connection = try await RedisConnection.connect(unixSocket: controlSocket, timeout: .seconds(1))
+        let connection = try await RedisConnection.connect(unixSocket: controlSocket, timeout: .milliseconds(500))
         do {
-            try await connection.command("RELOAD", timeout: .seconds(5))
+            try await connection.command("RELOAD", timeout: .seconds(2))
             await connection.close()
         } catch {
             await connection.close()

@@ -62,12 +62,18 @@ extension ProcessBackend {
     /// answer is logged, not fatal: endpoints also read the map on their own.
     func reloadEndpoints(of cache: String) async {
         guard let record = try? store.cache(cache) else { return }
-        for node in record.nodes {
-            guard let endpoint = node.endpoint, EndpointProcess.isOurs(pid: endpoint.pid, port: endpoint.port) else { continue }
-            do {
-                try await EndpointProcess.reload(controlSocket: ClusterState.endpointControl(root: directory, node: node.id))
-            } catch {
-                logger.warning("the endpoint of \(cache)/\(node.id) did not reload its slot map: \(error)")
+        let running = record.nodes.filter { node in node.endpoint.map { EndpointProcess.isOurs(pid: $0.pid, port: $0.port) } ?? false }
+        let (root, logger) = (directory, self.logger)
+        // Side by side, each bounded: a stalled endpoint delays no other, nor the caller long.
+        await withTaskGroup(of: Void.self) { group in
+            for node in running {
+                group.addTask {
+                    do {
+                        try await EndpointProcess.reload(controlSocket: ClusterState.endpointControl(root: root, node: node.id))
+                    } catch {
+                        logger.warning("the endpoint of \(cache)/\(node.id) did not reload its slot map: \(error)")
+                    }
+                }
             }
         }
     }

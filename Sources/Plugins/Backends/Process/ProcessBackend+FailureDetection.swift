@@ -100,6 +100,9 @@ extension ProcessBackend: FailureDetecting {
         let failure = UnplannedFailure(node: node, detectedAt: detectedAt, failovers: failovers, lostShards: lost, newLeader: newLeader)
         logger.warning("\(cache): \(failure.summary)")
         pendingFailures[cache, default: []].append(failure)
+        // Once the rollout can see the failure: the endpoints find the new primaries by
+        // themselves within a second, this makes it at once.
+        if !failovers.isEmpty { await reloadEndpoints(of: cache) }
     }
 
     /// Takes a failed node back when its servers answer again (a stall that outlasted the
@@ -212,7 +215,6 @@ extension ProcessBackend: FailureDetecting {
             return .lost
         }
         let promotedAt = ContinuousClock.now
-        await reloadEndpoints(of: cache)
         for other in live where other.redisID != chosen.redisID {
             guard (try? await driver.replication(other.port, timeout: .milliseconds(500)))?.primaryPort != chosen.port else { continue }
             do {
