@@ -3,10 +3,10 @@ import NIOCore
 /// One command a client sent: its bytes as RESP (an inline command is turned into RESP) and
 /// its arguments as slices of those bytes.
 struct ClientRequest {
-    /// The command as the server should receive it.
-    var raw: ByteBuffer
     /// The command's name and arguments, binary-safe.
-    var arguments: [ByteBuffer]
+    let arguments: RequestArguments
+    /// The command as the server should receive it.
+    var raw: ByteBuffer { arguments.raw }
 
     /// The command's name ("GET"); empty for an empty request.
     var name: CommandName {
@@ -31,22 +31,20 @@ struct ClientRequest {
 
     /// A request whose arguments are read from `raw`, which must be a well-formed RESP array of bulk strings.
     init(raw: ByteBuffer) {
-        self.raw = raw
         var reader = raw
-        var arguments: [ByteBuffer] = []
+        var places: [(start: Int, length: Int)] = []
         if let count = reader.readRESPNumber(after: UInt8(ascii: "*")), count > 0 {
-            arguments.reserveCapacity(count)
+            places.reserveCapacity(count)
             for _ in 0..<count {
-                guard let length = reader.readRESPNumber(after: UInt8(ascii: "$")), let slice = reader.readSlice(length: length) else { break }
-                reader.moveReaderIndex(forwardBy: 2)
-                arguments.append(slice)
+                guard let length = reader.readRESPNumber(after: UInt8(ascii: "$")), reader.readableBytes >= length + 2 else { break }
+                places.append((reader.readerIndex - raw.readerIndex, length))
+                reader.moveReaderIndex(forwardBy: length + 2)
             }
         }
-        self.arguments = arguments
+        self.init(arguments: RequestArguments(raw: raw, places: places))
     }
 
-    init(raw: ByteBuffer, arguments: [ByteBuffer]) {
-        self.raw = raw
+    init(arguments: RequestArguments) {
         self.arguments = arguments
     }
 }

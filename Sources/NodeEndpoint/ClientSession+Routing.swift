@@ -107,7 +107,7 @@ extension ClientSession {
             done.arrayHeader(0)
             return reply(done.buffer)
         }
-        var arguments = request.arguments
+        var arguments = Array(request.arguments)
         arguments[1] = allocator.buffer(string: String(cursor >> 10))
         let page = ClientRequest(arguments: arguments, allocator: allocator)
         upstream.send(page.raw, PendingReply(.scan(self, sequence: reserve(), shard: shard)))

@@ -48,14 +48,12 @@ struct RequestDecoder: ByteToMessageDecoder {
             }
             guard let length = try scanMultibulk(buffer) else { return nil }
             let raw = buffer.readSlice(length: length)!
-            var arguments: [ByteBuffer] = []
-            arguments.reserveCapacity(ranges.count)
-            for range in ranges { arguments.append(raw.getSlice(at: raw.readerIndex + range.start, length: range.length)!) }
+            let arguments = RequestArguments(raw: raw, places: ranges)
             expected = 0
             ranges.removeAll(keepingCapacity: ranges.capacity <= 64)
             cursor = 0
             // `*0` and `*-1` are no command at all: Redis reads past them.
-            if !arguments.isEmpty { return ClientRequest(raw: raw, arguments: arguments) }
+            if !arguments.isEmpty { return ClientRequest(arguments: arguments) }
         }
         return nil
     }
