@@ -23,6 +23,8 @@ final class Upstream {
     var subscriptions = 0
     /// Give the connection back to the worker once nothing waits on it.
     var releaseWhenIdle = false
+    /// Close the connection once nothing waits on it (its server is no longer a primary).
+    private var retiring = false
 
     private enum State {
         case idle
@@ -104,6 +106,11 @@ final class Upstream {
         channel.writeAndFlush(batch, promise: nil)
     }
 
+    /// Closes the connection once no reply is awaited on it; new requests should go elsewhere.
+    func closeWhenIdle() {
+        if isBusy { retiring = true } else { close() }
+    }
+
     /// Closes the connection; what still waits gets an error.
     func close() {
         let channel: (any Channel)? = if case let .connected(channel) = state { channel } else { nil }
@@ -126,6 +133,7 @@ final class Upstream {
         }
         worker.deliver(frame, to: pending, from: self)
         if releaseWhenIdle, waiting.isEmpty { worker.release(self) }
+        if retiring, waiting.isEmpty { close() }
     }
 
     func channelClosed() {

@@ -45,8 +45,10 @@ final class Worker {
             return connections[turn % connections.count]
         }
 
-        func closeAll() {
-            for upstream in resp2 + resp3 { upstream.close() }
+        /// Closes each connection once the replies it waits for are in (a failover's requests
+        /// still in flight to the old primary get their answer or their redirection).
+        func retire() {
+            for upstream in resp2 + resp3 { upstream.closeWhenIdle() }
         }
     }
 
@@ -74,7 +76,7 @@ final class Worker {
         shardPools = map.shards.map { pool(for: $0.primary) }
         let primaries = Set(map.shards.map(\.primary))
         for (address, pool) in pools where !primaries.contains(address) {
-            pool.closeAll()
+            pool.retire()
             pools[address] = nil
         }
     }
