@@ -1,8 +1,10 @@
 import NIOCore
 
 extension ClientSession {
-    /// Whether the client has subscriptions (or asked for some).
-    var isSubscribed: Bool { globalStream != nil || !shardStreams.isEmpty }
+    /// Whether the client has subscriptions, or asked for some and has no answer yet.
+    var isSubscribed: Bool {
+        ([globalStream].compactMap { $0 } + shardStreams.values).contains { $0.subscriptions > 0 || $0.awaitingConfirmation }
+    }
 
     /// `(P)SUBSCRIBE`/`(P)UNSUBSCRIBE` go to one server (a cluster delivers every published message
     /// to every node); `SSUBSCRIBE`/`SUNSUBSCRIBE` to the server of the shard channel's slot.
@@ -11,7 +13,7 @@ extension ClientSession {
         switch name {
         case "SSUBSCRIBE", "SUNSUBSCRIBE":
             if request.arguments.count == 1, name == "SUNSUBSCRIBE", !shardStreams.isEmpty {
-                for stream in shardStreams.values { stream.send(request.raw, nil) }
+                for stream in shardStreams.values { send(request, on: stream) }
                 return
             }
             let slot = request.arguments.count > 1 ? CommandRoute.slot(of: request.arguments[1]) : nil
@@ -20,14 +22,20 @@ extension ClientSession {
             }
             let stream = shardStreams[address] ?? openStream(to: address)
             shardStreams[address] = stream
-            stream.send(request.raw, nil)
+            send(request, on: stream)
         default:
             guard let stream = globalStream ?? worker.anyShard().flatMap({ worker.map?.shards[$0].primary }).map(openStream) else {
                 return reply(error("CLUSTERDOWN the endpoint knows no shard"))
             }
             globalStream = stream
-            stream.send(request.raw, nil)
+            send(request, on: stream)
         }
+    }
+
+    /// Sends a subscription command; its confirmations come back as frames of the stream.
+    private func send(_ request: ClientRequest, on stream: Upstream) {
+        stream.awaitingConfirmation = true
+        stream.send(request.raw, nil)
     }
 
     /// `PING` from a subscribed RESP2 client: the server answers it in its subscribed form.
@@ -36,13 +44,14 @@ extension ClientSession {
     }
 
     private func openStream(to address: ServerAddress) -> Upstream {
-        let stream = worker.dedicated(to: address, resp3: resp3)
+        let stream = worker.dedicated(to: address, resp3: resp3, for: self)
         stream.stream = self
         return stream
     }
 
-    /// A frame from a subscribed connection: a confirmation or a message, passed on in order.
-    /// A connection whose subscriptions are all gone is given back.
+    /// A frame from a subscribed connection: a confirmation or a message, passed on in order
+    /// (RESP2), or at once (RESP3: pushes may come between replies). The connection stays the
+    /// client's until it leaves: more of its frames may be on their way.
     func streamed(_ frame: ByteBuffer, from upstream: Upstream) {
         guard !closed else { return }
         if let elements = ReplyFrameScanner.elements(of: frame), elements.count == 3,
@@ -50,13 +59,9 @@ extension ClientSession {
            let count = ReplyFrameScanner.integer(of: elements[2]),
            Self.subscriptionKinds.contains(kind) {
             upstream.subscriptions = count
-            if count == 0, kind.hasSuffix("unsubscribe") {
-                if globalStream === upstream { globalStream = nil }
-                if let entry = shardStreams.first(where: { $0.value === upstream }) { shardStreams[entry.key] = nil }
-                worker.release(upstream)
-            }
+            upstream.awaitingConfirmation = false
         }
-        reply(frame)
+        if resp3 { push(frame) } else { reply(frame) }
         if unreadBytes > worker.configuration.maxUnreadBytesPerSubscriber {
             worker.log("client \(id) left more than \(worker.configuration.maxUnreadBytesPerSubscriber) bytes of messages unread; disconnected")
             context?.close(promise: nil)

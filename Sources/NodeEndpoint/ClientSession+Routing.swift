@@ -9,6 +9,9 @@ extension ClientSession {
     /// Commands a client that has not authenticated may send.
     static let unauthenticatedCommands: Set<CommandName> = ["AUTH", "HELLO", "QUIT", "RESET"]
 
+    /// The most blocking commands one client may have waiting, each on a connection of its own.
+    static let blockingLimit = 16
+
     /// Commands a transaction does not queue.
     static let transactionControl: Set<CommandName> = ["EXEC", "DISCARD", "MULTI", "QUIT", "RESET"]
 
@@ -59,9 +62,12 @@ extension ClientSession {
     func forwardBlocking(_ request: ClientRequest, slot: Int?) {
         let address = slot.flatMap(worker.address(ofSlot:)) ?? worker.anyShard().flatMap { worker.map?.shards[$0].primary }
         guard let address else { return reply(error("CLUSTERDOWN Hash slot not served")) }
-        let upstream = worker.dedicated(to: address, resp3: resp3)
+        blockingConnections.removeAll { $0.owner !== self }
+        guard blockingConnections.count < Self.blockingLimit else {
+            return reply(error("ERR this client has \(Self.blockingLimit) blocking commands waiting already; the node endpoint takes no more"))
+        }
+        let upstream = worker.dedicated(to: address, resp3: resp3, for: self)
         upstream.releaseWhenIdle = true
-        blockingConnections.removeAll { !$0.isBusy }
         blockingConnections.append(upstream)
         upstream.send(request.raw, PendingReply(.client(self, sequence: reserve())))
     }

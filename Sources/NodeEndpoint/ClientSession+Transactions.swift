@@ -11,6 +11,8 @@ struct TransactionState {
     var backlog: [(request: ClientRequest, sequence: Int)] = []
     /// A command was refused inside the transaction: `EXEC` fails, as Redis fails it.
     var aborted = false
+    /// The pinned connection broke: its `MULTI` or `WATCH` is gone with it.
+    var lost = false
 }
 
 extension ClientSession {
@@ -20,14 +22,24 @@ extension ClientSession {
         sendInTransaction(request)
     }
 
-    /// A command between `MULTI` and `EXEC`: to the pinned server, which queues it.
+    /// A command between `MULTI` and `EXEC`: to the pinned server, which queues it. Commands
+    /// that act on the client's connection or on every shard are refused there: run on the
+    /// pinned server, they would change a connection other clients use next, or answer for one
+    /// shard.
     func queueInTransaction(_ request: ClientRequest, name: CommandName) {
         guard let table = worker.table else { return reply(error("CLUSTERDOWN the endpoint has not read the cluster's slot map yet")) }
+        guard !transaction.lost else {
+            transaction.aborted = true
+            return reply(error("ERR the transaction's connection to its shard was lost; EXEC will discard it"))
+        }
         var slot: Int?
         switch CommandRoute.of(request, name: name, table: table) {
         case let .refused(message):
             transaction.aborted = true
             return reply(error(message))
+        case .session where !Self.queuedAsTheServerQueues.contains(name), .everyShard:
+            transaction.aborted = true
+            return reply(error("ERR '\(name)' is not supported inside a transaction by the node endpoint"))
         case let .slot(keySlot), let .blocking(keySlot?):
             slot = keySlot
         case .split:
@@ -49,7 +61,7 @@ extension ClientSession {
 
     func exec(_ request: ClientRequest) {
         guard transaction.isOpen else { return reply(error("ERR EXEC without MULTI")) }
-        if transaction.aborted {
+        if transaction.aborted || transaction.lost {
             answerBacklog()
             transaction.pinned?.send(Self.discardCommand, PendingReply(.discard))
             reply(error("EXECABORT Transaction discarded because of previous errors."))
@@ -80,6 +92,10 @@ extension ClientSession {
 
     func watch(_ request: ClientRequest) {
         guard request.arguments.count >= 2 else { return reply(arity("watch")) }
+        if transaction.lost {
+            // An earlier WATCH went with its connection: keep failing until the client starts over.
+            return reply(error("ERR the connection of this client's WATCH was lost; UNWATCH or RESET, then WATCH again"))
+        }
         let slot = CommandRoute.slot(of: request.arguments[1])
         guard let address = worker.address(ofSlot: slot) else { return reply(error("CLUSTERDOWN Hash slot not served")) }
         if let pinned = transaction.pinned, pinned.address != address {
@@ -90,20 +106,36 @@ extension ClientSession {
     }
 
     func unwatch(_ request: ClientRequest) {
-        guard transaction.pinned != nil else { return reply(LocalReply.simple("OK", allocator: allocator)) }
+        guard transaction.pinned != nil else {
+            transaction.lost = false
+            return reply(LocalReply.simple("OK", allocator: allocator))
+        }
         sendInTransaction(request)
         endTransaction(closingPinned: false)
     }
 
-    /// Sends `request` on the pinned connection, or keeps it until a key chooses one.
+    /// Sends `request` on the pinned connection, or keeps it until a key chooses one. A long
+    /// run of keyless commands pins the transaction to any shard (their replies would otherwise
+    /// fill the client's in-flight allowance before its `EXEC` is read).
     private func sendInTransaction(_ request: ClientRequest) {
         let sequence = reserve()
+        if transaction.pinned == nil, transaction.backlog.count >= Self.keylessBacklog,
+           let shard = worker.anyShard(), let primary = worker.map?.shards[shard].primary {
+            pin(to: primary)
+        }
         guard let pinned = transaction.pinned else { return transaction.backlog.append((request, sequence)) }
         pinned.send(request.raw, PendingReply(.client(self, sequence: sequence), redirects: .crossSlot))
     }
 
+    /// Keyless commands kept before a transaction is pinned to any shard.
+    static let keylessBacklog = 64
+
+    /// Commands the endpoint answers itself outside a transaction, that the pinned server
+    /// queues harmlessly inside one.
+    static let queuedAsTheServerQueues: Set<CommandName> = ["PING", "ECHO", "WATCH"]
+
     private func pin(to address: ServerAddress) {
-        let pinned = worker.dedicated(to: address, resp3: resp3)
+        let pinned = worker.dedicated(to: address, resp3: resp3, for: self)
         transaction.pinned = pinned
         for (request, sequence) in transaction.backlog {
             pinned.send(request.raw, PendingReply(.client(self, sequence: sequence), redirects: .crossSlot))

@@ -16,7 +16,9 @@ final class ClientSession: ChannelDuplexHandler {
 
     /// Whether the client speaks RESP3 (`HELLO 3`).
     var resp3 = false
-    var authenticated: Bool
+    var authenticated: Bool {
+        didSet { decoder.limits = authenticated ? worker.configuration.requestLimits : .unauthenticated }
+    }
     var name = ""
     var transaction = TransactionState()
     /// Subscriptions: channels and patterns on one server, shard channels on their shards' servers.
@@ -46,9 +48,10 @@ final class ClientSession: ChannelDuplexHandler {
 
     init(worker: Worker) {
         self.worker = worker
-        self.decoder = RequestDecoder(limits: worker.configuration.requestLimits)
         self.id = worker.nextSessionID()
-        self.authenticated = worker.configuration.password == nil
+        let open = worker.configuration.password == nil
+        self.authenticated = open
+        self.decoder = RequestDecoder(limits: open ? worker.configuration.requestLimits : .unauthenticated)
     }
 
     // MARK: Channel events
@@ -134,7 +137,7 @@ final class ClientSession: ChannelDuplexHandler {
         globalStream = nil
         shardStreams = [:]
         // A blocked command's server keeps it blocked until its connection closes.
-        for upstream in blockingConnections where upstream.isBusy { upstream.close() }
+        for upstream in blockingConnections where upstream.owner === self && upstream.isBusy { upstream.close() }
         blockingConnections = []
         context.fireChannelInactive()
     }
@@ -229,6 +232,28 @@ final class ClientSession: ChannelDuplexHandler {
         }
         if !deferred.isEmpty, !isFull { dispatchDeferred() }
         updateReading()
+    }
+
+    /// Writes `frame` now, ahead of replies still awaited: a RESP3 push, which a client takes
+    /// between any two replies.
+    func push(_ frame: ByteBuffer) {
+        guard !closed else { return }
+        if outgoing == nil {
+            worker.needsFlush(self)
+            outgoing = allocator.buffer(capacity: max(512, frame.readableBytes))
+        } else if outgoing!.capacity == 0 {
+            outgoing = allocator.buffer(capacity: max(512, frame.readableBytes))
+        }
+        outgoing!.writeImmutableBuffer(frame)
+    }
+
+    /// A connection that served this client alone broke.
+    func dedicatedLost(_ upstream: Upstream) {
+        if transaction.pinned === upstream {
+            // Its MULTI or WATCH went with it: the transaction must not go on elsewhere.
+            transaction.pinned = nil
+            transaction.lost = true
+        }
     }
 
     func flush() {

@@ -86,7 +86,9 @@ enum CommandRoute {
                 case "EXISTS": return .everyShard(.all)
                 default: return .refused("ERR 'SCRIPT \(request.text(1) ?? "")' is not supported by the node endpoint")
                 }
-            case .wait: return .blocking(slot: nil)
+            case .wait:
+                return .refused("ERR 'WAIT' is not supported by the node endpoint: a client's writes share the endpoint's connections "
+                                + "with other clients', so no server can tell when they reached its replicas")
             case let .refused(message): return .refused(message)
             }
         }

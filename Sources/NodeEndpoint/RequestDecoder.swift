@@ -19,9 +19,13 @@ struct RequestDecoder: ByteToMessageDecoder {
         var requestBytes = 512 << 20
         /// The longest inline command (Redis' `PROTO_INLINE_MAX_SIZE`).
         static let inlineBytes = 64 << 10
+
+        /// What a client that must authenticate may send before it has: as Redis 7 allows.
+        static let unauthenticated = Limits(bulkBytes: 16 << 10, arguments: 10, requestBytes: 64 << 10)
     }
 
-    let limits: Limits
+    /// The limits of the next request (tighter until the client has authenticated).
+    var limits: Limits
     private var expected = 0
     private var ranges: [(start: Int, length: Int)] = []
     private var cursor = 0

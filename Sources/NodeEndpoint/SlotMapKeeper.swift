@@ -11,6 +11,11 @@ actor SlotMapKeeper {
     private let logger: Logger
     private(set) var map: SlotMap?
     private var hasTable = false
+    /// Reads started, and the start number of the read last installed: a read that began
+    /// before the one installed (and may have met a server that had not heard of a failover
+    /// yet) is dropped, not installed over a newer map.
+    private var readsStarted = 0
+    private var installedRead = -1
 
     init(configuration: EndpointConfiguration, workers: [NIOLoopBound<Worker>], shared: EndpointShared, logger: Logger) {
         reader = TopologyReader(password: configuration.password)
@@ -25,8 +30,12 @@ actor SlotMapKeeper {
     /// - Throws: What the last server tried answered, when none gave a map.
     func refresh(withTable: Bool = false) async throws {
         let known = (map?.servers ?? []) + seeds
+        let read = readsStarted
+        readsStarted += 1
         let reading = try await reader.read(from: known.uniqued(), withTable: withTable || !hasTable)
         shared.countSlotMapRead()
+        guard read > installedRead else { return }
+        installedRead = read
         guard reading.map != map || reading.table != nil else { return }
         if let map, reading.map != map {
             logger.info("slot map changed: primaries \(reading.map.shards.map(\.primary.description).joined(separator: ", "))")

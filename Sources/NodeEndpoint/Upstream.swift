@@ -19,8 +19,14 @@ final class Upstream {
 
     /// Frames that arrive with no request waiting go here: a subscribed client's messages.
     var stream: ClientSession?
+    /// The client a dedicated connection serves now; told when the connection is lost, since a
+    /// dedicated connection never reconnects (its server-side state, a `MULTI`, a `WATCH`, would
+    /// be gone without anyone noticing).
+    var owner: ClientSession?
     /// A subscribed connection's count of subscriptions, as the server last said.
     var subscriptions = 0
+    /// A subscription command went out and its first confirmation has not come yet.
+    var awaitingConfirmation = false
     /// Give the connection back to the worker once nothing waits on it.
     var releaseWhenIdle = false
     /// Close the connection once nothing waits on it (its server is no longer a primary).
@@ -127,8 +133,10 @@ final class Upstream {
         }
         if case .handshake = pending.destination, ReplyFrameScanner.isError(frame) {
             let reason = String(buffer: frame).trimmingCharacters(in: .whitespacesAndNewlines)
-            close()
             worker.log("\(address) refused the endpoint's connection set-up: \(reason)")
+            let channel: (any Channel)? = if case let .connected(channel) = state { channel } else { nil }
+            lost("\(address) refused the connection: \(reason)")
+            channel?.close(promise: nil)
             return
         }
         worker.deliver(frame, to: pending, from: self)
@@ -138,8 +146,15 @@ final class Upstream {
 
     func channelClosed() {
         guard case .connected = state else { return }
-        fail("the connection to \(address) was lost", next: .idle)
-        if stream != nil { stream?.streamLost(self) }
+        lost("the connection to \(address) was lost")
+    }
+
+    /// The connection broke: a pooled one connects again on next use (after a pause when it
+    /// was refused); a dedicated one stays closed and its client is told.
+    private func lost(_ reason: String) {
+        fail(reason, next: dedicated ? .closed : .broken(until: .now() + Self.brokenFor, reason: reason))
+        stream?.streamLost(self)
+        owner?.dedicatedLost(self)
     }
 
     // MARK: Connecting
@@ -183,8 +198,7 @@ final class Upstream {
 
     private func connectFailed(_ reason: String) {
         guard case .connecting = state else { return }
-        fail("cannot connect to \(address): \(reason)", next: .broken(until: .now() + Self.brokenFor, reason: reason))
-        stream?.streamLost(self)
+        lost("cannot connect to \(address): \(reason)")
         worker.topologyMayHaveChanged()
     }
 

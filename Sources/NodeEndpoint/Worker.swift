@@ -126,14 +126,15 @@ final class Worker {
 
     // MARK: Dedicated connections
 
-    /// A connection to `address` for one client alone: an idle one, else a new one.
-    func dedicated(to address: ServerAddress, resp3: Bool) -> Upstream {
-        if var idle = idleDedicated[address], let index = idle.firstIndex(where: { $0.resp3 == resp3 }) {
-            let upstream = idle.remove(at: index)
-            idleDedicated[address] = idle
-            return upstream
+    /// A connection to `address` for `owner` alone: an idle one, else a new one.
+    func dedicated(to address: ServerAddress, resp3: Bool, for owner: ClientSession) -> Upstream {
+        var upstream = Upstream(address: address, resp3: resp3, dedicated: true, worker: self)
+        if var idle = idleDedicated[address], let index = idle.firstIndex(where: { $0.resp3 == resp3 && $0.isConnected }) {
+            upstream = idle.remove(at: index)
+            idleDedicated[address] = idle.filter(\.isConnected)
         }
-        return Upstream(address: address, resp3: resp3, dedicated: true, worker: self)
+        upstream.owner = owner
+        return upstream
     }
 
     /// Takes a dedicated connection back once nothing waits on it: kept for the next client
@@ -141,6 +142,7 @@ final class Worker {
     func release(_ upstream: Upstream) {
         upstream.releaseWhenIdle = false
         upstream.stream = nil
+        upstream.owner = nil
         guard upstream.dedicated else { return }
         var idle = idleDedicated[upstream.address] ?? []
         if upstream.isConnected, upstream.subscriptions == 0, idle.count < configuration.idleDedicatedPerServer {

@@ -56,6 +56,7 @@ struct ProxyCommand: AsyncParsableCommand {
         guard passwordEnv == nil || passwordFile == nil else { throw ValidationError("give --password-env or --password-file, not both") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be 1 to 256") }
         guard maxClients > 0, idleTimeout >= 0, maxRequestBytes > 0 else { throw ValidationError("limits must be positive") }
+        guard maxRequestBytes <= Int(Int32.max) else { throw ValidationError("--max-request-bytes is at most \(Int32.max)") }
         guard !daemonize || (pidFile != nil && logFile != nil) else { throw ValidationError("--daemonize needs --pid-file and --log-file") }
     }
 
@@ -101,7 +102,10 @@ struct ProxyCommand: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: passwordFile) else {
                 throw ValidationError("cannot read the password file \(passwordFile)")
             }
-            return Secret(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines))
+            // A trailing line break is the file's, not the password's (as maintctl reads it).
+            var text = String(decoding: data, as: UTF8.self)
+            while let last = text.unicodeScalars.last, last == "\n" || last == "\r" { text.unicodeScalars.removeLast() }
+            return Secret(text)
         }
         return nil
     }

@@ -37,7 +37,7 @@ public struct SecretReference: Sendable, Codable, Hashable, CustomStringConverti
             throw SecretError("the password comes from the file \(file ?? "?"), which cannot be read")
         }
         var text = String(decoding: data, as: UTF8.self)
-        while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+        while let last = text.unicodeScalars.last, last == "\n" || last == "\r" { text.unicodeScalars.removeLast() }
         guard !text.isEmpty else { throw SecretError("the password file \(file) is empty") }
         return text
     }

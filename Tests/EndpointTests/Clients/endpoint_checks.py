@@ -1143,6 +1143,105 @@ def check_info(ctx: Context, result: Result) -> None:
     result.note(f"db0 keys {keys} (primaries {before}); client {client_id} named {name}")
 
 
+
+def check_edges(ctx: Context, result: Result) -> None:
+    """What one client can do to the connections an endpoint shares or lends, with raw
+    sockets: subscriptions that end while more subscription commands are in flight,
+    connection commands inside MULTI, a long keyless MULTI, too many blocking commands, WAIT,
+    a RESP3 message while a reply is awaited, and a transaction whose connection is cut."""
+    def connect() -> RawConnection:
+        raw = RawConnection(ctx.endpoint)
+        if ctx.protocol == 3:
+            raw.call("HELLO", "3")
+        return raw
+
+    def kinds(frames: list[Any]) -> list[Any]:
+        return [[x.decode() if isinstance(x, bytes) else x for x in frame] if isinstance(frame, list) else frame
+                for frame in frames]
+
+    # Subscribe, unsubscribe and subscribe again, pipelined: every confirmation comes, and the
+    # client is back to normal once its subscriptions are gone.
+    raw = connect()
+    a, b = ctx.key("e:chan:a"), ctx.key("e:chan:b")
+    raw.send(encode_command("SUBSCRIBE", a) + encode_command("UNSUBSCRIBE", a) + encode_command("SUBSCRIBE", b))
+    frames = [raw.reply()[1] for _ in range(3)]
+    result.eq("SUBSCRIBE, UNSUBSCRIBE, SUBSCRIBE pipelined", kinds(frames),
+              [["subscribe", a, 1], ["unsubscribe", a, 0], ["subscribe", b, 1]])
+    result.eq("UNSUBSCRIBE the last", kinds([raw.call("UNSUBSCRIBE", b)[1]]), [["unsubscribe", b, 0]])
+    key = ctx.key("e:after-sub")
+    result.eq("SET after the subscriptions ended", raw.call("SET", key, "v")[0], b"+OK\r\n")
+    result.eq("GET after the subscriptions ended", raw.call("GET", key)[1], b"v")
+    raw.close()
+
+    # A command that would change the pinned connection is refused inside MULTI; EXEC then aborts.
+    raw = connect()
+    tag = ctx.key("{e:t}")
+    raw.send(encode_command("MULTI") + encode_command("SET", tag + "x", "1") + encode_command("CLIENT", "REPLY", "SKIP")
+             + encode_command("EXEC"))
+    replies = [raw.reply()[0] for _ in range(4)]
+    result.true("CLIENT REPLY SKIP inside MULTI refused", replies[2].startswith(b"-ERR"), f"{replies}")
+    result.true("EXEC after a refused command aborts", replies[3].startswith(b"-EXECABORT"), f"{replies}")
+    raw.send(encode_command("MULTI") + encode_command("SET", tag + "y", "2") + encode_command("EXEC") + encode_command("GET", tag + "y"))
+    replies = [raw.reply()[0] for _ in range(4)]
+    result.eq("the next transaction on a connection that was pinned", replies[3], b"$1\r\n2\r\n")
+    raw.close()
+
+    # 300 keyless commands in one transaction: EXEC is still read and answered.
+    raw = connect()
+    raw.send(encode_command("MULTI") + encode_command("TIME") * 300 + encode_command("EXEC"))
+    replies = [raw.reply() for _ in range(302)]
+    result.true("MULTI with 300 keyless commands", isinstance(replies[-1][1], list) and len(replies[-1][1]) == 300,
+                f"EXEC answered {short(replies[-1][0], 60)}")
+    raw.close()
+
+    # WAIT cannot be honest through shared connections: refused.
+    raw = connect()
+    result.true("WAIT refused", raw.call("WAIT", "0", "0")[0].startswith(b"-ERR"), "")
+    raw.close()
+
+    # More blocking commands than one client may have waiting: the extra one is refused, in order.
+    raw = connect()
+    empty = ctx.key("e:empty")
+    raw.send(encode_command("BLPOP", empty, "1") * 17)
+    started = time.monotonic()
+    replies = [raw.reply()[0] for _ in range(17)]
+    refused = [index for index, reply in enumerate(replies) if reply.startswith(b"-")]
+    result.eq("17 BLPOPs on one connection: the refused ones", refused, [16])
+    result.true("and the others timed out together", time.monotonic() - started < 4.0, f"{time.monotonic() - started:.1f}s")
+    raw.close()
+
+    # RESP3: a message comes while a blocking reply is awaited, not after it.
+    if ctx.protocol == 3:
+        raw = connect()
+        channel = ctx.key("e:push")
+        raw.call("SUBSCRIBE", channel)
+        raw.send(encode_command("BLPOP", empty, "3"))
+        publisher = ctx.client(ctx.endpoint2)
+        time.sleep(0.2)
+        publisher.publish(channel, "now")
+        started = time.monotonic()
+        first = raw.reply()[1]
+        result.true("a RESP3 message ahead of an awaited BLPOP", isinstance(first, list) and first[:1] == [b"message"]
+                    and time.monotonic() - started < 1.5, f"{short(first)} after {time.monotonic() - started:.1f}s")
+        raw.reply()  # BLPOP's timeout
+        raw.close()
+
+    # A transaction whose connection is cut: EXEC aborts; nothing of it runs elsewhere.
+    raw = connect()
+    counter = ctx.key("{e:lost}c")
+    raw.send(encode_command("WATCH", counter) + encode_command("MULTI") + encode_command("INCR", counter))
+    [raw.reply() for _ in range(3)]
+    host, port = ctx.owner(counter)
+    direct = RawConnection((host, port))
+    direct.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+    direct.close()
+    time.sleep(0.2)
+    exec_reply = raw.call("EXEC")[0]
+    result.true("EXEC after its connection was cut", exec_reply.startswith(b"-EXECABORT"), short(exec_reply, 80))
+    after = ctx.client()
+    result.eq("the transaction's INCR did not run", after.get(counter), None)
+    raw.close()
+
 CHECKS: dict[str, Callable[[Context, Result], None]] = {
     "types": check_types,
     "multikey": check_multikey,
@@ -1155,6 +1254,7 @@ CHECKS: dict[str, Callable[[Context, Result], None]] = {
     "resp3": check_resp3,
     "raw": check_raw,
     "info": check_info,
+    "edges": check_edges,
 }
 
 
