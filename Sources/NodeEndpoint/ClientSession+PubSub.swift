@@ -3,7 +3,9 @@ import NIOCore
 extension ClientSession {
     /// Whether the client has subscriptions, or asked for some and has no answer yet.
     var isSubscribed: Bool {
-        ([globalStream].compactMap { $0 } + shardStreams.values).contains { $0.subscriptions > 0 || $0.awaitingConfirmation }
+        func subscribed(_ stream: Upstream) -> Bool { stream.subscriptions > 0 || stream.awaitingConfirmation }
+        if let globalStream, subscribed(globalStream) { return true }
+        return !shardStreams.isEmpty && shardStreams.values.contains(where: subscribed)
     }
 
     /// `(P)SUBSCRIBE`/`(P)UNSUBSCRIBE` go to one server (a cluster delivers every published message
