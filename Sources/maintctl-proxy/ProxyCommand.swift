@@ -118,24 +118,46 @@ struct ProxyCommand: AsyncParsableCommand {
         setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 
-    /// Returns on SIGTERM or SIGINT.
+    /// Returns on SIGTERM or SIGINT, or when cancelled (the server ended first, say it could
+    /// not bind its port: the endpoint then exits with that error instead of waiting).
     private static func termination() async {
         signal(SIGTERM, SIG_IGN)
         signal(SIGINT, SIG_IGN)
         let sources = [SIGTERM, SIGINT].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let once = OnceFlag()
-            for source in sources {
-                source.setEventHandler { if once.claim() { continuation.resume() } }
-                source.resume()
+        let waiter = SignalWaiter()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                waiter.wait(continuation)
+                for source in sources {
+                    source.setEventHandler { waiter.end() }
+                    source.resume()
+                }
             }
+        } onCancel: {
+            waiter.end()
         }
         for source in sources { source.cancel() }
     }
 }
 
-/// True for the first caller only.
-final class OnceFlag: Sendable {
-    private let claimed = Mutex(false)
-    func claim() -> Bool { claimed.withLock { value in defer { value = true }; return !value } }
+/// Resumes its waiter once, whoever comes first: a signal or cancellation.
+final class SignalWaiter: Sendable {
+    private let state = Mutex<(continuation: CheckedContinuation<Void, Never>?, ended: Bool)>((nil, false))
+
+    func wait(_ continuation: CheckedContinuation<Void, Never>) {
+        let resumeNow = state.withLock { state -> Bool in
+            guard !state.ended else { return true }
+            state.continuation = continuation
+            return false
+        }
+        if resumeNow { continuation.resume() }
+    }
+
+    func end() {
+        let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            defer { state = (nil, true) }
+            return state.continuation
+        }
+        continuation?.resume()
+    }
 }
