@@ -10,44 +10,39 @@ struct LocalReply {
         self.resp3 = resp3
     }
 
+    /// A reply of one value, built by `build`.
+    private static func one(_ allocator: ByteBufferAllocator, resp3: Bool = false, _ build: (inout LocalReply) -> Void) -> ByteBuffer {
+        var reply = LocalReply(allocator: allocator, resp3: resp3)
+        build(&reply)
+        return reply.buffer
+    }
+
     static func simple(_ text: String, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: text.utf8.count + 3)
-        buffer.writeStaticString("+")
-        buffer.writeString(text)
-        buffer.writeStaticString("\r\n")
-        return buffer
+        one(allocator) { $0.simple(text) }
     }
 
     /// An error reply; `message` starts with its code (`ERR`, `CROSSSLOT`, …). Line breaks become spaces.
     static func error(_ message: String, allocator: ByteBufferAllocator) -> ByteBuffer {
-        let line = String(message.map { $0 == "\r" || $0 == "\n" ? " " : $0 })
-        var buffer = allocator.buffer(capacity: line.utf8.count + 3)
-        buffer.writeStaticString("-")
-        buffer.writeString(line)
-        buffer.writeStaticString("\r\n")
-        return buffer
+        one(allocator) { $0.line(UInt8(ascii: "-"), String(message.map { $0 == "\r" || $0 == "\n" ? " " : $0 })) }
     }
 
     static func integer(_ value: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 24)
-        buffer.writeRESPHeader(UInt8(ascii: ":"), value)
-        return buffer
+        one(allocator) { $0.integer(value) }
     }
 
     static func bulk(_ bytes: some Sequence<UInt8>, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var reply = LocalReply(allocator: allocator, resp3: false)
-        reply.bulk(bytes)
-        return reply.buffer
+        one(allocator) { $0.bulk(bytes) }
     }
 
     static func null(resp3: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var reply = LocalReply(allocator: allocator, resp3: resp3)
-        reply.null()
-        return reply.buffer
+        one(allocator, resp3: resp3) { $0.null() }
     }
 
-    mutating func simple(_ text: String) {
-        buffer.writeStaticString("+")
+    mutating func simple(_ text: String) { line(UInt8(ascii: "+"), text) }
+
+    /// `TYPE TEXT CRLF`.
+    private mutating func line(_ type: UInt8, _ text: String) {
+        buffer.writeInteger(type)
         buffer.writeString(text)
         buffer.writeStaticString("\r\n")
     }

@@ -25,10 +25,6 @@ public enum HashSlot {
         return Int(crc & UInt16(count - 1))
     }
 
-    static func crc16(_ bytes: [UInt8]) -> UInt16 {
-        bytes.reduce(UInt16(0)) { crc, byte in (crc << 8) ^ table[Int((crc >> 8) ^ UInt16(byte))] }
-    }
-
     /// CRC16-XMODEM (polynomial 0x1021) by byte.
     private static let table: [UInt16] = (0..<256).map { index in
         var crc = UInt16(index) << 8

@@ -61,17 +61,17 @@ struct StandaloneEndpoint {
             let port = try FreePort.find()
             let pid = try await EndpointProcess.daemonize(
                 binary: try EndpointProcess.locate(),
-                arguments: ["--listen", "127.0.0.1:\(port)", "--control", directory + "/endpoint.sock"] + seeds.flatMap { ["--seed", $0] } + extra,
+                arguments: ["--listen", "127.0.0.1:\(port)", "--control", EndpointProcess.controlSocket(in: directory)] + seeds.flatMap { ["--seed", $0] } + extra,
                 directory: directory)
             for _ in 0..<250 where EndpointProcess.isOurs(pid: pid, port: port) {
-                if FileManager.default.fileExists(atPath: directory + "/endpoint.sock") {
+                if FileManager.default.fileExists(atPath: EndpointProcess.controlSocket(in: directory)) {
                     return StandaloneEndpoint(directory: directory, address: "127.0.0.1:\(port)", pid: pid)
                 }
                 try await Task.sleep(for: .milliseconds(20))
             }
             kill(pid, SIGKILL)
         }
-        throw ScriptError(message: "no endpoint came up; its log: \((try? String(contentsOfFile: directory + "/endpoint.log", encoding: .utf8)) ?? "")")
+        throw ScriptError(message: "no endpoint came up; its log: \((try? String(contentsOfFile: EndpointProcess.logFile(in: directory), encoding: .utf8)) ?? "")")
     }
 
     var isRunning: Bool { EndpointProcess.isOurs(pid: pid, port: Int(address.split(separator: ":").last!)!) }

@@ -179,11 +179,12 @@ public struct ContainerHost: ServerHost {
     /// Runs the endpoint inside the node's container, through the dynamic loader and libraries
     /// of this machine that provisioning mounted there: it needs nothing of the image.
     public func startEndpoint(on node: String, binary: String, arguments: [String], directory: String) async throws -> pid_t {
-        let command = try EndpointRuntime.command(arguments: arguments + ["--log-file", directory + "/endpoint.log"])
+        let log = EndpointProcess.logFile(in: directory)
+        let command = try EndpointRuntime.command(arguments: arguments + ["--log-file", log])
         do {
             return try await engine.execute(command, in: containerName(node), user: user).pid
         } catch let error as BackendError where error.code == .execFailed {
-            throw BackendError(.endpointStartFailed, "\(error.message); see \(directory)/endpoint.log")
+            throw BackendError(.endpointStartFailed, "\(error.message); see \(log)")
         }
     }
 

@@ -9,8 +9,15 @@ enum EndpointRuntime {
     /// Where the runtime is mounted in a container.
     static let root = "/opt/maintctl-endpoint"
 
-    /// The files of this machine the endpoint needs, and where each is mounted.
+    /// The files of this machine the endpoint needs, and where each is mounted: found once
+    /// (`ldd`) per maintctl process, not per node and again per start.
     static func files() throws -> [(source: String, target: String)] {
+        try found.get()
+    }
+
+    private static let found = Result(catching: { try find() })
+
+    private static func find() throws -> [(source: String, target: String)] {
         let binary = URL(fileURLWithPath: try EndpointProcess.locate()).resolvingSymlinksInPath().path
         var files = [(binary, root + "/maintctl-proxy")]
         var names: Set<String> = []

@@ -125,7 +125,7 @@ struct ClusterState: Codable, Sendable {
     static func copyDirectory(root: String, node: String, shard: String) -> String { "\(nodeDirectory(root: root, node: node))/\(shard)" }
 
     /// The unix socket maintctl steers `node`'s endpoint through.
-    static func endpointControl(root: String, node: String) -> String { "\(nodeDirectory(root: root, node: node))/endpoint.sock" }
+    static func endpointControl(root: String, node: String) -> String { EndpointProcess.controlSocket(in: nodeDirectory(root: root, node: node)) }
 
     /// The directory of `node`.
     static func nodeDirectory(root: String, node: String) -> String { "\(root)/nodes/\(node)" }

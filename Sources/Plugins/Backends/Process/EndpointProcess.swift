@@ -9,6 +9,13 @@ import Glibc
 /// Starts and stops a node's endpoint, `maintctl-proxy`, as a daemon like the servers: it
 /// outlives maintctl, and is stopped by its pid after checking the pid is still that endpoint.
 public enum EndpointProcess {
+    /// The endpoint's control socket in its node's directory.
+    public static func controlSocket(in directory: String) -> String { directory + "/endpoint.sock" }
+    /// The endpoint's log in its node's directory.
+    public static func logFile(in directory: String) -> String { directory + "/endpoint.log" }
+    /// The pid file of a daemonized endpoint in its node's directory.
+    static func pidFile(in directory: String) -> String { directory + "/endpoint.pid" }
+
     /// Where `maintctl-proxy` is: `MAINTCTL_PROXY`, else next to the running executable (where
     /// `swift build` puts it beside `maintctl`), else on PATH.
     /// - Throws: `BackendError` saying how to get one.
@@ -42,14 +49,13 @@ public enum EndpointProcess {
         // The password reaches the endpoint in a file, removed once it serves: never on its command line.
         let secret = try password.map { try SecretHandoff.write($0, in: directory) }
         defer { secret.map(SecretHandoff.remove) }
-        let arguments = ["--listen", "\(RedisConnection.loopback):\(port)", "--control", directory + "/endpoint.sock"]
+        let control = controlSocket(in: directory)
+        let arguments = ["--listen", "\(RedisConnection.loopback):\(port)", "--control", control]
             + seeds.flatMap { ["--seed", "\(RedisConnection.loopback):\($0)"] }
             + (secret.map { ["--password-file", $0] } ?? [])
-        let logFile = directory + "/endpoint.log"
         let pid = try await host.startEndpoint(on: node, binary: binary, arguments: arguments, directory: directory)
         // Ready once its control socket answers: it reads the slot map, then listens, then opens
         // the socket; and only this endpoint has the socket (whoever else might answer on the port).
-        let control = directory + "/endpoint.sock"
         let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline {
             guard RedisServerProcess.isAlive(pid) else { break }
@@ -62,22 +68,16 @@ public enum EndpointProcess {
             try await Task.sleep(for: .milliseconds(20))
         }
         await stop(pid: pid, port: port)
-        throw BackendError(.endpointStartFailed, "the endpoint on port \(port) did not come up: \(tail(of: logFile))")
+        throw BackendError(.endpointStartFailed, "the endpoint on port \(port) did not come up: \(tail(of: logFile(in: directory)))")
     }
 
     /// Starts `binary` with `arguments` as a daemon of this machine (`--daemonize`: it outlives
     /// maintctl) and returns its pid, read from its pid file.
     /// - Throws: `BackendError` when it cannot be started.
     public static func daemonize(binary: String, arguments: [String], directory: String) async throws -> pid_t {
-        let pidFile = directory + "/endpoint.pid"
-        let logFile = directory + "/endpoint.log"
+        let (pidFile, logFile) = (Self.pidFile(in: directory), Self.logFile(in: directory))
         try? FileManager.default.removeItem(atPath: pidFile)
-        let launcher = try RedisServerProcess.spawn(binary, arguments: ["--daemonize", "--pid-file", pidFile, "--log-file", logFile] + arguments)
-        let status = try await Blocking.run { () -> Int32 in
-            var status: Int32 = 0
-            while waitpid(launcher, &status, 0) == -1, errno == EINTR {}
-            return status
-        }
+        let status = try await RedisServerProcess.launch(binary, arguments: ["--daemonize", "--pid-file", pidFile, "--log-file", logFile] + arguments)
         guard status == 0, let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
               let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw BackendError(.endpointStartFailed, "\(binary) did not start (status \(status)): \(tail(of: logFile))")

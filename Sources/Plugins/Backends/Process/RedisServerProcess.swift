@@ -17,14 +17,7 @@ enum RedisServerProcess {
     /// - Throws: `BackendError` when the binary cannot be started or writes no pid file.
     static func start(binary: String, arguments: [String], pidFile: String) async throws -> pid_t {
         try? FileManager.default.removeItem(atPath: pidFile)
-        let launcher = try spawn(resolve(binary), arguments: arguments)
-        // The launcher forks the daemon and exits at once; reap it so it leaves no zombie. The
-        // wait blocks its thread, so it runs off the cooperative pool (heartbeats run there).
-        let status = try await Blocking.run { () -> Int32 in
-            var status: Int32 = 0
-            while waitpid(launcher, &status, 0) == -1, errno == EINTR {}
-            return status
-        }
+        let status = try await launch(resolve(binary), arguments: arguments)
         guard status == 0 else {
             throw BackendError(.redisStartFailed, "\(binary) exited with status \(status) at start; see the log next to \(pidFile)")
         }
@@ -36,6 +29,18 @@ enum RedisServerProcess {
             try await Task.sleep(for: .milliseconds(10))
         }
         throw BackendError(.redisStartFailed, "\(binary) wrote no pid file at \(pidFile)")
+    }
+
+    /// Runs a program that daemonizes (it starts the daemon and exits at once) and returns its
+    /// exit status. It is reaped so it leaves no zombie; the wait blocks its thread, so it runs
+    /// off the cooperative pool (heartbeats run there).
+    static func launch(_ path: String, arguments: [String]) async throws -> Int32 {
+        let launcher = try spawn(path, arguments: arguments)
+        return try await Blocking.run { () -> Int32 in
+            var status: Int32 = 0
+            while waitpid(launcher, &status, 0) == -1, errno == EINTR {}
+            return status
+        }
     }
 
     /// Stops the server with `pid` if it is still the process we started (its command line
@@ -132,7 +137,7 @@ enum RedisServerProcess {
     /// posix_spawn with a clean signal mask and default signal handlers, so the server reacts
     /// to SIGTERM whatever the parent blocked, in its own process group so Ctrl-C aimed at
     /// maintctl does not reach it, with standard streams on /dev/null.
-    static func spawn(_ path: String, arguments: [String]) throws -> pid_t {
+    private static func spawn(_ path: String, arguments: [String]) throws -> pid_t {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
