@@ -167,7 +167,7 @@ extension ClientSession {
             guard request.arguments.count == 4, let attribute = request.text(2)?.uppercased(), let value = request.text(3) else {
                 return reply(arity("client|setinfo"))
             }
-            guard value.allSatisfy({ $0 != " " && $0 != "\n" && $0 != "\r" }) else {
+            guard value.allSatisfy({ $0 != " " && !$0.isNewline }) else {
                 return reply(error("ERR \(attribute.lowercased()) cannot contain spaces, newlines or special characters."))
             }
             switch attribute {

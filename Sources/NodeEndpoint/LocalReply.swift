@@ -23,7 +23,7 @@ struct LocalReply {
 
     /// An error reply; `message` starts with its code (`ERR`, `CROSSSLOT`, …). Line breaks become spaces.
     static func error(_ message: String, allocator: ByteBufferAllocator) -> ByteBuffer {
-        one(allocator) { $0.line(UInt8(ascii: "-"), String(message.map { $0 == "\r" || $0 == "\n" ? " " : $0 })) }
+        one(allocator) { $0.line(UInt8(ascii: "-"), String(message.map { $0.isNewline ? " " : $0 })) }
     }
 
     static func integer(_ value: Int, allocator: ByteBufferAllocator) -> ByteBuffer {

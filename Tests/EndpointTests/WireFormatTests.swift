@@ -92,6 +92,13 @@ import Testing
         }
     }
 
+    @Test func anErrorReplyIsOneLineWhateverItQuotes() {
+        // An unknown command's error quotes the client's arguments, which may hold a CRLF.
+        let request = ClientRequest(arguments: [ByteBuffer(string: "NOPE"), ByteBuffer(string: "a\r\nb\nc")], allocator: ByteBufferAllocator())
+        let reply = String(buffer: LocalReply.error(CommandRoute.unknownCommand(request), allocator: ByteBufferAllocator()))
+        #expect(reply == "-ERR unknown command 'NOPE', with args beginning with: 'a b c' \r\n")
+    }
+
     @Test func commandNamesCompareWithoutCase() {
         #expect(CommandName(ByteBuffer(string: "get")) == "GET")
         #expect(CommandName(ByteBuffer(string: "GeoRadiusByMember_RO")).description == "GEORADIUSBYMEMBER_RO")
