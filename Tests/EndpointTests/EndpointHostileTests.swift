@@ -17,10 +17,11 @@ import Testing
                 "--endpoint", endpoint.address, "--proxy-pid", String(endpoint.pid), "--direct", servers.joined(separator: ","),
                 "--check", "garbage,oversized,unterminated,idle10k,nonreader",
                 // Not a timing test (other tests load the machine meanwhile, and this is the
-                // debug build): the bystander's replies must be right and never stuck. The
+                // debug build; a CI run saw one reply wait 2.5 s while 10,000 clients left): the
+                // bystander's replies must be right and never stuck. The
                 // release build's latencies under the same hostile clients are measured by
                 // Benchmarks/endpoint/hostile.
-                "--bystander-limit-ms", "2000",
+                "--bystander-limit-ms", "8000",
             ])
             #expect(outcome.checks.count == 5, "every check ran: \(outcome.checks) \(outcome.stderr)")
             for check in outcome.checks { #expect(check.ok, "\(check)") }
@@ -40,7 +41,7 @@ import Testing
                 "--endpoint", endpoint, "--proxy-pid", "0", "--direct", live.joined(separator: ","),
                 "--check", "shard_down", "--dead", "127.0.0.1:\(victim.port)",
                 // Right answers, never stuck; the latencies are Benchmarks/endpoint/hostile's.
-                "--bystander-limit-ms", "2000",
+                "--bystander-limit-ms", "8000",
             ])
             #expect(outcome.checks.count == 1, "the check ran: \(outcome.stderr)")
             for check in outcome.checks { #expect(check.ok, "\(check)") }

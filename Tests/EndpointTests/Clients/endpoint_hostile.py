@@ -372,6 +372,8 @@ class Bystander:
         self.label = label
         self.pause = pause
         self.limit = LATENCY_LIMIT if limit is None else limit
+        # A reply slower than the bound is reported as slow, not as a time-out.
+        self.socket_timeout = max(SOCKET_TIMEOUT, self.limit + 1.0)
         self.max_seconds = max_seconds
         self.phase = "before"
         self.latencies: dict[str, list[float]] = {}
@@ -410,7 +412,7 @@ class Bystander:
 
     def stop(self) -> None:
         self.stop_event.set()
-        self.thread.join(timeout=SOCKET_TIMEOUT + 2)
+        self.thread.join(timeout=self.socket_timeout + 2)
         if self.thread.is_alive():
             self._problem("the bystander thread did not stop within its bound")
 
@@ -445,7 +447,7 @@ class Bystander:
             phase = self.phase
             try:
                 if conn is None:
-                    conn = Resp(self.endpoint, timeout=SOCKET_TIMEOUT)
+                    conn = Resp(self.endpoint, timeout=self.socket_timeout)
                 key = self.keys[index % len(self.keys)]
                 index += 1
                 self.counter += 1
