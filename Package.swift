@@ -172,7 +172,7 @@ let package = Package(
             name: "EndpointTests",
             dependencies: [
                 "NodeEndpoint", "maintctl-proxy", "LiveClusterSupport", "ProcessBackend", "ContainerBackend", "RedisWire", "MaintenanceKit",
-                .product(name: "NIOCore", package: "swift-nio"),
+                "Plugins", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Clients"]
         ),

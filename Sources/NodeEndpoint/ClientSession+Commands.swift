@@ -34,6 +34,21 @@ extension ClientSession {
         case "UNWATCH": unwatch(request)
         case "SUBSCRIBE", "PSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SSUBSCRIBE", "SUNSUBSCRIBE":
             subscribe(request, name: name)
+        case "MAINTCTL.HEALTH":
+            // Peer endpoints ask it to confirm a failure: how long each server has not answered.
+            let silences = worker.shared.silences
+            var health = LocalReply(allocator: allocator, resp3: resp3, capacity: 32 * silences.count + 8)
+            health.arrayHeader(silences.count)
+            for (server, silence) in silences {
+                health.arrayHeader(2)
+                health.bulk(server.description)
+                health.integer(Int(silence.components.seconds * 1000 + silence.components.attoseconds / 1_000_000_000_000_000))
+            }
+            reply(health.buffer)
+        case "MAINTCTL.RELOAD":
+            // A peer endpoint failed a primary over: read the slot map now.
+            worker.topologyMayHaveChanged()
+            reply(LocalReply.simple("OK", allocator: allocator))
         case "SCAN": scan(request)
         case "RANDOMKEY":
             guard count == 1 else { return reply(arity(name)) }
@@ -92,6 +107,7 @@ extension ClientSession {
             name = newName
         }
         resp3 = version == 3
+        if !resp3 { stopNotices() }
         let id = id
         let name = name
         worker.shared.update(id) {
@@ -137,6 +153,7 @@ extension ClientSession {
         globalStream = nil
         shardStreams = [:]
         resp3 = false
+        stopNotices()
         name = ""
         authenticated = worker.configuration.password == nil
         let id = id
@@ -181,6 +198,8 @@ extension ClientSession {
             var info = LocalReply(allocator: allocator, resp3: resp3)
             info.verbatim(line)
             reply(info.buffer)
+        case "MAINT_NOTIFICATIONS":
+            maintenanceNotifications(request)
         case "LIST":
             var list = LocalReply(allocator: allocator, resp3: resp3)
             list.verbatim(worker.shared.clientRecords.map(describe).joined())
@@ -188,6 +207,37 @@ extension ClientSession {
         default:
             reply(error("ERR 'CLIENT \(request.text(1)!)' is not supported by the node endpoint"))
         }
+    }
+
+    /// `CLIENT MAINT_NOTIFICATIONS ON [moving-endpoint-type TYPE]` or `OFF`: RESP3 only, as
+    /// the managed services answer.
+    private func maintenanceNotifications(_ request: ClientRequest) {
+        let words = (2..<request.arguments.count).map { request.text($0) ?? "" }
+        switch words.first?.uppercased() {
+        case "OFF" where words.count == 1:
+            stopNotices()
+            reply(LocalReply.simple("OK", allocator: allocator))
+        case "ON" where words.count == 1 || (words.count == 3 && words[1].lowercased() == "moving-endpoint-type"):
+            guard resp3 else {
+                return reply(error("ERR CLIENT MAINT_NOTIFICATIONS ON needs RESP3 (HELLO 3): notifications are push messages"))
+            }
+            let type = words.count == 3 ? MovingEndpointType(rawValue: words[2].lowercased()) : .internalIP
+            guard let type else {
+                return reply(error("ERR unknown moving-endpoint-type '\(words[2])'; one of internal-ip, internal-fqdn, external-ip, external-fqdn, none"))
+            }
+            reply(LocalReply.simple("OK", allocator: allocator))
+            let subscribed = noticeEndpointType != nil
+            noticeEndpointType = type
+            if !subscribed { worker.subscribeToNotices(self) }
+        default:
+            reply(error("ERR syntax error: CLIENT MAINT_NOTIFICATIONS ON [moving-endpoint-type TYPE] | OFF"))
+        }
+    }
+
+    private func stopNotices() {
+        guard noticeEndpointType != nil else { return }
+        noticeEndpointType = nil
+        worker.unsubscribeFromNotices(self)
     }
 
     /// A client as `CLIENT LIST` shows it: `key=value` fields and a newline.

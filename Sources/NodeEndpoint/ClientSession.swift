@@ -26,6 +26,8 @@ final class ClientSession: ChannelDuplexHandler {
     var shardStreams: [ServerAddress: Upstream] = [:]
     /// Connections of blocking commands in flight.
     var blockingConnections: [Upstream] = []
+    /// What `MOVING` names for this client; nil unless it asked for maintenance notifications.
+    var noticeEndpointType: MovingEndpointType?
 
     /// Replies not yet written, from the oldest command on; nil where the reply has not come.
     private var replies = CircularBuffer<ByteBuffer?>(initialCapacity: 16)
@@ -70,6 +72,7 @@ final class ClientSession: ChannelDuplexHandler {
                 .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
         }
+        worker.sessions[id] = self
         context.fireChannelActive()
     }
 
@@ -127,6 +130,8 @@ final class ClientSession: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         if !closed { worker.shared.remove(id) }
+        worker.sessions[id] = nil
+        if noticeEndpointType != nil { worker.unsubscribeFromNotices(self) }
         closed = true
         replies.removeAll()
         deferred.removeAll()

@@ -23,7 +23,7 @@ enum CommandRoute {
         "PING", "ECHO", "HELLO", "AUTH", "SELECT", "CLIENT", "INFO", "QUIT", "RESET",
         "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH",
         "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
-        "READONLY", "READWRITE", "SCAN", "RANDOMKEY",
+        "READONLY", "READWRITE", "SCAN", "RANDOMKEY", "MAINTCTL.HEALTH", "MAINTCTL.RELOAD",
     ]
 
     /// Why the endpoint refuses a command that acts on one server rather than on the cache.

@@ -4,6 +4,8 @@ import NIOCore
 public struct EndpointConfiguration: Sendable {
     /// Where clients connect (loopback on the local backends).
     public var listen: ServerAddress
+    /// Addresses this endpoint took over from endpoints of nodes that left; served too.
+    public var adoptedAddresses: [ServerAddress] = []
     /// Servers of the cache to read the slot map from first; the map then names the rest.
     public var seeds: [ServerAddress]
     /// The cache's password, required of clients and given to servers; nil when it has none.
@@ -30,6 +32,14 @@ public struct EndpointConfiguration: Sendable {
     public var refreshInterval = TimeAmount.seconds(1)
     /// The control channel's unix socket; nil: none.
     public var controlSocket: String?
+    /// The endpoints of the cache's other nodes, asked to confirm a failure.
+    public var peers: [ServerAddress] = []
+    /// Whether this endpoint fails over dead primaries (it runs on the leader node).
+    public var coordinates = false
+    /// How long a primary must be silent before it is failed over (with a quorum's consent).
+    public var downAfter = Duration.milliseconds(800)
+    /// How often every server is pinged.
+    public var heartbeat = Duration.milliseconds(200)
 
     /// Half the cores, at least one: the endpoint shares its node with the shards' servers. On
     /// 2 cores one event loop served 20 % more unpipelined requests than two (Benchmarks/endpoint).

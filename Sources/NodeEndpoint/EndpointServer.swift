@@ -40,26 +40,37 @@ public struct EndpointServer: Sendable {
             }.get())
         }
         let keeper = SlotMapKeeper(configuration: configuration, workers: workers, shared: shared, logger: logger)
+        let notices = NoticeBoard(workers: workers)
+        let monitor = HealthMonitor(keeper: keeper, shared: shared, heartbeat: configuration.heartbeat,
+                                    timeout: configuration.downAfter + .seconds(1), password: configuration.password)
+        let healer = SelfHealer(settings: .init(downAfter: configuration.downAfter, heartbeat: configuration.heartbeat,
+                                                coordinates: configuration.coordinates, peers: configuration.peers),
+                                keeper: keeper, shared: shared, password: configuration.password, logger: logger)
         try await keeper.refreshUntilRead()
 
         let byLoop = Dictionary(uniqueKeysWithValues: workers.map { (ObjectIdentifier($0.eventLoop), $0) })
         let configuration = configuration
-        let listener = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let worker = byLoop[ObjectIdentifier(channel.eventLoop)]!.value
-                    let pipeline = channel.pipeline.syncOperations
-                    if let idle = configuration.idleTimeout {
-                        try pipeline.addHandler(IdleStateHandler(readTimeout: idle))
+        let listeners = Listeners { address in
+            try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let worker = byLoop[ObjectIdentifier(channel.eventLoop)]!.value
+                        let pipeline = channel.pipeline.syncOperations
+                        if let idle = configuration.idleTimeout {
+                            try pipeline.addHandler(IdleStateHandler(readTimeout: idle))
+                        }
+                        try pipeline.addHandler(ClientSession(worker: worker))
                     }
-                    try pipeline.addHandler(ClientSession(worker: worker))
                 }
-            }
-            .bind(host: configuration.listen.host, port: configuration.listen.port).get()
-        let bound = ServerAddress(host: configuration.listen.host, port: listener.localAddress?.port ?? configuration.listen.port)
+                .bind(host: address.host, port: address.port).get()
+        }
+        let (bound, listener) = try await listeners.open(configuration.listen)
+        for address in configuration.adoptedAddresses {
+            do { try await listeners.open(address) } catch { logger.warning("cannot listen on \(address) too: \(error)") }
+        }
         logger.info("serving on \(bound), \(configuration.threads) threads")
         ready(bound)
 
@@ -77,12 +88,20 @@ public struct EndpointServer: Sendable {
                         requestRefresh.yield()
                     }
                 }
+                tasks.addTask { await monitor.run() }
+                tasks.addTask { await healer.run() }
                 if let path = configuration.controlSocket {
                     tasks.addTask {
-                        try await ControlChannel(path: path, listen: bound, keeper: keeper, shared: shared, logger: logger).run(on: group)
+                        try await ControlChannel(path: path, listen: bound, keeper: keeper, notices: notices,
+                                                 listeners: listeners, healer: healer, shared: shared, logger: logger).run(on: group)
                     }
                 }
-                tasks.addTask { try await listener.closeFuture.get() }
+                tasks.addTask {
+                    try await listener.closeFuture.get()
+                    // Handed off (the node leaves): the clients connected are served until
+                    // maintctl stops the endpoint.
+                    while await listeners.handedOff { try await Task.sleep(for: .seconds(3600)) }
+                }
                 // The first to end (the listener closed, or a failure) ends them all.
                 do {
                     try await tasks.next()
@@ -97,6 +116,6 @@ public struct EndpointServer: Sendable {
         } onCancel: {
             listener.close(promise: nil)
         }
-        try? await listener.close()
+        await listeners.closeAll()
     }
 }

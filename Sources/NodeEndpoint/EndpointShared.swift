@@ -21,6 +21,8 @@ final class EndpointShared: Sendable {
     let startedAt = ContinuousClock.now
     private let clients = NIOLockedValueBox([Int: ClientRecord]())
     private let counters = NIOLockedValueBox(Counters())
+    /// When each server watched last answered a heartbeat (or began to be watched).
+    private let lastAnswers = NIOLockedValueBox([ServerAddress: ContinuousClock.Instant]())
     private let refreshRequests: AsyncStream<Void>.Continuation
 
     struct Counters: Sendable {
@@ -70,6 +72,26 @@ final class EndpointShared: Sendable {
     }
 
     var clientCount: Int { clients.withLockedValue { $0.count } }
+
+    // MARK: Server health
+
+    func startWatching(_ server: ServerAddress) {
+        lastAnswers.withLockedValue { $0[server] = $0[server] ?? .now }
+    }
+
+    func stopWatching(_ server: ServerAddress) {
+        _ = lastAnswers.withLockedValue { $0.removeValue(forKey: server) }
+    }
+
+    func recordAnswer(from server: ServerAddress) {
+        lastAnswers.withLockedValue { $0[server] = .now }
+    }
+
+    /// How long each watched server has not answered a heartbeat, by address.
+    var silences: [(server: ServerAddress, silence: Duration)] {
+        let now = ContinuousClock.now
+        return lastAnswers.withLockedValue { $0.map { ($0.key, now - $0.value) } }.sorted { $0.server.description < $1.server.description }
+    }
 
     func countSlotMapRead() { counters.withLockedValue { $0.slotMapReads += 1 } }
 

@@ -75,6 +75,9 @@ struct LocalReply {
 
     mutating func arrayHeader(_ count: Int) { buffer.writeRESPHeader(UInt8(ascii: "*"), count) }
 
+    /// A RESP3 push of `count` elements.
+    mutating func pushHeader(_ count: Int) { buffer.writeRESPHeader(UInt8(ascii: ">"), count) }
+
     /// A map of `count` pairs: `%` in RESP3, a flat array of 2 × `count` in RESP2.
     mutating func mapHeader(_ count: Int) {
         if resp3 { buffer.writeRESPHeader(UInt8(ascii: "%"), count) } else { arrayHeader(count * 2) }

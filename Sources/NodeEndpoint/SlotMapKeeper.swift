@@ -16,6 +16,7 @@ actor SlotMapKeeper {
     /// yet) is dropped, not installed over a newer map.
     private var readsStarted = 0
     private var installedRead = -1
+    private var holdsStarted = 0
 
     init(configuration: EndpointConfiguration, workers: [NIOLoopBound<Worker>], shared: EndpointShared, logger: Logger) {
         reader = TopologyReader(password: configuration.password)
@@ -48,6 +49,46 @@ actor SlotMapKeeper {
             let version = reading.version
             worker.eventLoop.execute { worker.value.install(map, table: table, serverVersion: version) }
         }
+    }
+
+    // MARK: Holds through a planned failover
+
+    /// Holds, on every worker, the requests for the shard whose primary is `primary`.
+    /// - Returns: Whether a shard of the map has that primary (else nothing is held).
+    func hold(_ primary: ServerAddress, limit: TimeAmount) async -> Bool {
+        guard map?.shards.contains(where: { $0.primary == primary }) == true else { return false }
+        holdsStarted += 1
+        let number = holdsStarted
+        for worker in workers {
+            try? await worker.eventLoop.submit { worker.value.hold(primary, limit: limit, number: number) }.get()
+        }
+        return true
+    }
+
+    /// Routes the shard of `primary` to `successor` now, on every worker, and sends it what
+    /// was held, in order; then reads the map to confirm.
+    /// - Returns: Whether every worker still held the shard (a hold past its limit answered
+    ///   its requests `TRYAGAIN`).
+    func release(_ primary: ServerAddress, to successor: ServerAddress) async -> Bool {
+        if successor != primary, let current = map, let index = current.shards.firstIndex(where: { $0.primary == primary }) {
+            var shards = current.shards
+            shards[index].replicas = [primary] + shards[index].replicas.filter { $0 != successor && $0 != primary }
+            shards[index].primary = successor
+            let promoted = SlotMap(shards: shards)
+            map = promoted
+            // A read begun before now may have met a server that had not heard of the failover.
+            installedRead = readsStarted - 1
+            for worker in workers {
+                worker.eventLoop.execute { worker.value.install(promoted, table: nil, serverVersion: nil) }
+            }
+        }
+        var released = true
+        for worker in workers {
+            let held = (try? await worker.eventLoop.submit { worker.value.release(primary, to: successor) }.get()) ?? false
+            released = released && held
+        }
+        shared.requestRefresh()
+        return released
     }
 
     /// Reads until a map comes, every 200 ms, for as long as the task runs.

@@ -77,6 +77,7 @@ final class Upstream {
     /// Writes `request` (flushed with the worker's next flush); `pending` gets its reply, or the
     /// subscribed client the frames it brings when `pending` is nil.
     func send(_ request: ByteBuffer, _ pending: PendingReply?) {
+        if !dedicated, !worker.holds.isEmpty, worker.held(request, pending, for: address, resp3: resp3) { return }
         switch state {
         case let .connected(channel):
             if let pending { waiting.append(pending) }

@@ -26,6 +26,14 @@ final class Worker {
     private var flushScheduled = false
     private var nextSessionNumber = 0
     private var nextShard = 0
+    /// Shards failing over, by their old primary: requests for them wait here (`Worker+Holds`).
+    var holds: [ServerAddress: HeldRequests] = [:]
+    /// Every client of this worker, by id.
+    var sessions: [Int: ClientSession] = [:]
+    /// Clients that asked for maintenance notifications, by id (`Worker+Notices`).
+    var noticeSubscribers: [Int: ClientSession] = [:]
+    /// The `MOVING` this endpoint announced, with its id: told to clients that ask later too.
+    var moving: (notice: MaintenanceNotice, id: Int)?
 
     /// A server's pooled connections.
     final class Pool {
@@ -160,8 +168,7 @@ final class Worker {
         if pending.redirects != .pass, let redirection = Redirection(frame) {
             switch pending.redirects {
             case .crossSlot:
-                return deliver(LocalReply.error("CROSSSLOT Keys in request don't hash to the same slot", allocator: allocator),
-                               to: PendingReply(pending.destination), from: upstream)
+                return complete(pending, with: LocalReply.error("CROSSSLOT Keys in request don't hash to the same slot", allocator: allocator))
             case .follow where pending.redirectCount < PendingReply.redirectLimit:
                 if redirection.kind == .moved {
                     moved[redirection.slot] = redirection.address
@@ -177,6 +184,11 @@ final class Worker {
                 break
             }
         }
+        complete(pending, with: frame)
+    }
+
+    /// Gives `frame` to whoever waits for `pending`, as it is.
+    func complete(_ pending: PendingReply, with frame: ByteBuffer) {
         switch pending.destination {
         case let .client(session, sequence):
             session.complete(sequence, with: frame)

@@ -16,6 +16,18 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: "Where clients connect (HOST:PORT).")
     var listen: String
 
+    @Option(name: .customLong("also-listen"), help: "An address taken over from an endpoint whose node left (HOST:PORT); repeatable.")
+    var adoptedAddresses: [String] = []
+
+    @Option(name: .customLong("peer"), help: "The endpoint of another node of the cache (HOST:PORT), asked to confirm a failure; repeatable.")
+    var peers: [String] = []
+
+    @Flag(help: "This endpoint runs on the leader node: it fails over a primary a quorum of endpoints finds dead.")
+    var leader = false
+
+    @Option(help: "Milliseconds a primary must be silent before it is failed over.")
+    var downAfterMs: Int = 800
+
     @Option(name: .customLong("seed"), help: "A server of the cache to read the slot map from (HOST:PORT); repeatable.")
     var seeds: [String]
 
@@ -53,6 +65,9 @@ struct ProxyCommand: AsyncParsableCommand {
         guard ServerAddress(listen) != nil else { throw ValidationError("--listen '\(listen)' is not HOST:PORT") }
         guard !seeds.isEmpty else { throw ValidationError("at least one --seed HOST:PORT is needed") }
         for seed in seeds where ServerAddress(seed) == nil { throw ValidationError("--seed '\(seed)' is not HOST:PORT") }
+        for address in adoptedAddresses where ServerAddress(address) == nil { throw ValidationError("--also-listen '\(address)' is not HOST:PORT") }
+        for peer in peers where ServerAddress(peer) == nil { throw ValidationError("--peer '\(peer)' is not HOST:PORT") }
+        guard (100...600_000).contains(downAfterMs) else { throw ValidationError("--down-after-ms must be 100 to 600000") }
         guard passwordEnv == nil || passwordFile == nil else { throw ValidationError("give --password-env or --password-file, not both") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be 1 to 256") }
         guard maxClients > 0, idleTimeout >= 0, maxRequestBytes > 0 else { throw ValidationError("limits must be positive") }
@@ -77,6 +92,10 @@ struct ProxyCommand: AsyncParsableCommand {
         var configuration = EndpointConfiguration(listen: ServerAddress(listen)!, seeds: seeds.compactMap { ServerAddress($0) },
                                                   password: try password(), threads: threads)
         configuration.controlSocket = control
+        configuration.adoptedAddresses = adoptedAddresses.compactMap { ServerAddress($0) }
+        configuration.peers = peers.compactMap { ServerAddress($0) }
+        configuration.coordinates = leader
+        configuration.downAfter = .milliseconds(downAfterMs)
         configuration.maxClients = maxClients
         configuration.idleTimeout = idleTimeout > 0 ? .seconds(Int64(idleTimeout)) : nil
         configuration.maxRequestBytes = maxRequestBytes

@@ -1,6 +1,7 @@
 import Foundation
 import LiveClusterSupport
 import ProcessBackend
+import RedisWire
 import Testing
 
 /// Bad input and dead servers affect only the client that sent it or the shard that died:
@@ -33,6 +34,13 @@ import Testing
     @Test func aDeadPrimaryCostsItsShardErrorsAndTheOthersNothing() async throws {
         try await LiveCluster.with { cluster in
             let endpoint = try #require(await cluster.backend.endpointStatus().first(where: \.running)?.endpoint)
+            // The endpoints' own failover would replace the dead primary within a second: this
+            // test is about the time before (or without) it, as while a rollout's detector watches.
+            for node in ["node-1", "node-2", "node-3"] {
+                let control = try await RedisConnection.connect(unixSocket: EndpointProcess.controlSocket(in: cluster.directory + "/nodes/" + node))
+                #expect(try await control.send(["HEALING", "PAUSE", "60000"]) == .simpleString("OK"))
+                await control.close()
+            }
             let copies = await cluster.backend.status()
             let victim = try #require(copies.first { $0.role == "primary" })
             let live = copies.filter { $0.pid != victim.pid }.map { "127.0.0.1:\($0.port)" }

@@ -41,10 +41,12 @@ public struct CacheSpec: Sendable, Codable {
     /// Where the cache's password is, when its servers require one (clients, maintctl and the
     /// endpoints then authenticate); nil for a cache without a password.
     public var password: SecretReference?
+    /// How its node endpoints carry clients through maintenance.
+    public var endpoints: EndpointPolicy
 
     /// Creates a cache description.
     public init(id: String, resourceGroup: String, region: String, leader: String, minReplicas: Int = 1,
-                nodes: [NodeSpec], shards: [ShardSpec], password: SecretReference? = nil) {
+                nodes: [NodeSpec], shards: [ShardSpec], password: SecretReference? = nil, endpoints: EndpointPolicy = .standard) {
         self.id = id
         self.resourceGroup = resourceGroup
         self.region = region
@@ -53,10 +55,11 @@ public struct CacheSpec: Sendable, Codable {
         self.nodes = nodes
         self.shards = shards
         self.password = password
+        self.endpoints = endpoints
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, resourceGroup = "resource_group", region, leader, minReplicas = "min_replicas", nodes, shards, password
+        case id, resourceGroup = "resource_group", region, leader, minReplicas = "min_replicas", nodes, shards, password, endpoints
     }
 
     public init(from decoder: any Decoder) throws {
@@ -69,6 +72,7 @@ public struct CacheSpec: Sendable, Codable {
         nodes = try container.decode([NodeSpec].self, forKey: .nodes)
         shards = try container.decode([ShardSpec].self, forKey: .shards)
         password = try container.decodeIfPresent(SecretReference.self, forKey: .password)
+        endpoints = try container.decodeIfPresent(EndpointPolicy.self, forKey: .endpoints) ?? .standard
     }
 
     /// The key under which caches are serialized: one cache per key at a time.

@@ -12,6 +12,8 @@ struct ClusterState: Codable, Sendable {
         var minReplicas: Int
         var nodes: [Node]
         var shards: [Shard]
+        /// How the endpoints carry clients through maintenance (absent in older states: the standard).
+        var endpoints: EndpointPolicy?
     }
 
     struct Node: Codable, Sendable {
@@ -24,12 +26,21 @@ struct ClusterState: Codable, Sendable {
         var lifecycleBeforeFailure: NodeLifecycle?
         /// The node's endpoint (`maintctl-proxy`), once started; absent in states written before endpoints.
         var endpoint: Endpoint?
+        /// The node its last shard copy moved to: where its endpoint's clients go when it leaves.
+        var successor: String?
     }
 
     /// A node's endpoint process: where clients connect, and its pid.
     struct Endpoint: Codable, Sendable {
         var port: Int
         var pid: Int32
+        /// Ports it took over from endpoints of nodes that left; it serves them too.
+        var adoptedPorts: [Int]?
+        /// When it closes its clients' connections: its node leaves, its clients were told `MOVING`.
+        var closesAt: Date?
+
+        /// Every port it serves.
+        var ports: [Int] { [port] + (adoptedPorts ?? []) }
     }
 
     struct Shard: Codable, Sendable {

@@ -44,15 +44,22 @@ public enum EndpointProcess {
     ///   - binary: The `maintctl-proxy` executable.
     ///   - directory: The node's directory: its control socket, pid file and log go there.
     /// - Throws: `BackendError` with the end of its log when it does not come up.
-    static func start(on host: any ServerHost, node: String, binary: String, port: Int, seeds: [Int], directory: String,
-                      password: String?) async throws -> pid_t {
+    ///   - adopted: Ports it took over from endpoints of nodes that left, served too.
+    ///   - health: The other nodes' endpoints, whether this one coordinates failovers, and after how long silent.
+    static func start(on host: any ServerHost, node: String, binary: String, port: Int, adopted: [Int], seeds: [Int], directory: String,
+                      password: String?, health: (peers: [Int], leader: Bool, downAfterMilliseconds: Int)) async throws -> pid_t {
         // The password reaches the endpoint in a file, removed once it serves: never on its command line.
         let secret = try password.map { try SecretHandoff.write($0, in: directory) }
         defer { secret.map(SecretHandoff.remove) }
         let control = controlSocket(in: directory)
-        let arguments = ["--listen", "\(RedisConnection.loopback):\(port)", "--control", control]
-            + seeds.flatMap { ["--seed", "\(RedisConnection.loopback):\($0)"] }
-            + (secret.map { ["--password-file", $0] } ?? [])
+        let loopback = RedisConnection.loopback
+        var arguments: [String] = ["--listen", "\(loopback):\(port)", "--control", control]
+        for adoptedPort in adopted { arguments += ["--also-listen", "\(loopback):\(adoptedPort)"] }
+        for peer in health.peers { arguments += ["--peer", "\(loopback):\(peer)"] }
+        if health.leader { arguments.append("--leader") }
+        arguments += ["--down-after-ms", String(health.downAfterMilliseconds)]
+        for seed in seeds { arguments += ["--seed", "\(loopback):\(seed)"] }
+        if let secret { arguments += ["--password-file", secret] }
         let pid = try await host.startEndpoint(on: node, binary: binary, arguments: arguments, directory: directory)
         // Ready once its control socket answers: it reads the slot map, then listens, then opens
         // the socket; and only this endpoint has the socket (whoever else might answer on the port).
@@ -103,7 +110,8 @@ public enum EndpointProcess {
         guard pid > 0, RedisServerProcess.isAlive(pid),
               let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
         let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-        return isEndpoint(arguments) && arguments.contains("\(RedisConnection.loopback):\(port)")
+        guard isEndpoint(arguments), let listen = arguments.firstIndex(of: "--listen"), listen + 1 < arguments.count else { return false }
+        return arguments[listen + 1] == "\(RedisConnection.loopback):\(port)"
     }
 
     /// Stops every endpoint whose control socket lies under `root`, recorded or not (one whose
@@ -123,13 +131,15 @@ public enum EndpointProcess {
         }
     }
 
-    /// Asks the endpoint behind `controlSocket` to read the slot map now.
-    /// - Throws: `RedisError` when it does not answer or cannot read the map.
-    static func reload(controlSocket: String) async throws {
+    /// Sends `command` to the endpoint behind `controlSocket` (see the endpoint's `ControlChannel`)
+    /// and returns its answer, an error reply included.
+    /// - Throws: `RedisError` when it does not answer in time.
+    static func control(_ command: [String], controlSocket: String, timeout: Duration = .seconds(2)) async throws -> RESPValue {
         let connection = try await RedisConnection.connect(unixSocket: controlSocket, timeout: .milliseconds(500))
         do {
-            try await connection.command("RELOAD", timeout: .seconds(2))
+            let answer = try await connection.send(command, timeout: timeout)
             await connection.close()
+            return answer
         } catch {
             await connection.close()
             throw error

@@ -25,6 +25,7 @@ extension ProcessBackend {
             throw BackendError(.nodeNotActive, "cannot place a copy of \(shard) on '\(node)': it is not an active node")
         }
         let primary = try await primaryCopy(of: shard, in: cache)
+        await notifyMigrating(shard, in: cache)
         let copy = try await startCopy(shard: shard, node: node, version: version)
         try store.addCopy(copy, to: shard, in: cache)
         try store.persist()
@@ -74,6 +75,7 @@ extension ProcessBackend {
             return !replica.isPrimary && replica.linkUp && replica.offset >= target
         }
         let megabytes = try await driver.datasetMegabytes(primary.port)
+        await notifyMigrated(in: cache)
         return SyncReport(shard: shard, node: node, megabytes: megabytes, duration: ContinuousClock.now - started)
     }
 
@@ -118,6 +120,12 @@ extension ProcessBackend {
         }
         try await retire(copy, in: cache)
         try store.removeCopy(copy.redisID, of: shard, in: cache)
+        // Where the node's clients go when it leaves: the node of the shard's newest copy.
+        if let newest = try store.shard(shard, in: cache).copies.last?.node {
+            try store.updateCache(cache) { record in
+                if let index = record.nodes.firstIndex(where: { $0.id == node }) { record.nodes[index].successor = newest }
+            }
+        }
         try store.persist()
         try await waitUntilHealthy(cache: cache)
     }

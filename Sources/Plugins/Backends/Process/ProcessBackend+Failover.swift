@@ -24,28 +24,59 @@ extension ProcessBackend {
             throw BackendError(.replicaNotReady, "the copy of \(shard) on '\(node)' is not a linked replica; refusing a planned failover")
         }
         let paused = ContinuousClock.now
-        // The pause expires by itself if maintctl dies mid-failover.
-        try await driver.run(primary.port, "CLIENT", "PAUSE", "5000", "WRITE")
+        // The endpoints hold the shard's requests (and warn the clients that asked); the pause
+        // stops writes from anyone else. Both expire by themselves if maintctl dies mid-failover.
+        // The hold is set up while the replica catches up; it is in place before the takeover.
+        async let holding: Void = holdShard(primaryPort: primary.port, in: cache)
+        let pauseMilliseconds = max(5000, endpointPolicy(of: cache).holdLimitMilliseconds)
+        var expired: [String] = []
+        var released = false
+        let gap: Duration
         do {
-            try await Polling.waitUntil("the replica of \(shard) on \(node) to reach the primary's offset", limit: .seconds(3),
-                                interval: .milliseconds(1)) {
-                let primaryOffset = try await self.driver.replication(primary.port).offset
-                return try await self.driver.replication(target.port).offset >= primaryOffset
+            do {
+                try await driver.run(primary.port, "CLIENT", "PAUSE", String(pauseMilliseconds), "WRITE")
+                try await Polling.waitUntil("the replica of \(shard) on \(node) to reach the primary's offset", limit: .seconds(3),
+                                    interval: .milliseconds(1)) {
+                    let primaryOffset = try await self.driver.replication(primary.port).offset
+                    return try await self.driver.replication(target.port).offset >= primaryOffset
+                }
+            } catch {
+                await holding
+                throw error
             }
+            await holding
+            let held = ContinuousClock.now - paused
             try await driver.run(target.port, "CLUSTER", "FAILOVER", "TAKEOVER")
             try await Polling.waitUntil("\(node) to become primary of \(shard)", limit: .seconds(3), interval: .milliseconds(1)) {
                 try await self.driver.replication(target.port).isPrimary
             }
-            try await Polling.waitUntil("the old primary of \(shard) to turn replica", limit: .seconds(10), interval: .milliseconds(1)) {
-                try await !self.driver.replication(primary.port).isPrimary
+            // Promoted: the endpoints send what they held to the new primary, in order, while
+            // the old primary learns it is a replica.
+            released = true
+            let promoted = ContinuousClock.now - paused
+            async let releasing = releaseShard(primaryPort: primary.port, to: target.port, in: cache)
+            do {
+                try await Polling.waitUntil("the old primary of \(shard) to turn replica", limit: .seconds(10), interval: .milliseconds(1)) {
+                    try await !self.driver.replication(primary.port).isPrimary
+                }
+            } catch {
+                expired = await releasing
+                throw error
             }
+            let demoted = ContinuousClock.now - paused
+            _ = try? await driver.run(primary.port, "CLIENT", "UNPAUSE")
+            gap = ContinuousClock.now - paused
+            logger.debug("failover of \(shard): held and caught up \(held), promoted \(promoted), old primary demoted \(demoted), unpaused \(gap)")
+            expired = await releasing
         } catch {
+            // Not seen promoted: the endpoints route the shard where it is served now.
+            if !released {
+                let promoted = (try? await driver.replication(target.port).isPrimary) == true
+                await releaseShard(primaryPort: primary.port, to: promoted ? target.port : primary.port, in: cache)
+            }
             _ = try? await driver.run(primary.port, "CLIENT", "UNPAUSE")
             throw error
         }
-        _ = try? await driver.run(primary.port, "CLIENT", "UNPAUSE")
-        let gap = ContinuousClock.now - paused
-        await reloadEndpoints(of: cache)
         // Every other copy, the old primary too, now replicates the new primary; wait until
         // they are linked so the shard keeps its in-sync replicas before anything is removed.
         // The demoted primary follows the new one by itself; its own replicas would keep
@@ -67,6 +98,10 @@ extension ProcessBackend {
             return true
         }
         try await waitUntilHealthy(cache: cache)
+        if !expired.isEmpty {
+            throw BackendError(.holdExpired, "the failover of \(shard) to \(node) outlasted the endpoints' hold "
+                               + "(\(endpointPolicy(of: cache).holdLimitMilliseconds) ms): \(expired.joined(separator: ", ")) answered its held requests TRYAGAIN")
+        }
         return FailoverReport(cache: cache, shard: shard, kind: .planned, from: primary.node, to: node, unavailable: gap)
     }
 

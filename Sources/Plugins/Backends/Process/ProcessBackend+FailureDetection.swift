@@ -24,7 +24,15 @@ extension ProcessBackend: FailureDetecting {
         settings.downAfter = max(settings.downAfter, settings.heartbeat * 2)
         let detector = FailureDetector(cache: cache, settings: settings, backend: self)
         do {
-            let job = try await background.start(priority: .high) { await detector.run() }
+            // One detector acts at a time: the endpoints' own healing waits while this one watches
+            // (paused before it starts, the lease then renewed beside it).
+            await tellEndpoints(of: cache, ["HEALING", "PAUSE", "3000"])
+            let job = try await background.start(priority: .high) { [self] in
+                await withDiscardingTaskGroup { group in
+                    group.addTask { await detector.run() }
+                    group.addTask { await self.pauseEndpointHealing(of: cache) }
+                }
+            }
             // Another call may have started one meanwhile.
             guard detectors[cache] == nil else { return await job.stop() }
             detectors[cache] = job
@@ -35,7 +43,9 @@ extension ProcessBackend: FailureDetecting {
 
     /// Stops watching `cache`; returns when the detector and its heartbeats have stopped.
     public func stopFailureDetector(for cache: String) async {
-        await detectors.removeValue(forKey: cache)?.stop()
+        guard let job = detectors.removeValue(forKey: cache) else { return }
+        await job.stop()
+        await tellEndpoints(of: cache, ["HEALING", "RESUME"])
     }
 
     func stopFailureDetectors() async {
@@ -95,6 +105,7 @@ extension ProcessBackend: FailureDetecting {
             let successor = recorded.nodes.first { $0.lifecycle == .active }?.id
             newLeader = successor
             try? store.updateCache(cache) { $0.leader = successor }
+            await updateEndpointRoles(of: cache)
         }
         record("the failover after \(node) failed")
         let failure = UnplannedFailure(node: node, detectedAt: detectedAt, failovers: failovers, lostShards: lost, newLeader: newLeader)

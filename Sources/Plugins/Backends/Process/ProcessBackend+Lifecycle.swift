@@ -40,7 +40,8 @@ extension ProcessBackend {
                 shards: cache.shards.enumerated().map { index, shard in
                     ClusterState.Shard(id: shard.id, sizeMB: shard.sizeMB, firstSlot: index * 16384 / cache.shards.count,
                                        lastSlot: (index + 1) * 16384 / cache.shards.count - 1, copies: [])
-                })
+                },
+                endpoints: cache.endpoints)
         }
         state.caches = caches
         let backend = ProcessBackend(directory: directory, state: state, host: host, password: password, logger: logger, choosePort: choosePort)
@@ -58,6 +59,7 @@ extension ProcessBackend {
                 if let failure { throw failure }
                 try await backend.form(cache)
                 for node in cache.nodes { try await backend.startEndpoint(of: node.id, in: cache.id) }
+                await backend.updateEndpointRoles(of: cache.id)
             }
         } catch {
             do {

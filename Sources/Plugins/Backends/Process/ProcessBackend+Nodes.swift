@@ -35,6 +35,7 @@ extension ProcessBackend {
         }
         if let failure { throw failure }
         for node in new { try await startEndpoint(of: node.id, in: cache) }
+        await updateEndpointRoles(of: cache)
     }
 
     /// Makes `node` the cache's leader.
@@ -47,6 +48,7 @@ extension ProcessBackend {
             record.leader = node
         }
         try store.persist()
+        await updateEndpointRoles(of: cache)
     }
 
     /// Marks `node` draining: no new copies go there.
@@ -59,7 +61,9 @@ extension ProcessBackend {
     /// - Throws: `InvariantViolation` 4 or 6 when it still holds a copy or is the leader.
     public func removeNode(_ node: String, in cache: String) async throws {
         try refuseIfHoldingCopies(node, in: cache, doing: "remove")
+        try await handOffEndpoint(of: node, in: cache)
         try setLifecycle(.removed, of: node, in: cache)
+        await updateEndpointRoles(of: cache)
     }
 
     /// Provisions `node` again (as it was) and makes it active.
@@ -71,7 +75,16 @@ extension ProcessBackend {
         try await host.provision(NodeSpec(id: node, version: current.version, capacity: current.capacity),
                                  runnable: store.state.runnable(for: current.version), directory: ClusterState.nodeDirectory(root: directory, node: node))
         try setLifecycle(.active, of: node, in: cache)
+        if let endpoint = current.endpoint, endpoint.closesAt != nil {
+            // Its endpoint handed its address on when the node left: it gets a new one.
+            await stopEndpoint(of: node, in: cache)
+            try store.updateCache(cache) { record in
+                if let index = record.nodes.firstIndex(where: { $0.id == node }) { record.nodes[index].endpoint = nil }
+            }
+            try store.persist()
+        }
         try await startEndpoint(of: node, in: cache)
+        await updateEndpointRoles(of: cache)
     }
 
     /// Deletes the nodes side by side; each one that is gone is recorded even when another fails.
@@ -79,6 +92,10 @@ extension ProcessBackend {
     ///   copy or is the leader; `BackendError` for the first node that could not be deleted.
     public func deleteNodes(_ nodes: [String], in cache: String) async throws {
         for node in nodes { try refuseIfHoldingCopies(node, in: cache, doing: "delete") }
+        // Clients told `MOVING` get the grace they were promised (less when they all left).
+        await withTaskGroup(of: Void.self) { group in
+            for node in nodes { group.addTask { await self.waitForClientsToLeave(node, in: cache) } }
+        }
         for node in nodes { await stopEndpoint(of: node, in: cache) }
         let (host, root) = (self.host, directory)
         var failure: (any Error)?

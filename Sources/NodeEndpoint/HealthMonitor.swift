@@ -1,0 +1,58 @@
+import RedisWire
+
+/// Heartbeats every server of the cache: a `PING` every `heartbeat` on a connection of its own
+/// per server, each server in its own loop so that one that stalls delays no other's. When
+/// each last answered is kept in `EndpointShared`, where clients (peer endpoints asking
+/// `MAINTCTL.HEALTH`) and the coordinator read it.
+actor HealthMonitor {
+    private let keeper: SlotMapKeeper
+    private let shared: EndpointShared
+    private let heartbeat: Duration
+    private let timeout: Duration
+    private let password: String?
+    private var watched = Set<ServerAddress>()
+
+    init(keeper: SlotMapKeeper, shared: EndpointShared, heartbeat: Duration, timeout: Duration, password: Secret?) {
+        self.keeper = keeper
+        self.shared = shared
+        self.heartbeat = heartbeat
+        self.timeout = timeout
+        self.password = password.map { String(decoding: $0.bytes, as: UTF8.self) }
+    }
+
+    /// Watches the servers of the current slot map until the task is cancelled.
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                let servers = await keeper.map?.servers ?? []
+                for server in servers where !watched.contains(server) {
+                    watched.insert(server)
+                    shared.startWatching(server)
+                    group.addTask { await self.watch(server) }
+                }
+                try? await Task.sleep(for: heartbeat * 5)
+            }
+        }
+    }
+
+    /// Pings `server` for as long as the slot map names it.
+    private func watch(_ server: ServerAddress) async {
+        var connection: RedisConnection?
+        while !Task.isCancelled, await keeper.map?.servers.contains(server) ?? false {
+            do {
+                if connection == nil {
+                    connection = try await RedisConnection.connect(host: server.host, port: server.port, timeout: .milliseconds(200), password: password)
+                }
+                _ = try await connection!.send(["PING"], timeout: timeout)
+                shared.recordAnswer(from: server)
+            } catch {
+                await connection?.close()
+                connection = nil
+            }
+            try? await Task.sleep(for: heartbeat)
+        }
+        await connection?.close()
+        watched.remove(server)
+        shared.stopWatching(server)
+    }
+}

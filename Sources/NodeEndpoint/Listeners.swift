@@ -1,0 +1,35 @@
+import NIOCore
+
+/// The endpoint's listening sockets: its own address, and those it took over from endpoints
+/// that left (`LISTEN` after their `MOVING`), so a client finds the cache where it connected
+/// before, as a managed service's endpoint address outlives the VM behind it.
+actor Listeners {
+    private let bind: @Sendable (ServerAddress) async throws -> any Channel
+    private var channels: [(address: ServerAddress, channel: any Channel)] = []
+    /// Whether the endpoint stopped accepting clients for good (its node leaves).
+    private(set) var handedOff = false
+
+    init(bind: @escaping @Sendable (ServerAddress) async throws -> any Channel) {
+        self.bind = bind
+    }
+
+    /// Listens on `address` too; returns where it listens (the port the system chose for port 0).
+    @discardableResult
+    func open(_ address: ServerAddress) async throws -> (address: ServerAddress, channel: any Channel) {
+        if let open = channels.first(where: { $0.address == address }) { return open }
+        let channel = try await bind(address)
+        let bound = ServerAddress(host: address.host, port: channel.localAddress?.port ?? address.port)
+        channels.append((bound, channel))
+        return (bound, channel)
+    }
+
+    /// Stops accepting clients on every address; the clients connected stay.
+    func closeAll() async {
+        handedOff = true
+        let closing = channels
+        channels = []
+        for listener in closing { try? await listener.channel.close() }
+    }
+
+    var addresses: [ServerAddress] { channels.map(\.address) }
+}

@@ -1,0 +1,55 @@
+import RedisWire
+
+/// An unplanned failover: the replica that received the most of a dead primary's writes
+/// takes its slots over (`CLUSTER FAILOVER TAKEOVER`: the primary cannot agree, it is dead),
+/// is seen primary, and the shard's other replicas follow it.
+struct Promotion {
+    let password: Secret?
+
+    private var passwordText: String? { password.map { String(decoding: $0.bytes, as: UTF8.self) } }
+
+    /// Promotes the most up-to-date replica of `shard`; returns its address.
+    /// - Throws: `RedisError` when no replica answers, or the promotion is not seen within 2 s.
+    func promoteBestReplica(of shard: SlotMap.Shard) async throws -> ServerAddress {
+        var best: (address: ServerAddress, offset: Int64)?
+        for replica in shard.replicas {
+            guard let offset = try? await replicatedOffset(of: replica) else { continue }
+            if best == nil || offset > best!.offset { best = (replica, offset) }
+        }
+        guard let chosen = best?.address else { throw RedisError(.connect, "no replica of \(shard.primary) answers") }
+        let connection = try await RedisConnection.connect(host: chosen.host, port: chosen.port, timeout: .milliseconds(500), password: passwordText)
+        do {
+            try await connection.command("CLUSTER", "FAILOVER", "TAKEOVER", timeout: .seconds(1))
+            let deadline = ContinuousClock.now + .seconds(2)
+            while try await connection.command("ROLE", timeout: .seconds(1)).elements?.first?.string != "master" {
+                guard ContinuousClock.now < deadline else { throw RedisError(.timeout, "\(chosen) was not primary 2 s after TAKEOVER") }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let id = try await connection.command("CLUSTER", "MYID").string ?? ""
+            await connection.close()
+            for replica in shard.replicas where replica != chosen {
+                guard let other = try? await RedisConnection.connect(host: replica.host, port: replica.port, timeout: .milliseconds(300), password: passwordText)
+                else { continue }
+                _ = try? await other.send(["CLUSTER", "REPLICATE", id], timeout: .seconds(1))
+                await other.close()
+            }
+            return chosen
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// What a replica has received of its primary's stream (`slave_repl_offset`); nil unless it is a replica.
+    private func replicatedOffset(of replica: ServerAddress) async throws -> Int64? {
+        let connection = try await RedisConnection.connect(host: replica.host, port: replica.port, timeout: .milliseconds(300), password: passwordText)
+        let info = try? await connection.command("INFO", "replication", timeout: .milliseconds(500)).string
+        await connection.close()
+        let fields = Dictionary((info ?? "").split(whereSeparator: \.isNewline).compactMap { line -> (String, String)? in
+            let parts = line.split(separator: ":", maxSplits: 1)
+            return parts.count == 2 ? (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces)) : nil
+        }, uniquingKeysWith: { first, _ in first })
+        guard fields["role"] == "slave" else { return nil }
+        return Int64(fields["slave_repl_offset"] ?? "")
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import LiveClusterSupport
+import ProcessBackend
+import RedisWire
+import Testing
+
+/// The endpoints fail a dead primary over with no maintctl running: the leader node's endpoint
+/// acts once a quorum of endpoints finds the primary silent for `down_after` (800 ms). Redis's
+/// own failover would take 6–8 s here (`cluster-node-timeout` 5000).
+@Suite(.serialized) struct SelfHealingTests {
+    /// The STATUS of `node`'s endpoint, as JSON.
+    static func status(_ cluster: LiveCluster, _ node: String) async throws -> [String: Any] {
+        let connection = try await RedisConnection.connect(unixSocket: EndpointProcess.controlSocket(in: cluster.directory + "/nodes/" + node))
+        let answer = try await connection.send(["STATUS"])
+        await connection.close()
+        return try #require(try JSONSerialization.jsonObject(with: Data((answer.string ?? "").utf8)) as? [String: Any])
+    }
+
+    static func role(_ port: Int) async -> String? {
+        guard let connection = try? await RedisConnection.connect(port: port, timeout: .milliseconds(500)) else { return nil }
+        let role = try? await connection.send(["ROLE"], timeout: .seconds(1)).elements?.first?.string
+        await connection.close()
+        return role
+    }
+
+    @Test(arguments: LiveCluster.Nodes.allCases)
+    func aKilledPrimaryIsFailedOverByTheEndpoints(nodes: LiveCluster.Nodes) async throws {
+        try await LiveCluster.with(nodes) { cluster in
+            let rows = await cluster.backend.status()
+            // A primary off the leader node (node-1), so that its endpoint coordinates from afar.
+            let victim = try #require(rows.first { $0.role == "primary" && $0.node == "node-2" })
+            let replica = try #require(rows.first { $0.shard == victim.shard && $0.role == "replica" })
+            #expect(try await Self.status(cluster, "node-1")["coordinates"] as? Bool == true)
+            let killed = ContinuousClock.now
+            kill(victim.pid, SIGKILL)
+            var promotedAfter: Duration?
+            for _ in 0..<400 where promotedAfter == nil {
+                if await Self.role(replica.port) == "master" { promotedAfter = ContinuousClock.now - killed }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let after = try #require(promotedAfter, "the replica was not promoted within 4 s")
+            // The endpoints did it (Redis's own failover comes after 6 s or more), and say so.
+            #expect(after < .seconds(4), "promoted \(after) after the kill")
+            #expect(try await Self.status(cluster, "node-1")["promotions"] as? Int == 1)
+            // A plain client through another node's endpoint writes to the shard again.
+            let endpoint = try #require(await cluster.backend.endpointStatus().first { $0.node == "node-3" }?.endpoint)
+            let connection = try await RedisConnection.connect(port: Int(endpoint.split(separator: ":").last!)!)
+            let bounds = victim.slots.split(separator: "-").compactMap { Int($0) }
+            let key = try #require((0..<100_000).lazy.map { "heal:\($0)" }.first { bounds[0]...bounds[1] ~= HashSlot.slot(of: $0) })
+            var written = false
+            for _ in 0..<100 where !written {
+                written = try await connection.send(["SET", key, "healed"]) == .simpleString("OK")
+                if !written { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(written, "the shard took writes through the endpoint again")
+            await connection.close()
+            print("self-healing (\(nodes)): killed primary replaced \(after) after the kill")
+        }
+    }
+
+    @Test func aHalfSecondStallFailsNothingOver() async throws {
+        try await LiveCluster.with { cluster in
+            let victim = try #require(await cluster.backend.status().first { $0.role == "primary" && $0.node == "node-2" })
+            kill(victim.pid, SIGSTOP)
+            try await Task.sleep(for: .milliseconds(500))
+            kill(victim.pid, SIGCONT)
+            try await Task.sleep(for: .seconds(2))
+            #expect(await Self.role(victim.port) == "master")
+            #expect(try await Self.status(cluster, "node-1")["promotions"] as? Int == 0)
+        }
+    }
+
+    /// The leader's endpoint loses one primary while its peers still reach it (stand-ins that
+    /// say so): no quorum, no failover, however long it lasts.
+    @Test func anEndpointCutOffFromOneServerFailsNothingOver() async throws {
+        try await LiveCluster.with { cluster in
+            let rows = await cluster.backend.status()
+            let victim = try #require(rows.first { $0.role == "primary" && $0.node == "node-2" })
+            let servers = rows.map { "127.0.0.1:\($0.port)" }
+            let scratch = LiveCluster.scratch + "maintctl-peers-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            var peers: [Program.Running] = []
+            defer { for peer in peers { kill(peer.pid, SIGKILL); _ = waitpid(peer.pid, nil, 0) } }
+            for index in 0..<2 {
+                peers.append(try Program.start(ClientScript.python, [ClientScript.path("fake_peer.py"), "\(scratch)/\(index)"] + servers))
+            }
+            var ports: [String] = []
+            for index in 0..<2 {
+                for _ in 0..<100 where (try? String(contentsOfFile: "\(scratch)/\(index)", encoding: .utf8)).flatMap(Int.init) == nil {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                ports.append(try #require(try? String(contentsOfFile: "\(scratch)/\(index)", encoding: .utf8)))
+            }
+            let control = EndpointProcess.controlSocket(in: cluster.directory + "/nodes/node-1")
+            let connection = try await RedisConnection.connect(unixSocket: control)
+            #expect(try await connection.send(["PEERS"] + ports.map { "127.0.0.1:\($0)" }) == .simpleString("OK"))
+            await connection.close()
+            // Silent to the leader's endpoint for 2.5 s (to everyone, in fact: the peers say otherwise).
+            kill(victim.pid, SIGSTOP)
+            try await Task.sleep(for: .milliseconds(2500))
+            kill(victim.pid, SIGCONT)
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(await Self.role(victim.port) == "master")
+            #expect(try await Self.status(cluster, "node-1")["promotions"] as? Int == 0)
+        }
+    }
+}
