@@ -17,7 +17,9 @@ endpoints' own failover; then REDIS_KILLS times with the endpoints' healing paus
 leaves it to Redis's own failover (cluster-node-timeout 5000). The cluster is made anew
 for each kill.
 
-Prints the machine, the commands and markdown tables to stdout; progress to stderr.
+Prints the machine, the commands and markdown tables to stdout; progress, and every lost
+write, to stderr. TRACE=1 also prints every write (name, key, monotonic start, latency ms,
+wall-clock start, error) and maintctl's --verbose log to stderr, to find what a lost write met.
 """
 
 from __future__ import annotations
@@ -25,10 +27,8 @@ from __future__ import annotations
 import json
 import os
 import platform
-import random
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -118,6 +118,8 @@ class Writer:
             latency = time.monotonic() - started
             with self.lock:
                 self.records.append((started, latency, self.shard_of(key), error))
+                if os.environ.get("TRACE"):
+                    print(f"TRACE {self.name.replace(' ', '-')} {key} {started:.6f} {latency * 1000:.2f} {time.time() - latency:.6f} {error}", file=sys.stderr)
                 if error is None:
                     self.acknowledged[key] = value
             time.sleep(0.001)
@@ -156,8 +158,10 @@ def percentile(values: list[float], fraction: float) -> float:
 def lost(writer: Writer, reader) -> int:
     missing = 0
     for key, value in list(writer.acknowledged.items()):
-        if reader.get(key) != value.encode():
+        got = reader.get(key)
+        if got != value.encode():
             missing += 1
+            log(f"{writer.name}: acknowledged write lost: {key} = {value}, read {got!r}")
     return missing
 
 
@@ -176,7 +180,8 @@ def planned(state: str) -> None:
     no_retry = Retry(NoBackoff(), 0)
     clients = [
         ("endpoint+notify", redis.Redis(host=first_host, port=int(first_port), protocol=3, retry=no_retry, socket_timeout=5,
-                                        maint_notifications_config=maint_notifications.MaintNotificationsConfig(enabled=True))),
+                                        maint_notifications_config=maint_notifications.MaintNotificationsConfig(
+                                            enabled=os.environ.get("NOTIFY", "1") == "1" or "auto"))),
         ("endpoint", redis.Redis(host=second_host, port=int(second_port), protocol=2, retry=no_retry, socket_timeout=5)),
         ("direct cluster", RedisCluster(host="127.0.0.1", port=seed["port"], socket_timeout=5)),
     ]
@@ -185,14 +190,16 @@ def planned(state: str) -> None:
     summaries = []
     for round_number in range(ROUNDS):
         log(f"rolling restart {round_number + 1}/{ROUNDS}")
-        ran = maintctl("run", "Playbooks/rolling-restart.yaml", "--backend", "process", "--state", state, "--format", "json")
+        ran = maintctl("run", "Playbooks/rolling-restart.yaml", "--backend", "process", "--state", state, "--format", "json",
+                       *(["--verbose"] if os.environ.get("TRACE") else []))
+        if os.environ.get("TRACE"):
+            print(ran.stderr, file=sys.stderr)
         summaries.append(json.loads(ran.stdout))
         time.sleep(0.5)
     time.sleep(0.5)
     for writer in writers:
         writer.finish()
-    reader = redis.RedisCluster(host="127.0.0.1", port=slot_ranges and next(
-        copy for copy in status(state)["copies"] if copy["role"] == "primary")["port"])
+    reader = RedisCluster(host="127.0.0.1", port=next(copy for copy in status(state)["copies"] if copy["role"] == "primary")["port"])
     failovers = [failover for summary in summaries for failover in summary.get("failovers", [])]
     backend_gaps = [failover.get("unavailable_ms", 0) for failover in failovers]
     print(f"\n### Planned failovers: {len(failovers)} in {ROUNDS} rolling restarts of local-cluster.yaml\n")
@@ -263,6 +270,11 @@ def main() -> int:
         maintctl("cluster", "up", INVENTORY, "--backend", "process", "--state", state)
         try:
             planned(state)
+            if os.environ.get("TRACE"):
+                for node in sorted(os.listdir(f"{state}/nodes")):
+                    for line in open(f"{state}/nodes/{node}/endpoint.log", errors="replace"):
+                        if "promoted" in line or "fail over" in line or "failover" in line:
+                            log(f"{node} endpoint: {line.strip()}")
         finally:
             maintctl("cluster", "down", "--state", state, check=False)
         at_rest(directory)

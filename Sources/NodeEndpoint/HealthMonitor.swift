@@ -1,6 +1,6 @@
 import RedisWire
 
-/// Heartbeats every server of the cache: a `PING` every `heartbeat` on a connection of its own
+/// Heartbeats every primary of the cache: a `PING` every `heartbeat` on a connection of its own
 /// per server, each server in its own loop so that one that stalls delays no other's. When
 /// each last answered is kept in `EndpointShared`, where clients (peer endpoints asking
 /// `MAINTCTL.HEALTH`) and the coordinator read it.
@@ -24,7 +24,9 @@ actor HealthMonitor {
     func run() async {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
-                let servers = await keeper.map?.servers ?? []
+                // Primaries only: a failover is decided on a primary's silence; replicas are
+                // asked directly when one is promoted.
+                let servers = await keeper.map?.shards.map(\.primary) ?? []
                 for server in servers where !watched.contains(server) {
                     watched.insert(server)
                     shared.startWatching(server)
@@ -38,7 +40,7 @@ actor HealthMonitor {
     /// Pings `server` for as long as the slot map names it.
     private func watch(_ server: ServerAddress) async {
         var connection: RedisConnection?
-        while !Task.isCancelled, await keeper.map?.servers.contains(server) ?? false {
+        while !Task.isCancelled, await keeper.map?.shards.contains(where: { $0.primary == server }) ?? false {
             do {
                 if connection == nil {
                     connection = try await RedisConnection.connect(host: server.host, port: server.port, timeout: .milliseconds(200), password: password)

@@ -12,11 +12,25 @@ struct Promotion {
     /// - Throws: `RedisError` when no replica answers, or the promotion is not seen within 2 s.
     func promoteBestReplica(of shard: SlotMap.Shard) async throws -> ServerAddress {
         var best: (address: ServerAddress, offset: Int64)?
+        var refused: [String] = []
         for replica in shard.replicas {
-            guard let offset = try? await replicatedOffset(of: replica) else { continue }
+            guard let state = try? await replicationState(of: replica) else {
+                refused.append("\(replica) does not answer")
+                continue
+            }
+            // A replica of another, live primary (a slot map read from a server that had not
+            // heard of a failover) must not be promoted: it would take a live primary's slots.
+            let follows = state["master_port"] == String(shard.primary.port)
+            guard state["role"] == "slave", follows || state["master_link_status"] != "up",
+                  let offset = Int64(state["slave_repl_offset"] ?? "") else {
+                refused.append("\(replica) is role \(state["role"] ?? "?") of port \(state["master_port"] ?? "?"), link \(state["master_link_status"] ?? "?")")
+                continue
+            }
             if best == nil || offset > best!.offset { best = (replica, offset) }
         }
-        guard let chosen = best?.address else { throw RedisError(.connect, "no replica of \(shard.primary) answers") }
+        guard let chosen = best?.address else {
+            throw RedisError(.connect, "no replica of \(shard.primary) to promote: \(refused.joined(separator: "; "))")
+        }
         let connection = try await RedisConnection.connect(host: chosen.host, port: chosen.port, timeout: .milliseconds(500), password: passwordText)
         do {
             try await connection.command("CLUSTER", "FAILOVER", "TAKEOVER", timeout: .seconds(1))
@@ -40,16 +54,15 @@ struct Promotion {
         }
     }
 
-    /// What a replica has received of its primary's stream (`slave_repl_offset`); nil unless it is a replica.
-    private func replicatedOffset(of replica: ServerAddress) async throws -> Int64? {
-        let connection = try await RedisConnection.connect(host: replica.host, port: replica.port, timeout: .milliseconds(300), password: passwordText)
+    /// The fields of `INFO replication` of `server`.
+    private func replicationState(of server: ServerAddress) async throws -> [String: String] {
+        let connection = try await RedisConnection.connect(host: server.host, port: server.port, timeout: .milliseconds(300), password: passwordText)
         let info = try? await connection.command("INFO", "replication", timeout: .milliseconds(500)).string
         await connection.close()
-        let fields = Dictionary((info ?? "").split(whereSeparator: \.isNewline).compactMap { line -> (String, String)? in
+        guard let info else { throw RedisError(.timeout, "\(server) did not answer INFO replication") }
+        return Dictionary(info.split(whereSeparator: \.isNewline).compactMap { line -> (String, String)? in
             let parts = line.split(separator: ":", maxSplits: 1)
-            return parts.count == 2 ? (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces)) : nil
+            return parts.count == 2 ? (String(parts[0]), parts[1].trimmingCharacters(in: .whitespacesAndNewlines)) : nil
         }, uniquingKeysWith: { first, _ in first })
-        guard fields["role"] == "slave" else { return nil }
-        return Int64(fields["slave_repl_offset"] ?? "")
     }
 }

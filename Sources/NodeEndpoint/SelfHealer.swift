@@ -40,7 +40,7 @@ actor SelfHealer {
     func coordinate(_ coordinates: Bool) { settings.coordinates = coordinates }
     func setPeers(_ peers: [ServerAddress]) { settings.peers = peers }
     func pause(for duration: Duration) { pausedUntil = .now + duration }
-    func resume() { pausedUntil = nil }
+    func resume() { pausedUntil = .now }
 
     var isCoordinating: Bool { settings.coordinates }
     var isPaused: Bool { pausedUntil.map { $0 > .now } ?? false }
@@ -52,7 +52,11 @@ actor SelfHealer {
         while !Task.isCancelled {
             try? await Task.sleep(for: settings.heartbeat)
             guard settings.coordinates, !isPaused, let map = await keeper.map else { continue }
-            let silences = Dictionary(shared.silences.map { ($0.server, $0.silence) }, uniquingKeysWith: max)
+            // Silence counts from the end of a pause at the earliest: what maintctl's rollout did
+            // while it watched (servers it restarted) is no evidence.
+            let since = pausedUntil.map { ContinuousClock.now - $0 }
+            let silences = Dictionary(shared.silences.map { entry in (entry.server, since.map { min($0, entry.silence) } ?? entry.silence) },
+                                      uniquingKeysWith: max)
             for shard in map.shards {
                 guard let silence = silences[shard.primary], silence >= settings.downAfter else { continue }
                 if let last = attempts[shard.primary], ContinuousClock.now - last < Self.retryAfter { continue }

@@ -38,7 +38,8 @@ import Testing
                 if await Self.role(replica.port) == "master" { promotedAfter = ContinuousClock.now - killed }
                 try await Task.sleep(for: .milliseconds(10))
             }
-            let after = try #require(promotedAfter, "the replica was not promoted within 4 s")
+            let log = (try? String(contentsOfFile: EndpointProcess.logFile(in: cluster.directory + "/nodes/node-1"), encoding: .utf8)) ?? ""
+            let after = try #require(promotedAfter, "the replica was not promoted within 4 s; node-1's endpoint: \(log.split(separator: "\n").suffix(6))")
             // The endpoints did it (Redis's own failover comes after 6 s or more), and say so.
             #expect(after < .seconds(4), "promoted \(after) after the kill")
             #expect(try await Self.status(cluster, "node-1")["promotions"] as? Int == 1)

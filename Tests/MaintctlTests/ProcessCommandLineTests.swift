@@ -109,7 +109,8 @@ import Testing
             #expect(summary["client_errors"] is [String: Int])
             let failovers = try #require(summary["failovers"] as? [[String: Any]])
             #expect(failovers.compactMap { $0["shard"] as? String }.sorted() == ["s1", "s2", "s3"])
-            #expect(failovers.allSatisfy { ($0["unavailable_ms"] as? Int ?? 9999) < 1000 })
+            // Never stuck (< 5 s); their speed is Benchmarks/handoff's, not a loaded machine's.
+            #expect(failovers.allSatisfy { ($0["unavailable_ms"] as? Int ?? 9999) < 5000 })
             try await expectConsistent(state)
             #expect(try await status(state).allSatisfy { $0.version == "7.2.5" && $0.node.hasSuffix("-7.2.5") })
         }
@@ -129,7 +130,8 @@ import Testing
             #expect(summary["status"] as? String == "succeeded" && summary["backend"] as? String == "process")
             let failovers = try #require(summary["failovers"] as? [[String: Any]])
             #expect(failovers.compactMap { $0["shard"] as? String }.sorted() == ["s1", "s2", "s3"])
-            #expect(failovers.allSatisfy { ($0["unavailable_ms"] as? Int ?? 9999) < 1000 })
+            // Never stuck (< 5 s); their speed is Benchmarks/handoff's, not a loaded machine's.
+            #expect(failovers.allSatisfy { ($0["unavailable_ms"] as? Int ?? 9999) < 5000 })
             #expect(summary["nodes_replaced"] as? Int == 3)
             try await expectConsistent(state)
             let patched = try await status(state)

@@ -44,19 +44,35 @@ import Testing
         ("{ secret: x }", "inv.yaml:6:17: error:"),
     ])
     func reportsAPasswordThatNamesNoSecretOrTheSecretItself(password: String, expected: String) {
-        let found = problems("""
-            caches:
-              - id: a
-                resource_group: rg
-                region: r
-                leader: a1
-                password: \(password)
-                nodes:
-                  - { id: a1, version: "1", capacity: { memory_mb: 1024, cpus: 1 } }
-                  - { id: a2, version: "1", capacity: { memory_mb: 1024, cpus: 1 } }
-                shards:
-                  - { id: s1, primary: a1, replicas: [a2], size_mb: 1 }
-            """)
+        let found = problems(Self.cache(withLine: "password: \(password)"))
+        #expect(found.contains { $0.hasPrefix(expected) }, "\(found)")
+    }
+
+    /// A valid one-cache inventory with `line` as its line 6, among the cache's keys.
+    static func cache(withLine line: String) -> String {
+        """
+        caches:
+          - id: a
+            resource_group: rg
+            region: r
+            leader: a1
+            \(line)
+            nodes:
+              - { id: a1, version: "1", capacity: { memory_mb: 1024, cpus: 1 } }
+              - { id: a2, version: "1", capacity: { memory_mb: 1024, cpus: 1 } }
+            shards:
+              - { id: s1, primary: a1, replicas: [a2], size_mb: 1 }
+        """
+    }
+
+    @Test(arguments: [
+        ("{ hold_limit_ms: 10 }", "inv.yaml:6:16: error: hold_limit_ms must be 100 to 60000"),
+        ("{ moving_grace_seconds: -1 }", "inv.yaml:6:16: error: moving_grace_seconds must be 0 to 3600"),
+        ("{ down_after_ms: 100 }", "inv.yaml:6:16: error: down_after_ms must be 300 to 600000"),
+        ("{ hold_limit_ms: soon }", "inv.yaml:6:33: error: expected a whole number, found 'soon'"),
+    ])
+    func reportsEndpointSettingsOutOfBounds(endpoints: String, expected: String) {
+        let found = problems(Self.cache(withLine: "endpoints: \(endpoints)"))
         #expect(found.contains { $0.hasPrefix(expected) }, "\(found)")
     }
 

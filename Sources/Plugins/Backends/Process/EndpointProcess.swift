@@ -135,7 +135,7 @@ public enum EndpointProcess {
     /// and returns its answer, an error reply included.
     /// - Throws: `RedisError` when it does not answer in time.
     static func control(_ command: [String], controlSocket: String, timeout: Duration = .seconds(2)) async throws -> RESPValue {
-        let connection = try await RedisConnection.connect(unixSocket: controlSocket, timeout: .milliseconds(500))
+        let connection = try await RedisConnection.connect(unixSocket: controlSocket, timeout: min(timeout, .milliseconds(500)))
         do {
             let answer = try await connection.send(command, timeout: timeout)
             await connection.close()

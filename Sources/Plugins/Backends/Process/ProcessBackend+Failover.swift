@@ -23,6 +23,7 @@ extension ProcessBackend {
         guard !before.isPrimary, before.linkUp else {
             throw BackendError(.replicaNotReady, "the copy of \(shard) on '\(node)' is not a linked replica; refusing a planned failover")
         }
+        try await waitUntilKnowsNewestEpoch(target, in: cache)
         let paused = ContinuousClock.now
         // The endpoints hold the shard's requests (and warn the clients that asked); the pause
         // stops writes from anyone else. Both expire by themselves if maintctl dies mid-failover.
@@ -103,6 +104,25 @@ extension ProcessBackend {
                                + "(\(endpointPolicy(of: cache).holdLimitMilliseconds) ms): \(expired.joined(separator: ", ")) answered its held requests TRYAGAIN")
         }
         return FailoverReport(cache: cache, shard: shard, kind: .planned, from: primary.node, to: node, unavailable: gap)
+    }
+
+    /// Waits until `copy` has heard of the newest config epoch of the cache's servers.
+    /// `CLUSTER FAILOVER TAKEOVER` gives a replica the newest epoch it knows plus one; one that
+    /// has not heard of the last takeover yet (restarted a moment ago, its gossip not yet
+    /// caught up) would claim the slots with an epoch another primary holds, and Redis settles
+    /// such a collision by node id: the old primary could win its slots back, and the writes
+    /// the new one took meanwhile would be lost.
+    private func waitUntilKnowsNewestEpoch(_ copy: ClusterState.Copy, in cache: String) async throws {
+        let others = try store.cache(cache).shards.flatMap(\.copies).filter {
+            $0.redisID != copy.redisID && !store.isOnFailedNode($0, in: cache) && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port)
+        }
+        var newest = 0
+        for other in others {
+            if let epoch = try? await driver.currentEpoch(other.port) { newest = max(newest, epoch) }
+        }
+        try await Polling.waitUntil("the copy on \(copy.node) to hear of config epoch \(newest)", limit: .seconds(3), interval: .milliseconds(1)) {
+            (try await self.driver.currentEpoch(copy.port) ?? 0) >= newest
+        }
     }
 
     /// Restarts every copy on `node` (all replicas) with what runs `version`, keeping ports

@@ -43,12 +43,12 @@ extension ProcessBackend {
 
     /// Every endpoint of `cache` holds the requests for the shard whose primary listens on
     /// `primaryPort` (clients that asked hear `FAILING_OVER`). One that does not confirm within
-    /// 250 ms is not waited for: the failover is safe without its hold (its requests meet the
+    /// 100 ms is not waited for: the failover is safe without its hold (its requests meet the
     /// paused primary, then its redirection), and a hold that comes after the release finds
     /// the primary replaced in its map and is refused.
     func holdShard(primaryPort: Int, in cache: String) async {
         let limit = endpointPolicy(of: cache).holdLimitMilliseconds
-        await tellEndpoints(of: cache, ["HOLD", "\(RedisConnection.loopback):\(primaryPort)", String(limit)], timeout: .milliseconds(250))
+        await tellEndpoints(of: cache, ["HOLD", "\(RedisConnection.loopback):\(primaryPort)", String(limit)], timeout: .milliseconds(100))
     }
 
     /// Every endpoint of `cache` routes the shard of `primaryPort` to `successorPort` and sends
