@@ -162,6 +162,8 @@ struct ControlChannel: Sendable {
             case ("PAUSE", 3):
                 guard let milliseconds = request.text(2).flatMap(Int.init), (1...600_000).contains(milliseconds) else { break }
                 await healer.pause(for: .milliseconds(milliseconds))
+                // Paused once no promotion is under way: maintctl's detector starts on an answer.
+                for _ in 0..<500 where await healer.isPromoting { try? await Task.sleep(for: .milliseconds(10)) }
                 return LocalReply.simple("OK", allocator: allocator)
             case ("RESUME", 2):
                 await healer.resume()

@@ -9,8 +9,9 @@ struct Promotion {
     private var passwordText: String? { password.map { String(decoding: $0.bytes, as: UTF8.self) } }
 
     /// Promotes the most up-to-date replica of `shard`; returns its address.
+    /// - Parameter servers: The cache's servers, asked for the newest config epoch.
     /// - Throws: `RedisError` when no replica answers, or the promotion is not seen within 2 s.
-    func promoteBestReplica(of shard: SlotMap.Shard) async throws -> ServerAddress {
+    func promoteBestReplica(of shard: SlotMap.Shard, servers: [ServerAddress]) async throws -> ServerAddress {
         var best: (address: ServerAddress, offset: Int64)?
         var refused: [String] = []
         for replica in shard.replicas {
@@ -18,12 +19,12 @@ struct Promotion {
                 refused.append("\(replica) does not answer")
                 continue
             }
-            // A replica of another, live primary (a slot map read from a server that had not
-            // heard of a failover) must not be promoted: it would take a live primary's slots.
-            let follows = state["master_port"] == String(shard.primary.port)
-            guard state["role"] == "slave", follows || state["master_link_status"] != "up",
+            // Only a server that says it replicates the silent primary: a replica of another, live
+            // primary (a slot map read from a server that had not heard of a failover) would
+            // take a live primary's slots.
+            guard state["role"] == "slave", state["master_port"] == String(shard.primary.port), state["master_host"] == shard.primary.host,
                   let offset = Int64(state["slave_repl_offset"] ?? "") else {
-                refused.append("\(replica) is role \(state["role"] ?? "?") of port \(state["master_port"] ?? "?"), link \(state["master_link_status"] ?? "?")")
+                refused.append("\(replica) is role \(state["role"] ?? "?") of \(state["master_host"] ?? "?"):\(state["master_port"] ?? "?")")
                 continue
             }
             if best == nil || offset > best!.offset { best = (replica, offset) }
@@ -33,6 +34,11 @@ struct Promotion {
         }
         let connection = try await RedisConnection.connect(host: chosen.host, port: chosen.port, timeout: .milliseconds(500), password: passwordText)
         do {
+            // TAKEOVER gives the newest epoch it knows plus one: it must know the newest, or its
+            // claim could collide with another primary's epoch and be lost (as maintctl waits too).
+            let newest = await newestEpoch(among: servers.filter { $0 != shard.primary && $0 != chosen })
+            let known = ContinuousClock.now + .seconds(1)
+            while try await epoch(connection) < newest, ContinuousClock.now < known { try await Task.sleep(for: .milliseconds(5)) }
             try await connection.command("CLUSTER", "FAILOVER", "TAKEOVER", timeout: .seconds(1))
             let deadline = ContinuousClock.now + .seconds(2)
             while try await connection.command("ROLE", timeout: .seconds(1)).elements?.first?.string != "master" {
@@ -52,6 +58,24 @@ struct Promotion {
             await connection.close()
             throw error
         }
+    }
+
+    /// The highest `cluster_current_epoch` the reachable `servers` report.
+    private func newestEpoch(among servers: [ServerAddress]) async -> Int {
+        var newest = 0
+        for server in servers {
+            guard let connection = try? await RedisConnection.connect(host: server.host, port: server.port, timeout: .milliseconds(300),
+                                                                      password: passwordText) else { continue }
+            newest = max(newest, (try? await epoch(connection)) ?? 0)
+            await connection.close()
+        }
+        return newest
+    }
+
+    private func epoch(_ connection: RedisConnection) async throws -> Int {
+        let info = try await connection.command("CLUSTER", "INFO", timeout: .milliseconds(500)).string ?? ""
+        let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cluster_current_epoch:") }
+        return line.flatMap { Int($0.dropFirst("cluster_current_epoch:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
     }
 
     /// The fields of `INFO replication` of `server`.

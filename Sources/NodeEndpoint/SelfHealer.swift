@@ -25,6 +25,8 @@ actor SelfHealer {
     /// When a primary was last acted on: it is not tried again for `retryAfter`.
     private var attempts: [ServerAddress: ContinuousClock.Instant] = [:]
     private(set) var promotions = 0
+    /// A promotion is under way: a pause waits for it to end.
+    private(set) var isPromoting = false
     private static let retryAfter = Duration.seconds(5)
 
     init(settings: Settings, keeper: SlotMapKeeper, shared: EndpointShared, password: Secret?, logger: Logger) {
@@ -87,8 +89,11 @@ actor SelfHealer {
         // Not paused meanwhile (a rollout that began while the peers were asked acts itself).
         guard !isPaused else { return }
         let started = ContinuousClock.now
+        isPromoting = true
+        defer { isPromoting = false }
         do {
-            let promoted = try await Promotion(password: password).promoteBestReplica(of: shard)
+            let servers = await keeper.map?.servers ?? []
+            let promoted = try await Promotion(password: password).promoteBestReplica(of: shard, servers: servers)
             promotions += 1
             logger.warning("\(primary) silent for \(silence), confirmed by \(votes) of \(voters) endpoints: promoted \(promoted) in \(ContinuousClock.now - started)")
             try? await keeper.refresh()

@@ -67,8 +67,8 @@ actor SlotMapKeeper {
 
     /// Routes the shard of `primary` to `successor` now, on every worker, and sends it what
     /// was held, in order; then reads the map to confirm.
-    /// - Returns: Whether every worker still held the shard (a hold past its limit answered
-    ///   its requests `TRYAGAIN`).
+    /// - Returns: False when a worker's hold had ended at its limit (its requests were answered
+    ///   `TRYAGAIN`); true otherwise, also when no hold came.
     func release(_ primary: ServerAddress, to successor: ServerAddress) async -> Bool {
         if successor != primary, let current = map, let index = current.shards.firstIndex(where: { $0.primary == primary }) {
             var shards = current.shards
@@ -82,13 +82,15 @@ actor SlotMapKeeper {
                 worker.eventLoop.execute { worker.value.install(promoted, table: nil, serverVersion: nil) }
             }
         }
-        var released = true
+        // The new map released the holds already (`Worker.install`); what is left to learn is
+        // whether one had ended at its limit.
+        var expired = false
         for worker in workers {
-            let held = (try? await worker.eventLoop.submit { worker.value.release(primary, to: successor) }.get()) ?? false
-            released = released && held
+            let outcome = try? await worker.eventLoop.submit { worker.value.release(primary, to: successor) }.get()
+            if case .expired = outcome { expired = true }
         }
         shared.requestRefresh()
-        return released
+        return !expired
     }
 
     /// Reads until a map comes, every 200 ms, for as long as the task runs.

@@ -78,6 +78,12 @@ final class Upstream {
     /// subscribed client the frames it brings when `pending` is nil.
     func send(_ request: ByteBuffer, _ pending: PendingReply?) {
         if !dedicated, !worker.holds.isEmpty, worker.held(request, pending, for: address, resp3: resp3) { return }
+        write(request, pending)
+    }
+
+    /// Writes `request` whatever holds there are: the connection's own set-up, and what was
+    /// queued on it before a hold began.
+    private func write(_ request: ByteBuffer, _ pending: PendingReply?) {
         switch state {
         case let .connected(channel):
             if let pending { waiting.append(pending) }
@@ -141,6 +147,7 @@ final class Upstream {
             return
         }
         worker.deliver(frame, to: pending, from: self)
+        if waiting.isEmpty, !worker.pendingReleases.isEmpty { worker.drained(self) }
         if releaseWhenIdle, waiting.isEmpty { worker.release(self) }
         if retiring, waiting.isEmpty { close() }
     }
@@ -191,9 +198,9 @@ final class Upstream {
         }
         state = .connected(channel)
         for handshake in worker.configuration.handshake(resp3: resp3) {
-            send(handshake, PendingReply(.handshake))
+            write(handshake, PendingReply(.handshake))
         }
-        for (request, pending) in queued { send(request, pending) }
+        for (request, pending) in queued { write(request, pending) }
         flush()
     }
 
@@ -212,6 +219,7 @@ final class Upstream {
         outgoing = nil
         let error = unreachable(reason)
         for pending in failed { worker.deliver(error, to: pending, from: self) }
+        if !worker.pendingReleases.isEmpty { worker.drained(self) }
         if releaseWhenIdle { worker.release(self) }
     }
 

@@ -28,6 +28,11 @@ final class Worker {
     private var nextShard = 0
     /// Shards failing over, by their old primary: requests for them wait here (`Worker+Holds`).
     var holds: [ServerAddress: HeldRequests] = [:]
+    /// Held requests released to a new primary, waiting until the old primary's connections
+    /// have every reply they wait for (a request sent there before the hold goes first).
+    var pendingReleases: [PendingRelease] = []
+    /// Old primaries whose hold ended at its limit (their requests were answered `TRYAGAIN`).
+    var expiredHolds = Set<ServerAddress>()
     /// Every client of this worker, by id.
     var sessions: [Int: ClientSession] = [:]
     /// Clients that asked for maintenance notifications, by id (`Worker+Notices`).
@@ -81,6 +86,7 @@ final class Worker {
         if let table { self.table = table }
         if let serverVersion { self.serverVersion = serverVersion }
         moved.removeAll()
+        releaseHoldsMoved(by: map)
         shardPools = map.shards.map { pool(for: $0.primary) }
         let primaries = Set(map.shards.map(\.primary))
         for (address, pool) in pools where !primaries.contains(address) {
@@ -179,6 +185,10 @@ final class Worker {
                 let target = pool(for: redirection.address).next(resp3: upstream.resp3)
                 if redirection.kind == .ask { target.send(Self.asking, PendingReply(.discard)) }
                 target.send(pending.request!, again)
+                // A held primary that redirects has been replaced: what it held goes there too.
+                if redirection.kind == .moved, holds[upstream.address] != nil {
+                    _ = release(upstream.address, to: redirection.address)
+                }
                 return
             default:
                 break

@@ -38,6 +38,18 @@ extension ProcessBackend {
     /// - Throws: `BackendError` when the copy dies or is promoted, or the primary is lost
     ///   with no replacement within 30 s.
     public func waitForSync(of shard: String, on node: String, in cache: String) async throws -> SyncReport {
+        // The clients told MIGRATING hear MIGRATED when the sync ends, however it ends.
+        do {
+            let report = try await awaitSync(of: shard, on: node, in: cache)
+            await notifyMigrated(in: cache)
+            return report
+        } catch {
+            await notifyMigrated(in: cache)
+            throw error
+        }
+    }
+
+    private func awaitSync(of shard: String, on node: String, in cache: String) async throws -> SyncReport {
         guard let copy = try store.copy(of: shard, on: node, in: cache) else {
             throw BackendError(.noCopy, "shard '\(shard)' has no copy on '\(node)'")
         }
@@ -75,7 +87,6 @@ extension ProcessBackend {
             return !replica.isPrimary && replica.linkUp && replica.offset >= target
         }
         let megabytes = try await driver.datasetMegabytes(primary.port)
-        await notifyMigrated(in: cache)
         return SyncReport(shard: shard, node: node, megabytes: megabytes, duration: ContinuousClock.now - started)
     }
 

@@ -56,6 +56,8 @@ extension ProcessBackend {
         for cache in store.state.caches {
             for node in cache.nodes where node.lifecycle == .active || node.lifecycle == .draining {
                 if let endpoint = node.endpoint, EndpointProcess.isOurs(pid: endpoint.pid, port: endpoint.port) { continue }
+                // One that handed its address on (its node leaves) is not started on it again.
+                if node.endpoint?.closesAt != nil { continue }
                 logger.info("starting the endpoint of \(cache.id)/\(node.id)")
                 try await startEndpoint(of: node.id, in: cache.id)
             }
@@ -88,12 +90,13 @@ extension ProcessBackend {
     }
 
     /// Keeps the endpoints of `cache` from failing primaries over while maintctl's own detector
-    /// watches it: a 3 s lease renewed every second until the task is cancelled. Should
-    /// maintctl die, the lease runs out and the endpoints heal again.
+    /// watches it: a 5 s lease renewed every second (each renewal bounded to 1 s an endpoint)
+    /// until the task is cancelled. Should maintctl die, the lease runs out and the endpoints
+    /// heal again.
     func pauseEndpointHealing(of cache: String) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
-            await tellEndpoints(of: cache, ["HEALING", "PAUSE", "3000"])
+            await tellEndpoints(of: cache, ["HEALING", "PAUSE", "5000"], timeout: .seconds(1))
         }
     }
 

@@ -24,28 +24,24 @@ extension ProcessBackend {
             throw BackendError(.replicaNotReady, "the copy of \(shard) on '\(node)' is not a linked replica; refusing a planned failover")
         }
         try await waitUntilKnowsNewestEpoch(target, in: cache)
+        // Clients wait from here: the endpoints hold the shard's requests (and warn the clients
+        // that asked), then the pause stops writes from anyone else; both expire by themselves
+        // if maintctl dies mid-failover. Held before paused: a request an endpoint sent before
+        // its hold is answered (or redirected) before what it held goes to the new primary, so
+        // few requests meet the pause.
         let paused = ContinuousClock.now
-        // The endpoints hold the shard's requests (and warn the clients that asked); the pause
-        // stops writes from anyone else. Both expire by themselves if maintctl dies mid-failover.
-        // The hold is set up while the replica catches up; it is in place before the takeover.
-        async let holding: Void = holdShard(primaryPort: primary.port, in: cache)
+        await holdShard(primaryPort: primary.port, in: cache)
         let pauseMilliseconds = max(5000, endpointPolicy(of: cache).holdLimitMilliseconds)
         var expired: [String] = []
         var released = false
         let gap: Duration
         do {
-            do {
-                try await driver.run(primary.port, "CLIENT", "PAUSE", String(pauseMilliseconds), "WRITE")
-                try await Polling.waitUntil("the replica of \(shard) on \(node) to reach the primary's offset", limit: .seconds(3),
-                                    interval: .milliseconds(1)) {
-                    let primaryOffset = try await self.driver.replication(primary.port).offset
-                    return try await self.driver.replication(target.port).offset >= primaryOffset
-                }
-            } catch {
-                await holding
-                throw error
+            try await driver.run(primary.port, "CLIENT", "PAUSE", String(pauseMilliseconds), "WRITE")
+            try await Polling.waitUntil("the replica of \(shard) on \(node) to reach the primary's offset", limit: .seconds(3),
+                                interval: .milliseconds(1)) {
+                let primaryOffset = try await self.driver.replication(primary.port).offset
+                return try await self.driver.replication(target.port).offset >= primaryOffset
             }
-            await holding
             let held = ContinuousClock.now - paused
             try await driver.run(target.port, "CLUSTER", "FAILOVER", "TAKEOVER")
             try await Polling.waitUntil("\(node) to become primary of \(shard)", limit: .seconds(3), interval: .milliseconds(1)) {

@@ -26,7 +26,7 @@ extension ProcessBackend: FailureDetecting {
         do {
             // One detector acts at a time: the endpoints' own healing waits while this one watches
             // (paused before it starts, the lease then renewed beside it).
-            await tellEndpoints(of: cache, ["HEALING", "PAUSE", "3000"])
+            await tellEndpoints(of: cache, ["HEALING", "PAUSE", "5000"])
             let job = try await background.start(priority: .high) { [self] in
                 await withDiscardingTaskGroup { group in
                     group.addTask { await detector.run() }

@@ -79,46 +79,60 @@ extension ProcessBackend {
     ///   then serves it again).
     func handOffEndpoint(of node: String, in cache: String) async throws {
         let record = try store.cache(cache)
-        guard let leaving = record.nodes.first(where: { $0.id == node }), let endpoint = leaving.endpoint, endpoint.closesAt == nil,
+        guard let leaving = record.nodes.first(where: { $0.id == node }), let endpoint = leaving.endpoint,
               EndpointProcess.isOurs(pid: endpoint.pid, port: endpoint.port) else { return }
+        if endpoint.closesAt == nil {
+            guard try await handOffAddresses(of: leaving, endpoint: endpoint, in: record) else { return }
+        }
+        // Told again after a crash between the record and the telling: the clients may not have
+        // heard it (a client that did drops the repeat by its id only if the id is the same).
+        let current = try store.cache(cache)
+        guard let closesAt = current.nodes.first(where: { $0.id == node })?.endpoint?.closesAt,
+              let target = current.nodes.first(where: { $0.endpoint?.adoptedPorts?.contains(endpoint.port) == true })?.endpoint else { return }
+        let seconds = max(0, Int(closesAt.timeIntervalSinceNow.rounded(.up)))
+        try await requireOK(EndpointProcess.control(["MOVING", "\(RedisConnection.loopback):\(target.port)", String(seconds)],
+                                                    controlSocket: ClusterState.endpointControl(root: directory, node: node)), "\(node) MOVING")
+        logger.info("the endpoint of \(cache)/\(node) handed its address to port \(target.port) and closes in \(seconds)s")
+    }
+
+    /// The old endpoint stops accepting, the successor's listens on its addresses, and the
+    /// state records both (with when the old one closes). Only then are the clients told: one
+    /// that reconnects at once finds the successor there.
+    /// - Returns: False when no endpoint can take the addresses.
+    private func handOffAddresses(of leaving: ClusterState.Node, endpoint: ClusterState.Endpoint, in record: ClusterState.Cache) async throws -> Bool {
         let serving = record.nodes.filter { candidate in
-            candidate.id != node && candidate.lifecycle == .active
+            candidate.id != leaving.id && candidate.lifecycle == .active
                 && candidate.endpoint.map { $0.closesAt == nil && EndpointProcess.isOurs(pid: $0.pid, port: $0.port) } ?? false
         }
         guard let successor = serving.first(where: { $0.id == leaving.successor }) ?? serving.last, let target = successor.endpoint else {
-            logger.warning("no endpoint of \(cache) can take over \(node)'s address; its clients are disconnected when it is deleted")
-            return
+            logger.warning("no endpoint of \(record.id) can take over \(leaving.id)'s address; its clients are disconnected when it is deleted")
+            return false
         }
-        let root = directory
-        let leavingControl = ClusterState.endpointControl(root: root, node: node)
-        let successorControl = ClusterState.endpointControl(root: root, node: successor.id)
+        let leavingControl = ClusterState.endpointControl(root: directory, node: leaving.id)
+        let successorControl = ClusterState.endpointControl(root: directory, node: successor.id)
         let addresses = endpoint.ports.map { "\(RedisConnection.loopback):\($0)" }
-        // The old endpoint stops accepting, the successor listens on the address, and only then
-        // are the clients told: one that reconnects at once finds the successor there.
-        try await requireOK(EndpointProcess.control(["UNLISTEN"], controlSocket: leavingControl), "\(node) UNLISTEN")
+        try await requireOK(EndpointProcess.control(["UNLISTEN"], controlSocket: leavingControl), "\(leaving.id) UNLISTEN")
         do {
             for address in addresses {
                 try await requireOK(EndpointProcess.control(["LISTEN", address], controlSocket: successorControl), "\(successor.id) LISTEN \(address)")
             }
         } catch {
             for address in addresses { _ = try? await EndpointProcess.control(["LISTEN", address], controlSocket: leavingControl) }
-            throw BackendError(.endpointHandOffFailed, "the endpoint of \(successor.id) could not take over \(node)'s address: \(error)")
+            throw BackendError(.endpointHandOffFailed, "the endpoint of \(successor.id) could not take over \(leaving.id)'s address: \(error)")
         }
-        let grace = endpointPolicy(of: cache).movingGraceSeconds
-        try store.updateCache(cache) { record in
+        let grace = endpointPolicy(of: record.id).movingGraceSeconds
+        try store.updateCache(record.id) { record in
             if let index = record.nodes.firstIndex(where: { $0.id == successor.id }) {
                 let adopted = (record.nodes[index].endpoint?.adoptedPorts ?? []) + endpoint.ports
                 record.nodes[index].endpoint?.adoptedPorts = adopted.filter { $0 != target.port }
             }
-            if let index = record.nodes.firstIndex(where: { $0.id == node }) {
+            if let index = record.nodes.firstIndex(where: { $0.id == leaving.id }) {
                 record.nodes[index].endpoint?.adoptedPorts = nil
                 record.nodes[index].endpoint?.closesAt = Date().addingTimeInterval(TimeInterval(grace))
             }
         }
         try store.persist()
-        try await requireOK(EndpointProcess.control(["MOVING", "\(RedisConnection.loopback):\(target.port)", String(grace)], controlSocket: leavingControl),
-                            "\(node) MOVING")
-        logger.info("the endpoint of \(cache)/\(node) handed \(addresses.joined(separator: ", ")) to \(successor.id) and closes in \(grace)s")
+        return true
     }
 
     /// Waits until the endpoint of `node`, which told its clients `MOVING`, has no client left or
