@@ -25,7 +25,7 @@ extension Maintctl {
                 for node in nodes {
                     Output.line([node.cache.padded(14), node.node.padded(20), node.lifecycle.padded(10), (node.endpoint ?? "-").padded(22),
                                  node.pid.map(String.init).map { $0.padded(8) } ?? "-".padded(8),
-                                 node.endpoint == nil ? "no endpoint" : node.running ? "ok" : "ENDPOINT DOWN"].joined(separator: " "))
+                                 Self.health(of: node)].joined(separator: " "))
                 }
                 Output.line("")
                 Output.line("cache          node                 version    shard  role     port   pid      offset       health")
@@ -38,6 +38,17 @@ extension Maintctl {
             let endpointDown = nodes.contains { $0.endpoint != nil && !$0.running && ($0.lifecycle == "active" || $0.lifecycle == "draining") }
             if rows.contains(where: { !$0.healthy }) || endpointDown { throw Exit.failed }
         }
+    }
+}
+
+extension Maintctl.ClusterStatus {
+    /// An endpoint's health, with the addresses it took over or the hand-off it made.
+    static func health(of node: NodeEndpointStatus) -> String {
+        guard node.endpoint != nil else { return "no endpoint" }
+        guard node.running else { return "ENDPOINT DOWN" }
+        if node.addresses.isEmpty { return "ok, handed its address on, closing" }
+        let adopted = node.addresses.dropFirst()
+        return adopted.isEmpty ? "ok" : "ok, also serves \(adopted.joined(separator: ", "))"
     }
 }
 

@@ -113,6 +113,9 @@ import Testing
             #expect(failovers.allSatisfy { ($0["unavailable_ms"] as? Int ?? 9999) < 5000 })
             try await expectConsistent(state)
             #expect(try await status(state).allSatisfy { $0.version == "7.2.5" && $0.node.hasSuffix("-7.2.5") })
+            // Each replacement's endpoint serves the address of the node it replaced, and says so.
+            let text = try await CLI.run(["cluster", "status", "--state", state])
+            #expect(text.stdout.components(separatedBy: "ok, also serves 127.0.0.1:").count - 1 == 3, "\(text.stdout)")
         }
     }
 

@@ -197,14 +197,16 @@ extension ProcessBackend: FailureDetecting {
         let live = copies.filter {
             !failed.contains($0.node) && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port) && !RedisServerProcess.isStopped($0.pid)
         }
+        // Answers are waited for 2 s: a live server slow to answer (a loaded machine) must not be
+        // taken for a lost primary, nor a slow replica for one that cannot be promoted.
         for copy in live {
-            if (try? await driver.isServingPrimary(copy.port, timeout: .milliseconds(500))) == true { return .notNeeded }
+            if (try? await driver.isServingPrimary(copy.port, timeout: .seconds(2))) == true { return .notNeeded }
         }
         // The link broke when the primary died: at most the detection time ago, in whole seconds.
         let linkDownLimit = Int(detection.components.seconds) + 2
         var candidates: [(copy: ClusterState.Copy, offset: Int64)] = []
         for copy in live {
-            guard let info = try? await driver.replication(copy.port, timeout: .milliseconds(500)), !info.isPrimary,
+            guard let info = try? await driver.replication(copy.port, timeout: .seconds(2)), !info.isPrimary,
                   info.primaryPort == dead.port, info.fields["master_sync_in_progress"] == "0" else { continue }
             let downSince = info.fields["master_link_down_since_seconds"].flatMap { Int($0) }
             guard info.fields["master_link_status"] == "up" || downSince.map({ (0...linkDownLimit).contains($0) }) == true else { continue }
