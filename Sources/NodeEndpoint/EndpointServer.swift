@@ -42,7 +42,7 @@ public struct EndpointServer: Sendable {
         let keeper = SlotMapKeeper(configuration: configuration, workers: workers, shared: shared, logger: logger)
         let notices = NoticeBoard(workers: workers)
         let monitor = HealthMonitor(keeper: keeper, shared: shared, heartbeat: configuration.heartbeat,
-                                    timeout: configuration.heartbeat * 2, password: configuration.password)
+                                    timeout: configuration.downAfter * 2, password: configuration.password)
         let healer = SelfHealer(settings: .init(downAfter: configuration.downAfter, heartbeat: configuration.heartbeat,
                                                 coordinates: configuration.coordinates, peers: configuration.peers),
                                 keeper: keeper, shared: shared, password: configuration.password, logger: logger)

@@ -8,23 +8,26 @@ struct Promotion {
 
     private var passwordText: String? { password.map { String(decoding: $0.bytes, as: UTF8.self) } }
 
-    /// Promotes the most up-to-date replica of `shard`; returns its address.
-    /// - Parameter servers: The cache's servers, asked for the newest config epoch.
+    /// Promotes the most up-to-date replica of `shard`'s primary; returns its address.
+    /// - Parameter servers: The cache's servers: each is asked whether it replicates the dead
+    ///   primary, and for the newest config epoch.
     /// - Throws: `RedisError` when no replica answers, or the promotion is not seen within 2 s.
     func promoteBestReplica(of shard: SlotMap.Shard, servers: [ServerAddress]) async throws -> ServerAddress {
         var best: (address: ServerAddress, offset: Int64)?
         var refused: [String] = []
-        for replica in shard.replicas {
+        for replica in Set(shard.replicas + servers).subtracting([shard.primary]).sorted(by: { $0.description < $1.description }) {
             guard let state = try? await replicationState(of: replica) else {
                 refused.append("\(replica) does not answer")
                 continue
             }
-            // Only a server that says it replicates the silent primary: a replica of another, live
-            // primary (a slot map read from a server that had not heard of a failover) would
-            // take a live primary's slots.
+            // Only a server that says it replicates the silent primary and has lost its link to
+            // it: a replica of another, live primary (a slot map read from a server that had not
+            // heard of a failover) would take a live primary's slots, and a primary that is only
+            // slow (a loaded machine) keeps its replicas' links up. A crashed primary closes them
+            // at once; a stalled one is left to Redis's own failover.
             guard state["role"] == "slave", state["master_port"] == String(shard.primary.port), state["master_host"] == shard.primary.host,
-                  let offset = Int64(state["slave_repl_offset"] ?? "") else {
-                refused.append("\(replica) is role \(state["role"] ?? "?") of \(state["master_host"] ?? "?"):\(state["master_port"] ?? "?")")
+                  state["master_link_status"] == "down", let offset = Int64(state["slave_repl_offset"] ?? "") else {
+                refused.append("\(replica) is role \(state["role"] ?? "?") of \(state["master_host"] ?? "?"):\(state["master_port"] ?? "?"), link \(state["master_link_status"] ?? "?")")
                 continue
             }
             if best == nil || offset > best!.offset { best = (replica, offset) }
@@ -47,7 +50,7 @@ struct Promotion {
             }
             let id = try await connection.command("CLUSTER", "MYID").string ?? ""
             await connection.close()
-            for replica in shard.replicas where replica != chosen {
+            for replica in shard.replicas where replica != chosen && replica != shard.primary {
                 guard let other = try? await RedisConnection.connect(host: replica.host, port: replica.port, timeout: .milliseconds(300), password: passwordText)
                 else { continue }
                 _ = try? await other.send(["CLUSTER", "REPLICATE", id], timeout: .seconds(1))

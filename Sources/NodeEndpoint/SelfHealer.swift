@@ -92,7 +92,7 @@ actor SelfHealer {
         isPromoting = true
         defer { isPromoting = false }
         do {
-            let servers = await keeper.map?.servers ?? []
+            let servers = Array(await keeper.knownServers)
             let promoted = try await Promotion(password: password).promoteBestReplica(of: shard, servers: servers)
             promotions += 1
             logger.warning("\(primary) silent for \(silence), confirmed by \(votes) of \(voters) endpoints: promoted \(promoted) in \(ContinuousClock.now - started)")

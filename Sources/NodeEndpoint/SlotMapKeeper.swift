@@ -10,6 +10,9 @@ actor SlotMapKeeper {
     private let shared: EndpointShared
     private let logger: Logger
     private(set) var map: SlotMap?
+    /// Every server any map installed has named: a promotion asks them all which replicates a
+    /// dead primary (a map read after the death may no longer list its replicas).
+    private(set) var knownServers = Set<ServerAddress>()
     private var hasTable = false
     /// Reads started, and the start number of the read last installed: a read that began
     /// before the one installed (and may have met a server that had not heard of a failover
@@ -42,6 +45,7 @@ actor SlotMapKeeper {
             logger.info("slot map changed: primaries \(reading.map.shards.map(\.primary.description).joined(separator: ", "))")
         }
         map = reading.map
+        knownServers.formUnion(reading.map.servers)
         hasTable = hasTable || reading.table != nil
         for worker in workers {
             let map = reading.map
