@@ -22,12 +22,13 @@ actor SelfHealer {
     private let password: Secret?
     private let logger: Logger
     private var pausedUntil: ContinuousClock.Instant?
-    /// When a primary was last acted on: it is not tried again for `retryAfter`.
+    /// When a primary was last acted on: it is not tried again for `retryAfter` (a replica whose
+    /// link had not dropped yet, a peer that had not answered).
     private var attempts: [ServerAddress: ContinuousClock.Instant] = [:]
     private(set) var promotions = 0
     /// A promotion is under way: a pause waits for it to end.
     private(set) var isPromoting = false
-    private static let retryAfter = Duration.seconds(5)
+    private static let retryAfter = Duration.seconds(1)
 
     init(settings: Settings, keeper: SlotMapKeeper, shared: EndpointShared, password: Secret?, logger: Logger) {
         self.settings = settings
