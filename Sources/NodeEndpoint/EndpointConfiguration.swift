@@ -94,5 +94,8 @@ public struct Secret: Sendable, CustomStringConvertible {
         return difference == 0
     }
 
+    /// The secret as text, for a connection's `AUTH`.
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
     public var description: String { "(secret)" }
 }

@@ -17,7 +17,7 @@ actor HealthMonitor {
         self.shared = shared
         self.heartbeat = heartbeat
         self.timeout = timeout
-        self.password = password.map { String(decoding: $0.bytes, as: UTF8.self) }
+        self.password = password?.text
     }
 
     /// Watches the servers of the current slot map until the task is cancelled.

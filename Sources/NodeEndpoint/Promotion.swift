@@ -6,7 +6,6 @@ import RedisWire
 struct Promotion {
     let password: Secret?
 
-    private var passwordText: String? { password.map { String(decoding: $0.bytes, as: UTF8.self) } }
 
     /// Promotes the most up-to-date replica of `shard`'s primary; returns its address.
     /// - Parameter servers: The cache's servers: each is asked whether it replicates the dead
@@ -16,16 +15,17 @@ struct Promotion {
         var best: (address: ServerAddress, offset: Int64)?
         var refused: [String] = []
         for replica in Set(shard.replicas + servers).subtracting([shard.primary]).sorted(by: { $0.description < $1.description }) {
-            guard let state = try? await replicationState(of: replica) else {
+            guard let info = try? await replication(of: replica) else {
                 refused.append("\(replica) does not answer")
                 continue
             }
+            let state = info.fields
             // Only a server that says it replicates the silent primary and has lost its link to
             // it: a replica of another, live primary (a slot map read from a server that had not
             // heard of a failover) would take a live primary's slots, and a primary that is only
             // slow (a loaded machine) keeps its replicas' links up. A crashed primary closes them
             // at once; a stalled one is left to Redis's own failover.
-            guard state["role"] == "slave", state["master_port"] == String(shard.primary.port), state["master_host"] == shard.primary.host,
+            guard state["role"] == "slave", info.primaryPort == shard.primary.port, state["master_host"] == shard.primary.host,
                   state["master_link_status"] == "down", let offset = Int64(state["slave_repl_offset"] ?? "") else {
                 refused.append("\(replica) is role \(state["role"] ?? "?") of \(state["master_host"] ?? "?"):\(state["master_port"] ?? "?"), link \(state["master_link_status"] ?? "?")")
                 continue
@@ -35,13 +35,13 @@ struct Promotion {
         guard let chosen = best?.address else {
             throw RedisError(.connect, "no replica of \(shard.primary) to promote: \(refused.joined(separator: "; "))")
         }
-        let connection = try await RedisConnection.connect(host: chosen.host, port: chosen.port, timeout: .milliseconds(500), password: passwordText)
+        let connection = try await connect(to: chosen, timeout: .milliseconds(500))
         do {
             // TAKEOVER gives the newest epoch it knows plus one: it must know the newest, or its
             // claim could collide with another primary's epoch and be lost (as maintctl waits too).
             let newest = await newestEpoch(among: servers.filter { $0 != shard.primary && $0 != chosen })
             let known = ContinuousClock.now + .seconds(1)
-            while try await epoch(connection) < newest, ContinuousClock.now < known { try await Task.sleep(for: .milliseconds(5)) }
+            while try await connection.currentEpoch(timeout: .milliseconds(500)) ?? 0 < newest, ContinuousClock.now < known { try await Task.sleep(for: .milliseconds(5)) }
             try await connection.command("CLUSTER", "FAILOVER", "TAKEOVER", timeout: .seconds(1))
             let deadline = ContinuousClock.now + .seconds(2)
             while try await connection.command("ROLE", timeout: .seconds(1)).elements?.first?.string != "master" {
@@ -51,8 +51,7 @@ struct Promotion {
             let id = try await connection.command("CLUSTER", "MYID").string ?? ""
             await connection.close()
             for replica in shard.replicas where replica != chosen && replica != shard.primary {
-                guard let other = try? await RedisConnection.connect(host: replica.host, port: replica.port, timeout: .milliseconds(300), password: passwordText)
-                else { continue }
+                guard let other = try? await connect(to: replica, timeout: .milliseconds(300)) else { continue }
                 _ = try? await other.send(["CLUSTER", "REPLICATE", id], timeout: .seconds(1))
                 await other.close()
             }
@@ -67,29 +66,23 @@ struct Promotion {
     private func newestEpoch(among servers: [ServerAddress]) async -> Int {
         var newest = 0
         for server in servers {
-            guard let connection = try? await RedisConnection.connect(host: server.host, port: server.port, timeout: .milliseconds(300),
-                                                                      password: passwordText) else { continue }
-            newest = max(newest, (try? await epoch(connection)) ?? 0)
+            guard let connection = try? await connect(to: server, timeout: .milliseconds(300)) else { continue }
+            newest = max(newest, ((try? await connection.currentEpoch(timeout: .milliseconds(500))) ?? nil) ?? 0)
             await connection.close()
         }
         return newest
     }
 
-    private func epoch(_ connection: RedisConnection) async throws -> Int {
-        let info = try await connection.command("CLUSTER", "INFO", timeout: .milliseconds(500)).string ?? ""
-        let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cluster_current_epoch:") }
-        return line.flatMap { Int($0.dropFirst("cluster_current_epoch:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
-    }
-
-    /// The fields of `INFO replication` of `server`.
-    private func replicationState(of server: ServerAddress) async throws -> [String: String] {
-        let connection = try await RedisConnection.connect(host: server.host, port: server.port, timeout: .milliseconds(300), password: passwordText)
+    /// `INFO replication` of `server`.
+    private func replication(of server: ServerAddress) async throws -> ReplicationInfo {
+        let connection = try await connect(to: server, timeout: .milliseconds(300))
         let info = try? await connection.command("INFO", "replication", timeout: .milliseconds(500)).string
         await connection.close()
         guard let info else { throw RedisError(.timeout, "\(server) did not answer INFO replication") }
-        return Dictionary(info.split(whereSeparator: \.isNewline).compactMap { line -> (String, String)? in
-            let parts = line.split(separator: ":", maxSplits: 1)
-            return parts.count == 2 ? (String(parts[0]), parts[1].trimmingCharacters(in: .whitespacesAndNewlines)) : nil
-        }, uniquingKeysWith: { first, _ in first })
+        return ReplicationInfo(info)
+    }
+
+    private func connect(to server: ServerAddress, timeout: Duration) async throws -> RedisConnection {
+        try await RedisConnection.connect(host: server.host, port: server.port, timeout: timeout, password: password?.text)
     }
 }

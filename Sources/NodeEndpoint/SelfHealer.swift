@@ -120,7 +120,7 @@ actor SelfHealer {
 
     private func ask(_ peer: ServerAddress, _ command: String) async -> RESPValue? {
         guard let connection = try? await RedisConnection.connect(host: peer.host, port: peer.port, timeout: .milliseconds(300),
-                                                                  password: password.map { String(decoding: $0.bytes, as: UTF8.self) }) else { return nil }
+                                                                  password: password?.text) else { return nil }
         let reply = try? await connection.send([command], timeout: .milliseconds(500))
         await connection.close()
         return reply

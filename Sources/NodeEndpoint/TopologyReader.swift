@@ -18,7 +18,7 @@ public struct TopologyReader: Sendable {
         for server in servers {
             do {
                 let connection = try await RedisConnection.connect(host: server.host, port: server.port, timeout: .milliseconds(500),
-                                                                     password: password.map { String(decoding: $0.bytes, as: UTF8.self) })
+                                                                     password: password?.text)
                 let reading: (map: SlotMap, table: CommandTable?, version: String?)
                 do {
                     reading = try await read(connection, withTable: withTable && best?.table == nil)

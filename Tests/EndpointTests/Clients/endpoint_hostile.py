@@ -761,6 +761,11 @@ def check_garbage(run: Run) -> Result:
             ("random bytes after *", b"*" + high + b"\r\n", "invalid multibulk length", b""),
         ]
 
+    return rounds_beside_a_bystander(run, result, cases)
+
+
+def rounds_beside_a_bystander(run: Run, result: Result, cases: Callable[[int], list[tuple[str, bytes, str, bytes]]]) -> Result:
+    """Runs the hostile `cases` round after round while a bystander checks the others."""
     bystander = run.bystander().start()
     try:
         bystander.run_phase("before", 0.5)
@@ -784,17 +789,7 @@ def check_oversized(run: Run) -> Result:
             ("70KB inline line without newline", b"GET " + b"a" * (70 * 1024), "too big inline request", b""),
         ]
 
-    bystander = run.bystander().start()
-    try:
-        bystander.run_phase("before", 0.5)
-        bystander.set_phase("during")
-        hostile_rounds(result, cases, run.endpoint)
-        bystander.run_phase("after", 1.0)
-    finally:
-        bystander.stop()
-    bystander.report(result, ["before", "during", "after"])
-    result.note(f"proxy answers PING after: {run.ping()}")
-    return result
+    return rounds_beside_a_bystander(run, result, cases)
 
 
 def check_unterminated(run: Run) -> Result:
