@@ -21,8 +21,8 @@ final class EndpointShared: Sendable {
     let startedAt = ContinuousClock.now
     private let clients = NIOLockedValueBox([Int: ClientRecord]())
     private let counters = NIOLockedValueBox(Counters())
-    /// When each server watched last answered a heartbeat (or began to be watched).
-    private let lastAnswers = NIOLockedValueBox([ServerAddress: ContinuousClock.Instant]())
+    /// What each watched server's heartbeats heard.
+    private let hearings = NIOLockedValueBox([ServerAddress: Hearing]())
     private let refreshRequests: AsyncStream<Void>.Continuation
 
     struct Counters: Sendable {
@@ -75,22 +75,54 @@ final class EndpointShared: Sendable {
 
     // MARK: Server health
 
+    /// One server's heartbeats: when it last answered (or began to be watched), and since when
+    /// it has been silent, nil while it answers.
+    private struct Hearing {
+        var lastAnswer: ContinuousClock.Instant
+        var silentSince: ContinuousClock.Instant?
+    }
+
     func startWatching(_ server: ServerAddress) {
-        lastAnswers.withLockedValue { $0[server] = $0[server] ?? .now }
+        hearings.withLockedValue { $0[server] = $0[server] ?? Hearing(lastAnswer: .now) }
     }
 
     func stopWatching(_ server: ServerAddress) {
-        _ = lastAnswers.withLockedValue { $0.removeValue(forKey: server) }
+        _ = hearings.withLockedValue { $0.removeValue(forKey: server) }
+    }
+
+    /// A heartbeat went out at `instant`: should it go unanswered, the server is silent since then.
+    func recordQuestion(to server: ServerAddress, at instant: ContinuousClock.Instant) {
+        hearings.withLockedValue { hearings in
+            guard var hearing = hearings[server], hearing.silentSince == nil else { return }
+            hearing.silentSince = instant
+            hearings[server] = hearing
+        }
     }
 
     func recordAnswer(from server: ServerAddress) {
-        lastAnswers.withLockedValue { $0[server] = .now }
+        hearings.withLockedValue { hearings in
+            guard hearings[server] != nil else { return }
+            hearings[server] = Hearing(lastAnswer: .now)
+        }
     }
 
-    /// How long each watched server has not answered a heartbeat, by address.
+    /// The server refused or closed the connection: it is gone, not stalled (a stopped process
+    /// keeps its sockets), so it has been silent since its last answer.
+    func recordUnreachable(_ server: ServerAddress) {
+        hearings.withLockedValue { hearings in
+            guard var hearing = hearings[server] else { return }
+            hearing.silentSince = hearing.lastAnswer
+            hearings[server] = hearing
+        }
+    }
+
+    /// How long each watched server has been silent, by address: zero while it answers, else
+    /// since the first heartbeat it left unanswered, or since its last answer once it refused
+    /// or closed the connection. A stall is never measured longer than it lasted.
     var silences: [(server: ServerAddress, silence: Duration)] {
         let now = ContinuousClock.now
-        return lastAnswers.withLockedValue { $0.map { ($0.key, now - $0.value) } }.sorted { $0.server.description < $1.server.description }
+        return hearings.withLockedValue { $0.map { ($0.key, $0.value.silentSince.map { now - $0 } ?? .zero) } }
+            .sorted { $0.server.description < $1.server.description }
     }
 
     func countSlotMapRead() { counters.withLockedValue { $0.slotMapReads += 1 } }

@@ -1,9 +1,10 @@
 import RedisWire
 
-/// Heartbeats every primary of the cache: a `PING` every `heartbeat` on a connection of its own
-/// per server, each server in its own loop so that one that stalls delays no other's. When
-/// each last answered is kept in `EndpointShared`, where clients (peer endpoints asking
-/// `MAINTCTL.HEALTH`) and the coordinator read it.
+/// Heartbeats every server of the cache, primaries and replicas: a `PING` every `heartbeat` on a
+/// connection of its own per server, each server in its own loop so that one that stalls delays
+/// no other's. What each heard is kept in `EndpointShared`, where the coordinator, peer
+/// endpoints and maintctl's rollout (both asking `MAINTCTL.HEALTH`) read it: the endpoints are
+/// the cache's one failure detector.
 actor HealthMonitor {
     private let keeper: SlotMapKeeper
     private let shared: EndpointShared
@@ -24,9 +25,8 @@ actor HealthMonitor {
     func run() async {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
-                // Primaries only: a failover is decided on a primary's silence; replicas are
-                // asked directly when one is promoted.
-                let servers = await keeper.map?.shards.map(\.primary) ?? []
+                // Replicas too: maintctl declares a node down only when every server on it is silent.
+                let servers = await keeper.map?.servers ?? []
                 for server in servers where !watched.contains(server) {
                     watched.insert(server)
                     shared.startWatching(server)
@@ -40,14 +40,20 @@ actor HealthMonitor {
     /// Pings `server` for as long as the slot map names it.
     private func watch(_ server: ServerAddress) async {
         var connection: RedisConnection?
-        while !Task.isCancelled, await keeper.map?.shards.contains(where: { $0.primary == server }) ?? false {
+        while !Task.isCancelled, await keeper.map?.servers.contains(server) ?? false {
+            shared.recordQuestion(to: server, at: .now)
             do {
                 if connection == nil {
                     connection = try await RedisConnection.connect(host: server.host, port: server.port, timeout: .milliseconds(200), password: password)
                 }
                 _ = try await connection!.send(["PING"], timeout: timeout)
                 shared.recordAnswer(from: server)
+            } catch let error as RedisError where error.kind == .timeout {
+                // Stalled, or slow: silent since the question went out.
+                await connection?.close()
+                connection = nil
             } catch {
+                shared.recordUnreachable(server)
                 await connection?.close()
                 connection = nil
             }

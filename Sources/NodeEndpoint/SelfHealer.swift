@@ -5,9 +5,10 @@ import RedisWire
 /// endpoint of the leader node (the one `elect_leader` chose) fails over a primary that has
 /// been silent for `downAfter` once a quorum of endpoints, on distinct nodes, also find it
 /// silent; a stall shorter than `downAfter` fails nothing over, and an endpoint cut off from
-/// one server alone finds no quorum. While maintctl's own detector watches the cache (a
-/// rollout) it pauses the healing through the control channel, a lease it keeps renewing, so
-/// that one detector acts at a time; a maintctl that dies lets the lease run out.
+/// one server alone finds no quorum. While a rollout runs, maintctl acts on the endpoints'
+/// observations itself (`MAINTCTL.HEALTH`) and pauses the healing through the control channel,
+/// a lease it keeps renewing, so that one party acts on them; a maintctl that dies lets the
+/// lease run out.
 actor SelfHealer {
     struct Settings: Sendable {
         var downAfter: Duration

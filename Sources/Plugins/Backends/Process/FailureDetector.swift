@@ -2,128 +2,134 @@ import Foundation
 import MaintenanceKit
 import RedisWire
 
-/// Watches the servers of one cache and declares a node down when it has stopped answering;
-/// the backend then promotes a replica of every primary the node held
-/// (``ProcessBackend/declareDown(_:in:lastAnswer:declaredAt:)``).
+/// Watches the nodes of one cache during a rollout and declares a node down when it has
+/// stopped answering; the backend then promotes a replica of every primary the node held
+/// (``ProcessBackend/declareDown(_:in:lastAnswer:declaredAt:)``) and the rollout applies its
+/// `on_unplanned_failure` policy.
 ///
-/// **Heartbeats.** Every shard-copy process of every node (failed nodes too, to notice their
-/// return) gets a `PING` every `heartbeat` on a connection of its own, with a connect timeout
-/// of one heartbeat and a reply timeout of two; a reply of any kind, `-LOADING` included,
-/// means the process runs. A copy maintctl stopped on purpose (retired, restarted) is not
-/// watched, and an answer from a server that is no longer ours (its pid gone) does not count.
-/// A copy is silent since the first PING after its last answer that got none (refused, timed
-/// out): silence is measured from a question left unanswered, not from the last answer, which
-/// may be up to a heartbeat older than the stall.
+/// **One detector: the endpoints.** maintctl does not heartbeat the servers itself. Every node's
+/// endpoint heartbeats every server of the cache (a `PING` every 200 ms on a connection of its
+/// own) with or without a rollout, and answers `MAINTCTL.HEALTH` with how long each has been
+/// silent: zero while it answers, else since the first `PING` it left unanswered, or since its
+/// last answer once it refused or closed the connection (a killed process; a stopped one keeps
+/// its sockets, so a stall is never measured longer than it lasted). This detector asks every
+/// endpoint each `heartbeat`; while it watches, the endpoints only observe (their own healing is
+/// paused by a lease), so one party acts on one set of observations.
 ///
 /// **Observers and quorum.** A node is declared down when *all* of the following hold:
-/// 1. observer 1, maintctl's heartbeat: every copy of the node has been silent for at least
-///    `downAfter`;
-/// 2. at least `quorum - 1` other live nodes agree, each node counting once whatever number
-///    of servers it runs (an observer is a failure domain). A node agrees when one of its
-///    servers that answers us says, in its own `CLUSTER NODES`, that it cannot reach one of the
-///    suspect's copies: the copy is flagged `fail?` or `fail`, its cluster-bus link is
-///    `disconnected`, or a cluster-bus ping to it has gone unanswered for a heartbeat or more;
-/// 3. maintctl itself was not stalled: a detector round that starts more than
-///    `max(2 * heartbeat, downAfter / 2)` after the previous one declares nothing, since every
-///    silence it measures may be its own.
+/// 1. `min(quorum, n)` endpoints agree, `n` being the running endpoints of the cache's other
+///    live nodes (a node's own endpoint never votes on it; each node counts once): an endpoint
+///    agrees when every server of the suspect that it watches has been silent for `downAfter`,
+///    counted at most from when maintctl began to watch that server (a copy it restarted is
+///    new evidence, not old silence);
+/// 2. a last `PING` from maintctl to each of the node's servers goes unanswered (an endpoint
+///    short of CPU reads answers late; this can only veto). maintctl's own stalls measure
+///    nothing: the endpoints time the silences.
+/// A node that maintctl cannot reach but the endpoints can is therefore never failed over, and
+/// a node cut off from one endpoint only finds no quorum.
 ///
 /// Why these choices, with the defaults (100 ms, 750 ms, quorum 2):
-/// - A SIGSTOPped server keeps its sockets: the kernel still completes connections and the
-///   cluster-bus links stay up, so only silence tells it apart. A 500 ms stall is silent for
-///   at most 500 ms at observer 1 (the PING pending when it ends is answered at once), a
-///   quarter of a second short of 750 ms, so it causes no failover whatever the peers say.
-/// - A SIGKILLed server's sockets are closed by the kernel: maintctl's next connect is refused,
-///   and every peer's bus link turns `disconnected` within its next 100 ms cron (a peer that
-///   reconnects keeps the unanswered ping's time, which then ages). Both observers agree as
-///   soon as the 750 ms have passed: the node is declared 0.8–0.9 s after its last answer
-///   and its replica serves 5–10 ms later (`maintctl-bench --unplanned 20`, 2 cores, two runs
-///   of 20 kills: detection p50 858 ms, max 875 ms; promotion p50 6–7 ms, max 9.8 ms;
-///   together max 882 ms).
-/// - A longer stall is declared once a peer also has a ping pending to it: Redis pings each
-///   node at least every `cluster-node-timeout / 2` (2.5 s, the worst case) and a random one
-///   every 100 ms cron, so with four peer servers one is usually pending within the 750 ms;
-///   in the tests a 5 s stall was declared 0.80–0.87 s after its last answer. A stalled node
-///   that comes back finds its slots owned by a newer config epoch and turns replica by
-///   itself; the detector then gives it back its earlier lifecycle.
-/// - Requiring a peer keeps a stall of maintctl itself, or of the loopback path from maintctl,
-///   from failing over healthy nodes: their peers still hear them.
+/// - A SIGSTOPped server keeps its sockets: only silence tells it apart. A 500 ms stall is silent
+///   for at most 500 ms at every endpoint, a quarter of a second short of 750 ms, so it causes no
+///   failover.
+/// - A SIGKILLed server refuses the next heartbeat (at most 200 ms later), which dates its
+///   silence from its last answer: the node is declared about 0.8–0.9 s after it died and its
+///   replica serves a few milliseconds later.
+/// - A failed node's servers are still pinged by maintctl (every heartbeat, only theirs), to
+///   notice their return: a stalled node that comes back finds its slots owned by a newer
+///   config epoch and turns replica by itself; the detector then gives it back its earlier
+///   lifecycle.
 ///
 /// **Redis's own failover does not compete.** The servers run with `cluster-node-timeout`
 /// 5000: Redis flags a node failing only after 5 s and a replica starts its election 0.5–1 s
-/// later (6.6–8.3 s after a SIGKILL in 3 trials), long after this detector has promoted one.
-/// It stays on as the safety net when no maintctl watches the cluster; `CLUSTER FAILOVER
-/// TAKEOVER` needs no vote, so planned failovers are unaffected.
+/// later, long after this detector has promoted one. It stays on as the safety net when
+/// neither maintctl nor the endpoints act; `CLUSTER FAILOVER TAKEOVER` needs no vote, so
+/// planned failovers are unaffected.
 ///
-/// **Finding: this detector is faster and safer than Redis's own failover tuned down.** With
-/// `cluster-node-timeout` 750 ms Redis's own failover took p50 2.0 s, max 2.3 s (the same two
-/// benchmark runs, 10 kills), against p50 0.86 s, max 0.88 s here: Redis waits for the
-/// timeout, then for a majority of primaries to agree, then 0.5–1 s of election delay; this
-/// detector reacts to a question left unanswered, corroborated by the cluster's own view,
-/// and promotes without an election. Safer, because a 750 ms timeout would let Redis fail
-/// over on its own after any 750 ms stall of a busy server, at any time, in the middle of a
-/// planned failover or a migration and unknown to the rollout; here a failover happens only
-/// while maintctl watches, is reported to the rollout (whose `on_unplanned_failure` policy
-/// decides what follows), takes the in-sync replica with the highest offset and is verified.
-/// (The replica choice itself is as good in Redis, which ranks replicas by offset.)
+/// **Finding: this is faster and safer than Redis's own failover tuned down.** With
+/// `cluster-node-timeout` 750 ms Redis's own failover took p50 2.0 s, max 2.3 s (10 kills),
+/// against p50 0.86 s, max 0.88 s with maintctl's detection: Redis waits for the timeout, then
+/// for a majority of primaries to agree, then 0.5–1 s of election delay. Safer, because a 750 ms
+/// timeout would let Redis fail over on its own after any 750 ms stall of a busy server, in the
+/// middle of a planned failover or a migration and unknown to the rollout; here a failover
+/// during a rollout is reported to it, takes the in-sync replica with the highest offset and is
+/// verified.
 struct FailureDetector: Sendable {
     let cache: String
     let settings: FailureDetection
     let backend: ProcessBackend
 
-    /// Watches until cancelled: heartbeats run as child tasks, one per copy, and this loop
-    /// judges their results four times a heartbeat (a silence is judged within a quarter
-    /// heartbeat of reaching `downAfter`).
+    /// Watches until cancelled: each `heartbeat` it reads the endpoints' reports and judges
+    /// them; the servers of failed nodes get heartbeats of maintctl's own, as child tasks, to
+    /// notice their return.
     func run() async {
         let board = HeartbeatBoard()
-        var peerLinks: [Int: RedisConnection] = [:]
+        let poll = EndpointHealthPoll(password: backend.password)
         await withTaskGroup(of: Void.self) { group in
             var beating: Set<WatchedCopy> = []
-            var previousRound = ContinuousClock.now
+            var watchedSince: [WatchedCopy: ContinuousClock.Instant] = [:]
             while !Task.isCancelled {
                 let round = ContinuousClock.now
                 guard let nodes = await backend.watchedNodes(in: cache) else { break }
-                let copies = Set(nodes.flatMap(\.copies))
-                await board.watch(copies, since: round)
-                for copy in copies.subtracting(beating) {
+                let returning = Set(nodes.filter(\.failed).flatMap(\.copies))
+                await board.watch(returning, since: round)
+                for copy in returning.subtracting(beating) {
                     group.addTask { await Self.heartbeat(copy, board: board, settings: settings, password: backend.password) }
                 }
-                beating = copies
-                // A late round means maintctl was stalled: the silences it would measure are its own.
-                let stalled = round - previousRound > max(settings.heartbeat * 2, settings.downAfter / 2)
-                previousRound = round
-                if !stalled {
-                    await judge(nodes, board: board, peerLinks: &peerLinks)
-                }
-                try? await Task.sleep(until: round + settings.heartbeat / 4, clock: .continuous)
+                beating = returning
+                let live = Set(nodes.filter { !$0.failed }.flatMap(\.copies))
+                watchedSince = watchedSince.filter { live.contains($0.key) }
+                for copy in live where watchedSince[copy] == nil { watchedSince[copy] = round }
+                let observers = Set(nodes.filter { !$0.failed }.compactMap(\.endpoint))
+                let reports = await poll.reports(from: observers, timeout: Self.reportTimeout)
+                await judge(nodes, reports: reports, watchedSince: watchedSince, board: board)
+                try? await Task.sleep(until: round + settings.heartbeat, clock: .continuous)
             }
             await board.watch([], since: .now)
             group.cancelAll()
         }
-        for link in peerLinks.values { await link.close() }
+        await poll.close()
     }
 
+    /// How long an endpoint may take to report.
+    static let reportTimeout: Duration = .milliseconds(250)
+
     /// Declares the nodes that are down and takes back the failed ones that answer again.
-    private func judge(_ nodes: [WatchedNode], board: HeartbeatBoard, peerLinks: inout [Int: RedisConnection]) async {
+    private func judge(_ nodes: [WatchedNode], reports: [Int: EndpointHealthPoll.Report],
+                       watchedSince: [WatchedCopy: ContinuousClock.Instant], board: HeartbeatBoard) async {
         let now = ContinuousClock.now
         for node in nodes where !node.copies.isEmpty {
-            let lastAnswers = await node.copies.asyncMap { await board.lastAnswer(of: $0) }
-            let lastAnswer = lastAnswers.max() ?? now
             if node.failed {
                 // Back: every copy answered within the last two heartbeats.
+                let lastAnswers = await node.copies.asyncMap { await board.lastAnswer(of: $0) }
                 if let oldest = lastAnswers.min(), now - oldest <= settings.heartbeat * 2 {
                     await backend.takeBack(node.id, in: cache)
                 }
                 continue
             }
-            // Silent since the latest of its copies' silences began; nil while one answers.
-            let silences = await node.copies.asyncMap { await board.silentSince(of: $0) }
-            guard !silences.contains(nil), let silentSince = silences.compactMap({ $0 }).max(),
-                  now - silentSince >= settings.downAfter else { continue }
-            let agreeing = await peersAgreeing(that: node, among: nodes, board: board, peerLinks: &peerLinks)
-            guard 1 + agreeing >= settings.quorum else { continue }
+            let observers = nodes.filter { $0.id != node.id && !$0.failed }.compactMap(\.endpoint)
+            let heard = observers.compactMap { reports[$0] }
+            let limits = Dictionary(node.copies.map { ($0.port, now - (watchedSince[$0] ?? now)) }, uniquingKeysWith: min)
+            guard let silence = Self.agreedSilence(of: limits, in: heard, downAfter: settings.downAfter,
+                                                   quorum: min(settings.quorum, observers.count)) else { continue }
             guard await !answersNow(node, board: board) else { continue }
-            await backend.declareDown(node.id, in: cache, lastAnswer: lastAnswer, declaredAt: ContinuousClock.now)
+            await backend.declareDown(node.id, in: cache, lastAnswer: now - silence, declaredAt: ContinuousClock.now)
         }
+    }
+
+    /// How long a node has been silent, when at least `quorum` (and one) of `reports` agree it
+    /// has been for `downAfter`: a report agrees when every server of the node it watches
+    /// (`limits`, each server's port and how long it has been watched) has been silent that
+    /// long, counted at most from when it began to be watched. Nil when too few agree.
+    static func agreedSilence(of limits: [Int: Duration], in reports: [EndpointHealthPoll.Report], downAfter: Duration,
+                              quorum: Int) -> Duration? {
+        let silences = reports.compactMap { report -> Duration? in
+            let heard = limits.compactMap { port, limit in report[port].map { min($0, limit) } }
+            guard let shortest = heard.min(), shortest >= downAfter else { return nil }
+            return shortest
+        }
+        guard silences.count >= max(1, quorum) else { return nil }
+        return silences.max()
     }
 
     /// The last word before a verdict: a fresh `PING` to each of the node's servers, at once.
@@ -153,47 +159,7 @@ struct FailureDetector: Sendable {
     /// How long the last word before a verdict may take.
     static let confirmationTimeout: Duration = .milliseconds(500)
 
-    /// How many other live nodes cannot reach `suspect` either, by their servers' own view of
-    /// the cluster; it stops counting at the quorum.
-    private func peersAgreeing(that suspect: WatchedNode, among nodes: [WatchedNode], board: HeartbeatBoard,
-                               peerLinks: inout [Int: RedisConnection]) async -> Int {
-        let suspectIDs = Set(suspect.copies.map(\.redisID))
-        let now = ContinuousClock.now
-        var agreeing = 0
-        for peer in nodes where peer.id != suspect.id && !peer.failed {
-            guard 1 + agreeing < settings.quorum else { break }
-            for copy in peer.copies where now - (await board.lastAnswer(of: copy)) < settings.downAfter {
-                guard let view = await clusterNodes(copy.port, peerLinks: &peerLinks) else { continue }
-                let nowMS = Int64(Date().timeIntervalSince1970 * 1000)
-                let waitedMS = settings.heartbeat.milliseconds
-                if view.contains(where: { suspectIDs.contains($0.id) && $0.cannotReach(nowMS: nowMS, afterMS: waitedMS) }) {
-                    agreeing += 1
-                    break
-                }
-            }
-        }
-        return agreeing
-    }
-
-    /// One server's `CLUSTER NODES`, or nil when it does not answer within two heartbeats.
-    private func clusterNodes(_ port: Int, peerLinks: inout [Int: RedisConnection]) async -> [PeerView]? {
-        do {
-            let link: RedisConnection
-            if let existing = peerLinks[port] {
-                link = existing
-            } else {
-                link = try await RedisConnection.connect(port: port, timeout: settings.heartbeat, password: backend.password)
-                peerLinks[port] = link
-            }
-            let text = try await link.send(["CLUSTER", "NODES"], timeout: settings.heartbeat * 2).string ?? ""
-            return text.split(whereSeparator: \.isNewline).compactMap { PeerView(line: $0) }
-        } catch {
-            if let link = peerLinks.removeValue(forKey: port) { await link.close() }
-            return nil
-        }
-    }
-
-    /// PINGs one copy every heartbeat while it is watched, recording each answer.
+    /// PINGs one copy of a failed node every heartbeat while it is watched, recording each answer.
     private static func heartbeat(_ copy: WatchedCopy, board: HeartbeatBoard, settings: FailureDetection, password: String?) async {
         var link: RedisConnection?
         while !Task.isCancelled, await board.isWatched(copy) {
@@ -228,6 +194,8 @@ struct WatchedNode: Sendable {
     /// Declared down already: watched only to notice its return.
     var failed: Bool
     var copies: [WatchedCopy]
+    /// The port of its endpoint, when one runs: it reports on the other nodes.
+    var endpoint: Int?
 }
 
 /// One watched server: a pid on a port (a restarted copy on the same port is another one).

@@ -24,7 +24,7 @@ extension ProcessBackend: FailureDetecting {
         settings.downAfter = max(settings.downAfter, settings.heartbeat * 2)
         let detector = FailureDetector(cache: cache, settings: settings, backend: self)
         do {
-            // One detector acts at a time: the endpoints' own healing waits while this one watches
+            // The endpoints observe, this detector acts: their own healing waits while it watches
             // (paused before it starts, the lease then renewed beside it).
             await tellEndpoints(of: cache, ["HEALING", "PAUSE", "5000"])
             let job = try await background.start(priority: .high) { [self] in
@@ -52,15 +52,16 @@ extension ProcessBackend: FailureDetecting {
         for cache in Array(detectors.keys) { await stopFailureDetector(for: cache) }
     }
 
-    /// The nodes of `cache` the detector watches, with the servers to heartbeat; nil when
-    /// the cache is gone.
+    /// The nodes of `cache` the detector watches, with their servers and the endpoints that
+    /// report on them; nil when the cache is gone.
     func watchedNodes(in cache: String) -> [WatchedNode]? {
         guard let record = try? store.cache(cache) else { return nil }
         let copies = record.shards.flatMap(\.copies)
         return record.nodes.filter { $0.lifecycle != .removed && $0.lifecycle != .deleted }.map { node in
             WatchedNode(id: node.id, failed: node.lifecycle == .failed, copies: copies.filter {
                 $0.node == node.id && !stoppedOnPurpose.contains($0.pid)
-            }.map { WatchedCopy(port: $0.port, pid: $0.pid, redisID: $0.redisID) })
+            }.map { WatchedCopy(port: $0.port, pid: $0.pid, redisID: $0.redisID) },
+                        endpoint: node.endpoint.flatMap { EndpointProcess.isOurs(pid: $0.pid, port: $0.port) ? $0.port : nil })
         }
     }
 
@@ -187,8 +188,8 @@ extension ProcessBackend: FailureDetecting {
 
     /// Promotes, when the shard's primary was on `node`, the replica with the highest
     /// replication offset among those that followed that primary until it died (their link
-    /// is up — a stalled primary keeps its sockets — or went down no earlier than the
-    /// detection time ago, and no full sync is in progress): `CLUSTER FAILOVER TAKEOVER`, then
+    /// is up — a stalled primary keeps its sockets — or went down no more than a minute before
+    /// the detection, and no full sync is in progress): `CLUSTER FAILOVER TAKEOVER`, then
     /// it must serve the slots in its own view, then the shard's other live replicas follow it.
     private func replacePrimary(of shard: String, lostOn node: String, in cache: String, detection: Duration) async -> Replacement {
         guard let record = try? store.cache(cache), let copies = record.shards.first(where: { $0.id == shard })?.copies,
@@ -202,8 +203,11 @@ extension ProcessBackend: FailureDetecting {
         for copy in live {
             if (try? await driver.isServingPrimary(copy.port, timeout: .seconds(2))) == true { return .notNeeded }
         }
-        // The link broke when the primary died: at most the detection time ago, in whole seconds.
-        let linkDownLimit = Int(detection.components.seconds) + 2
+        // The link broke when the primary died, or not long before. Not "at most the detection
+        // time ago": Redis 7.0 can date the loss from an earlier one (a replica whose link dropped
+        // 0.3 s before said 5 s), so the bound is Redis's own for a replica's data age in a
+        // failover (`cluster-replica-validity-factor` 10 × the 5 s node timeout), rounded up.
+        let linkDownLimit = Int(detection.components.seconds) + 60
         var candidates: [(copy: ClusterState.Copy, offset: Int64)] = []
         for copy in live {
             guard let info = try? await driver.replication(copy.port, timeout: .seconds(2)), !info.isPrimary,
