@@ -27,8 +27,15 @@ struct ExecutionOptions: ParsableArguments {
         valueName: "fault"))
     var faults: [String] = []
 
+    @Option(help: ArgumentHelp("Write every event of the run as JSON Lines to this file, or to standard output with '-' (the text lines then go to standard error).",
+                               valueName: "file"))
+    var events: String?
+
     @Flag(help: "Log details to standard error.")
     var verbose = false
+
+    /// Whether the rollout's lines go to standard error: standard output carries JSON.
+    var textToStandardError: Bool { format == .json || events == "-" }
 
     /// Refuses a start outside every maintenance window of `schedule`, unless `--now`.
     /// - Throws: `Exit.refused` after saying when the next window opens.
@@ -45,5 +52,20 @@ struct ExecutionOptions: ParsableArguments {
         }
         guard (1...100_000).contains(probeRate) else { throw ValidationError("--probe-rate must be between 1 and 100000") }
         guard (0...5).contains(probeWait) else { throw ValidationError("--probe-wait must be between 0 and 5 replicas") }
+        if let events, events != "-" {
+            let directory = (events as NSString).deletingLastPathComponent
+            let parent = directory.isEmpty ? "." : directory
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue,
+                  FileManager.default.isWritableFile(atPath: parent) else {
+                throw ValidationError("--events \(events): there is no writable directory '\(parent)' to write it in")
+            }
+            guard !FileManager.default.fileExists(atPath: events, isDirectory: &isDirectory) || !isDirectory.boolValue else {
+                throw ValidationError("--events \(events): that is a directory; name a file")
+            }
+        }
+        if events == "-", format == .json {
+            throw ValidationError("--events - and --format json both write to standard output; give --events a file")
+        }
     }
 }

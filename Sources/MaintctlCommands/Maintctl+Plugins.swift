@@ -15,7 +15,7 @@ extension Maintctl {
                 Output.line("      \(descriptor.summary)")
                 for parameter in descriptor.parameters {
                     let presence = parameter.isRequired ? "required" : "default: \(parameter.defaultValue ?? "none")"
-                    Output.line("      \(parameter.name): \(parameter.type) (\(presence)) — \(parameter.summary)")
+                    Output.line("      \(parameter.name): \(parameter.type.description) (\(presence)) — \(parameter.summary)")
                 }
             }
             Output.line("Backends:")

@@ -24,6 +24,8 @@ struct RolloutSession {
     /// - Parameter kind: `run` or `resume`, as the journal records the session.
     /// - Throws: the exit code for a rollout that did not succeed.
     func execute(_ kind: String) async throws {
+        let text = TextReporter(write: options.textToStandardError ? Output.error : Output.line)
+        let reporter = try options.events.map { ReporterGroup([text, try EventFile($0).reporter]) } ?? ReporterGroup([text])
         if let journal {
             do {
                 // A simulated world lives in its journal: a commit that reaches the operating
@@ -38,7 +40,6 @@ struct RolloutSession {
         let stop = StopSignal()
         let interrupts = InterruptHandler(stop: stop)
         defer { interrupts.cancel() }
-        let reporter = TextReporter(write: options.format == .json ? Output.error : Output.line)
         let recorder = journal.map { CommandEnvironment.current.journal($0) }
         var rolloutOptions = RolloutOptions(reporter: reporter, stop: stop, logger: logger)
         rolloutOptions.seed = seed
@@ -84,7 +85,7 @@ struct RolloutSession {
         var (summary, impact) = try await ProbeSession.measure(cluster, writesPerSecond: options.probeRate,
                                                                  confirmingReplicas: options.probeWait) { await runtime.run() }
         summary.record(impact)
-        if options.format == .text { TextReporter.impactLines(impact).forEach(Output.line) }
+        if options.format == .text { TextReporter.impactLines(impact).forEach(options.textToStandardError ? Output.error : Output.line) }
         return summary
     }
 }

@@ -43,7 +43,7 @@ final class ScheduleRecorder: RolloutReporter {
         case .faultNotInjected:
             state.withLock { $0.notInjected += 1 }
             stop.request(.requested)
-        case let .actionStarted(action, _) where keepsTrace:
+        case let .actionStarted(action, _, _) where keepsTrace:
             state.withLock { $0.entries.append(.action(action)) }
         case let .operationFinished(_, position, name, _) where keepsTrace:
             state.withLock { $0.entries.append(.operation(position, name: name)) }

@@ -26,7 +26,12 @@ enum CLI {
     ///   simulated runs some tests make, so that they do not starve the redis-servers other
     ///   tests run at the same time on a small machine.
     static func run(_ arguments: [String], home: String? = nil, background: Bool = false) async throws -> Result {
-        let running = try start(arguments, home: home, background: background)
+        try await run(program: binary, arguments, home: home, background: background)
+    }
+
+    /// Runs another program (a shell, a validator) the same way, in the package root.
+    static func run(program: String, _ arguments: [String], home: String? = nil, background: Bool = false) async throws -> Result {
+        let running = try start(program: program, arguments, home: home, background: background)
         let status = await running.finish()
         return Result(status: status, stdout: running.stdout, stderr: running.stderr)
     }
@@ -93,9 +98,9 @@ enum CLI {
 
     /// Starts `maintctl arguments…` in the package root without waiting for it; with
     /// `--crash-after-journal-writes N` among them, the crash harness runs them instead.
-    static func start(_ arguments: [String], home: String? = nil, background: Bool = false) throws -> Running {
-        var arguments = arguments, binary = binary
-        if let flag = arguments.firstIndex(of: "--crash-after-journal-writes"), flag + 1 < arguments.count {
+    static func start(program: String = binary, _ arguments: [String], home: String? = nil, background: Bool = false) throws -> Running {
+        var arguments = arguments, binary = program
+        if program == Self.binary, let flag = arguments.firstIndex(of: "--crash-after-journal-writes"), flag + 1 < arguments.count {
             let writes = arguments[flag + 1]
             arguments.removeSubrange(flag...(flag + 1))
             arguments = ["--crash-after-journal-writes", writes] + arguments

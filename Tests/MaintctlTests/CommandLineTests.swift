@@ -121,6 +121,8 @@ import Testing
                    "failover_primaries", "restart_node", "simulated"] {
             #expect(result.stdout.contains(id))
         }
-        #expect(result.stdout.contains("version: string (required)"))
+        #expect(result.stdout.contains("version: identifier (required)"))
+        #expect(result.stdout.contains("order: replicas_first | primaries_first | inventory (default: replicas_first)"))
+        #expect(result.stdout.contains("capacity: {memory_mb, cpus}"))
     }
 }

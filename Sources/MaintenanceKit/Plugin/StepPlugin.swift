@@ -78,15 +78,17 @@ public struct StepDescriptor: Sendable {
     }
 }
 
-/// One parameter of a step, as documentation.
-public struct ParameterDescriptor: Sendable, Codable {
+/// One parameter of a step: its name, type, whether it must be given, its default and what it
+/// does, for `maintctl plugins` and `maintctl schema`.
+public struct ParameterDescriptor: Sendable {
     public var name: String
-    public var type: String
+    public var type: ParameterType
     public var isRequired: Bool
+    /// What applies when it is not given, in words (`replicas_first`, `the replaced node's`).
     public var defaultValue: String?
     public var summary: String
 
-    public init(_ name: String, type: String, required: Bool = false, default defaultValue: String? = nil, _ summary: String) {
+    public init(_ name: String, type: ParameterType, required: Bool = false, default defaultValue: String? = nil, _ summary: String) {
         self.name = name
         self.type = type
         self.isRequired = required

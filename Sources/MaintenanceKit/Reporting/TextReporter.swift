@@ -14,12 +14,12 @@ public struct TextReporter: RolloutReporter {
                   + "\(plan.expectedFailovers.count) planned failovers, predicted \(plan.predictedDuration.humanReadable) — backend \(backend)")
         case let .cacheStarted(cache, placement, at):
             write("\(Self.stamp(at)) \(cache.padded(14)) ▶ maintenance begins (\(placement))")
-        case .actionStarted, .operationFinished:
+        case .actionStarted, .operationFinished, .resumed:
             break
         case let .actionAlreadyDone(action, at):
             write("\(Self.stamp(at)) \(action.cache.padded(14)) \(action.plugin.padded(15)) \(action.summary) — done before the interruption")
-        case let .actionFinished(action, at, took, notes, _):
-            let detail = notes.isEmpty ? "" : " — " + notes.joined(separator: ", ")
+        case let .actionFinished(action, at, took, _, result):
+            let detail = result.notes.isEmpty ? "" : " — " + result.notes.joined(separator: ", ")
             write("\(Self.stamp(at)) \(action.cache.padded(14)) \(action.plugin.padded(15)) \(action.summary) [\(took.humanReadable)]\(detail)")
         case let .actionFailed(action, at, error, attempt, willRetry):
             let next = willRetry ? "retrying" : "giving up"

@@ -6,16 +6,18 @@ public enum RolloutEvent: Sendable {
     case rolloutStarted(plan: Plan, backend: String)
     /// A cache's maintenance begins.
     case cacheStarted(cache: String, placement: Placement, at: Duration)
-    /// An action begins.
-    case actionStarted(PlannedAction, at: Duration)
+    /// An attempt at an action begins (attempts count from 1, across resumed runs).
+    case actionStarted(PlannedAction, at: Duration, attempt: Int)
     /// An action an interrupted earlier run already did; it is not done again.
     case actionAlreadyDone(PlannedAction, at: Duration)
-    /// An action succeeded.
-    case actionFinished(PlannedAction, at: Duration, took: Duration, notes: [String], failovers: [FailoverReport])
+    /// An action succeeded; `result` holds its notes, failovers and full syncs.
+    case actionFinished(PlannedAction, at: Duration, took: Duration, attempt: Int, result: ActionResult)
     /// An action failed; `willRetry` tells whether another attempt follows.
     case actionFailed(PlannedAction, at: Duration, error: String, attempt: Int, willRetry: Bool)
     /// A cache waits for a maintenance window with room for its next node.
     case paused(cache: String, at: Duration, until: Date, reason: String)
+    /// A cache that waited for a maintenance window goes on.
+    case resumed(cache: String, at: Duration)
     /// A backend operation of an action returned (reported only when the runtime observes operations).
     case operationFinished(cache: String, OperationPosition, name: String, at: Duration)
     /// A fault was injected on purpose (`--inject`, a playbook's `faults:`, `verify`).

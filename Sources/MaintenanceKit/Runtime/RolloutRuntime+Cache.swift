@@ -157,7 +157,7 @@ extension RolloutRuntime {
         // In steps, so that an abort asked from another process is seen; a stop ends the wait at once.
         for _ in 0..<1_000_000 {
             let left = opening.timeIntervalSince(calendarStart.addingTimeInterval(clock.now.seconds))
-            if left <= 0 { return true }
+            if left <= 0 { break }
             if stop.isRequested { return false }
             if await journal?.isAbortRequested() == true { return false }
             let step = Duration.milliseconds(Int64(min(left, 30) * 1000) + 1)
@@ -172,6 +172,7 @@ extension RolloutRuntime {
             }
             if !slept { return false }
         }
+        reporter.report(.resumed(cache: action.cache, at: clock.now))
         return true
     }
 
@@ -187,7 +188,7 @@ extension RolloutRuntime {
         for attempt in (earlier + 1)...(earlier + attempts) {
             let started = clock.now
             try await journal?.recordIntent(action, attempt: attempt)
-            reporter.report(.actionStarted(action, at: started))
+            reporter.report(.actionStarted(action, at: started, attempt: attempt))
             let recorder = ActionRecorder()
             let context = ExecutionContext(backend: faults.backend, logger: logger, cache: action.cache, attempt: attempt, recorder: recorder)
             do {
@@ -200,9 +201,11 @@ extension RolloutRuntime {
                     throw error
                 }
                 // Reported before the faults due at its end, so lines come in the order things happened.
-                reporter.report(.actionFinished(action, at: clock.now, took: clock.now - started,
-                                                notes: recorder.notes, failovers: recorder.failovers))
+                reporter.report(.actionFinished(action, at: clock.now, took: clock.now - started, attempt: attempt,
+                                                result: ActionResult(succeeded: true, notes: recorder.notes, failovers: recorder.failovers,
+                                                                     syncs: recorder.syncs)))
                 await afterAttempt(of: action, faults: faults, recorder: recorder, into: &outcome, clock: clock)
+                // With the unplanned failovers its end brought.
                 let result = ActionResult(succeeded: true, notes: recorder.notes, failovers: recorder.failovers, syncs: recorder.syncs)
                 try await journalOutcome(of: action, attempt: attempt, result: result)
                 outcome.failovers += recorder.failovers

@@ -16,9 +16,12 @@ public struct CreateVMs: StepPlugin {
         summary: "Provision a new node at the target version for each node being replaced (nodes already at it are kept).",
         scope: .cache, isRetryable: true, defaultTimeout: .seconds(30 * 60),
         parameters: [
-            ParameterDescriptor("version", type: "string", required: true, "version or image the new nodes run"),
-            ParameterDescriptor("nodes", type: "[node id]", default: "all nodes not at version", "replace only these nodes"),
-            ParameterDescriptor("capacity", type: "{memory_mb, cpus}", default: "the replaced node's", "size of the new VMs"),
+            ParameterDescriptor("version", type: .identifier, required: true, "version or image the new nodes run"),
+            ParameterDescriptor("nodes", type: .list(.identifier), default: "all nodes not at version", "replace only these nodes (node ids)"),
+            ParameterDescriptor("capacity", type: .object([
+                ParameterDescriptor("memory_mb", type: .number(0...16_777_216), required: true, "memory in MB (more than 0)"),
+                ParameterDescriptor("cpus", type: .number(0...4096), required: true, "CPU cores (more than 0)"),
+            ]), default: "the replaced node's", "size of the new VMs"),
         ],
         example: """
             step: create_vms

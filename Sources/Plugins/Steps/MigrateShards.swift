@@ -37,9 +37,8 @@ public struct MigrateShards: StepPlugin {
         summary: "Move each shard copy of the node to its replacement: new copy, full sync, planned failover for primaries, drop the old copy.",
         scope: .node, isRetryable: true, defaultTimeout: .seconds(60 * 60),
         parameters: [
-            ParameterDescriptor("order", type: "replicas_first | primaries_first | inventory",
-                                default: "replicas_first", "which copies move first"),
-            ParameterDescriptor("strategy", type: "make_before_break | break_before_make", default: "make_before_break",
+            ParameterDescriptor("order", type: .enumeration(of: Order.self), default: Order.replicasFirst.rawValue, "which copies move first"),
+            ParameterDescriptor("strategy", type: .enumeration(of: Strategy.self), default: Strategy.makeBeforeBreak.rawValue,
                                 "whether an old replica copy is dropped only after its new copy has synced"),
         ],
         example: """

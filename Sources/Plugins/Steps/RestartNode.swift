@@ -12,7 +12,7 @@ public struct RestartNode: StepPlugin {
         id: "restart_node",
         summary: "Restart a node without primaries (optionally at a new version) and wait until its replicas are in sync again.",
         scope: .node, isRetryable: true, defaultTimeout: .seconds(60 * 60),
-        parameters: [ParameterDescriptor("version", type: "string", default: "unchanged", "version to run after the restart")],
+        parameters: [ParameterDescriptor("version", type: .identifier, default: "unchanged", "version to run after the restart")],
         example: """
             step: restart_node
             with:
