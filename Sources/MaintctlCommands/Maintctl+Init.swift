@@ -4,10 +4,11 @@ import Foundation
 extension Maintctl {
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a starter playbook and inventory: a rolling patch of one 3-node cache.",
+            abstract: "Write a starter playbook and inventory (a rolling patch of one 3-node cache) and their JSON Schemas.",
             discussion: """
-                It writes playbook.yaml and inventory.yaml into the directory (the current one by default) and \
-                never overwrites a file. Then: maintctl validate playbook.yaml; maintctl plan playbook.yaml; \
+                It writes playbook.yaml, inventory.yaml, playbook.schema.json and inventory.schema.json into the \
+                directory (the current one by default) and never overwrites a file; editors with yaml-language-server \
+                check and complete the YAML files against the schemas. Then: maintctl validate playbook.yaml; maintctl plan playbook.yaml; \
                 maintctl run playbook.yaml (the simulated backend); or maintctl cluster up inventory.yaml \
                 --backend process --state DIR and maintctl run playbook.yaml --backend process --state DIR.
                 """)
@@ -21,7 +22,9 @@ extension Maintctl {
                 Output.error("maintctl: init: '\(directory)' is not a directory")
                 throw Exit.invalidInput
             }
-            let files = StarterFiles.all.map { (path: directory + "/" + $0.name, text: $0.text) }
+            let files = try (StarterFiles.all + [("playbook.schema.json", try Schema.text(of: .playbook)),
+                                                 ("inventory.schema.json", try Schema.text(of: .inventory))])
+                .map { (path: directory + "/" + $0.name, text: $0.text) }
             let existing = files.map(\.path).filter { FileManager.default.fileExists(atPath: $0) }
             guard existing.isEmpty else {
                 Output.error("maintctl: init: \(existing.joined(separator: ", ")) already exist\(existing.count == 1 ? "s" : ""); nothing was written")

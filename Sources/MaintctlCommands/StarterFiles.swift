@@ -1,8 +1,10 @@
-/// What `maintctl init` writes: a playbook and the inventory it names, valid as they stand.
+/// What `maintctl init` writes besides the schemas: a playbook and the inventory it names, valid
+/// as they stand.
 enum StarterFiles {
     static let all: [(name: String, text: String)] = [("playbook.yaml", playbook), ("inventory.yaml", inventory)]
 
     static let playbook = """
+        # yaml-language-server: $schema=playbook.schema.json
         # A rolling patch (maintctl plugins lists every step and its parameters):
         # new VMs at the target version, leadership moved to one of them, then each old node
         # drained one at a time (full sync before each planned failover), then the old VMs deleted.
@@ -38,6 +40,7 @@ enum StarterFiles {
         """
 
     static let inventory = """
+        # yaml-language-server: $schema=inventory.schema.json
         # One cache of 3 nodes, each holding one shard's primary and another shard's replica.
         # For real servers: maintctl cluster up inventory.yaml --backend process --state DIR
         caches:

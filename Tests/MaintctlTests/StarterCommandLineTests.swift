@@ -8,6 +8,10 @@ import Testing
         let written = try await CLI.run(["init", "--directory", directory])
         #expect(written.status == 0, "\(written.stderr)")
         let playbook = directory + "/playbook.yaml"
+        for schema in ["playbook.schema.json", "inventory.schema.json"] {
+            #expect(FileManager.default.fileExists(atPath: directory + "/" + schema))
+        }
+        #expect(try String(contentsOfFile: playbook, encoding: .utf8).hasPrefix("# yaml-language-server: $schema=playbook.schema.json\n"))
         let validated = try await CLI.run(["validate", playbook])
         #expect(validated.status == 0 && validated.stdout.contains("\(playbook): ok"), "\(validated.stderr)")
         let run = try await CLI.run(["run", playbook], background: true)
