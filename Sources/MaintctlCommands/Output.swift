@@ -20,11 +20,17 @@ enum Output {
         try? handle.write(contentsOf: Data(text.utf8))
     }
 
+    /// Prints the first ``shownDiagnostics`` problems, then how many more there are and the total.
     static func printDiagnostics(_ error: DiagnosticsError) {
-        for diagnostic in error.diagnostics { Output.error(diagnostic.description) }
         let count = error.diagnostics.count
-        Output.error("\(count) error\(count == 1 ? "" : "s")")
+        var text = ""
+        for diagnostic in error.diagnostics.prefix(shownDiagnostics) { text += diagnostic.description + "\n" }
+        if count > shownDiagnostics { text += "… and \(count - shownDiagnostics) more\n" }
+        Output.error(text + "\(count) error\(count == 1 ? "" : "s")")
     }
+
+    /// How many problems are printed: enough to fix a file by, few enough to read.
+    static let shownDiagnostics = 100
 
     /// Pretty JSON with sorted keys, as one object.
     static func json(_ value: some Encodable) throws {

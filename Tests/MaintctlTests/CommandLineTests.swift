@@ -19,6 +19,17 @@ import Testing
         #expect(!result.stderr.contains("Fatal error"))
     }
 
+    /// A file with thousands of problems prints the first hundred and how many more there are.
+    @Test func validatePrintsTheFirstHundredProblemsAndCountsTheRest() async throws {
+        let path = try CLI.temporaryFile("name: many\nsteps:\n" + String(repeating: "  - step: creat_vms\n    retries: lots\n", count: 5_000))
+        let result = try await CLI.run(["validate", path, "--inventory", "Playbooks/inventories/demo-fleet.yaml"])
+        #expect(result.status == 2)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 102)
+        #expect(lines.prefix(100).allSatisfy { $0.hasPrefix("\(path):") && $0.contains(": error: ") })
+        #expect(lines.suffix(2) == ["… and 9900 more", "10000 errors"])
+    }
+
     @Test func runAndPlanRefuseInvalidInputAndExecuteNothing() async throws {
         let path = try CLI.temporaryFile("name: bad\nsteps: []\n")
         for command in ["run", "plan"] {

@@ -25,8 +25,8 @@ import Testing
         return text + "steps: *i\n"
     }()
 
-    /// The alias bomb again, this time hidden in mapping keys.
-    static let keyBomb: String = aliasBomb.replacingOccurrences(of: "steps: *i\n", with: "? *i\n: 1\n")
+    /// An alias used as a mapping key: it could stand for an alias bomb, and is refused.
+    static let keyBomb = "name: bomb\na: &a [lol, lol, lol]\n? *a\n: 1\n"
 
     static let cases: [(name: String, contents: Data, expected: String)] = [
         ("alias-bomb.yaml", Data(aliasBomb.utf8), "aliases expand the document"),
@@ -50,6 +50,18 @@ import Testing
         #expect(problems.count == 1)
         #expect(problems.first?.location.file == path)
         #expect(problems.first?.message.contains(expected) == true, "\(problems)")
+    }
+
+    /// Far more steps than any playbook has: one error, before any step is looked at.
+    @Test func aPlaybookOfTooManyStepsIsOneError() {
+        let path = Self.file("many-steps.yaml", Data(("name: many\nsteps:\n" + String(repeating: "  - step: creat_vms\n    retries: lots\n", count: 20_000)).utf8))
+        let problems = Self.validate(path)
+        #expect(problems.map(\.description) == ["\(path):3:3: error: the playbook has 20000 steps; a playbook may have at most 10000"])
+    }
+
+    @Test func aKeyWrittenTwiceIsAnError() {
+        let path = Self.file("twice.yaml", Data("name: x\nsteps: []\nname: y\n".utf8))
+        #expect(Self.validate(path).map(\.description) == ["\(path):3:1: error: duplicate key 'name' in mapping"])
     }
 
     @Test func directoryAndMissingFile() {

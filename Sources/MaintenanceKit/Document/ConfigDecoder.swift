@@ -191,12 +191,18 @@ final class DecodingSession {
         throw DecodingAbandoned()
     }
 
+    /// How many problems get a suggestion; maintctl prints the first 100 problems of a file.
+    static let suggestedProblems = 1_000
+
     func reportUnknownKeys(context: String?) {
         for location in trackerOrder {
             guard let tracker = trackers[location], !tracker.abandoned, let entries = tracker.node.entries else { continue }
             let known = tracker.asked.sorted()
             for entry in entries where !tracker.asked.contains(entry.key) {
-                let hint = Suggestion.closest(to: entry.key, among: known).map { "; did you mean '\($0)'?" }
+                // Past the problems anyone reads, no suggestion is worked out (a hostile file
+                // can hold hundreds of thousands of unknown keys).
+                let hint = diagnostics.count >= Self.suggestedProblems ? ""
+                    : Suggestion.closest(to: entry.key, among: known).map { "; did you mean '\($0)'?" }
                     ?? (known.isEmpty ? "; no keys are allowed here" : "; expected one of: \(known.joined(separator: ", "))")
                 let place = context.map { " in \($0)" } ?? ""
                 record(.unknownKey, at: entry.keyLocation, "unknown key '\(entry.key.forMessage)'\(place)\(hint)")

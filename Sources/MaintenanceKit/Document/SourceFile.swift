@@ -43,7 +43,11 @@ public struct SourceFile: Sendable {
         guard let text = String(data: data, encoding: .utf8) else {
             throw fail("file is not UTF-8 text")
         }
-        if text.contains("\0") { throw fail("file contains NUL bytes; it is binary, not YAML text") }
+        // Bytes, not characters: a search of the text for NUL went through Foundation's string
+        // search and cost a 16 MB file a third of a second.
+        if data.withUnsafeBytes({ bytes in bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false }) {
+            throw fail("file contains NUL bytes; it is binary, not YAML text")
+        }
         if text.allSatisfy({ $0.isWhitespace }) { throw fail("file is empty") }
         self.init(path: path, text: text)
     }

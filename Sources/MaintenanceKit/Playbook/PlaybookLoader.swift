@@ -35,6 +35,10 @@ public struct PlaybookLoader: Sendable {
     public func load(_ source: SourceFile, inventoryOverride: String? = nil,
                      inventory preloaded: Inventory? = nil) throws(DiagnosticsError) -> LoadedPlaybook {
         let root = try ConfigNode.parse(source)
+        if let steps = root["steps"], let count = Self.stepCount(of: steps), count > Self.maximumSteps {
+            throw DiagnosticsError([Diagnostic(.documentTooComplex, at: steps.location,
+                                               "the playbook has \(count) steps; a playbook may have at most \(Self.maximumSteps)")])
+        }
         let (document, problems) = ConfigDecoder.decode(PlaybookDocument.self, from: root, context: "playbook")
         var diagnostics = problems
         guard let document else { throw DiagnosticsError(diagnostics) }
@@ -112,6 +116,16 @@ public struct PlaybookLoader: Sendable {
         check(targets.resourceGroups, key: "resource_groups", known: inventory.caches.map(\.resourceGroup), what: "resource group")
         check(targets.regions, key: "regions", known: inventory.caches.map(\.region), what: "region")
         return problems
+    }
+
+    /// The most steps a playbook may have, `for_each` blocks' steps included: real ones have
+    /// tens; far more is a mistake or an attack, and is refused before anything is checked.
+    public static let maximumSteps = 10_000
+
+    /// How many entries a step list holds, its blocks' steps included; nil when it is no list.
+    static func stepCount(of steps: ConfigNode) -> Int? {
+        guard case let .sequence(entries) = steps.kind else { return nil }
+        return entries.reduce(entries.count) { count, entry in count + (entry["steps"].flatMap(stepCount) ?? 0) }
     }
 
     /// `path` as given when absolute, else relative to the directory of `file`.
