@@ -15,7 +15,7 @@ public struct Maintctl: AsyncParsableCommand {
             """,
         version: MaintctlVersion.current,
         subcommands: [Validate.self, Plan.self, Run.self, Verify.self, Resume.self, Status.self, Abort.self, Rollback.self, History.self,
-                      Cluster.self, Probe.self, Plugins.self, Schema.self, Init.self, Completion.self])
+                      Cluster.self, Probe.self, Plugins.self, Report.self, Schema.self, Init.self, Completion.self])
 }
 
 /// Exit codes shared by the subcommands.

@@ -128,7 +128,8 @@ public final class JournalFile: Sendable {
 
     private func write(_ outcome: DeferredOutcome, in db: Database) throws {
         try db.cachedStatement(sql: """
-            UPDATE attempt SET finished_at = ?, state = ?, result_json = ? WHERE cache = ? AND action_index = ? AND attempt = ?
+            UPDATE attempt SET finished_at = ?, state = ?, result_json = ?, clock_started_ms = ?, clock_duration_ms = ?
+            WHERE cache = ? AND action_index = ? AND attempt = ?
             """).execute(arguments: outcome.arguments)
         if let topology = outcome.topology {
             try db.cachedStatement(sql: "UPDATE cache_state SET topology = ?, status = 'running', updated_at = ? WHERE cache = ?")
@@ -150,6 +151,7 @@ public final class JournalFile: Sendable {
     /// Records that this process now drives the run.
     public func beginSession(_ kind: String) throws {
         let id = try database.write { db -> Int64 in
+            try JournalSchema.addTimingColumns(db)
             try db.execute(sql: "INSERT INTO session (kind, pid, host, started_at) VALUES (?, ?, ?, ?)",
                            arguments: [kind, getpid(), ProcessIdentity.current.host, Date().timeIntervalSince1970])
             try db.execute(sql: "UPDATE run SET status = ?, updated_at = ?", arguments: [RunStatus.running.rawValue, Date().timeIntervalSince1970])
@@ -236,7 +238,7 @@ extension JournalFile: RolloutJournal {
         let plain = result.succeeded && result.notes.isEmpty && result.failovers.isEmpty && result.syncs.isEmpty
         let outcome = DeferredOutcome(
             arguments: [now, result.succeeded ? "succeeded" : "failed", plain ? nil : try JSON.text(result),
-                        action.cache, action.index, attempt],
+                        result.timing?.startedMS, result.timing?.durationMS, action.cache, action.index, attempt],
             topology: observed.map { [TopologyText.encode($0), now, action.cache] })
         let deferring = deferred.withLock { state -> Bool in
             guard state.enabled else { return false }

@@ -46,6 +46,8 @@ enum JournalSchema {
                 finished_at REAL,
                 state TEXT NOT NULL,
                 result_json TEXT,
+                clock_started_ms INTEGER,
+                clock_duration_ms INTEGER,
                 UNIQUE (cache, action_index, attempt)
             );
             CREATE TABLE cache_state (
@@ -56,6 +58,19 @@ enum JournalSchema {
                 updated_at REAL NOT NULL
             );
             """)
+    }
+
+    /// When each attempt began and how long it took on the rollout's clock (virtual on the
+    /// simulated backend): columns that journals written before them lack. Added when such a
+    /// journal is written again (a resume); readers take the attempts without them as untimed.
+    static let timingColumns = ["clock_started_ms", "clock_duration_ms"]
+
+    /// Adds ``timingColumns`` to a journal that lacks them.
+    static func addTimingColumns(_ db: Database) throws {
+        let present = Set(try db.columns(in: "attempt").map(\.name))
+        for column in timingColumns where !present.contains(column) {
+            try db.execute(sql: "ALTER TABLE attempt ADD COLUMN \(column) INTEGER")
+        }
     }
 
     /// Throws unless `db` is a journal of this layout.

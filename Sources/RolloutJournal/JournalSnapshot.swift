@@ -91,10 +91,14 @@ extension JournalFile {
                                             ended: (row["ended_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
                                             status: row["status"])
                 }
+                let timed = Set(try db.columns(in: "attempt").map(\.name)).isSuperset(of: JournalSchema.timingColumns)
                 let attempts = try Row.fetchAll(db, sql: "SELECT * FROM attempt ORDER BY id").map { row in
-                    JournalSnapshot.Attempt(cache: row["cache"], actionIndex: row["action_index"], attempt: row["attempt"],
-                                            plugin: row["plugin"], summary: row["summary"], state: row["state"],
-                                            result: try Self.result(state: row["state"], json: row["result_json"]))
+                    var result = try Self.result(state: row["state"], json: row["result_json"])
+                    if timed, result?.timing == nil, let started = row["clock_started_ms"] as Int64?, let took = row["clock_duration_ms"] as Int64? {
+                        result?.timing = ActionTiming(started: .milliseconds(started), took: .milliseconds(took))
+                    }
+                    return JournalSnapshot.Attempt(cache: row["cache"], actionIndex: row["action_index"], attempt: row["attempt"],
+                                                   plugin: row["plugin"], summary: row["summary"], state: row["state"], result: result)
                 }
                 let caches = try Row.fetchAll(db, sql: "SELECT * FROM cache_state ORDER BY rowid").map { row in
                     JournalSnapshot.CacheRecord(cache: row["cache"], status: row["status"],

@@ -66,4 +66,6 @@ public struct CacheOutcome: Sendable, Codable {
     public var stoppedAt: String?
     /// Why it failed.
     public var error: String?
+    /// Faults, failures and waits for a window, in the order they happened.
+    public var marks: [TimelineMark]? = nil
 }

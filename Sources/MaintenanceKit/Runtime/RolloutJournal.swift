@@ -27,13 +27,29 @@ public struct ActionResult: Sendable, Codable, Hashable {
     public var failovers: [FailoverReport]
     /// Full syncs it waited for.
     public var syncs: [SyncReport]
+    /// When it began and how long it took, on the rollout's clock (virtual on the simulated
+    /// backend); nil in journals written before it was recorded.
+    public var timing: ActionTiming?
 
-    public init(succeeded: Bool, error: String? = nil, notes: [String] = [], failovers: [FailoverReport] = [], syncs: [SyncReport] = []) {
+    public init(succeeded: Bool, error: String? = nil, notes: [String] = [], failovers: [FailoverReport] = [], syncs: [SyncReport] = [],
+                timing: ActionTiming? = nil) {
         self.succeeded = succeeded
         self.error = error
         self.notes = notes
         self.failovers = failovers
         self.syncs = syncs
+        self.timing = timing
+    }
+}
+
+/// When an attempt began, and how long it took, on the rollout's clock.
+public struct ActionTiming: Sendable, Codable, Hashable {
+    public var startedMS: Int64
+    public var durationMS: Int64
+
+    public init(started: Duration, took: Duration) {
+        startedMS = started.milliseconds
+        durationMS = took.milliseconds
     }
 }
 

@@ -201,12 +201,14 @@ extension RolloutRuntime {
                     throw error
                 }
                 // Reported before the faults due at its end, so lines come in the order things happened.
-                reporter.report(.actionFinished(action, at: clock.now, took: clock.now - started, attempt: attempt,
+                let took = clock.now - started
+                reporter.report(.actionFinished(action, at: clock.now, took: took, attempt: attempt,
                                                 result: ActionResult(succeeded: true, notes: recorder.notes, failovers: recorder.failovers,
                                                                      syncs: recorder.syncs)))
                 await afterAttempt(of: action, faults: faults, recorder: recorder, into: &outcome, clock: clock)
                 // With the unplanned failovers its end brought.
-                let result = ActionResult(succeeded: true, notes: recorder.notes, failovers: recorder.failovers, syncs: recorder.syncs)
+                let result = ActionResult(succeeded: true, notes: recorder.notes, failovers: recorder.failovers, syncs: recorder.syncs,
+                                          timing: ActionTiming(started: started, took: took))
                 try await journalOutcome(of: action, attempt: attempt, result: result)
                 outcome.failovers += recorder.failovers
                 outcome.syncs += recorder.syncs
@@ -216,7 +218,8 @@ extension RolloutRuntime {
             } catch {
                 outcome.failovers += recorder.failovers
                 let result = ActionResult(succeeded: false, error: "\(error)", notes: recorder.notes,
-                                          failovers: recorder.failovers, syncs: recorder.syncs)
+                                          failovers: recorder.failovers, syncs: recorder.syncs,
+                                          timing: ActionTiming(started: started, took: clock.now - started))
                 try await journalOutcome(of: action, attempt: attempt, result: result)
                 let willRetry = attempt < earlier + attempts && RetryDecision.isRetryable(error) && !stop.isRequested
                 reporter.report(.actionFailed(action, at: clock.now, error: "\(error)", attempt: attempt, willRetry: willRetry))

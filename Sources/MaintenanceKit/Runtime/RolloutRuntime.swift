@@ -14,6 +14,8 @@ public struct RolloutRuntime: Sendable {
     let registry: PluginRegistry
     let backend: any Backend
     let reporter: any RolloutReporter
+    /// Keeps each cache's faults, failures and waits for its outcome.
+    let timeline: TimelineRecorder
     let stop: StopSignal
     let logger: Logger
     let seed: UInt64
@@ -54,7 +56,9 @@ public struct RolloutRuntime: Sendable {
         self.steps = prepared.steps
         self.registry = registry
         self.backend = backend
-        self.reporter = options.reporter
+        let timeline = TimelineRecorder()
+        self.timeline = timeline
+        self.reporter = ReporterGroup([options.reporter, timeline])
         self.stop = options.stop
         self.logger = options.logger
         self.seed = options.seed
@@ -130,6 +134,9 @@ public struct RolloutRuntime: Sendable {
 
     /// Reports a cache's end and writes it down.
     private func record(_ outcome: CacheOutcome) async {
+        var outcome = outcome
+        let marks = timeline.take(outcome.cache)
+        outcome.marks = marks.isEmpty ? nil : marks
         reporter.report(.cacheFinished(outcome))
         do {
             try await journal?.recordCacheFinished(outcome)
