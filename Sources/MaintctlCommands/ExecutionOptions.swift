@@ -31,6 +31,9 @@ struct ExecutionOptions: ParsableArguments {
                                valueName: "file"))
     var events: String?
 
+    @Flag(help: "No live progress block on the terminal: only the per-action lines (as when the output is not a terminal, or NO_COLOR or TERM=dumb is set).")
+    var noProgress = false
+
     @Flag(help: "Log details to standard error.")
     var verbose = false
 

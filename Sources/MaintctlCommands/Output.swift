@@ -1,5 +1,6 @@
 import Foundation
 import MaintenanceKit
+import Synchronization
 
 /// Writing to standard output and error, line by line, flushed so progress shows as it happens.
 enum Output {
@@ -16,9 +17,16 @@ enum Output {
     private static func write(_ text: String, to handle: FileHandle) {
         lock.lock()
         defer { lock.unlock() }
+        // While a live block is on the terminal, lines go above it.
+        if let live = live.withLock({ $0 }) {
+            return live.print(String(text.dropLast()), toError: handle === FileHandle.standardError)
+        }
         // A reader that went away (`| head`) must not end a rollout: the write fails, the run goes on.
-        try? handle.write(contentsOf: Data(text.utf8))
+        handle.writeSafely(text)
     }
+
+    /// The live progress block on the terminal, while a rollout draws one.
+    static let live = Mutex<LiveProgress?>(nil)
 
     /// Prints the first ``shownDiagnostics`` problems, then how many more there are and the total.
     static func printDiagnostics(_ error: DiagnosticsError) {

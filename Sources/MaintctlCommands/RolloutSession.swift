@@ -24,7 +24,10 @@ struct RolloutSession {
     /// - Parameter kind: `run` or `resume`, as the journal records the session.
     /// - Throws: the exit code for a rollout that did not succeed.
     func execute(_ kind: String) async throws {
-        let text = TextReporter(write: options.textToStandardError ? Output.error : Output.line)
+        // On a terminal, a live block replaces the plain lines (it prints them above itself).
+        let live = options.format == .text && !options.textToStandardError && LiveProgress.isWanted(disabled: options.noProgress)
+            ? LiveProgress(plan: plan, clockRate: Registry.isLive(backend.descriptor.id) ? 1 : options.timeScale ?? 1) : nil
+        let text: any RolloutReporter = live ?? TextReporter(write: options.textToStandardError ? Output.error : Output.line)
         let reporter = try options.events.map { ReporterGroup([text, try EventFile($0).reporter]) } ?? ReporterGroup([text])
         if let journal {
             do {
@@ -54,10 +57,16 @@ struct RolloutSession {
             Output.printDiagnostics(error)
             throw Exit.invalidInput
         }
-        // The locks are renewed beside the rollout, and no longer once it is over.
+        // The locks are renewed beside the rollout, and no longer once it is over; so is the live block.
+        Output.live.withLock { $0 = live }
         let summary = try await withThrowingTaskGroup(of: Void.self) { group in
             if let locks { group.addTask { await locks.renew(stop: stop) } }
-            defer { group.cancelAll() }
+            if let live { group.addTask { await live.tick() } }
+            defer {
+                group.cancelAll()
+                Output.live.withLock { $0 = nil }
+                live?.finish()
+            }
             return try await rollout(runtime)
         }
         if let journal {
