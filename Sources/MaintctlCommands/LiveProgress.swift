@@ -4,8 +4,8 @@ import Synchronization
 
 /// A live block at the bottom of the terminal while a rollout runs: a line per cache under
 /// maintenance with a bar of its actions done against planned, the action in flight (its node
-/// and shard), how long it has run, the last failover's write gap, and an estimate of the time
-/// left — the plan's prediction, corrected by how the cache's actions so far compared with theirs.
+/// and shard), how long it has run, how far its full sync has come (on backends that say), the
+/// last failover's write gap, and an estimate of the time left — the plan's prediction, corrected by how the cache's actions so far compared with theirs.
 /// Every other line (the per-action lines, warnings) is written above the block, which is then
 /// drawn again; when the rollout ends the block is gone and only those lines remain.
 ///
@@ -23,6 +23,8 @@ final class LiveProgress: RolloutReporter {
         var current: (summary: String, predicted: Duration, startedAt: ContinuousClock.Instant)?
         var lastGapMS: Int64?
         var note: String?
+        /// The full sync under way, as the backend last told it.
+        var sync: SyncProgress?
     }
 
     private struct State {
@@ -37,6 +39,8 @@ final class LiveProgress: RolloutReporter {
     private let output: FileHandle
     /// Rollout seconds per real second: the simulated backend's `--time-scale`, else 1.
     private let clockRate: Double
+    /// The backend, when it can tell how far its syncs have come.
+    private let syncs: (any SyncProgressReporting)?
 
     /// Whether this terminal gets a live block.
     static func isWanted(disabled: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
@@ -45,9 +49,10 @@ final class LiveProgress: RolloutReporter {
         return !term.isEmpty && term != "dumb"
     }
 
-    init(plan: Plan, clockRate: Double = 1, output: FileHandle = .standardOutput) {
+    init(plan: Plan, clockRate: Double = 1, syncs: (any SyncProgressReporting)? = nil, output: FileHandle = .standardOutput) {
         self.output = output
         self.clockRate = clockRate
+        self.syncs = syncs
         state.withLock { state in
             for cachePlan in plan.caches where state.caches[cachePlan.cache] == nil {
                 state.caches[cachePlan.cache] = CacheLine(cache: cachePlan.cache, planned: cachePlan.actions.count,
@@ -68,6 +73,7 @@ final class LiveProgress: RolloutReporter {
                 state.caches[action.cache]?.predictedDone += action.predictedDuration
                 state.caches[action.cache]?.actualDone += action.predictedDuration
             case let .actionFinished(action, _, took, _, result):
+                state.caches[action.cache]?.sync = nil
                 state.caches[action.cache]?.done += 1
                 state.caches[action.cache]?.predictedDone += action.predictedDuration
                 state.caches[action.cache]?.actualDone += took
@@ -93,11 +99,17 @@ final class LiveProgress: RolloutReporter {
         redraw(printing: text.isEmpty ? [] : [text], toError: toError)
     }
 
-    /// Draws the block again every half second, so the time in flight and the estimate move,
-    /// until the task is cancelled.
+    /// Draws the block again every half second, so the time in flight, the estimate and the
+    /// syncs move, until the task is cancelled.
     func tick() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(500))
+            if let syncs {
+                for cache in state.withLock({ $0.order }) {
+                    let progress = await syncs.syncProgress(in: cache)
+                    state.withLock { $0.caches[cache]?.sync = progress }
+                }
+            }
             redraw(printing: [])
         }
     }
@@ -152,6 +164,7 @@ final class LiveProgress: RolloutReporter {
         let left = max(0, (line.predictedTotal - line.predictedDone).seconds * ratio)
         var parts = ["\(line.cache.padded(12)) \(bar) \(line.done)/\(line.planned)", "ETA \(Duration.seconds(left.rounded()).humanReadable)"]
         if let gap = line.lastGapMS { parts.append("gap \(gap)ms") }
+        if let sync = line.sync { parts.append(sync.description) }
         if let current = line.current {
             let running = ((ContinuousClock.now - current.startedAt).seconds * clockRate).rounded()
             parts.append("\(Duration.seconds(running).humanReadable) \(current.summary)")

@@ -44,7 +44,7 @@ extension Maintctl {
             let (_, inventory, source) = try await Planning.fleet(backend, state: state, inventory: loaded.inventory,
                                                                   policy: loaded.playbook.policy)
             let plan = try Planning.plan(LoadedPlaybook(playbook: loaded.playbook, inventory: inventory, inventoryPath: loaded.inventoryPath),
-                                         registry: registry, source: source)
+                                         registry: registry, source: source, backend: backend)
             if let output { try Planning.write(plan, to: output) }
             switch format {
             case .text: PlanFormatter.lines(plan).forEach(Output.line)

@@ -70,7 +70,7 @@ extension Maintctl {
                 let fleet = try await Planning.fleet(chosen, state: state, inventory: loaded.inventory, policy: loaded.playbook.policy,
                                                      seed: seed, timeScale: options.timeScale, logger: logger)
                 plan = try Planning.plan(LoadedPlaybook(playbook: loaded.playbook, inventory: fleet.inventory, inventoryPath: loaded.inventoryPath),
-                                         registry: registry, source: fleet.source)
+                                         registry: registry, source: fleet.source, backend: chosen)
                 target = fleet.backend
             }
             let faults = try InjectedFaults.resolve(plan, injecting: options.faults, backend: target)

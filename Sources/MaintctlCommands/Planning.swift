@@ -1,15 +1,23 @@
 import Foundation
 import Logging
 import MaintenanceKit
+import SimulatedBackend
 
 /// Planning shared by `plan`, `run` and `verify`.
 enum Planning {
     /// Plans `loaded`, printing every problem.
-    /// - Parameter source: Where the inventory was read from (`inventory`, or a live backend's id).
+    /// - Parameters:
+    ///   - source: Where the inventory was read from (`inventory`, or a live backend's id).
+    ///   - backend: The backend it will run on: predictions use its timing model, refined by
+    ///     earlier runs on it (``TimingHistory``).
     /// - Throws: `Exit.invalidInput` after printing the diagnostics.
-    static func plan(_ loaded: LoadedPlaybook, registry: PluginRegistry, source: String = "inventory") throws -> MaintenanceKit.Plan {
+    static func plan(_ loaded: LoadedPlaybook, registry: PluginRegistry, source: String = "inventory",
+                     backend: String = SimulatedBackend.descriptor.id) throws -> MaintenanceKit.Plan {
+        let calibration = TimingHistory.calibration(for: backend)
         do {
-            return try Planner(registry: registry).plan(loaded.playbook, inventory: loaded.inventory, source: source)
+            var plan = try Planner(registry: registry, timing: calibration.model).plan(loaded.playbook, inventory: loaded.inventory, source: source)
+            plan.predictionBasis = calibration.basis
+            return plan
         } catch {
             Output.printDiagnostics(error)
             throw Exit.invalidInput

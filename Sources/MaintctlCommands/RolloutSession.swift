@@ -26,7 +26,8 @@ struct RolloutSession {
     func execute(_ kind: String) async throws {
         // On a terminal, a live block replaces the plain lines (it prints them above itself).
         let live = options.format == .text && !options.textToStandardError && LiveProgress.isWanted(disabled: options.noProgress)
-            ? LiveProgress(plan: plan, clockRate: Registry.isLive(backend.descriptor.id) ? 1 : options.timeScale ?? 1) : nil
+            ? LiveProgress(plan: plan, clockRate: Registry.isLive(backend.descriptor.id) ? 1 : options.timeScale ?? 1,
+                           syncs: backend as? any SyncProgressReporting) : nil
         let text: any RolloutReporter = live ?? TextReporter(write: options.textToStandardError ? Output.error : Output.line)
         let reporter = try options.events.map { ReporterGroup([text, try EventFile($0).reporter]) } ?? ReporterGroup([text])
         if let journal {

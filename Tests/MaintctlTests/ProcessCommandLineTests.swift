@@ -122,11 +122,16 @@ import Testing
     @Test func aPlanFileAppliesOnceAndThenIsRefusedAsStale() async throws {
         try await withCluster { state in
             let directory = try CLI.temporaryDirectory("stale")
+            let home = try CLI.temporaryDirectory("home")
             let plan = directory + "/plan.json"
-            let planned = try await CLI.run(["plan", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state, "-o", plan])
+            let planned = try await CLI.run(["plan", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state, "-o", plan], home: home)
             try #require(planned.status == 0, "\(planned.stderr)")
+            // Predicted from the process backend's own timings, not the cloud's (4m32s for this cluster).
+            #expect(planned.stdout.contains("(from the process backend's timing model)"), "\(planned.stdout)")
+            let predicted = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: plan))) as? [String: Any])
+            #expect((predicted["predicted_duration_ms"] as? Int ?? 0) < 60_000, "\(predicted["predicted_duration_ms"] ?? "")")
             let applied = try await CLI.run(["run", "--plan", plan, "--backend", "process", "--state", state,
-                                             "--journal", directory + "/first.sqlite", "--format", "json"])
+                                             "--journal", directory + "/first.sqlite", "--format", "json"], home: home)
             #expect(applied.status == 0, "\(applied.stderr)")
             // The summary a run of the playbook gives on this cluster: every shard failed over once, in under a second.
             let summary = try #require(try JSONSerialization.jsonObject(with: Data(applied.stdout.utf8)) as? [String: Any])
@@ -139,6 +144,10 @@ import Testing
             try await expectConsistent(state)
             let patched = try await status(state)
             #expect(patched.allSatisfy { $0.version == "7.2.5" && $0.node.hasSuffix("-7.2.5") })
+            // The next plan on this backend learns from the run.
+            let replanned = try await CLI.run(["plan", "Playbooks/rolling-restart.yaml", "--backend", "process", "--state", state], home: home)
+            #expect(replanned.stdout.contains("the process backend's timing model, refined by "), "\(replanned.stdout)")
+            #expect(replanned.stdout.contains(" of 1 earlier run on it)"), "\(replanned.stdout)")
             // The same plan again: the nodes it drains are gone; refused, naming each change, and nothing runs.
             let again = try await CLI.run(["run", "--plan", plan, "--backend", "process", "--state", state,
                                            "--journal", directory + "/second.sqlite"])

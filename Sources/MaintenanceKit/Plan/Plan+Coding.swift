@@ -5,6 +5,7 @@ extension Plan: Codable {
         case format, maintctlVersion = "maintctl_version", playbook, playbookPath = "playbook_path", policy
         case maintenanceWindows = "maintenance_windows", faults, steps, basis = "planned_against", caches
         case expectedFailovers = "expected_failovers", predictedDurationMS = "predicted_duration_ms"
+        case predictionBasis = "prediction_basis"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -23,6 +24,7 @@ extension Plan: Codable {
         steps = try container.decode([PlanStep].self, forKey: .steps)
         basis = try container.decode(PlanBasis.self, forKey: .basis)
         caches = try container.decode([CachePlan].self, forKey: .caches)
+        predictionBasis = try container.decodeIfPresent(String.self, forKey: .predictionBasis)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -39,6 +41,7 @@ extension Plan: Codable {
         try container.encode(caches, forKey: .caches)
         try container.encode(expectedFailovers, forKey: .expectedFailovers)
         try container.encode(predictedDuration.milliseconds, forKey: .predictedDurationMS)
+        try container.encodeIfPresent(predictionBasis, forKey: .predictionBasis)
     }
 }
 

@@ -24,6 +24,8 @@ public struct Plan: Sendable {
     public var basis: PlanBasis
     /// One entry per targeted cache, in start order.
     public var caches: [CachePlan]
+    /// What its predicted durations are based on (a backend's timing model, earlier runs).
+    public var predictionBasis: String?
 
     public init(maintctlVersion: String = MaintctlVersion.current, playbook: String, playbookPath: String, policy: Policy,
                 steps: [PlanStep], faults: [ScheduledFault] = [], maintenanceWindows: [MaintenanceWindow] = [],

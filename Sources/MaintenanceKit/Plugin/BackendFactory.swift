@@ -12,6 +12,9 @@ public protocol BackendFactory: Sendable {
     /// What `cluster up` needs per version to start a node (`--binary` or `--image`); nil
     /// when it cannot start clusters.
     var clusterArtifact: ClusterArtifact? { get }
+    /// How long things take on its backends, measured on them: what plans predict from (the
+    /// seed document's cloud figures unless the backend says otherwise).
+    var timingModel: TimingModel { get }
 
     /// A backend for a new run, and the fleet to plan against: the request's inventory for a
     /// simulation, the live cluster's own view for a backend that drives real servers.
@@ -31,6 +34,7 @@ public protocol BackendFactory: Sendable {
 
 extension BackendFactory {
     public var clusterArtifact: ClusterArtifact? { nil }
+    public var timingModel: TimingModel { TimingModel() }
 
     public func upCluster(_ request: ClusterRequest) async throws -> [String] {
         throw BackendError(.unknownBackend, "the \(descriptor.id) backend cannot start clusters")

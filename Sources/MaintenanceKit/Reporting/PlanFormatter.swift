@@ -5,7 +5,8 @@ public enum PlanFormatter {
         var lines = [
             "Plan for \(plan.playbook) (\(plan.playbookPath))",
             "  \(plan.caches.count) caches, \(plan.actionCount) actions, \(plan.expectedFailovers.count) planned failovers, "
-                + "predicted duration \(plan.predictedDuration.humanReadable)",
+                + "predicted duration \(plan.predictedDuration.humanReadable)"
+                + (plan.predictionBasis.map { " (from \($0))" } ?? ""),
             "  policy: at most \(plan.policy.maxParallelCaches) caches at once, one per \(plan.policy.oneCacheAtATimePer.rawValue), "
                 + "on failure \(plan.policy.onFailure.rawValue)",
             "",

@@ -37,7 +37,7 @@ public enum ContainerBackend {
 
     /// Makes container backends: attached to a cluster's state directory; `cluster up` runs one
     /// container per node of the engine `DOCKER_HOST` names.
-    public static let factory = ProcessBackendFactory(descriptor: descriptor, artifact: .image, attach: attach) { request in
+    public static let factory = ProcessBackendFactory(descriptor: descriptor, artifact: .image, timing: timingModel, attach: attach) { request in
         try await up(request.inventory, in: request.state, images: request.artifacts, redisServer: request.redisServer,
                      engine: try ContainerEngine.fromEnvironment(), logger: request.logger)
     }

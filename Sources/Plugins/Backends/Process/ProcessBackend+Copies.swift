@@ -1,5 +1,6 @@
 import Foundation
 import MaintenanceKit
+import RedisWire
 
 extension ProcessBackend {
     /// Starts a copy of `shard` on `node` and makes it a replica of the shard's primary. A copy
@@ -59,6 +60,7 @@ extension ProcessBackend {
             return SyncReport(shard: shard, node: node, megabytes: 0, duration: .zero) // a primary is its own truth
         }
         var primaryLostAt: ContinuousClock.Instant?
+        defer { syncsUnderWay[cache] = nil }
         // Synced: the link is up, no sync in progress, and the replica has received at least
         // everything the primary had when we asked it.
         try await Polling.waitUntil("the copy of \(shard) on \(node) to be in sync", limit: .seconds(3600)) {
@@ -84,10 +86,21 @@ extension ProcessBackend {
             }
             let target = try await self.driver.replication(primary.port).offset
             let replica = try await self.driver.replication(copy.port)
+            self.syncsUnderWay[cache] = Self.progress(of: shard, on: node, replica: replica, target: target)
             return !replica.isPrimary && replica.linkUp && replica.offset >= target
         }
         let megabytes = try await driver.datasetMegabytes(primary.port)
         return SyncReport(shard: shard, node: node, megabytes: megabytes, duration: ContinuousClock.now - started)
+    }
+
+    /// How far the copy has come: the snapshot's bytes while it is transferred (Redis's
+    /// `master_sync_read_bytes` of `master_sync_total_bytes`), then the stream it still lacks.
+    private static func progress(of shard: String, on node: String, replica: ReplicationInfo, target: Int64) -> SyncProgress {
+        if replica.fields["master_sync_in_progress"] == "1" {
+            return SyncProgress(shard: shard, node: node, receivedBytes: replica.fields["master_sync_read_bytes"].flatMap { Int64($0) },
+                                totalBytes: replica.fields["master_sync_total_bytes"].flatMap { Int64($0) })
+        }
+        return SyncProgress(shard: shard, node: node, bytesBehind: replica.linkUp ? max(0, target - replica.offset) : nil)
     }
 
     /// Stops `node`'s copy of `shard` and forgets it, unless it is the shard's primary or
@@ -168,4 +181,8 @@ extension ProcessBackend {
             return
         }
     }
+}
+
+extension ProcessBackend: SyncProgressReporting {
+    public func syncProgress(in cache: String) -> SyncProgress? { syncsUnderWay[cache] }
 }

@@ -191,20 +191,28 @@ extension ProcessBackend {
         return rows
     }
 
-    /// The caches as the live cluster has them now, as an inventory to plan against.
+    /// The caches as the live cluster has them now, as an inventory to plan against: each
+    /// shard's size is the data its primary holds now (`used_memory_dataset`), so that sync times
+    /// are predicted from the data there is, not the inventory's estimate.
     public func currentInventory() async throws -> Inventory {
         var caches: [CacheSpec] = []
         for cache in store.state.caches {
             let topology = try await topology(of: cache.id)
             let live = topology.liveNodes
+            var shards: [ShardSpec] = []
+            for shard in topology.shards {
+                var measured: Double?
+                if let primary = try? await primaryCopy(of: shard.id, in: cache.id) {
+                    measured = try? await driver.datasetMegabytes(primary.port)
+                }
+                shards.append(ShardSpec(id: shard.id, primary: shard.primaryNode ?? shard.copies.first?.node ?? "",
+                                        replicas: shard.copies.filter { $0.role == .replica }.map(\.node), sizeMB: measured ?? shard.sizeMB))
+            }
             caches.append(CacheSpec(
                 id: cache.id, resourceGroup: cache.placement.resourceGroup, region: cache.placement.region,
                 leader: topology.leader ?? live.first?.id ?? "", minReplicas: cache.minReplicas,
                 nodes: live.map { NodeSpec(id: $0.id, version: $0.version, capacity: $0.capacity) },
-                shards: topology.shards.map { shard in
-                    ShardSpec(id: shard.id, primary: shard.primaryNode ?? shard.copies.first?.node ?? "",
-                              replicas: shard.copies.filter { $0.role == .replica }.map(\.node), sizeMB: shard.sizeMB)
-                }, password: store.state.password))
+                shards: shards, password: store.state.password))
         }
         return Inventory(caches: caches)
     }

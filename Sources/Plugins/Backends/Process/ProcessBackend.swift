@@ -44,6 +44,8 @@ public actor ProcessBackend: Backend {
     var detectors: [String: BackgroundJob] = [:]
     /// Failures declared and not yet collected by `unplannedFailures(in:)`, by cache.
     var pendingFailures: [String: [UnplannedFailure]] = [:]
+    /// The full sync under way in each cache, as its last poll saw it.
+    var syncsUnderWay: [String: SyncProgress] = [:]
     /// Servers maintctl stopped on purpose (a retired or restarted copy), by pid: their
     /// silence is no failure.
     var stoppedOnPurpose: Set<Int32> = []

@@ -9,10 +9,11 @@ public struct ProcessBackendFactory: BackendFactory {
     /// Starts a cluster (`maintctl cluster up`).
     let up: @Sendable (ClusterRequest) async throws -> ProcessBackend
     public let clusterArtifact: ClusterArtifact?
+    public let timingModel: TimingModel
 
     /// The factory of local `redis-server` processes.
     public init() {
-        self.init(descriptor: ProcessBackend.descriptor, artifact: .binary, attach: LocalProcessHost.attach) { request in
+        self.init(descriptor: ProcessBackend.descriptor, artifact: .binary, timing: ProcessBackend.timingModel, attach: LocalProcessHost.attach) { request in
             try await ProcessBackend.up(request.inventory, in: request.state,
                                         binaries: request.artifacts.merging(["default": request.redisServer]) { given, _ in given },
                                         logger: request.logger)
@@ -20,10 +21,12 @@ public struct ProcessBackendFactory: BackendFactory {
     }
 
     /// A factory of clusters on another kind of host.
-    public init(descriptor: BackendDescriptor, artifact: ClusterArtifact?, attach: @escaping @Sendable (HostRecord, String) throws -> any ServerHost,
+    public init(descriptor: BackendDescriptor, artifact: ClusterArtifact?, timing: TimingModel,
+                attach: @escaping @Sendable (HostRecord, String) throws -> any ServerHost,
                 up: @escaping @Sendable (ClusterRequest) async throws -> ProcessBackend) {
         self.descriptor = descriptor
         self.clusterArtifact = artifact
+        self.timingModel = timing
         self.attach = attach
         self.up = up
     }
