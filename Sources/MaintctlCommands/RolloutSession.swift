@@ -29,7 +29,8 @@ struct RolloutSession {
             ? LiveProgress(plan: plan, clockRate: Registry.isLive(backend.descriptor.id) ? 1 : options.timeScale ?? 1,
                            syncs: backend as? any SyncProgressReporting) : nil
         let text: any RolloutReporter = live ?? TextReporter(write: options.textToStandardError ? Output.error : Output.line)
-        let reporter = try options.events.map { ReporterGroup([text, try EventFile($0).reporter]) } ?? ReporterGroup([text])
+        let events = try options.events.map(EventFile.init)
+        let reporter = ReporterGroup([text] + (events.map { [$0.reporter] } ?? []))
         if let journal {
             do {
                 // A simulated world lives in its journal: a commit that reaches the operating
@@ -63,6 +64,10 @@ struct RolloutSession {
         let summary = try await withThrowingTaskGroup(of: Void.self) { group in
             if let locks { group.addTask { await locks.renew(stop: stop) } }
             if let live { group.addTask { await live.tick() } }
+            if let events, let syncs = backend as? any SyncProgressReporting {
+                let caches = plan.caches.map(\.cache)
+                group.addTask { await EventFile.followSyncs(of: syncs, caches: caches, into: events.reporter) }
+            }
             defer {
                 group.cancelAll()
                 Output.live.withLock { $0 = nil }

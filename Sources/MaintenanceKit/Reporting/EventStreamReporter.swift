@@ -26,6 +26,21 @@ public final class EventStreamReporter: RolloutReporter {
 
     public func report(_ event: RolloutEvent) {
         guard let (type, elapsed, fields) = Self.describe(event) else { return }
+        write(type, elapsed: elapsed, fields)
+    }
+
+    /// Writes how far the full sync under way in `cache` has come (`sync_progress`), as the
+    /// backend said `elapsed` into the rollout.
+    public func reportSyncProgress(_ progress: SyncProgress, in cache: String, elapsed: Duration) {
+        write("sync_progress", elapsed: elapsed, members([
+            "cache": .string(cache), "shard": .string(progress.shard), "node": .string(progress.node),
+            "received_bytes": progress.receivedBytes.map { .integer($0) } ?? .null,
+            "total_bytes": progress.totalBytes.flatMap { $0 > 0 ? .integer($0) : nil } ?? .null,
+            "bytes_behind": progress.bytesBehind.map { .integer($0) } ?? .null,
+        ]))
+    }
+
+    private func write(_ type: String, elapsed: Duration, _ fields: [JSONValue.Member]) {
         sequence.withLock { next in
             let head: [JSONValue.Member] = [
                 .init(key: "version", value: .number(String(Self.version))),
