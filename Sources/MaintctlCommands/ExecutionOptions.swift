@@ -63,8 +63,9 @@ struct ExecutionOptions: ParsableArguments {
                   FileManager.default.isWritableFile(atPath: parent) else {
                 throw ValidationError("--events \(events): there is no writable directory '\(parent)' to write it in")
             }
-            guard !FileManager.default.fileExists(atPath: events, isDirectory: &isDirectory) || !isDirectory.boolValue else {
-                throw ValidationError("--events \(events): that is a directory; name a file")
+            // Never written over: `--events playbook.yaml` must not empty the playbook.
+            guard !FileManager.default.fileExists(atPath: events) else {
+                throw ValidationError("--events \(events): it exists; name a new file (the events of a run are never written over another file)")
             }
         }
         if events == "-", format == .json {

@@ -96,7 +96,7 @@ final class LiveProgress: RolloutReporter {
 
     /// Writes `text` above the block (to standard error when `toError`), then draws the block again.
     func print(_ text: String, toError: Bool = false) {
-        redraw(printing: text.isEmpty ? [] : [text], toError: toError)
+        redraw(printing: [text], toError: toError)
     }
 
     /// Draws the block again every half second, so the time in flight, the estimate and the
@@ -135,8 +135,11 @@ final class LiveProgress: RolloutReporter {
                 text += printed.map { $0 + "\n" }.joined()
             }
             guard !state.finished else { return write(text) }
-            let width = max(20, Self.terminalWidth() - 1)
-            let block = state.order.compactMap { state.caches[$0] }.map { Self.truncate(Self.render($0, clockRate: clockRate), to: width) }
+            let (width, rows) = Self.terminalSize()
+            var block = state.order.compactMap { state.caches[$0] }.map { Self.truncate(Self.render($0, clockRate: clockRate), to: max(20, width - 1)) }
+            // Never taller than the terminal: the cursor could not go back up over it.
+            let room = max(1, rows - 2)
+            if block.count > room { block = Array(block.prefix(room - 1)) + ["… and \(block.count - room + 1) more caches"] }
             text += block.map { $0 + "\n" }.joined()
             state.drawn = block.count
             write(text)
@@ -185,10 +188,11 @@ final class LiveProgress: RolloutReporter {
         text.count <= width ? text : String(text.prefix(width - 1)) + "…"
     }
 
-    static func terminalWidth() -> Int {
+    /// Columns and rows of the terminal, read again at every redraw (it may be resized).
+    static func terminalSize() -> (columns: Int, rows: Int) {
         var size = winsize()
-        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
-        return Int(size.ws_col)
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0 else { return (80, 24) }
+        return (Int(size.ws_col), Int(size.ws_row))
     }
 }
 

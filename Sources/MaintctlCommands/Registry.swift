@@ -16,7 +16,8 @@ enum Registry {
 
     /// The logger of a command: warnings, or everything with `--verbose`.
     static func logger(verbose: Bool) -> Logger {
-        var logger = Logger(label: "maintctl")
+        // Through `Output`, so that a live progress block never writes over a log line.
+        var logger = Logger(label: "maintctl") { OutputLogHandler(label: $0) }
         logger.logLevel = verbose ? .debug : .warning
         return logger
     }

@@ -70,8 +70,9 @@ struct RolloutSession {
             }
             defer {
                 group.cancelAll()
-                Output.live.withLock { $0 = nil }
+                // Off the screen first: a line written meanwhile goes out plain, not under the block.
                 live?.finish()
+                Output.live.withLock { $0 = nil }
             }
             return try await rollout(runtime)
         }

@@ -24,6 +24,8 @@ public struct JournalSnapshot: Sendable {
         /// `intent` (started, no outcome: may be half-done), `succeeded` or `failed`.
         public var state: String
         public var result: ActionResult?
+        /// The session that made it (sessions count up from 1): each session's rollout clock starts at zero.
+        public var session: Int64 = 0
     }
 
     /// A cache's last recorded state.
@@ -98,7 +100,8 @@ extension JournalFile {
                         result?.timing = ActionTiming(started: .milliseconds(started), took: .milliseconds(took))
                     }
                     return JournalSnapshot.Attempt(cache: row["cache"], actionIndex: row["action_index"], attempt: row["attempt"],
-                                                   plugin: row["plugin"], summary: row["summary"], state: row["state"], result: result)
+                                                   plugin: row["plugin"], summary: row["summary"], state: row["state"], result: result,
+                                                   session: row["session_id"])
                 }
                 let caches = try Row.fetchAll(db, sql: "SELECT * FROM cache_state ORDER BY rowid").map { row in
                     JournalSnapshot.CacheRecord(cache: row["cache"], status: row["status"],

@@ -64,13 +64,15 @@ import Testing
 
     @Test func anUnwritableEventFileIsRefusedBeforeAnythingRuns() async throws {
         let home = try CLI.temporaryDirectory()
-        for path in ["/nonexistent-directory/events.jsonl", home] {
+        let precious = try CLI.temporaryFile("name: keep me\n")
+        for path in ["/nonexistent-directory/events.jsonl", home, precious] {
             let result = try await CLI.run(["run", "Playbooks/rolling-restart.yaml", "--events", path], home: home)
             #expect(result.status != 0)
             #expect(result.stderr.contains("--events"), "\(result.stderr)")
             #expect(!result.stdout.contains("Summary"))
             #expect(!FileManager.default.fileExists(atPath: home + "/journals"))
         }
+        #expect(try String(contentsOfFile: precious, encoding: .utf8) == "name: keep me\n")
     }
 
     /// The lines of `text`, each parsed as one JSON object.

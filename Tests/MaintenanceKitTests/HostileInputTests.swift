@@ -25,6 +25,24 @@ import Testing
         return text + "steps: *i\n"
     }()
 
+    /// Ten levels of lists per link of a chain of aliases: a hundred levels, written in ten.
+    static let deepAliases: String = {
+        var text = "name: deep\nd0: &d0 [x]\n"
+        for link in 1...10 {
+            text += "d\(link): &d\(link) " + String(repeating: "[", count: 10) + "*d\(link - 1)" + String(repeating: "]", count: 10) + "\n"
+        }
+        return text + "steps: [*d10]\n"
+    }()
+
+    /// A character YAML forbids is reported on its own line.
+    @Test func aControlCharacterIsReportedWhereItIs() {
+        let path = Self.file("control.yaml", Data("name: x\nsteps: []\ndescription: a\u{7F}b\n".utf8))
+        let problems = Self.validate(path)
+        #expect(problems.count == 1)
+        #expect(problems.first?.location.line == 3 && problems.first?.location.column == 15, "\(problems)")
+        #expect(problems.first?.message.contains("YAML reader") == true)
+    }
+
     /// An alias used as a mapping key: it could stand for an alias bomb, and is refused.
     static let keyBomb = "name: bomb\na: &a [lol, lol, lol]\n? *a\n: 1\n"
 
@@ -34,6 +52,7 @@ import Testing
         ("huge.yaml", Data(repeating: UInt8(ascii: "#"), count: 50 << 20), "larger than 16 MB"),
         ("deep-flow.yaml", Data(("name: " + String(repeating: "[", count: 100_000)).utf8), "nesting level"),
         ("deep-block.yaml", Data((0..<200).map { String(repeating: "  ", count: $0) + "k\($0):\n" }.joined().utf8), "nest more than 64"),
+        ("deep-aliases.yaml", Data(deepAliases.utf8), "nest more than 64 levels deep (through aliases)"),
         ("garbage.yaml", Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }), "not UTF-8"),
         ("nul.yaml", Data("name: x\0\n".utf8), "NUL bytes"),
         ("empty.yaml", Data(), "file is empty"),

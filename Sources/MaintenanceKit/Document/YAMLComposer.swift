@@ -12,8 +12,8 @@ import CYaml
 /// duplicates took seconds.
 struct YAMLComposer {
     private let file: String
-    /// Anchored nodes, and how many nodes each stands for.
-    private var anchors: [String: (node: ConfigNode, size: Int)] = [:]
+    /// Anchored nodes, how many nodes each stands for, and how deep its collections nest.
+    private var anchors: [String: (node: ConfigNode, size: Int, depth: Int)] = [:]
     /// Nodes added by aliases so far.
     private var expanded = 0
     private var stack: [Frame] = []
@@ -24,6 +24,8 @@ struct YAMLComposer {
         var anchor: String?
         /// Nodes in it so far, itself included.
         var size = 1
+        /// How deep the collections in it nest so far, itself included.
+        var depth = 1
         /// nil for a sequence.
         var mapping: MappingState?
         var items: [ConfigNode] = []
@@ -69,7 +71,7 @@ struct YAMLComposer {
             var documents = 0
             var event = yaml_event_t()
             while true {
-                guard yaml_parser_parse(&parser, &event) == 1 else { return .failure(syntaxError(parser)) }
+                guard yaml_parser_parse(&parser, &event) == 1 else { return .failure(syntaxError(parser, text: buffer)) }
                 defer { yaml_event_delete(&event) }
                 do throws(Diagnostic) {
                     switch event.type {
@@ -85,7 +87,7 @@ struct YAMLComposer {
                         let scalar = event.data.scalar
                         let value = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
                         let node = ConfigNode(.scalar(value, isPlain: scalar.style == YAML_PLAIN_SCALAR_STYLE), at: location(event.start_mark))
-                        try add(node, size: 1, anchor: Self.text(scalar.anchor), root: &root)
+                        try add(node, size: 1, depth: 0, anchor: Self.text(scalar.anchor), root: &root)
                     case YAML_ALIAS_EVENT:
                         let name = Self.text(event.data.alias.anchor) ?? ""
                         guard let anchored = anchors[name] else {
@@ -96,7 +98,13 @@ struct YAMLComposer {
                             throw Diagnostic(.documentTooComplex, at: location(event.start_mark),
                                              "aliases expand the document by more than \(ConfigNode.maximumAliasExpansion) nodes")
                         }
-                        try add(anchored.node, size: anchored.size, anchor: nil, root: &root, isAlias: true, at: location(event.start_mark))
+                        // Nesting through aliases counts as written nesting does.
+                        if stack.count + anchored.depth > ConfigNode.maximumDepth {
+                            throw Diagnostic(.documentTooComplex, at: location(event.start_mark),
+                                             "collections nest more than \(ConfigNode.maximumDepth) levels deep (through aliases)")
+                        }
+                        try add(anchored.node, size: anchored.size, depth: anchored.depth, anchor: nil, root: &root, isAlias: true,
+                                at: location(event.start_mark))
                     case YAML_SEQUENCE_START_EVENT:
                         try open(Frame(location: location(event.start_mark), anchor: Self.text(event.data.sequence_start.anchor)))
                     case YAML_MAPPING_START_EVENT:
@@ -114,7 +122,7 @@ struct YAMLComposer {
                         } else {
                             kind = .sequence(frame.items)
                         }
-                        try add(ConfigNode(kind, at: frame.location), size: frame.size, anchor: frame.anchor, root: &root)
+                        try add(ConfigNode(kind, at: frame.location), size: frame.size, depth: frame.depth, anchor: frame.anchor, root: &root)
                     default:
                         continue
                     }
@@ -138,15 +146,16 @@ struct YAMLComposer {
     }
 
     /// Puts a finished node where it belongs: the root, an item, a key, or a key's value.
-    private mutating func add(_ node: ConfigNode, size: Int, anchor: String?, root: inout ConfigNode?,
+    private mutating func add(_ node: ConfigNode, size: Int, depth: Int, anchor: String?, root: inout ConfigNode?,
                               isAlias: Bool = false, at aliasLocation: SourceLocation? = nil) throws(Diagnostic) {
-        if let anchor { anchors[anchor] = (node, size) }
+        if let anchor { anchors[anchor] = (node, size, depth) }
         guard !stack.isEmpty else {
             root = node
             return
         }
         let top = stack.count - 1
         stack[top].size += size
+        stack[top].depth = max(stack[top].depth, depth + 1)
         guard stack[top].mapping != nil, var mapping = stack[top].mapping else {
             stack[top].items.append(node)
             return
@@ -188,11 +197,19 @@ struct YAMLComposer {
         SourceLocation(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
     }
 
-    private func syntaxError(_ parser: yaml_parser_t) -> Diagnostic {
+    private func syntaxError(_ parser: yaml_parser_t, text bytes: UnsafeMutableBufferPointer<UInt8>) -> Diagnostic {
         let problem = parser.problem.map { String(cString: $0) } ?? "cannot be read"
         let context = parser.context.map { " " + String(cString: $0) } ?? ""
-        let kind = parser.error == YAML_READER_ERROR ? "YAML reader" : "YAML syntax"
-        return Diagnostic(.syntax, at: location(parser.problem_mark), "\(kind): \(problem)\(context)")
+        guard parser.error == YAML_READER_ERROR else {
+            return Diagnostic(.syntax, at: location(parser.problem_mark), "YAML syntax: \(problem)\(context)")
+        }
+        // A reader error gives a byte offset, not a mark: count the lines up to it.
+        let offset = min(Int(parser.problem_offset), bytes.count)
+        let before = bytes[..<offset]
+        let line = before.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+        let lineStart = before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+        let column = String(decoding: bytes[lineStart..<offset], as: UTF8.self).count + 1
+        return Diagnostic(.syntax, at: SourceLocation(file: file, line: line, column: column), "YAML reader: \(problem)\(context)")
     }
 
     private static func text(_ bytes: UnsafeMutablePointer<yaml_char_t>?) -> String? {

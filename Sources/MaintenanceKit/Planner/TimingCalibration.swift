@@ -39,7 +39,10 @@ public struct TimingCalibration: Sendable {
         refined.drain = median("drain_node") ?? model.drain
         refined.nodeRemoval = median("remove_node") ?? model.nodeRemoval
         refined.vmDeletion = median("delete_vms") ?? model.vmDeletion
-        refined.restart = median("restart_node") ?? model.restart
+        // A restart is predicted as the restart plus its resync: calibrated without the resync.
+        let restarts = samples.filter { $0.step == "restart_node" }
+            .map { $0.duration - $0.syncs.reduce(.zero) { $0 + $1.duration } }.sorted()
+        refined.restart = restarts.isEmpty ? model.restart : max(.zero, restarts[restarts.count / 2])
         let syncs = samples.flatMap(\.syncs)
         let megabytes = syncs.reduce(0) { $0 + $1.megabytes }
         let seconds = syncs.reduce(0) { $0 + $1.duration.seconds }
@@ -48,7 +51,8 @@ public struct TimingCalibration: Sendable {
         if !gaps.isEmpty { refined.plannedFailover = gaps[gaps.count / 2] }
         // What a copy move costs beyond its sync and failover: starting the copy, dropping the old one.
         let moves = samples.filter { $0.step == "migrate_shards" }.map { sample in
-            sample.duration - sample.syncs.reduce(.zero) { $0 + $1.duration } - sample.failovers.reduce(.zero) { $0 + $1.unavailable }
+            sample.duration - sample.syncs.reduce(.zero) { $0 + $1.duration }
+                - sample.failovers.filter { $0.kind == .planned }.reduce(.zero) { $0 + $1.unavailable }
         }.sorted()
         if !moves.isEmpty {
             let overhead = max(.zero, moves[moves.count / 2])

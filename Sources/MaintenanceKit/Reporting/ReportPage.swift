@@ -101,7 +101,8 @@ public enum ReportPage {
                     + "height=\"3\"><title>full sync of \(escape(sync.shard)) to \(escape(sync.node)): \(String(format: "%.1f", sync.megabytes)) MB in \(milliseconds(sync.durationMS))</title></rect>\n"
                 syncEnd = syncStart
             }
-            for failover in action.failovers {
+            // Unplanned failovers show as the node's failure mark.
+            for failover in action.failovers where failover.kind == .planned {
                 let at = x(from + (action.durationMS ?? 0))
                 svg += "<path class=\"failover\" d=\"M\(f(at)) \(f(top - 3)) l4 -6 h-8 z\"><title>planned failover of \(escape(failover.shard)): "
                     + "\(escape(failover.from)) → \(escape(failover.to)), write gap \(failover.unavailableMS) ms</title></path>\n"

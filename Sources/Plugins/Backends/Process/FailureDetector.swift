@@ -72,7 +72,8 @@ struct FailureDetector: Sendable {
                 let round = ContinuousClock.now
                 guard let nodes = await backend.watchedNodes(in: cache) else { break }
                 let returning = Set(nodes.filter(\.failed).flatMap(\.copies))
-                await board.watch(returning, since: round)
+                // A copy begins to be watched as long silent: it is back only once it answers.
+                await board.watch(returning, since: round - settings.downAfter)
                 for copy in returning.subtracting(beating) {
                     group.addTask { await Self.heartbeat(copy, board: board, settings: settings, password: backend.password) }
                 }
