@@ -98,9 +98,18 @@ import Testing
             let refused = try await CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", other, "--state", state])
             #expect(refused.status == 2)
             #expect(refused.stderr.contains("holds a cluster of the \(backend) backend; use --backend \(backend)"), "\(refused.stderr)")
+            let journal = try CLI.temporaryDirectory("probe") + "/run.sqlite"
             let result = try await CLI.run(["run", "Playbooks/rolling-patch.yaml", "--backend", backend, "--state", state,
-                                      "--probe", "--format", "json"])
+                                      "--probe", "--format", "json", "--journal", journal])
             #expect(result.status == 0, "\(result.stderr)")
+            // The report shows what the probe measured.
+            let report = try await CLI.run(["report", journal, "--format", "json"])
+            let reported = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+            let impact = try #require(reported["client_impact"] as? [String: Any], "\(report.stdout.prefix(500))")
+            #expect((impact["writes_acknowledged"] as? Int ?? 0) > 0 && impact["acknowledged_writes_lost"] as? Int == 0)
+            #expect(reported["acknowledged_writes_lost"] as? Int == 0)
+            let page = try await CLI.run(["report", journal])
+            #expect(page.stdout.contains("<th>Write latency</th><td>p50 ") && page.stdout.contains("<th>Acknowledged writes lost</th><td>0</td>"))
             let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
             #expect(summary["status"] as? String == "succeeded")
             #expect(summary["backend"] as? String == backend)
