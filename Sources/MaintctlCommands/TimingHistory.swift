@@ -14,13 +14,14 @@ enum TimingHistory {
         }
         // A simulation's model is its truth: its own runs teach nothing.
         guard factory.drivesLiveCluster, FileManager.default.fileExists(atPath: home.controlDatabase),
-              let entries = try? ControlDatabase(home: home).history(limit: 50) else {
+              let journals = try? ControlDatabase(home: home).journals(of: backend, limit: 4 * runsConsulted) else {
             return TimingCalibration(backend: backend, model: factory.timingModel, samples: [], runs: 0)
         }
         var samples: [TimingCalibration.Sample] = []
         var runs = 0
-        for entry in entries where entry.backend == backend && runs < runsConsulted {
-            guard let snapshot = try? JournalFile.open(at: entry.journal).snapshot() else { continue }
+        // Each journal is read once (`history` would open every one for its status first).
+        for journal in journals where runs < runsConsulted {
+            guard let snapshot = try? JournalFile.open(at: journal).snapshot() else { continue }
             let finished = snapshot.attempts.filter { $0.state == "succeeded" }.compactMap { attempt -> TimingCalibration.Sample? in
                 guard let result = attempt.result, let timing = result.timing else { return nil }
                 return TimingCalibration.Sample(step: attempt.plugin, duration: .milliseconds(timing.durationMS),

@@ -26,6 +26,14 @@ extension ControlDatabase {
         }
     }
 
+    /// The journals of the last runs on `backend`, newest first, without opening them.
+    public func journals(of backend: String, limit: Int) throws -> [String] {
+        try database.read { db in
+            try String.fetchAll(db, sql: "SELECT journal FROM run_index WHERE backend = ? ORDER BY started_at DESC LIMIT ?",
+                                arguments: [backend, limit])
+        }
+    }
+
     /// Past runs, newest first, each with its journal's current status.
     public func history(limit: Int = 50) throws -> [HistoryEntry] {
         let rows = try database.read { db in

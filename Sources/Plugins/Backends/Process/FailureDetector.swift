@@ -113,7 +113,7 @@ struct FailureDetector: Sendable {
             let limits = Dictionary(node.copies.map { ($0.port, now - (watchedSince[$0] ?? now)) }, uniquingKeysWith: min)
             guard let silence = Self.agreedSilence(of: limits, in: heard, downAfter: settings.downAfter,
                                                    quorum: min(settings.quorum, observers.count)) else { continue }
-            guard await !answersNow(node, board: board) else { continue }
+            guard await !answersNow(node) else { continue }
             await backend.declareDown(node.id, in: cache, lastAnswer: now - silence, declaredAt: ContinuousClock.now)
         }
     }
@@ -138,23 +138,20 @@ struct FailureDetector: Sendable {
     /// read yet because it was itself short of CPU (seen on a loaded 2-core machine). A killed
     /// server refuses the connection at once, so this costs a crash nothing; a server still
     /// stalled costs up to `confirmationTimeout` more.
-    private func answersNow(_ node: WatchedNode, board: HeartbeatBoard) async -> Bool {
+    private func answersNow(_ node: WatchedNode) async -> Bool {
         let timeout = Self.confirmationTimeout
-        let answering = await withTaskGroup(of: WatchedCopy?.self) { group in
+        return await withTaskGroup(of: Bool.self) { group in
             for copy in node.copies {
                 group.addTask {
-                    guard let link = try? await RedisConnection.connect(port: copy.port, timeout: timeout, password: backend.password) else { return nil }
+                    guard let link = try? await RedisConnection.connect(port: copy.port, timeout: timeout, password: backend.password) else { return false }
                     let reply = try? await link.send(["PING"], timeout: timeout)
                     await link.close()
-                    return reply != nil && RedisServerProcess.isOurs(pid: copy.pid, port: copy.port) ? copy : nil
+                    return reply != nil && RedisServerProcess.isOurs(pid: copy.pid, port: copy.port)
                 }
             }
-            var answering: [WatchedCopy] = []
-            for await copy in group { if let copy { answering.append(copy) } }
-            return answering
+            for await answered in group where answered { return true }
+            return false
         }
-        for copy in answering { await board.answered(copy, at: .now) }
-        return !answering.isEmpty
     }
 
     /// How long the last word before a verdict may take.
