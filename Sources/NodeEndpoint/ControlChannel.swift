@@ -14,8 +14,9 @@ import NIOPosix
 /// - `RELEASE PRIMARY NEW`: the shard is served by `NEW` now, what waited goes there in order
 ///   (`FAILED_OVER`); an error when the hold had expired;
 /// - `NOTIFY MIGRATING SECONDS` and `NOTIFY MIGRATED`: a shard copy moves;
-/// - `UNLISTEN`: accept no more clients (the node leaves); `LISTEN HOST:PORT`: serve that
-///   address too (one a leaving endpoint gave up);
+/// - `LISTEN HOST:PORT`: serve that address too (one a leaving endpoint hands over; the
+///   listeners share their port, so the address never refuses a client); `UNLISTEN`: accept
+///   no more clients (the node leaves); `UNLISTEN HOST:PORT`: stop serving that address;
 /// - `MOVING HOST:PORT|null SECONDS`: tell the clients that asked where to go, and close every
 ///   client connection `SECONDS` later;
 /// - `PEERS [HOST:PORT…]`: the endpoints of the other nodes; `LEADER yes|no`: whether this one
@@ -126,7 +127,13 @@ struct ControlChannel: Sendable {
             }
             return LocalReply.error("ERR NOTIFY MIGRATING SECONDS | NOTIFY MIGRATED", allocator: allocator)
         case "UNLISTEN":
-            await listeners.closeAll()
+            if request.arguments.count == 1 {
+                await listeners.closeAll()
+            } else if request.arguments.count == 2, let address = request.text(1).flatMap(ServerAddress.init) {
+                await listeners.close(address)
+            } else {
+                return LocalReply.error("ERR UNLISTEN [HOST:PORT]", allocator: allocator)
+            }
             return LocalReply.simple("OK", allocator: allocator)
         case "LISTEN":
             guard request.arguments.count == 2, let address = request.text(1).flatMap(ServerAddress.init) else {

@@ -23,6 +23,14 @@ actor Listeners {
         return (bound, channel)
     }
 
+    /// Stops accepting clients on `address` (one it had taken over, when the hand-over it was
+    /// for failed); the clients connected stay.
+    func close(_ address: ServerAddress) async {
+        guard let index = channels.firstIndex(where: { $0.address == address }) else { return }
+        let closing = channels.remove(at: index)
+        try? await closing.channel.close()
+    }
+
     /// Stops accepting clients on every address; the clients connected stay.
     func closeAll() async {
         handedOff = true

@@ -95,8 +95,8 @@ extension ProcessBackend {
         logger.info("the endpoint of \(cache)/\(node) handed its address to port \(target.port) and closes in \(seconds)s")
     }
 
-    /// The old endpoint stops accepting, the successor's listens on its addresses, and the
-    /// state records both (with when the old one closes). Only then are the clients told: one
+    /// The successor's endpoint listens on the old one's addresses, the old one stops accepting,
+    /// and the state records both (with when the old one closes). Only then are the clients told: one
     /// that reconnects at once finds the successor there.
     /// - Returns: False when no endpoint can take the addresses.
     private func handOffAddresses(of leaving: ClusterState.Node, endpoint: ClusterState.Endpoint, in record: ClusterState.Cache) async throws -> Bool {
@@ -111,15 +111,17 @@ extension ProcessBackend {
         let leavingControl = ClusterState.endpointControl(root: directory, node: leaving.id)
         let successorControl = ClusterState.endpointControl(root: directory, node: successor.id)
         let addresses = endpoint.ports.map { "\(RedisConnection.loopback):\($0)" }
-        try await requireOK(EndpointProcess.control(["UNLISTEN"], controlSocket: leavingControl), "\(leaving.id) UNLISTEN")
+        // The successor listens first (the endpoints share the port), then the leaving one stops:
+        // a client connecting meanwhile reaches one or the other, never a refusal.
         do {
             for address in addresses {
                 try await requireOK(EndpointProcess.control(["LISTEN", address], controlSocket: successorControl), "\(successor.id) LISTEN \(address)")
             }
         } catch {
-            for address in addresses { _ = try? await EndpointProcess.control(["LISTEN", address], controlSocket: leavingControl) }
+            for address in addresses { _ = try? await EndpointProcess.control(["UNLISTEN", address], controlSocket: successorControl) }
             throw BackendError(.endpointHandOffFailed, "the endpoint of \(successor.id) could not take over \(leaving.id)'s address: \(error)")
         }
+        try await requireOK(EndpointProcess.control(["UNLISTEN"], controlSocket: leavingControl), "\(leaving.id) UNLISTEN")
         let grace = endpointPolicy(of: record.id).movingGraceSeconds
         try store.updateCache(record.id) { record in
             if let index = record.nodes.firstIndex(where: { $0.id == successor.id }) {
