@@ -24,9 +24,10 @@ import Testing
             #expect(node == "node-1")
             // Bounds that say "not stuck" on a machine other tests load; maintctl-bench's
             // unplanned-failover benchmark measures the detector's speed (0.86 s p50).
-            let failures = try await cluster.failures(within: .seconds(5))
+            // (On a 2-core Xeon running the whole suite, 3.6 s of detection and 1.8 s of promotion.)
+            let failures = try await cluster.failures(within: .seconds(12))
             let noticed = ContinuousClock.now - killed
-            #expect(noticed <= .seconds(4), "the failover took \(noticed)")
+            #expect(noticed <= .seconds(10), "the failover took \(noticed)")
             let failure = try #require(failures.first)
             #expect(failures.count == 1)
             #expect(failure.node == "node-1" && failure.lostShards.isEmpty && failure.newLeader == "node-2")
@@ -34,7 +35,7 @@ import Testing
             #expect(failure.failovers.count == 1)
             #expect(failover.shard == "s1" && failover.kind == .unplanned && failover.from == "node-1" && failover.to == "node-2")
             let detection = try #require(failover.detection), promotion = try #require(failover.promotion)
-            #expect(detection >= .milliseconds(750) && detection + promotion <= .seconds(4), "detection \(detection), promotion \(promotion)")
+            #expect(detection >= .milliseconds(750) && detection + promotion <= .seconds(10), "detection \(detection), promotion \(promotion)")
             #expect(failover.unavailable == detection + promotion)
             // Each failure is reported once.
             #expect(try await backend.unplannedFailures(in: "local").isEmpty)
@@ -88,7 +89,7 @@ import Testing
             // Twice the time the endpoints take to report a crash.
             #expect(try await cluster.failures(within: .milliseconds(1800)).isEmpty)
             for pid in observers { kill(pid, SIGCONT) }
-            let failure = try #require(try await cluster.failures(within: .seconds(3)).first)
+            let failure = try #require(try await cluster.failures(within: .seconds(8)).first)
             #expect(failure.node == "node-1" && failure.failovers.map(\.to) == ["node-2"])
             let promoted = try #require(await backend.status().first { $0.shard == "s1" && $0.node == "node-2" })
             #expect(try await cluster.role(of: promoted.port) == "master")
@@ -168,7 +169,7 @@ import Testing
             #expect(node == "node-1")
             // Declared once a peer's cluster-bus ping to it is pending too: usually within a
             // second, at worst cluster-node-timeout / 2 = 2.5 s into the stall.
-            let failures = try await cluster.failures(within: .seconds(4))
+            let failures = try await cluster.failures(within: .seconds(8))
             let failure = try #require(failures.first)
             #expect(failure.node == "node-1" && failure.failovers.map(\.to) == ["node-2"])
             #expect(try await backend.topology(of: "local").node("node-1")?.lifecycle == .failed)
