@@ -21,14 +21,21 @@ enum RedisServerProcess {
         guard status == 0 else {
             throw BackendError(.redisStartFailed, "\(binary) exited with status \(status) at start; see the log next to \(pidFile)")
         }
-        for _ in 0..<200 {
+        // The daemon writes its pid file once it listens: within milliseconds on an idle
+        // machine, seconds on a loaded one. One that died (its port was taken) is given up on
+        // as soon as no server works in its directory.
+        let directory = URL(fileURLWithPath: pidFile).deletingLastPathComponent().standardizedFileURL.path
+        for round in 0..<1000 {
             if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
                let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 {
                 return pid
             }
+            if round % 10 == 9, servers(under: directory).isEmpty, !FileManager.default.fileExists(atPath: pidFile) {
+                throw BackendError(.redisStartFailed, "\(binary) exited before it wrote its pid file \(pidFile); see the log next to it")
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
-        throw BackendError(.redisStartFailed, "\(binary) wrote no pid file at \(pidFile)")
+        throw BackendError(.redisStartFailed, "\(binary) wrote no pid file at \(pidFile) within 10 seconds")
     }
 
     /// Runs a program that daemonizes (it starts the daemon and exits at once) and returns its
