@@ -3,7 +3,7 @@ import ArgumentParser
 extension Maintctl {
     struct Cluster: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Start, inspect and stop a live cluster for the process backend.",
-            subcommands: [ClusterUp.self, ClusterStatus.self, ClusterDown.self])
+            abstract: "Start or adopt, inspect and stop a live cluster for the process and container backends.",
+            subcommands: [ClusterUp.self, ClusterAdopt.self, ClusterStatus.self, ClusterDown.self])
     }
 }

@@ -3,19 +3,25 @@ import ArgumentParser
 extension Maintctl {
     struct ClusterDown: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "down", abstract: "Stop every process of the live cluster and remove what 'cluster up' wrote.")
+            commandName: "down",
+            abstract: "Stop every process of the live cluster and remove what 'cluster up' or 'cluster adopt' wrote.",
+            discussion: "Servers that 'cluster adopt' took over keep running (without maintctl's endpoints) unless --adopted-too is given.")
 
         @OptionGroup var live: LiveClusterOptions
+
+        @Flag(help: "Stop the servers 'cluster adopt' took over too.")
+        var adoptedToo = false
 
         func run() async throws {
             let cluster = try live.open()
             do {
-                try await cluster.down()
+                try await cluster.down(adoptedToo: adoptedToo)
             } catch {
                 Output.error("maintctl: cluster down: \(error)")
                 throw Exit.failed
             }
-            Output.line("stopped every process of the cluster in \(live.state)")
+            Output.line(adoptedToo ? "stopped every process of the cluster in \(live.state)"
+                        : "stopped every process maintctl started for the cluster in \(live.state)")
         }
     }
 }

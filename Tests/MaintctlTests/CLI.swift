@@ -133,7 +133,9 @@ enum CLI {
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, binary, &files, &attributes, argv, envp)
+        // A bare name (redis-cli) is looked up on PATH.
+        let result = binary.contains("/") ? posix_spawn(&pid, binary, &files, &attributes, argv, envp)
+            : posix_spawnp(&pid, binary, &files, &attributes, argv, envp)
         guard result == 0 else { throw CocoaError(.executableLoad, userInfo: ["errno": result]) }
         if background { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(pid), 10) }
         return Running(pid: pid, outPath: outPath, errPath: errPath)

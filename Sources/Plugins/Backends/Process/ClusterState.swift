@@ -28,6 +28,9 @@ struct ClusterState: Codable, Sendable {
         var endpoint: Endpoint?
         /// The node its last shard copy moved to: where its endpoint's clients go when it leaves.
         var successor: String?
+        /// Whether its servers were running before maintctl adopted the cluster (`cluster
+        /// adopt`): they live outside the state directory and stop only when a step retires them.
+        var adopted: Bool?
     }
 
     /// A node's endpoint process: where clients connect, and its pid.
@@ -62,6 +65,9 @@ struct ClusterState: Codable, Sendable {
         /// On a failed node, the role the copy had when its node was declared down: a primary
         /// that no replica could replace is still the shard's (unreachable) primary.
         var roleAtFailure: CopyRole?
+        /// Whether the server was running before maintctl adopted the cluster: `cluster down`
+        /// leaves it running unless told otherwise, and it is never restarted in place.
+        var adopted: Bool?
     }
 
     /// A node's processes stopped by a `pause` fault, and when they must run again. Recorded

@@ -129,6 +129,10 @@ extension ProcessBackend {
         guard let current = try store.cache(cache).nodes.first(where: { $0.id == node }) else {
             throw BackendError(.unknownNode, "cache '\(cache)' has no node '\(node)'")
         }
+        if current.adopted == true {
+            throw BackendError(.adoptedServer, "refusing to restart '\(node)' in place: its servers were adopted (maintctl does not know how "
+                               + "they were configured); replace the node instead, as rolling-patch.yaml does")
+        }
         let newVersion = version ?? current.version
         try await host.check(version: newVersion, runnable: store.state.runnable(for: newVersion))
         // The shards with a copy on the node; each copy is looked up again after every await.

@@ -132,11 +132,12 @@ extension ProcessBackend {
         }
     }
 
-    /// Stops every process of the cluster, deletes its nodes and removes what `up` wrote.
-    /// Afterwards no process of the cluster remains.
+    /// Stops every process of the cluster, deletes its nodes and removes what `up` (or
+    /// `adopt`) wrote. Afterwards no process of the cluster remains but the adopted servers
+    /// (`adoptedToo` false): they serve on as before maintctl adopted them, without endpoints.
     /// - Throws: `BackendError` when the host could not delete every node (a container engine
     ///   that does not answer); the state stays, so `down` can be run again.
-    public func down() async throws {
+    public func down(adoptedToo: Bool = false) async throws {
         await stopFailureDetectors()
         for cache in store.state.caches {
             for node in cache.nodes { await stopEndpoint(of: node.id, in: cache.id) }
@@ -149,7 +150,7 @@ extension ProcessBackend {
         Self.resumeAllPauses(in: store.state)
         for cache in store.state.caches {
             for shard in cache.shards {
-                for copy in shard.copies { await shutDown(copy) }
+                for copy in shard.copies where adoptedToo || copy.adopted != true { await shutDown(copy) }
             }
         }
         await close()

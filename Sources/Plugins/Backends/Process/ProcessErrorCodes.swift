@@ -2,6 +2,10 @@ import MaintenanceKit
 
 /// The failures of a backend that drives `redis-server` processes.
 extension BackendErrorCode {
+    /// `cluster adopt` refused a cluster it cannot drive safely, or could not read a server.
+    public static let adoptRefused = BackendErrorCode("adopt-refused")
+    /// maintctl refused to restart or stop a server it adopted rather than started.
+    public static let adoptedServer = BackendErrorCode("adopted-server")
     public static let backgroundNotRunning = BackendErrorCode("background-not-running")
     public static let badState = BackendErrorCode("bad-state")
     public static let clusterExists = BackendErrorCode("cluster-exists")
