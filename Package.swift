@@ -146,7 +146,7 @@ let package = Package(
         // Runs maintctl's commands with a journal that crashes the process after N writes (crash-recovery tests).
         .executableTarget(
             name: "maintctl-crash-harness",
-            dependencies: ["MaintctlCommands", "MaintenanceKit"],
+            dependencies: ["MaintctlCommands", "MaintenanceKit", "RolloutJournal"],
             path: "Tests/CrashHarness",
             swiftSettings: strictSettings
         ),

@@ -12,8 +12,8 @@ public final class JournalFile: Sendable {
     public let path: String
     let database: DatabaseQueue
     private let session = Mutex<Int64?>(nil)
-    /// With `processCrash` durability: each cache's last outcome, written with its next write.
-    private let deferred = Mutex<(enabled: Bool, outcomes: [String: DeferredOutcome])>((false, [:]))
+    /// With `processCrash` durability: the writes not yet committed, committed together.
+    private let batch = Mutex(WriteBatch())
     private let abortCheck = Mutex<(checkedAt: ContinuousClock.Instant?, requested: Bool)>((nil, false))
 
     private init(path: String, database: DatabaseQueue) {
@@ -97,52 +97,39 @@ public final class JournalFile: Sendable {
 
     /// Sets how far this process's commits survive; `machineCrash` until set otherwise.
     ///
-    /// With `processCrash`, an action's outcome is also committed together with the next write
-    /// for its cache (the next intent, or the cache's end) rather than on its own: a crash in
-    /// between leaves the action looking half-done, and a resume does it again on the world as
-    /// it was before it, which the journal still holds. That halves the commits of a simulated run.
+    /// With `processCrash`, the rollout's writes are gathered and committed together, at most
+    /// every ``WriteBatch/interval`` or ``WriteBatch/limit`` writes and whenever a cache ends or
+    /// the session does, with only each cache's newest topology: one transaction for hundreds of
+    /// actions. A crash loses the writes of that last moment, together; the journal always holds
+    /// a moment of the rollout as it was (every commit is all of the writes up to one point), and
+    /// a resume does again, on the world as the journal holds it, what the lost writes recorded.
     public func setDurability(_ durability: JournalDurability) throws {
-        try flushDeferred()
+        try flushBatch()
         try database.writeWithoutTransaction { db in
             try db.execute(sql: durability == .machineCrash ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
         }
-        deferred.withLock { $0.enabled = durability == .processCrash }
+        batch.withLock { $0.enabled = durability == .processCrash }
     }
 
-    /// An outcome waiting for the next write of its cache.
-    struct DeferredOutcome: Sendable {
-        var arguments: StatementArguments
-        var topology: StatementArguments?
+    /// Commits the writes gathered so far now (with `processCrash` durability they are otherwise
+    /// committed within ``WriteBatch/interval``, and at each cache's and the session's end).
+    public func commitPending() throws { try flushBatch() }
+
+    /// Commits what the batch holds now (taken on the database's queue, so that batches are
+    /// committed in the order their writes were made).
+    func flushBatch() throws {
+        try database.write { db in try self.commitBatch(in: db) }
     }
 
-    /// Takes the deferred outcome of `cache` (or of every cache), to be written now.
-    private func takeDeferred(of cache: String?) -> [DeferredOutcome] {
-        deferred.withLock { state in
-            guard let cache else {
-                defer { state.outcomes.removeAll() }
-                return Array(state.outcomes.values)
-            }
-            return state.outcomes.removeValue(forKey: cache).map { [$0] } ?? []
-        }
-    }
-
-    private func write(_ outcome: DeferredOutcome, in db: Database) throws {
-        try db.cachedStatement(sql: """
-            UPDATE attempt SET finished_at = ?, state = ?, result_json = ?, clock_started_ms = ?, clock_duration_ms = ?
-            WHERE cache = ? AND action_index = ? AND attempt = ?
-            """).execute(arguments: outcome.arguments)
-        if let topology = outcome.topology {
+    private func commitBatch(in db: Database) throws {
+        let taken = batch.withLock { $0.take() }
+        // Topologies first: a cache's end, among the writes, sets its final status after them.
+        for (cache, latest) in taken.topologies {
             try db.cachedStatement(sql: "UPDATE cache_state SET topology = ?, status = 'running', updated_at = ? WHERE cache = ?")
-                .execute(arguments: topology)
+                .execute(arguments: [TopologyText.encode(latest.topology), latest.at, cache])
         }
-    }
-
-    /// Writes every deferred outcome.
-    func flushDeferred() throws {
-        let outcomes = takeDeferred(of: nil)
-        guard !outcomes.isEmpty else { return }
-        try database.write { db in
-            for outcome in outcomes { try write(outcome, in: db) }
+        for write in taken.statements {
+            try db.cachedStatement(sql: write.sql).execute(arguments: write.arguments)
         }
     }
 
@@ -177,9 +164,8 @@ public final class JournalFile: Sendable {
     private func finish(_ status: RunStatus, summary: String?) throws {
         let sessionID = session.withLock { $0 }
         let now = Date().timeIntervalSince1970
-        let outcomes = takeDeferred(of: nil)
         try database.write { db in
-            for outcome in outcomes { try write(outcome, in: db) }
+            try self.commitBatch(in: db)
             try db.execute(sql: "UPDATE run SET status = ?, summary_json = coalesce(?, summary_json), updated_at = ?, abort_requested = 0",
                            arguments: [status.rawValue, summary, now])
             if let sessionID {
@@ -204,59 +190,79 @@ public final class JournalFile: Sendable {
 /// cooperative pool never waits for the disk. On a thread of maintctl's own (a simulation's),
 /// which may block, they are committed right there, without the hop to another thread and back.
 extension JournalFile: RolloutJournal {
-    private func commit(_ updates: @escaping @Sendable (Database) throws -> Void) async throws {
-        if Blocking.mayBlockHere {
-            try commitHere(updates)
-        } else {
-            try await database.write(updates)
+    private static let insertIntent = """
+        INSERT OR REPLACE INTO attempt (session_id, cache, action_index, attempt, plugin, summary, node, shard, destination,
+                                        started_at, state)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'intent')
+        """
+    private static let updateOutcome = """
+        UPDATE attempt SET finished_at = ?, state = ?, result_json = ?, clock_started_ms = ?, clock_duration_ms = ?
+        WHERE cache = ? AND action_index = ? AND attempt = ?
+        """
+
+    /// Commits `write` (and the topology `observed` of `cache`) now, or, with `processCrash`
+    /// durability, adds it to the batch and commits the batch when it is due or `now` is set.
+    private func record(_ write: WriteBatch.Write, topology: (cache: String, topology: CacheTopology, at: Double)? = nil,
+                        now: Bool = false) async throws {
+        let due = batch.withLock { batch -> Bool? in
+            guard batch.enabled else { return nil }
+            batch.add(write, topology: topology)
+            return now || batch.isDue
+        }
+        switch due {
+        case false?:
+            return
+        case true?:
+            if Blocking.mayBlockHere {
+                try flushBatch()
+            } else {
+                try await database.write { db in try self.commitBatch(in: db) }
+            }
+        case nil:
+            let updates = { @Sendable (db: Database) throws in
+                try db.cachedStatement(sql: write.sql).execute(arguments: write.arguments)
+                if let topology {
+                    try db.cachedStatement(sql: "UPDATE cache_state SET topology = ?, status = 'running', updated_at = ? WHERE cache = ?")
+                        .execute(arguments: [TopologyText.encode(topology.topology), topology.at, topology.cache])
+                }
+            }
+            // On a thread of maintctl's own (a simulation's), which may block, right there,
+            // without the hop to the database's queue and back; elsewhere on that queue, so the
+            // cooperative pool never waits for the disk.
+            if Blocking.mayBlockHere {
+                try writeHere(updates)
+            } else {
+                try await database.write(updates)
+            }
         }
     }
 
     /// Commits on the calling thread, which may block.
-    private func commitHere(_ updates: (Database) throws -> Void) throws {
+    private func writeHere(_ updates: (Database) throws -> Void) throws {
         try database.write(updates)
     }
 
     public func recordIntent(_ action: PlannedAction, attempt: Int) async throws {
-        let arguments: StatementArguments = [sessionID, action.cache, action.index, attempt, action.plugin, action.summary,
-                                             action.subject.node, action.subject.shard, action.subject.destination,
-                                             Date().timeIntervalSince1970]
-        let earlier = takeDeferred(of: action.cache)
-        try await commit { db in
-            for outcome in earlier { try self.write(outcome, in: db) }
-            try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO attempt (session_id, cache, action_index, attempt, plugin, summary, node, shard, destination,
-                                                started_at, state)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'intent')
-                """).execute(arguments: arguments)
-        }
+        try await record(WriteBatch.Write(sql: Self.insertIntent, arguments: [
+            sessionID, action.cache, action.index, attempt, action.plugin, action.summary,
+            action.subject.node, action.subject.shard, action.subject.destination, Date().timeIntervalSince1970,
+        ]))
     }
 
     public func recordOutcome(_ action: PlannedAction, attempt: Int, result: ActionResult, observed: CacheTopology?) async throws {
         let now = Date().timeIntervalSince1970
         // A plain success with nothing to report is the common case; it needs no JSON.
         let plain = result.succeeded && result.notes.isEmpty && result.failovers.isEmpty && result.syncs.isEmpty
-        let outcome = DeferredOutcome(
-            arguments: [now, result.succeeded ? "succeeded" : "failed", plain ? nil : try JSON.text(result),
-                        result.timing?.startedMS, result.timing?.durationMS, action.cache, action.index, attempt],
-            topology: observed.map { [TopologyText.encode($0), now, action.cache] })
-        let deferring = deferred.withLock { state -> Bool in
-            guard state.enabled else { return false }
-            state.outcomes[action.cache] = outcome
-            return true
-        }
-        guard !deferring else { return }
-        try await commit { db in try self.write(outcome, in: db) }
+        try await record(WriteBatch.Write(sql: Self.updateOutcome, arguments: [
+            now, result.succeeded ? "succeeded" : "failed", plain ? nil : try JSON.text(result),
+            result.timing?.startedMS, result.timing?.durationMS, action.cache, action.index, attempt,
+        ]), topology: observed.map { (action.cache, $0, now) })
     }
 
     public func recordCacheFinished(_ outcome: CacheOutcome) async throws {
-        let text = try JSON.text(outcome)
-        let earlier = takeDeferred(of: outcome.cache)
-        try await commit { db in
-            for deferred in earlier { try self.write(deferred, in: db) }
-            try db.execute(sql: "UPDATE cache_state SET status = ?, outcome_json = ?, updated_at = ? WHERE cache = ?",
-                           arguments: [outcome.status.rawValue, text, Date().timeIntervalSince1970, outcome.cache])
-        }
+        try await record(WriteBatch.Write(sql: "UPDATE cache_state SET status = ?, outcome_json = ?, updated_at = ? WHERE cache = ?",
+                                          arguments: [outcome.status.rawValue, try JSON.text(outcome), Date().timeIntervalSince1970, outcome.cache]),
+                         now: true)
     }
 
     /// Reads the request at most every 100 ms, so a rollout of many short actions does not pay a

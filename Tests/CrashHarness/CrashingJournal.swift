@@ -1,10 +1,13 @@
 import Foundation
 import MaintenanceKit
+import RolloutJournal
 import Synchronization
 
 /// Passes writes on to the real journal and ends the process abruptly, without any cleanup,
 /// right after the Nth is committed. Odd N stop after an intent (an action half-done), even N
-/// after an outcome.
+/// after an outcome. A journal that gathers writes to commit them together (the simulated
+/// backend's) commits what it gathered first: the crash then comes where a batch ended, and
+/// every write can be such a place.
 final class CrashingJournal: RolloutJournal {
     private let journal: any RolloutJournal
     private let remaining: Mutex<Int>
@@ -19,7 +22,11 @@ final class CrashingJournal: RolloutJournal {
             left -= 1
             return left == 0
         }
-        if crash { _exit(CrashHarness.crashedOnPurpose) }
+        guard crash else { return }
+        if let file = journal as? JournalFile {
+            do { try file.commitPending() } catch { _exit(1) }
+        }
+        _exit(CrashHarness.crashedOnPurpose)
     }
 
     func recordIntent(_ action: PlannedAction, attempt: Int) async throws {

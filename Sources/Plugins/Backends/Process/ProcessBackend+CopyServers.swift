@@ -15,6 +15,8 @@ extension ProcessBackend {
         await RedisServerProcess.stopAll(under: directory)
         if ports == nil { try? FileManager.default.removeItem(atPath: directory + "/nodes.conf") }
         let runnable = store.state.runnable(for: version)
+        // Why each attempt failed, for the error: the log is gone once the directory is.
+        var failures: [String] = []
         for attempt in 1...5 {
             // …and so is one that an earlier attempt's host gave up on but that started late.
             if attempt > 1 { await RedisServerProcess.stopAll(under: directory) }
@@ -38,19 +40,23 @@ extension ProcessBackend {
                 pid = try await host.startServer(on: node, runnable: runnable, arguments: (secret.map { [$0] } ?? []) + arguments, pidFile: pidFile)
             } catch let error as BackendError where error.code == .redisStartFailed && ports == nil && attempt < 5 {
                 logger.debug("start of \(node)/\(shard) failed, trying other ports: \(error)")
+                failures.append("port \(port): \(error.message); log: \(EndpointProcess.tail(of: directory + "/redis.log"))")
                 continue
             }
             // The server answering must be ours: with many servers and clients on one machine,
             // the port may have gone to someone else between our choice and the server's bind.
-            if try await waitUntilAnswering(port: port, pid: pid), RedisServerProcess.isOurs(pid: pid, port: port),
+            let answered = try await waitUntilAnswering(port: port, pid: pid)
+            if answered, RedisServerProcess.isOurs(pid: pid, port: port),
                let id = try? await driver.run(port, "CLUSTER", "MYID").string, !id.isEmpty {
                 return ClusterState.Copy(node: node, port: port, busPort: busPort, pid: pid, redisID: id)
             }
+            failures.append("port \(port): pid \(pid) \(answered ? "answered but is not ours or has no cluster id" : RedisServerProcess.isAlive(pid) ? "never answered" : "died")"
+                            + "; log: \(EndpointProcess.tail(of: directory + "/redis.log"))")
             await RedisServerProcess.stop(pid: pid, port: port)
             // Someone else took the port between our check and the server's bind: try others.
             guard ports == nil else { break }
         }
-        throw BackendError(.redisStartFailed, "redis-server for \(node)/\(shard) did not start; see \(directory)/redis.log")
+        throw BackendError(.redisStartFailed, "redis-server for \(node)/\(shard) did not start (\(failures.joined(separator: "; "))); see \(directory)/redis.log")
     }
 
     /// Waits until the server on `port` answers PING; false when it died or never answered.

@@ -1,0 +1,44 @@
+import GRDB
+import MaintenanceKit
+
+/// The journal writes of a rollout whose journal need only survive a crash of maintctl
+/// (`processCrash`), gathered to be committed in one transaction: the statements in the order
+/// they were made, and of each cache's topology only the newest (encoded once, when committed).
+struct WriteBatch: Sendable {
+    /// One statement of the batch.
+    struct Write: Sendable {
+        var sql: String
+        var arguments: StatementArguments
+    }
+
+    /// A batch is committed once its first write is this old…
+    static let interval: Duration = .milliseconds(50)
+    /// …or once it holds this many writes.
+    static let limit = 2048
+
+    /// Whether writes are gathered at all (`processCrash` durability).
+    var enabled = false
+    private(set) var statements: [Write] = []
+    private(set) var topologies: [String: (topology: CacheTopology, at: Double)] = [:]
+    private var openedAt: ContinuousClock.Instant?
+
+    mutating func add(_ write: Write, topology: (cache: String, topology: CacheTopology, at: Double)?) {
+        if openedAt == nil { openedAt = .now }
+        statements.append(write)
+        if let topology { topologies[topology.cache] = (topology.topology, topology.at) }
+    }
+
+    /// Whether the batch should be committed now.
+    var isDue: Bool {
+        statements.count >= Self.limit || openedAt.map { ContinuousClock.now - $0 >= Self.interval } ?? false
+    }
+
+    /// What the batch holds, leaving it empty (and still `enabled` as it was).
+    mutating func take() -> WriteBatch {
+        let taken = self
+        statements = []
+        topologies = [:]
+        openedAt = nil
+        return taken
+    }
+}
