@@ -64,6 +64,9 @@ struct RolloutSession {
         let summary = try await withThrowingTaskGroup(of: Void.self) { group in
             if let locks { group.addTask { await locks.renew(stop: stop) } }
             if let live { group.addTask { await live.tick() } }
+            // Gathered journal writes reach the file within a batch interval even while no
+            // action ends (a simulated run at --time-scale): `status` in another terminal keeps up.
+            if let journal { group.addTask { await journal.commitPendingUntilCancelled() } }
             if let events, let syncs = backend as? any SyncProgressReporting {
                 let caches = plan.caches.map(\.cache)
                 group.addTask { await EventFile.followSyncs(of: syncs, caches: caches, into: events.reporter) }

@@ -112,8 +112,20 @@ public final class JournalFile: Sendable {
     }
 
     /// Commits the writes gathered so far now (with `processCrash` durability they are otherwise
-    /// committed within ``WriteBatch/interval``, and at each cache's and the session's end).
-    public func commitPending() throws { try flushBatch() }
+    /// committed with a later write once ``WriteBatch/interval`` has passed, and at each cache's
+    /// and the session's end).
+    public func commitPending() async throws {
+        guard batch.withLock({ !$0.isEmpty }) else { return }
+        try await database.write { db in try self.commitBatch(in: db) }
+    }
+
+    /// Commits the gathered writes every ``WriteBatch/interval`` until the task is cancelled:
+    /// what a rollout did reaches the file even while none of its actions ends.
+    public func commitPendingUntilCancelled() async {
+        while (try? await Task.sleep(for: WriteBatch.interval)) != nil {
+            try? await commitPending()
+        }
+    }
 
     /// Commits what the batch holds now (taken on the database's queue, so that batches are
     /// committed in the order their writes were made).

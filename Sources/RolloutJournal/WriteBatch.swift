@@ -28,6 +28,8 @@ struct WriteBatch: Sendable {
         if let topology { topologies[topology.cache] = (topology.topology, topology.at) }
     }
 
+    var isEmpty: Bool { statements.isEmpty && topologies.isEmpty }
+
     /// Whether the batch should be committed now.
     var isDue: Bool {
         statements.count >= Self.limit || openedAt.map { ContinuousClock.now - $0 >= Self.interval } ?? false

@@ -17,26 +17,26 @@ final class CrashingJournal: RolloutJournal {
         self.remaining = Mutex(writes)
     }
 
-    private func count() {
+    private func count() async {
         let crash = remaining.withLock { left -> Bool in
             left -= 1
             return left == 0
         }
         guard crash else { return }
         if let file = journal as? JournalFile {
-            do { try file.commitPending() } catch { _exit(1) }
+            do { try await file.commitPending() } catch { _exit(1) }
         }
         _exit(CrashHarness.crashedOnPurpose)
     }
 
     func recordIntent(_ action: PlannedAction, attempt: Int) async throws {
         try await journal.recordIntent(action, attempt: attempt)
-        count()
+        await count()
     }
 
     func recordOutcome(_ action: PlannedAction, attempt: Int, result: ActionResult, observed: CacheTopology?) async throws {
         try await journal.recordOutcome(action, attempt: attempt, result: result, observed: observed)
-        count()
+        await count()
     }
 
     func recordCacheFinished(_ outcome: CacheOutcome) async throws { try await journal.recordCacheFinished(outcome) }
