@@ -18,11 +18,12 @@ import Testing
                 "--endpoint", endpoint.address, "--proxy-pid", String(endpoint.pid), "--direct", servers.joined(separator: ","),
                 "--check", "garbage,oversized,unterminated,idle10k,nonreader",
                 // Not a timing test (other tests load the machine meanwhile, and this is the
-                // debug build; a CI run saw one reply wait 2.5 s while 10,000 clients left): the
-                // bystander's replies must be right and never stuck. The
+                // debug build: 10,000 closes take it 0.8 s of CPU on an idle machine, and a CI run
+                // whose other suites left it a twentieth of a core saw replies wait 9 s while
+                // they left): the bystander's replies must be right and never stuck. The
                 // release build's latencies under the same hostile clients are measured by
                 // Benchmarks/endpoint/hostile.
-                "--bystander-limit-ms", "8000",
+                "--bystander-limit-ms", "20000",
             ])
             #expect(outcome.checks.count == 5, "every check ran: \(outcome.checks) \(outcome.stderr)")
             for check in outcome.checks { #expect(check.ok, "\(check)") }

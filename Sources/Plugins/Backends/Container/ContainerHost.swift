@@ -160,12 +160,17 @@ public struct ContainerHost: ServerHost {
     /// Checks that the pid the engine reports is a `redis-server` of this machine, as maintctl
     /// watches and signals its servers by pid. It is not with a rootless or user-remapped
     /// engine, or when maintctl itself runs in a container.
+    ///
+    /// The engine reports the pid before the process has become `redis-server` (it is the
+    /// runtime's init until its exec), which takes a moment on a loaded machine: up to 5 s.
     private func requireLocal(_ execution: ContainerEngine.Execution) async throws {
-        for _ in 0..<40 {
+        let deadline = ContinuousClock.now + .seconds(5)
+        repeat {
             let title = FileManager.default.contents(atPath: "/proc/\(execution.pid)/cmdline").map { String(decoding: $0, as: UTF8.self) }
-            if title?.contains("redis-server") == true { return }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+            guard let title else { break }
+            if title.contains("redis-server") { return }
+            try await Task.sleep(for: .milliseconds(10))
+        } while ContinuousClock.now < deadline
         // A server that exited at once (its port taken meanwhile) is a failed start, tried again.
         guard try await engine.isRunning(execution) else {
             throw BackendError(.redisStartFailed, "redis-server in a container of \(engine.endpoint) exited at once")
@@ -175,7 +180,6 @@ public struct ContainerHost: ServerHost {
                            + "that runs containers as root in its process namespace (not rootless, not user-remapped), and maintctl outside a container")
     }
 
-    /// Kills the node's container with SIGKILL: every process in it dies at once.
     /// Runs the endpoint inside the node's container, through the dynamic loader and libraries
     /// of this machine that provisioning mounted there: it needs nothing of the image.
     public func startEndpoint(on node: String, binary: String, arguments: [String], directory: String) async throws -> pid_t {
@@ -188,6 +192,7 @@ public struct ContainerHost: ServerHost {
         }
     }
 
+    /// Kills the node's container with SIGKILL: every process in it dies at once.
     public func crash(_ node: String, pids: [pid_t]) async {
         do {
             try await engine.killContainer(containerName(node))
