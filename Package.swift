@@ -163,6 +163,7 @@ let package = Package(
             name: "MaintctlTests",
             dependencies: [
                 "maintctl", "maintctl-proxy", "maintctl-crash-harness", "MaintctlCommands", "RolloutJournal", "MaintenanceKit", "ProcessBackend", "ContainerBackend",
+                "RedisWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -87,7 +87,8 @@ struct ControlChannel: Sendable {
             let status = EndpointStatus(
                 ready: map != nil, listen: listen.description, listening: await listeners.addresses.map(\.description),
                 shards: map?.shards.count ?? 0, slotsCovered: map?.coversAllSlots ?? false,
-                primaries: map?.shards.map(\.primary.description) ?? [], clients: shared.clientCount,
+                primaries: map?.shards.map(\.primary.description) ?? [], held: await keeper.heldPrimaries().map(\.description),
+                clients: shared.clientCount,
                 coordinates: await healer.isCoordinating, healingPaused: await healer.isPaused, promotions: await healer.promotions,
                 pid: EndpointVersion.processID, version: EndpointVersion.current)
             let encoder = JSONEncoder()
@@ -196,6 +197,9 @@ public struct EndpointStatus: Codable, Sendable, Equatable {
     public var shards: Int
     public var slotsCovered: Bool
     public var primaries: [String]
+    /// The primaries whose shard's requests it holds now (a planned failover in flight); absent
+    /// from endpoints older than this field.
+    public var held: [String]?
     public var clients: Int
     /// Whether it fails dead primaries over (it runs on the leader node).
     public var coordinates: Bool

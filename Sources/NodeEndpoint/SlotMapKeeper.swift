@@ -69,6 +69,17 @@ actor SlotMapKeeper {
         return true
     }
 
+    /// The primaries whose shard some worker holds now, sorted.
+    func heldPrimaries() async -> [ServerAddress] {
+        var held = Set<ServerAddress>()
+        for worker in workers {
+            if let primaries = try? await worker.eventLoop.submit({ Array(worker.value.holds.keys) }).get() {
+                held.formUnion(primaries)
+            }
+        }
+        return held.sorted { $0.description < $1.description }
+    }
+
     /// Routes the shard of `primary` to `successor` now, on every worker, and sends it what
     /// was held, in order; then reads the map to confirm.
     /// - Returns: False when a worker's hold had ended at its limit (its requests were answered

@@ -141,6 +141,10 @@ enum CLI {
         return Running(pid: pid, outPath: outPath, errPath: errPath)
     }
 
+    /// The tests' Python, with redis-py and check-jsonschema from PyPI (scripts/test makes it).
+    static let python: String = ProcessInfo.processInfo.environment["MAINTCTL_TEST_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
+        ?? packageRoot + "/.build/test-python/bin/python"
+
     /// Where tests keep journals, homes and captured output: memory-backed when the machine
     /// has it, so hundreds of journal files do not fill the disk's write-back queue, on which
     /// every fsync of the tests' redis-servers (Redis Cluster saves its nodes.conf) then waits.

@@ -5,11 +5,7 @@ import Testing
 /// YAML files as they are).
 @Suite struct SchemaCommandLineTests {
     /// check-jsonschema in the tests' Python environment (scripts/test installs it).
-    static let validator: String = {
-        let python = ProcessInfo.processInfo.environment["MAINTCTL_TEST_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? CLI.packageRoot + "/.build/test-python/bin/python"
-        return URL(fileURLWithPath: python).deletingLastPathComponent().path + "/check-jsonschema"
-    }()
+    static let validator = URL(fileURLWithPath: CLI.python).deletingLastPathComponent().path + "/check-jsonschema"
 
     /// Writes `maintctl schema document` to a file and returns its path.
     static func schema(_ document: String) async throws -> String {

@@ -8,8 +8,9 @@ tried again (as an application's retry logic does) and the retries that succeed 
 It runs until --stop-file exists (or --max-seconds pass), then prints JSON lines, one per
 check: {"check", "ok", "detail", "value"}.
 
-  errors         no error (with --allow-connection-errors: only connection errors, each
-                 followed by a retry that succeeded)
+  errors         no error (with --allow-connection-errors: only connection errors, and with
+                 --allow-error TEXT only errors that contain TEXT too, each followed by a
+                 retry that succeeded)
   lost           every acknowledged write reads back with its value
   moved          the endpoint process serving the client changed (value: when, epoch seconds)
   notifications  maintenance notifications received, by type (with --expect-notifications:
@@ -36,14 +37,18 @@ NOTIFIED: collections.Counter[str] = collections.Counter()
 NOTIFIED_LOCK = threading.Lock()
 
 
-def count_notifications() -> None:
-    """Counts every maintenance notification redis-py handles, then lets it handle it."""
+def count_notifications(log: str | None) -> None:
+    """Counts every maintenance notification redis-py handles (and appends its type to `log`),
+    then lets it handle it."""
     for handler in (maint_notifications.MaintNotificationsConnectionHandler, maint_notifications.MaintNotificationsPoolHandler):
         original = handler.handle_notification
 
         def counted(self, notification, _original=original):
             with NOTIFIED_LOCK:
                 NOTIFIED[type(notification).__name__] += 1
+                if log:
+                    with open(log, "a") as file:
+                        file.write(type(notification).__name__ + "\n")
             return _original(self, notification)
 
         handler.handle_notification = counted
@@ -147,13 +152,17 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=240)
     parser.add_argument("--retry", action="store_true", help="retry a failed write, as an application would")
     parser.add_argument("--allow-connection-errors", action="store_true")
+    parser.add_argument("--allow-error", action="append", default=[], metavar="TEXT",
+                        help="an error whose text contains TEXT is allowed when a retry succeeded")
+    parser.add_argument("--socket-timeout", type=float, default=5.0)
+    parser.add_argument("--notices-file", help="each maintenance notification's type is appended to it as it comes")
     parser.add_argument("--expect-notifications", action="store_true")
     args = parser.parse_args()
     host, port = args.endpoint.rsplit(":", 1)
-    count_notifications()
+    count_notifications(args.notices_file)
 
     options: dict = dict(host=host, port=int(port), protocol=args.protocol, retry=Retry(NoBackoff(), 0),
-                         socket_timeout=5, socket_connect_timeout=2)
+                         socket_timeout=args.socket_timeout, socket_connect_timeout=2)
     if args.protocol == 3:
         options["maint_notifications_config"] = maint_notifications.MaintNotificationsConfig(enabled=args.notifications == "on")
     client = redis.Redis(**options)
@@ -184,12 +193,14 @@ def main() -> int:
     retried_ok = sum(writer.retried_ok for writer in writers)
     retries_failed = sum(writer.retries_failed for writer in writers)
     shown = "; ".join(f"{text} (at {at:.3f})" for at, text in errors[:5])
-    if args.allow_connection_errors:
+    if args.allow_connection_errors or args.allow_error:
         # A connection error on the INFO that notes the server's pid is one too.
-        unexpected = [text for _, text in errors
-                      if not text.removeprefix("INFO: ").startswith(("ConnectionError", "TimeoutError"))]
+        def allowed(text: str) -> bool:
+            connection = text.removeprefix("INFO: ").startswith(("ConnectionError", "TimeoutError"))
+            return (args.allow_connection_errors and connection) or any(part in text for part in args.allow_error)
+        unexpected = [text for _, text in errors if not allowed(text)]
         emit("errors", not unexpected and retries_failed == 0,
-             f"{len(errors)} errors, {len(unexpected)} not connection errors, {retried_ok} retries succeeded, "
+             f"{len(errors)} errors, {len(unexpected)} not allowed, {retried_ok} retries succeeded, "
              f"{retries_failed} writes failed every retry: {shown}", len(errors))
     else:
         emit("errors", not errors, f"{len(errors)} errors: {shown}", len(errors))

@@ -46,12 +46,22 @@ extension ProcessBackend {
             // The server answering must be ours: with many servers and clients on one machine,
             // the port may have gone to someone else between our choice and the server's bind.
             let answered = try await waitUntilAnswering(port: port, pid: pid)
-            if answered, RedisServerProcess.isOurs(pid: pid, port: port),
-               let id = try? await driver.run(port, "CLUSTER", "MYID").string, !id.isEmpty {
-                return ClusterState.Copy(node: node, port: port, busPort: busPort, pid: pid, redisID: id)
+            let why: String
+            if !answered {
+                why = RedisServerProcess.isAlive(pid) ? "never answered" : "died"
+            } else if !RedisServerProcess.isOurs(pid: pid, port: port) {
+                why = "answered, but its process is titled '\(RedisServerProcess.title(of: pid) ?? "(gone)")'"
+            } else {
+                do {
+                    if let id = try await driver.run(port, "CLUSTER", "MYID").string, !id.isEmpty {
+                        return ClusterState.Copy(node: node, port: port, busPort: busPort, pid: pid, redisID: id)
+                    }
+                    why = "answered no cluster id"
+                } catch {
+                    why = "answered, then not its cluster id: \(error)"
+                }
             }
-            failures.append("port \(port): pid \(pid) \(answered ? "answered but is not ours or has no cluster id" : RedisServerProcess.isAlive(pid) ? "never answered" : "died")"
-                            + "; log: \(EndpointProcess.tail(of: directory + "/redis.log"))")
+            failures.append("port \(port): pid \(pid) \(why); log: \(EndpointProcess.tail(of: directory + "/redis.log"))")
             await RedisServerProcess.stop(pid: pid, port: port)
             // Someone else took the port between our check and the server's bind: try others.
             guard ports == nil else { break }

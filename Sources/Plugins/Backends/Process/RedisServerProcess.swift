@@ -94,11 +94,16 @@ enum RedisServerProcess {
 
     /// Whether `pid` is a live redis-server serving `port` (guards against a reused pid).
     static func isOurs(pid: pid_t, port: Int) -> Bool {
-        guard pid > 0, isAlive(pid),
-              let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        guard pid > 0, isAlive(pid), let title = title(of: pid) else { return false }
         // Redis rewrites its title to "redis-server 127.0.0.1:PORT [cluster]".
-        let title = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ") + " "
-        return title.contains("redis-server") && title.contains(":\(port) ")
+        return title.contains("redis-server") && (title + " ").contains(":\(port) ")
+    }
+
+    /// The process's command line (its title), its arguments joined by spaces.
+    static func title(of pid: pid_t) -> String? {
+        FileManager.default.contents(atPath: "/proc/\(pid)/cmdline").map {
+            $0.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+        }
     }
 
     /// Whether `pid` is stopped by a signal (SIGSTOP): it holds its sockets but answers nothing.
