@@ -30,15 +30,24 @@ extension ProcessCommandLineTests {
             let running = try CLI.start(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state,
                                          "--journal", journal], home: home)
             defer { running.killAndReap() }
-            // Frozen the moment an endpoint reports a hold; killed if one still holds then.
-            // A hold lasts about a failover's write gap (tens of milliseconds): the endpoints are
-            // asked over connections kept open, all at once, with no pause between the asks.
+            // A hold lasts about a failover's write gap (tens of milliseconds): maintctl is
+            // stopped by a watcher the moment an endpoint announces FAILING_OVER (it holds the
+            // shard by then), and killed if an endpoint still holds it.
             let watcher = try await HoldWatcher(state: state)
             var held: [String] = []
             let deadline = ContinuousClock.now + .seconds(180)
-            while held.isEmpty, running.isRunning, ContinuousClock.now < deadline {
-                guard await !watcher.held().isEmpty else { continue }
-                kill(running.pid, SIGSTOP)
+            for _ in 0..<20 where held.isEmpty && running.isRunning && ContinuousClock.now < deadline {
+                let freezer = try CLI.start(program: CLI.python, [
+                    CLI.packageRoot + "/Tests/EndpointTests/Clients/freeze_on_failover.py", "--endpoint", endpoint,
+                    "--pid", "\(running.pid)", "--max-seconds", "200",
+                ])
+                while freezer.isRunning, running.isRunning, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                guard !freezer.isRunning, await freezer.finish() == 0 else {
+                    freezer.killAndReap()
+                    continue
+                }
                 held = await watcher.held()
                 kill(running.pid, held.isEmpty ? SIGCONT : SIGKILL)
             }

@@ -10,6 +10,7 @@ import Testing
         var version: String
         var shard: String
         var role: String
+        var port: Int
         var pid: Int32
         var healthy: Bool
     }
