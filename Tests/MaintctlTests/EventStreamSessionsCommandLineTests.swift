@@ -59,23 +59,7 @@ extension EventStreamCommandLineTests {
         let home = try CLI.temporaryDirectory("failed")
         // The node the copies move to is paused once the first old node is drained: it is
         // declared failed, and the move to it fails, tried again, and fails again.
-        let playbook = try CLI.temporaryFile("""
-            name: impatient
-            inventory: \(CLI.packageRoot)/Playbooks/inventories/demo-fleet.yaml
-            targets:
-              caches: [pay-weu-2]
-            steps:
-              - step: create_vms
-                with: { version: "7.2.5" }
-              - step: elect_leader
-              - for_each: old_node
-                steps:
-                  - step: drain_node
-                  - step: migrate_shards
-                    retries: 1
-                  - step: remove_node
-              - step: delete_vms
-            """, name: "impatient.yaml")
+        let playbook = try WindowCommandLineTests.playbook(window: nil, retries: 1)
         let journal = home + "/run.sqlite", path = home + "/events.jsonl"
         let result = try await CLI.run(["run", playbook, "--journal", journal, "--events", path,
                                         "--inject", "pause pay-weu-2-n1-7.2.5 60s after drain_node#1"], home: home)

@@ -4,15 +4,15 @@ import Testing
 /// Maintenance windows through the CLI: a start outside every window is refused, a node's drain
 /// waits for a window with room for it, and bad windows are errors at their place in the file.
 @Suite struct WindowCommandLineTests {
-    /// A playbook patching pay-weu-2 of the demo fleet within a daily window, as written here.
-    static func playbook(window: String) throws -> String {
+    /// A playbook patching pay-weu-2 of the demo fleet within a daily window (none: any time),
+    /// as written here; `retries` for its migrate_shards step.
+    static func playbook(window: String?, retries: Int = 0) throws -> String {
         try CLI.temporaryFile("""
             name: windowed
             inventory: \(CLI.packageRoot)/Playbooks/inventories/demo-fleet.yaml
             targets:
               caches: [pay-weu-2]
-            maintenance_windows:
-            \(window)
+            \(window.map { "maintenance_windows:\n" + $0 } ?? "")
             steps:
               - step: create_vms
                 with: { version: "7.2.5" }
@@ -21,6 +21,7 @@ import Testing
                 steps:
                   - step: drain_node
                   - step: migrate_shards
+                    retries: \(retries)
                   - step: remove_node
               - step: delete_vms
             """, name: "windowed.yaml")
