@@ -14,6 +14,9 @@ public final class JournalFile: Sendable {
     private let session = Mutex<Int64?>(nil)
     /// With `processCrash` durability: the writes not yet committed, committed together.
     private let batch = Mutex(WriteBatch())
+    /// The first failure of a commit that ran on the database's queue while the rollout went on;
+    /// the rollout's next write throws it.
+    private let commitFailure = Mutex<(any Error)?>(nil)
     private let abortCheck = Mutex<(checkedAt: ContinuousClock.Instant?, requested: Bool)>((nil, false))
 
     private init(path: String, database: DatabaseQueue) {
@@ -100,7 +103,9 @@ public final class JournalFile: Sendable {
     /// With `processCrash`, the rollout's writes are gathered and committed together, at most
     /// every ``WriteBatch/interval`` or ``WriteBatch/limit`` writes and whenever a cache ends or
     /// the session does, with only each cache's newest topology: one transaction for hundreds of
-    /// actions. A crash loses the writes of that last moment, together; the journal always holds
+    /// actions. On a simulation's own thread the rollout does not wait for those commits (but
+    /// for the session's end): the database's queue makes them, in order, while it goes on.
+    /// A crash loses the writes of that last moment, together; the journal always holds
     /// a moment of the rollout as it was (every commit is all of the writes up to one point), and
     /// a resume does again, on the world as the journal holds it, what the lost writes recorded.
     public func setDurability(_ durability: JournalDurability) throws {
@@ -115,7 +120,9 @@ public final class JournalFile: Sendable {
     /// committed with a later write once ``WriteBatch/interval`` has passed, and at each cache's
     /// and the session's end).
     public func commitPending() async throws {
-        guard batch.withLock({ !$0.isEmpty }) else { return }
+        try throwCommitFailure()
+        guard batch.withLock({ !$0.isEmpty || $0.committing }) else { return }
+        // After the commit on its way, if any: the database's queue runs them in order.
         try await database.write { db in try self.commitBatch(in: db) }
     }
 
@@ -130,7 +137,28 @@ public final class JournalFile: Sendable {
     /// Commits what the batch holds now (taken on the database's queue, so that batches are
     /// committed in the order their writes were made).
     func flushBatch() throws {
+        try throwCommitFailure()
         try database.write { db in try self.commitBatch(in: db) }
+    }
+
+    /// Hands the batch to the database's queue to be committed there while the rollout goes
+    /// on (a simulation's thread does not wait for SQLite); one such commit at a time, which
+    /// takes every write gathered until it runs. A failure is thrown by the next write.
+    private func commitBatchInBackground() {
+        let start = batch.withLock { batch -> Bool in
+            guard !batch.committing else { return false }
+            batch.committing = true
+            return true
+        }
+        guard start else { return }
+        database.asyncWrite({ db in try self.commitBatch(in: db) }, completion: { _, result in
+            self.batch.withLock { $0.committing = false }
+            if case let .failure(error) = result { self.commitFailure.withLock { $0 = $0 ?? error } }
+        })
+    }
+
+    private func throwCommitFailure() throws {
+        if let failure = commitFailure.withLock({ $0 }) { throw failure }
     }
 
     private func commitBatch(in db: Database) throws {
@@ -141,7 +169,7 @@ public final class JournalFile: Sendable {
                 .execute(arguments: [TopologyText.encode(latest.topology), latest.at, cache])
         }
         for write in taken.statements {
-            try db.cachedStatement(sql: write.sql).execute(arguments: write.arguments)
+            try db.cachedStatement(sql: write.sql).execute(arguments: write.arguments())
         }
     }
 
@@ -174,6 +202,7 @@ public final class JournalFile: Sendable {
     public func markRolledBack() throws { try finish(.rolledBack, summary: nil) }
 
     private func finish(_ status: RunStatus, summary: String?) throws {
+        try throwCommitFailure()
         let sessionID = session.withLock { $0 }
         let now = Date().timeIntervalSince1970
         try database.write { db in
@@ -213,9 +242,11 @@ extension JournalFile: RolloutJournal {
         """
 
     /// Commits `write` (and the topology `observed` of `cache`) now, or, with `processCrash`
-    /// durability, adds it to the batch and commits the batch when it is due or `now` is set.
+    /// durability, adds it to the batch and commits the batch when it is due or `now` is set
+    /// (on a simulation's thread: hands it to the database's queue, without waiting).
     private func record(_ write: WriteBatch.Write, topology: (cache: String, topology: CacheTopology, at: Double)? = nil,
                         now: Bool = false) async throws {
+        try throwCommitFailure()
         let due = batch.withLock { batch -> Bool? in
             guard batch.enabled else { return nil }
             batch.add(write, topology: topology)
@@ -226,13 +257,13 @@ extension JournalFile: RolloutJournal {
             return
         case true?:
             if Blocking.mayBlockHere {
-                try flushBatch()
+                commitBatchInBackground()
             } else {
                 try await database.write { db in try self.commitBatch(in: db) }
             }
         case nil:
             let updates = { @Sendable (db: Database) throws in
-                try db.cachedStatement(sql: write.sql).execute(arguments: write.arguments)
+                try db.cachedStatement(sql: write.sql).execute(arguments: write.arguments())
                 if let topology {
                     try db.cachedStatement(sql: "UPDATE cache_state SET topology = ?, status = 'running', updated_at = ? WHERE cache = ?")
                         .execute(arguments: [TopologyText.encode(topology.topology), topology.at, topology.cache])
@@ -255,26 +286,28 @@ extension JournalFile: RolloutJournal {
     }
 
     public func recordIntent(_ action: PlannedAction, attempt: Int) async throws {
-        try await record(WriteBatch.Write(sql: Self.insertIntent, arguments: [
-            sessionID, action.cache, action.index, attempt, action.plugin, action.summary,
-            action.subject.node, action.subject.shard, action.subject.destination, Date().timeIntervalSince1970,
-        ]))
+        let (session, now) = (sessionID, Date().timeIntervalSince1970)
+        try await record(WriteBatch.Write(sql: Self.insertIntent) {
+            [session, action.cache, action.index, attempt, action.plugin, action.summary,
+             action.subject.node, action.subject.shard, action.subject.destination, now]
+        })
     }
 
     public func recordOutcome(_ action: PlannedAction, attempt: Int, result: ActionResult, observed: CacheTopology?) async throws {
         let now = Date().timeIntervalSince1970
         // A plain success with nothing to report is the common case; it needs no JSON.
         let plain = result.succeeded && result.notes.isEmpty && result.failovers.isEmpty && result.syncs.isEmpty
-        try await record(WriteBatch.Write(sql: Self.updateOutcome, arguments: [
-            now, result.succeeded ? "succeeded" : "failed", plain ? nil : try JSON.text(result),
-            result.timing?.startedMS, result.timing?.durationMS, action.cache, action.index, attempt,
-        ]), topology: observed.map { (action.cache, $0, now) })
+        try await record(WriteBatch.Write(sql: Self.updateOutcome) {
+            [now, result.succeeded ? "succeeded" : "failed", plain ? nil : ActionResultJSON.text(result),
+             result.timing?.startedMS, result.timing?.durationMS, action.cache, action.index, attempt]
+        }, topology: observed.map { (action.cache, $0, now) })
     }
 
     public func recordCacheFinished(_ outcome: CacheOutcome) async throws {
-        try await record(WriteBatch.Write(sql: "UPDATE cache_state SET status = ?, outcome_json = ?, updated_at = ? WHERE cache = ?",
-                                          arguments: [outcome.status.rawValue, try JSON.text(outcome), Date().timeIntervalSince1970, outcome.cache]),
-                         now: true)
+        let now = Date().timeIntervalSince1970
+        try await record(WriteBatch.Write(sql: "UPDATE cache_state SET status = ?, outcome_json = ?, updated_at = ? WHERE cache = ?") {
+            [outcome.status.rawValue, try JSON.text(outcome), now, outcome.cache]
+        }, now: true)
     }
 
     /// Reads the request at most every 100 ms, so a rollout of many short actions does not pay a

@@ -8,7 +8,9 @@ struct WriteBatch: Sendable {
     /// One statement of the batch.
     struct Write: Sendable {
         var sql: String
-        var arguments: StatementArguments
+        /// Made when the statement runs: what needs encoding (an action's result as JSON) is
+        /// encoded where the batch is committed, off the rollout's thread.
+        var arguments: @Sendable () throws -> StatementArguments
     }
 
     /// A batch is committed once its first write is this old…
@@ -21,6 +23,9 @@ struct WriteBatch: Sendable {
     private(set) var statements: [Write] = []
     private(set) var topologies: [String: (topology: CacheTopology, at: Double)] = [:]
     private var openedAt: ContinuousClock.Instant?
+    /// Whether a commit handed to the database's queue has not ended yet (it takes what the
+    /// batch holds when it runs).
+    var committing = false
 
     mutating func add(_ write: Write, topology: (cache: String, topology: CacheTopology, at: Double)?) {
         if openedAt == nil { openedAt = .now }
