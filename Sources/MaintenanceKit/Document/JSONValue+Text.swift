@@ -1,9 +1,9 @@
 extension JSONValue {
     /// An integer.
-    static func integer(_ value: some BinaryInteger) -> JSONValue { .number(String(value)) }
+    public static func integer(_ value: some BinaryInteger) -> JSONValue { .number(String(value)) }
 
     /// The value as compact JSON text, object members in the order they were given.
-    var compactText: String {
+    public var compactText: String {
         var text = ""
         append(to: &text)
         return text
