@@ -32,6 +32,61 @@ import Testing
         }
     }
 
+    /// `--max-clients`: the client past the limit is told so and closed, the others serve on and
+    /// a place freed is taken again; `--idle-timeout` (2 s): a silent client is closed, a talking
+    /// one not; the control socket is for the endpoint's user alone.
+    @Test func theClientLimitTheIdleTimeoutAndTheControlSocketsMode() async throws {
+        try await LiveCluster.with { cluster in
+            let servers = await cluster.backend.serverPorts().map { "127.0.0.1:\($0)" }
+            let endpoint = try await StandaloneEndpoint.start(seeds: servers, extra: ["--max-clients", "3"])
+            defer { endpoint.stop() }
+            let port = try #require(Int(endpoint.address.split(separator: ":").last ?? ""))
+            let mode = try FileManager.default.attributesOfItem(atPath: EndpointProcess.controlSocket(in: endpoint.directory))[.posixPermissions] as? Int
+            #expect(mode == 0o600, "the control socket's mode is \(String(mode ?? 0, radix: 8))")
+
+            var admitted: [RedisConnection] = []
+            for _ in 0..<3 {
+                let connection = try await RedisConnection.connect(port: port)
+                #expect(try await connection.send(["PING"]) == .simpleString("PONG"))
+                admitted.append(connection)
+            }
+            let refused = try await RedisConnection.connect(port: port)
+            let answer = try? await refused.send(["PING"], timeout: .seconds(3))
+            #expect(answer == .error("ERR max number of clients reached") || answer == nil, "the fourth client: \(String(describing: answer))")
+            #expect((try? await refused.send(["PING"], timeout: .seconds(3))) == nil, "the fourth client's connection is closed")
+            await refused.close()
+            for connection in admitted {
+                #expect(try await connection.send(["SET", "limit:key", "v"]) == .simpleString("OK"), "the admitted clients serve on")
+            }
+            await admitted.removeLast().close()
+            // The place freed is free once the endpoint has seen the close.
+            var again: RESPValue?
+            for _ in 0..<50 where again != .simpleString("PONG") {
+                try await Task.sleep(for: .milliseconds(100))
+                let connection = try await RedisConnection.connect(port: port)
+                again = try? await connection.send(["PING"], timeout: .seconds(3))
+                if again == .simpleString("PONG") { admitted.append(connection) } else { await connection.close() }
+            }
+            #expect(again == .simpleString("PONG"), "a freed place is taken again")
+            for connection in admitted { await connection.close() }
+
+            // One client talks every 300 ms for 4.5 s, another says nothing: it is closed.
+            let idling = try await StandaloneEndpoint.start(seeds: servers, extra: ["--idle-timeout", "2"])
+            defer { idling.stop() }
+            let idlePort = try #require(Int(idling.address.split(separator: ":").last ?? ""))
+            let talker = try await RedisConnection.connect(port: idlePort)
+            let silent = try await RedisConnection.connect(port: idlePort)
+            #expect(try await silent.send(["PING"]) == .simpleString("PONG"))
+            for _ in 0..<15 {
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await talker.send(["PING"]) == .simpleString("PONG"), "a client that talks is not idle")
+            }
+            #expect((try? await silent.send(["PING"], timeout: .seconds(3))) == nil, "a client silent for 4.5 s is closed")
+            await silent.close()
+            await talker.close()
+        }
+    }
+
     @Test func aDeadPrimaryCostsItsShardErrorsAndTheOthersNothing() async throws {
         try await LiveCluster.with { cluster in
             let endpoint = try #require(await cluster.backend.endpointStatus().first(where: \.running)?.endpoint)

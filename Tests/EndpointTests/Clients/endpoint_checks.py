@@ -1242,6 +1242,260 @@ def check_edges(ctx: Context, result: Result) -> None:
     result.eq("the transaction's INCR did not run", after.get(counter), None)
     raw.close()
 
+
+def _key_on_each_primary(ctx: Context, stem: str) -> dict[tuple[str, int], str]:
+    """A key of the run owned by each primary."""
+    keys: dict[tuple[str, int], str] = {}
+    for index in range(2000):
+        key = ctx.key(f"{stem}:{index}")
+        keys.setdefault(ctx.owner(key), key)
+        if len(keys) == len(ctx.primaries()):
+            break
+    return keys
+
+
+def _direct(address: tuple[str, int]) -> redis.Redis:
+    return redis.Redis(host=address[0], port=address[1], protocol=2, socket_timeout=SOCKET_TIMEOUT,
+                       socket_connect_timeout=SOCKET_TIMEOUT, retry=Retry(NoBackoff(), 0))
+
+
+def check_scripts(ctx: Context, result: Result) -> None:
+    """EVAL, EVALSHA and FCALL go to the shard of their keys (a key on every primary);
+    keys in two slots are CROSSSLOT; SCRIPT LOAD loads on every shard."""
+    import hashlib
+    ep = ctx.client()
+    keys = _key_on_each_primary(ctx, "s:k")
+    result.true("a key on every primary", len(keys) == len(ctx.primaries()) and len(keys) > 1, f"{keys}")
+    for key in keys.values():
+        result.that(f"EVAL SET {key}", lambda: ep.eval("return redis.call('SET', KEYS[1], ARGV[1])", 1, key, "v:" + key),
+                    lambda v: v in (True, b"OK", "OK"))
+        result.eq(f"GET {key} after EVAL", lambda: ep.get(key), ("v:" + key).encode())
+    first, other = ctx.keys_in_two_slots("s:x")
+    result.expect_error("EVAL with keys in two slots", lambda: ep.eval("return 1", 2, first, other), "crossslot")
+
+    body = "return {KEYS[1], redis.call('GET', KEYS[1])}"
+    sha = result.get("SCRIPT LOAD", lambda: ep.script_load(body))
+    want = hashlib.sha1(body.encode()).hexdigest()
+    result.eq("SCRIPT LOAD's sha1", sha.decode() if isinstance(sha, bytes) else sha, want)
+    for address, key in keys.items():
+        direct = _direct(address)
+        try:
+            result.eq(f"SCRIPT EXISTS on {address[0]}:{address[1]}", lambda: direct.script_exists(want), [True])
+        finally:
+            direct.close()
+        result.eq(f"EVALSHA on the shard of {key}", lambda: ep.evalsha(want, 1, key), [key.encode(), ("v:" + key).encode()])
+    result.expect_error("EVALSHA of a script never loaded", lambda: ep.evalsha("0" * 40, 1, first), "noscript")
+
+    # Functions: loaded on each primary by hand (FUNCTION is no endpoint command), called through it.
+    library = "#!lua name=epc\nredis.register_function('epc_get', function(keys, args) return redis.call('GET', keys[1]) end)"
+    loaded = []
+    try:
+        for address in keys:
+            direct = _direct(address)
+            try:
+                direct.function_load(library, replace=True)
+                loaded.append(address)
+            finally:
+                direct.close()
+        for key in keys.values():
+            result.eq(f"FCALL on the shard of {key}", lambda: ep.fcall("epc_get", 1, key), ("v:" + key).encode())
+        result.expect_error("FCALL with keys in two slots", lambda: ep.fcall("epc_get", 2, first, other), "crossslot")
+    finally:
+        for address in loaded:
+            direct = _direct(address)
+            try:
+                direct.function_delete("epc")
+            finally:
+                direct.close()
+    result.note(f"EVAL, EVALSHA, FCALL on {len(keys)} shards; SCRIPT LOAD on every shard")
+
+
+def check_blocking_kinds(ctx: Context, result: Result) -> None:
+    """BRPOP, BLMOVE, BZPOPMIN and XREAD BLOCK each woken by another client's write, and
+    their timeouts honoured."""
+    waker = ctx.client(ctx.endpoint2)
+
+    def woken(label: str, call: Callable[[Any], Any], wake: Callable[[], Any]) -> Any:
+        box: dict[str, Any] = {}
+        client = ctx.client(timeout=BLOCKING_SOCKET_TIMEOUT)
+
+        def run() -> None:
+            started = time.monotonic()
+            try:
+                box["value"] = call(client)
+            except Exception as error:  # noqa: BLE001
+                box["error"] = f"{type(error).__name__}: {err_text(error)}"
+            box["elapsed"] = time.monotonic() - started
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        time.sleep(0.3)
+        result.true(f"{label} waits", thread.is_alive(), f"it returned {short(box.get('value'))} {box.get('error', '')}")
+        wake()
+        thread.join(JOIN_TIMEOUT)
+        if thread.is_alive():
+            result.fail(f"{label}: still blocked {JOIN_TIMEOUT:.0f}s after the write that wakes it")
+            return FAILED
+        if "error" in box:
+            result.fail(f"{label}: {box['error']}")
+            return FAILED
+        result.true(f"{label} woken within 2 s", box["elapsed"] < 2.3, f"took {box['elapsed']:.2f}s")
+        return box["value"]
+
+    queue = ctx.key("{bk}:queue")
+    result.eq("BRPOP", woken("BRPOP", lambda c: c.brpop([queue], timeout=5), lambda: waker.lpush(queue, "a", "b")),
+              (queue.encode(), b"a"))
+    source, target = ctx.key("{bk}:source"), ctx.key("{bk}:target")
+    result.eq("BLMOVE", woken("BLMOVE", lambda c: c.blmove(source, target, 5, "LEFT", "RIGHT"), lambda: waker.rpush(source, "m")), b"m")
+    result.eq("the list BLMOVE moved to", lambda: waker.lrange(target, 0, -1), [b"m"])
+    zset = ctx.key("{bk}:zset")
+    popped = woken("BZPOPMIN", lambda c: c.bzpopmin([zset], timeout=5), lambda: waker.zadd(zset, {"low": 1, "high": 2}))
+    result.true("BZPOPMIN pops the lowest", popped is not FAILED and list(popped)[:2] == [zset.encode(), b"low"]
+                and float(list(popped)[2]) == 1.0, f"got {short(popped)}")
+    stream = ctx.key("{bk}:stream")
+    waker.xadd(stream, {"before": "1"})
+    read = woken("XREAD BLOCK", lambda c: c.xread({stream: "$"}, block=5000), lambda: waker.xadd(stream, {"field": "new"}))
+    text = short(read, 400)
+    result.true("XREAD BLOCK returns the new entry only", "new" in text and "before" not in text, f"got {text}")
+
+    # Timeouts: each returns nothing after about its timeout.
+    client = ctx.client(timeout=BLOCKING_SOCKET_TIMEOUT)
+    empty = ctx.key("{bk}:empty")
+    for label, call in (("BRPOP 1", lambda: client.brpop([empty], timeout=1)),
+                        ("BLMOVE 1", lambda: client.blmove(empty, target, 1, "LEFT", "RIGHT")),
+                        ("BZPOPMIN 1", lambda: client.bzpopmin([empty], timeout=1)),
+                        ("XREAD BLOCK 1000", lambda: client.xread({stream: "$"}, block=1000))):
+        started = time.monotonic()
+        value = result.get(label, call)
+        took = time.monotonic() - started
+        result.true(f"{label} on nothing times out empty", value in (None, [], {}), f"got {short(value)}")
+        result.true(f"{label} took 0.8-3 s", 0.8 <= took <= 3.0, f"took {took:.2f}s")
+    result.note("BRPOP, BLMOVE, BZPOPMIN, XREAD BLOCK woken and timed out")
+
+
+def check_connection_commands(ctx: Context, result: Result) -> None:
+    """COMMAND COUNT/INFO/DOCS as a server answers them, RANDOMKEY, HELLO 2, RESET and QUIT."""
+    ep = ctx.client()
+    direct = _direct(ctx.primaries()[0])
+    try:
+        result.eq("COMMAND COUNT (as a server's)", lambda: ep.command_count(), direct.command_count())
+    finally:
+        direct.close()
+    # The exact bytes a server sends, in the protocol the client speaks.
+    ours, theirs = RawConnection(ctx.endpoint), RawConnection(ctx.primaries()[0])
+    try:
+        if ctx.protocol == 3:
+            ours.call("HELLO", "3")
+            theirs.call("HELLO", "3")
+        for arguments in (("COMMAND", "INFO", "get", "set"), ("COMMAND", "DOCS", "get")):
+            wire = ours.call(*arguments)[0]
+            result.true(f"{' '.join(arguments)}: a server's bytes", wire == theirs.call(*arguments)[0] and b"get" in wire,
+                        f"got {short(wire, 120)}")
+    finally:
+        ours.close()
+        theirs.close()
+    keys = _key_on_each_primary(ctx, "c:random")
+    for key in keys.values():
+        ep.set(key, "1")
+    random_key = result.get("RANDOMKEY", lambda: ep.randomkey())
+    result.true("RANDOMKEY names a key that exists", random_key not in (None, FAILED) and ep.exists(random_key) == 1, f"got {short(random_key)}")
+
+    raw = RawConnection(ctx.endpoint)
+    try:
+        _, hello = raw.call("HELLO", "2")
+        fields = dict(zip(hello[::2], hello[1::2])) if isinstance(hello, list) else {}
+        result.eq("HELLO 2's proto", fields.get(b"proto"), 2)
+        result.eq("RESET", raw.call("RESET")[0], b"+RESET\r\n")
+        result.eq("PING after RESET", raw.call("PING")[0], b"+PONG\r\n")
+        result.eq("QUIT", raw.call("QUIT")[0], b"+OK\r\n")
+        raw.sock.settimeout(3)
+        try:
+            closed = raw.sock.recv(1) == b""
+        except OSError:
+            closed = True
+        result.true("the connection closes after QUIT", closed)
+    finally:
+        raw.close()
+    result.note("COMMAND as the servers answer it; RANDOMKEY, HELLO 2, RESET, QUIT")
+
+
+def check_slot_migration(ctx: Context, result: Result) -> None:
+    """A slot moved between primaries under the endpoint (CLUSTER SETSLOT MIGRATING/IMPORTING,
+    MIGRATE, SETSLOT NODE), as resharding does: while it moves, keys already moved are reached
+    by following -ASK; once it moved, by following -MOVED; then it is moved back."""
+    ep = ctx.client()
+    key = ctx.key("{m:slot}old")
+    slot = redis.crc.key_slot(key.encode())
+    source = ctx.owner(key)
+    target = next(address for address in ctx.primaries() if address != source)
+    ids = {}
+    for address in (source, target):
+        connection = RawConnection(address)
+        try:
+            ids[address] = connection.call("CLUSTER", "MYID")[1].decode()
+        finally:
+            connection.close()
+    result.eq("SET before the move", lambda: ep.set(key, "old"), True)
+
+    def move(origin: tuple[str, int], destination: tuple[str, int], before_done: Callable[[], None]) -> None:
+        into, out_of = RawConnection(destination), RawConnection(origin)
+        try:
+            into.call("CLUSTER", "SETSLOT", str(slot), "IMPORTING", ids[origin])
+            out_of.call("CLUSTER", "SETSLOT", str(slot), "MIGRATING", ids[destination])
+            keys = out_of.call("CLUSTER", "GETKEYSINSLOT", str(slot), "1000")[1] or []
+            if keys:
+                out_of.call("MIGRATE", destination[0], str(destination[1]), "", "0", "5000", "KEYS", *[k.decode() for k in keys])
+            before_done()
+            for address in ctx.primaries():
+                connection = RawConnection(address)
+                try:
+                    connection.call("CLUSTER", "SETSLOT", str(slot), "NODE", ids[destination])
+                finally:
+                    connection.close()
+        finally:
+            into.close()
+            out_of.close()
+
+    def while_moving() -> None:
+        # The origin no longer holds the slot's keys: it answers -ASK for them.
+        result.eq("GET of a moved key (the endpoint follows -ASK)", lambda: ep.get(key), b"old")
+        result.eq("SET of a new key while the slot moves", lambda: ep.set(ctx.key("{m:slot}new"), "new"), True)
+        result.eq("GET of the new key while the slot moves", lambda: ep.get(ctx.key("{m:slot}new")), b"new")
+
+    move(source, target, while_moving)
+    result.eq("GET once the slot moved (the endpoint follows -MOVED)", lambda: ep.get(key), b"old")
+    result.eq("SET once the slot moved", lambda: ep.set(key, "moved"), True)
+    connection = RawConnection(target)
+    try:
+        result.eq("the key is on the new owner", connection.call("GET", key)[1], b"moved")
+    finally:
+        connection.close()
+    move(target, source, lambda: None)
+    ctx._slots = None
+    result.eq("GET once the slot moved back", lambda: ep.get(key), b"moved")
+    result.eq("GET of the new key once the slot moved back", lambda: ep.get(ctx.key("{m:slot}new")), b"new")
+    result.note(f"slot {slot} moved {source[1]} → {target[1]} and back through ASK and MOVED")
+
+
+def check_flush(ctx: Context, result: Result) -> None:
+    """FLUSHDB and FLUSHALL empty every shard (run last: they empty the cache)."""
+    ep = ctx.client()
+    for command in ("FLUSHDB", "FLUSHALL"):
+        keys = _key_on_each_primary(ctx, f"f:{command}")
+        for key in keys.values():
+            ep.set(key, "1")
+        result.that(f"DBSIZE before {command}", lambda: ep.dbsize(), lambda v: v >= len(keys))
+        result.that(command, lambda: ep.execute_command(command), lambda v: v in (True, b"OK", "OK"))
+        result.eq(f"DBSIZE after {command}", lambda: ep.dbsize(), 0)
+        for address in keys:
+            direct = _direct(address)
+            try:
+                result.eq(f"{address[0]}:{address[1]}'s DBSIZE after {command}", lambda: direct.dbsize(), 0)
+            finally:
+                direct.close()
+    result.note("FLUSHDB and FLUSHALL reached every primary")
+
+
 CHECKS: dict[str, Callable[[Context, Result], None]] = {
     "types": check_types,
     "multikey": check_multikey,
@@ -1255,6 +1509,11 @@ CHECKS: dict[str, Callable[[Context, Result], None]] = {
     "raw": check_raw,
     "info": check_info,
     "edges": check_edges,
+    "scripts": check_scripts,
+    "blocking_kinds": check_blocking_kinds,
+    "connection": check_connection_commands,
+    "migration": check_slot_migration,
+    "flush": check_flush,  # last: it empties the cache
 }
 
 
