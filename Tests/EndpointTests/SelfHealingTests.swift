@@ -61,6 +61,33 @@ import Testing
         }
     }
 
+    /// The leader node down whole (its servers and its endpoint): no other endpoint takes on the
+    /// coordination or fails anything over by itself; Redis's own failover (after
+    /// `cluster-node-timeout`) replaces the leader's primaries, so no shard stays without one.
+    @Test func aLeaderNodeThatIsDownIsFailedOverByNoEndpoint() async throws {
+        try await LiveCluster.with { cluster in
+            #expect(try await Self.status(cluster, "node-1")["coordinates"] as? Bool == true)
+            let rows = await cluster.backend.status()
+            let leader = try #require(await cluster.backend.endpointStatus().first { $0.node == "node-1" }?.pid)
+            let doomed = rows.filter { $0.node == "node-1" }
+            for pid in doomed.map(\.pid) + [leader] { kill(pid, SIGKILL) }
+            try await Task.sleep(for: .seconds(3))
+            for node in ["node-2", "node-3"] {
+                let status = try await Self.status(cluster, node)
+                #expect(status["promotions"] as? Int == 0 && status["coordinates"] as? Bool == false, "\(node)'s endpoint: \(status)")
+            }
+            for shard in doomed.filter({ $0.role == "primary" }).map(\.shard) {
+                let replicas = rows.filter { $0.shard == shard && $0.node != "node-1" }
+                var promoted = false
+                for _ in 0..<200 where !promoted {
+                    for replica in replicas where await Self.role(replica.port) == "master" { promoted = true }
+                    if !promoted { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                #expect(promoted, "Redis's own failover gave \(shard) a primary within 20 s")
+            }
+        }
+    }
+
     @Test func aHalfSecondStallFailsNothingOver() async throws {
         try await LiveCluster.with { cluster in
             let victim = try #require(await cluster.backend.status().first { $0.role == "primary" && $0.node == "node-2" })
