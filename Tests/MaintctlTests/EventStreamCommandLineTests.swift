@@ -38,6 +38,14 @@ import Testing
         let failovers = try #require(summary["failovers"] as? [[String: Any]])
         #expect(planned.count + unplanned.count == failovers.count)
         #expect(planned.allSatisfy { $0["kind"] as? String == "planned" } && unplanned.allSatisfy { $0["kind"] as? String == "unplanned" })
+        // …and each again as a `failover` line, right after the event that carries it.
+        let lines = events.filter { $0["type"] as? String == "failover" }
+        #expect(lines.count == failovers.count)
+        #expect(lines.filter { $0["kind"] as? String == "unplanned" }.allSatisfy { $0["action"] is NSNull && $0["from"] as? String == "pay-weu-1-n2" })
+        for (index, event) in events.enumerated() where event["type"] as? String == "failover" {
+            let carrier = events[..<index].last { $0["type"] as? String != "failover" }
+            #expect(["action_finished", "node_down"].contains(carrier?["type"] as? String), "\(event)")
+        }
         #expect(events.contains { $0["type"] as? String == "node_down" && $0["node"] as? String == "pay-weu-1-n2" })
         #expect(events.contains { $0["type"] as? String == "fault_injected" })
 

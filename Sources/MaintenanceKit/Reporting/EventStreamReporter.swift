@@ -27,6 +27,20 @@ public final class EventStreamReporter: RolloutReporter {
     public func report(_ event: RolloutEvent) {
         guard let (type, elapsed, fields) = Self.describe(event) else { return }
         write(type, elapsed: elapsed, fields)
+        // Each failover also on a line of its own, after the event that carries it, so that a
+        // script can follow failovers alone (`type == "failover"`).
+        switch event {
+        case let .actionFinished(action, at, _, _, result):
+            for report in result.failovers {
+                write("failover", elapsed: at, members(["cache": .string(action.cache), "action": .integer(action.index)]) + Self.failoverFields(report))
+            }
+        case let .unplannedFailure(cache, failure, at):
+            for report in failure.failovers {
+                write("failover", elapsed: at, members(["cache": .string(cache), "action": .null]) + Self.failoverFields(report))
+            }
+        default:
+            break
+        }
     }
 
     /// Writes how far the full sync under way in `cache` has come (`sync_progress`), as the
@@ -126,12 +140,16 @@ public final class EventStreamReporter: RolloutReporter {
     }
 
     private static func failover(_ report: FailoverReport) -> JSONValue {
-        .object(members([
+        .object(failoverFields(report))
+    }
+
+    private static func failoverFields(_ report: FailoverReport) -> [JSONValue.Member] {
+        members([
             "shard": .string(report.shard), "kind": .string(report.kind.rawValue), "from": .string(report.from),
             "to": .string(report.to), "gap_ms": .integer(report.unavailable.milliseconds),
             "detection_ms": (report.detection.map { .integer($0.milliseconds) } ?? .null),
             "promotion_ms": (report.promotion.map { .integer($0.milliseconds) } ?? .null),
-        ]))
+        ])
     }
 
     /// RFC 3339 in UTC with milliseconds: `2026-12-01T05:44:07.123Z`.
