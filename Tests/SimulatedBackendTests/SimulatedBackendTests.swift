@@ -84,9 +84,11 @@ import Testing
         let clock = VirtualClock()
         let log = EventLog()
         let sleeps: [(String, [Int])] = [("a", [5, 5, 5]), ("b", [3, 9]), ("c", [15]), ("d", [1, 1, 1, 1, 20])]
+        // Every branch is open before any runs, as the runtime opens them: one running ahead
+        // alone would be the only sleeper, and move time on its own.
+        let branches = sleeps.map { ($0.0, $0.1, clock.openBranch()) }
         await withTaskGroup(of: Void.self) { group in
-            for (name, steps) in sleeps {
-                let branch = clock.openBranch()
+            for (name, steps, branch) in branches {
                 group.addTask {
                     await clock.run(branch) {
                         for step in steps {
