@@ -5,11 +5,14 @@ import MaintenanceKit
 struct ActionTimingReporter: RolloutReporter {
     /// Where the durations go, under `step <plugin>` names.
     let ledger: DurationLedger
+    /// Where each copy move's time goes.
+    let moves: CopyMoveLog
 
     func report(_ event: RolloutEvent) {
         switch event {
-        case let .actionFinished(action, _, took, _, _):
+        case let .actionFinished(action, _, took, _, result):
             ledger.add(Self.name(of: action), took)
+            moves.add(action, took: took, result: result)
         case let .actionFailed(action, _, _, _, _):
             ledger.add("failed attempt of " + Self.name(of: action), .zero)
         default:

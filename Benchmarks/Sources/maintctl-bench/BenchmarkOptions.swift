@@ -2,6 +2,7 @@
 ///
 ///     maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--skip-journal] [--skip-verify] [--hot-spots]
 ///                    [--process [--keys 100000,1000000] [--rounds 5]] [--container [--trials 10]] [--unplanned N]
+///                    [--shapes [--keys 100000] [--rounds 3] [--timeline]]
 struct BenchmarkOptions {
     /// Fleet sizes, in nodes (ten per cache).
     var fleetSizes = [100, 1_000, 10_000]
@@ -30,6 +31,14 @@ struct BenchmarkOptions {
     var processKeyCounts = [100_000, 1_000_000]
     /// Rolling patches run on each cluster.
     var processRounds = 5
+    /// Whether to run the cluster-shape sweep (`ClusterShape.sweep`) on local processes.
+    var shapes = false
+    /// Keys loaded into each shape's cluster.
+    var shapeKeys = 100_000
+    /// Rolling patches run on each shape.
+    var shapeRounds = 3
+    /// Whether the sweep prints the backend's debug lines: the phases of every copy move.
+    var timeline = false
     /// Trials of the unplanned failover on a live cluster (kill s1's primary; see
     /// `UnplannedFailoverBenchmark`); nil to skip it.
     var unplannedTrials: Int?
@@ -64,7 +73,13 @@ struct BenchmarkOptions {
             case "--trials": nodeStartTrials = try positive(try value(for: argument), for: argument)
             case "--keys":
                 processKeyCounts = try value(for: argument).split(separator: ",").map { try positive(String($0), for: argument) }
-            case "--rounds": processRounds = try positive(try value(for: argument), for: argument)
+                guard let first = processKeyCounts.first else { throw BenchmarkFailure("--keys needs a count\n\(Self.usage)") }
+                shapeKeys = first
+            case "--rounds":
+                processRounds = try positive(try value(for: argument), for: argument)
+                shapeRounds = processRounds
+            case "--shapes": shapes = true
+            case "--timeline": timeline = true
             case "--unplanned": unplannedTrials = try positive(try value(for: argument), for: argument)
             case "-h", "--help": throw BenchmarkFailure(Self.usage)
             default: throw BenchmarkFailure("unknown option '\(argument)'\n\(Self.usage)")
@@ -74,4 +89,5 @@ struct BenchmarkOptions {
 
     static let usage = "usage: maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--skip-journal] [--skip-verify] [--hot-spots]"
         + " [--process [--keys 100000,1000000] [--rounds 5]] [--container [--trials 10]] [--unplanned N]"
+        + " [--shapes [--keys 100000] [--rounds 3] [--timeline]]"
 }

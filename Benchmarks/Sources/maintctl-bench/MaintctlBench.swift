@@ -102,7 +102,8 @@ struct MaintctlBench {
             print(try await probe.measure().text)
         }
 
-        let processFailures = options.process || options.container ? try await runProcess(options) : []
+        var processFailures = options.process || options.container ? try await runProcess(options) : []
+        if options.shapes { processFailures += try await runShapes(options) }
         var unplannedFailures: [String] = []
         if let trials = options.unplannedTrials { unplannedFailures = try await runUnplanned(trials: trials) }
 

@@ -23,6 +23,10 @@ struct ProcessBenchmark {
     var nodes: ClusterNodes
     /// The probe's write rate per shard.
     var writesPerSecond = 200
+    /// The inventory's shape, when it is one of the sweep's rather than `local-cluster.yaml`.
+    var shape: ClusterShape?
+    /// What the backend logs (to standard error): `.debug` shows the phases of every copy move.
+    var logLevel: Logger.Level = .warning
 
     /// What one key count measured; `failures` lists every check that did not hold.
     struct Result: Sendable {
@@ -41,13 +45,13 @@ struct ProcessBenchmark {
     static func version(ofRound round: Int) -> String { "7.2.\(5 + round)" }
 
     /// The key count and where the nodes live, as failures name them.
-    var name: String { "\(Format.count(keys)) keys on \(nodes)" }
+    var name: String { "\(Format.count(keys)) keys on \(nodes)" + (shape.map { " (\($0))" } ?? "") }
 
     /// Runs everything; never throws, failures are in the result.
     func measure() async -> Result {
         var result = Result(keys: keys, nodes: nodes)
         var logger = Logger(label: "maintctl-bench")
-        logger.logLevel = .warning
+        logger.logLevel = logLevel
         let directory = NSTemporaryDirectory() + "maintctl-bench-\(UUID().uuidString)"
         let backend: ProcessBackend
         do {

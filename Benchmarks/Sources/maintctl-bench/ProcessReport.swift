@@ -14,9 +14,9 @@ struct ProcessReport {
     ])
     private(set) var breakdown = ResultTable(header: ["keys, nodes", "part of a round", "calls", "median ms", "% of wall"])
 
-    /// Adds the rows of one key count.
-    mutating func add(_ result: ProcessBenchmark.Result) {
-        let keys = "\(Format.count(result.keys)) \(result.nodes)"
+    /// Adds the rows of one key count, labelled by it and where the nodes live unless `label` is given.
+    mutating func add(_ result: ProcessBenchmark.Result, label: String? = nil) {
+        let keys = label ?? "\(Format.count(result.keys)) \(result.nodes)"
         let all = result.rounds
         let probeGaps = all.flatMap(\.probeGaps), backendGaps = all.flatMap(\.backendGaps)
         let ms = { (value: Int64?) in value.map { Format.count(Int($0)) } ?? "-" }

@@ -29,6 +29,8 @@ struct RollingPatchRound {
         var runWall: Duration
         /// Per-step and per-backend-call totals (`step …`, `backend.…`).
         var ledger: [String: DurationLedger.Entry]
+        /// Every copy move, in the order they finished.
+        var moves: [CopyMoveLog.Move]
 
         var impact: ClientImpact? { summary.clientImpact }
         /// The backend's write gaps, in ms.
@@ -72,13 +74,14 @@ struct RollingPatchRound {
             throw BenchmarkFailure("round \(version): cannot set up the probe: \(error)")
         }
         let ledger = DurationLedger()
+        let moves = CopyMoveLog()
         let (backend, registry) = (self.backend, self.registry)
         let (measured, impact) = await probe.measure(during: { () -> Swift.Result<(RolloutSummary, Duration), any Error> in
             // Made here so its clock starts with the rollout, after the probe's warm-up.
             let timed = TimedBackend(base: backend, ledger: ledger)
             do {
                 let runtime = try RolloutRuntime(plan: plan, registry: registry, backend: timed,
-                    options: RolloutOptions(reporter: ActionTimingReporter(ledger: ledger), stop: StopSignal(), logger: logger))
+                    options: RolloutOptions(reporter: ActionTimingReporter(ledger: ledger, moves: moves), stop: StopSignal(), logger: logger))
                 return .success(await timedAsync { await runtime.run() })
             } catch {
                 return .failure(error)
@@ -93,7 +96,7 @@ struct RollingPatchRound {
         var summary = rolloutSummary
         summary.record(impact)
         return Result(version: version, summary: summary, plannedFailovers: plan.expectedFailovers.count,
-                      runWall: runWall, ledger: ledger.snapshot)
+                      runWall: runWall, ledger: ledger.snapshot, moves: moves.all)
     }
 
     /// The playbook text with its `target_version:` variable set to `version`.

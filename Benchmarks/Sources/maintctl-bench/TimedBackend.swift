@@ -50,6 +50,10 @@ struct TimedBackend: Backend {
         try await timed("drainNode") { try await base.drainNode(node, in: cache) }
     }
 
+    func prepareCopies(of shards: [String], on node: String, in cache: String) async {
+        await timed("prepareCopies") { await base.prepareCopies(of: shards, on: node, in: cache) }
+    }
+
     func addReplica(of shard: String, on node: String, in cache: String) async throws {
         try await timed("addReplica") { try await base.addReplica(of: shard, on: node, in: cache) }
     }

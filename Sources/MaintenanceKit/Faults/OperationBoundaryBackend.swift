@@ -37,6 +37,10 @@ struct OperationBoundaryBackend: Backend {
     func drainNode(_ node: String, in cache: String) async throws {
         try await operation("drain \(node)") { try await base.drainNode(node, in: cache) }
     }
+    // Not an operation boundary: the empty copies it starts change no role and hold nothing.
+    func prepareCopies(of shards: [String], on node: String, in cache: String) async {
+        await base.prepareCopies(of: shards, on: node, in: cache)
+    }
     func addReplica(of shard: String, on node: String, in cache: String) async throws {
         try await operation("add a copy of \(shard) on \(node)") { try await base.addReplica(of: shard, on: node, in: cache) }
     }

@@ -33,6 +33,12 @@ public protocol Backend: Sendable {
     func electLeader(_ node: String, in cache: String) async throws
     /// Stops routing new work to `node` (lifecycle: draining).
     func drainNode(_ node: String, in cache: String) async throws
+    /// Starts empty copies of `shards` on `node`, all at once, ahead of the moves that attach
+    /// them (`addReplica`), so that what a copy costs to start (a server's start-up, the
+    /// cluster's handshake) overlaps with the others'. Nothing is replicated, no role changes
+    /// and no copy counts as in sync; a copy that cannot start is left to `addReplica`, which
+    /// says why. A backend whose copies cost nothing to start does nothing (the default).
+    func prepareCopies(of shards: [String], on node: String, in cache: String) async
     /// Starts a new replica copy of `shard` on `node`, attached to the shard's primary.
     func addReplica(of shard: String, on node: String, in cache: String) async throws
     /// Waits until the copy of `shard` on `node` holds every write of its primary.
@@ -57,6 +63,9 @@ extension Backend {
 
     /// No background work.
     public func run() async {}
+
+    /// Copies cost nothing to start: nothing to prepare.
+    public func prepareCopies(of shards: [String], on node: String, in cache: String) async {}
 }
 
 /// How a backend describes itself.

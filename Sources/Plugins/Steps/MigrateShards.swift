@@ -100,13 +100,18 @@ public struct MigrateShards: StepPlugin {
     public func execute(_ action: PlannedAction, target: CopyMove, parameters: Parameters, context: ExecutionContext) async throws {
         let node = target.node, shardID = target.shard, destination = target.destination
         let backend = context.backend
-        guard let shard = try await backend.topology(of: context.cache).shard(shardID) else {
+        let topology = try await backend.topology(of: context.cache)
+        guard let shard = topology.shard(shardID) else {
             throw BackendError(.unknownShard, "cache '\(context.cache)' has no shard '\(shardID)'")
         }
         guard shard.hasCopy(on: node) || !shard.hasCopy(on: destination) else {
             context.note("already moved")
             return
         }
+        // Every copy of the node still to move starts on the destination now, this one too:
+        // their start-ups overlap, and each later move attaches its own.
+        let waiting = topology.shards.filter { $0.hasCopy(on: node) && !$0.hasCopy(on: destination) }.map(\.id)
+        await backend.prepareCopies(of: waiting, on: destination, in: context.cache)
         // Idempotent: reuses a live copy already there, replaces one that died.
         try await backend.addReplica(of: shardID, on: destination, in: context.cache)
         let primary = try await backend.topology(of: context.cache).shard(shardID)?.primaryNode

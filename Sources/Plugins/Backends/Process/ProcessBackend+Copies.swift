@@ -25,13 +25,19 @@ extension ProcessBackend {
         guard let version = try store.cache(cache).nodes.first(where: { $0.id == node && $0.lifecycle == .active })?.version else {
             throw BackendError(.nodeNotActive, "cannot place a copy of \(shard) on '\(node)': it is not an active node")
         }
+        var phases = PhaseTimer()
         let primary = try await primaryCopy(of: shard, in: cache)
         await notifyMigrating(shard, in: cache)
+        phases.lap("primary found, endpoints told")
         let copy = try await startCopy(shard: shard, node: node, version: version)
         try store.addCopy(copy, to: shard, in: cache)
         try store.persist()
+        phases.lap("started")
         try await meetEveryone(copy, in: cache)
+        phases.lap("met")
         try await driver.replicate(copy, of: primary)
+        phases.lap("replicating")
+        logger.debug("new copy of \(shard) on \(node): \(phases.description)")
     }
 
     /// Waits until `node`'s copy of `shard` has everything its primary had when asked; a
@@ -119,7 +125,9 @@ extension ProcessBackend {
         where other.node != node && !store.isOnFailedNode(other, in: cache) && !RedisServerProcess.isOurs(pid: other.pid, port: other.port) {
             await awaitVerdict(on: other.node, in: cache)
         }
+        var phases = PhaseTimer()
         try await refuseIfPrimary(copy, of: shard, on: node, in: cache)
+        phases.lap("not primary")
         // The other replicas must be seen in sync; a server too slow to answer now (a loaded
         // machine, a short stall) gets a few seconds before the removal is refused.
         let deadline = ContinuousClock.now + .seconds(5)
@@ -142,7 +150,9 @@ extension ProcessBackend {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
+        phases.lap("replicas in sync")
         try await retire(copy, in: cache)
+        phases.lap("retired")
         try store.removeCopy(copy.redisID, of: shard, in: cache)
         // Where the node's clients go when it leaves: the node of the shard's newest copy.
         if let newest = try store.shard(shard, in: cache).copies.last?.node {
@@ -152,6 +162,8 @@ extension ProcessBackend {
         }
         try store.persist()
         try await waitUntilHealthy(cache: cache)
+        phases.lap("cluster healthy")
+        logger.debug("old copy of \(shard) on \(node) removed: \(phases.description)")
     }
 
     /// Throws unless `copy` is known not to be the shard's primary: its node was declared down

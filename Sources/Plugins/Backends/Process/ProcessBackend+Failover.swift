@@ -84,6 +84,7 @@ extension ProcessBackend {
         func isLost(_ copy: ClusterState.Copy) -> Bool {
             store.isOnFailedNode(copy, in: cache) || !RedisServerProcess.isOurs(pid: copy.pid, port: copy.port)
         }
+        var phases = PhaseTimer()
         for copy in others where !isLost(copy) {
             if (try? await driver.replication(copy.port).primaryPort) != target.port { try await driver.replicate(copy, of: target) }
         }
@@ -94,7 +95,10 @@ extension ProcessBackend {
             }
             return true
         }
+        phases.lap("replicas follow")
         try await waitUntilHealthy(cache: cache)
+        phases.lap("cluster healthy")
+        logger.debug("after the failover of \(shard): \(phases.description)")
         if !expired.isEmpty {
             throw BackendError(.holdExpired, "the failover of \(shard) to \(node) outlasted the endpoints' hold "
                                + "(\(endpointPolicy(of: cache).holdLimitMilliseconds) ms): \(expired.joined(separator: ", ")) answered its held requests TRYAGAIN")

@@ -1,0 +1,42 @@
+import Logging
+import MaintenanceKit
+import Plugins
+import ProcessBackend
+
+extension MaintctlBench {
+    /// The `--shapes` sweep: the rolling patch under the probe on each `ClusterShape.sweep`
+    /// cache of local processes. Prints the per-shape table and where each shape's round goes,
+    /// and returns the failed checks.
+    static func runShapes(_ options: BenchmarkOptions) async throws -> [String] {
+        let registry = try PluginRegistry(steps: BuiltinPlugins.all, backends: [ProcessBackendFactory()])
+        let playbook = try RepositoryFiles.read(RepositoryFiles.rollingPatch)
+        print("")
+        print("Cluster shapes: Playbooks/rolling-patch.yaml on one cache of local redis-server processes (\(redisVersion())), "
+              + "\(Format.count(options.shapeKeys)) keys, \(options.shapeRounds) rounds per shape, probe at 200 writes/s per shard")
+        var failures: [String] = []
+        var report = ShapeReport()
+        var details = ProcessReport()
+        for shape in ClusterShape.sweep {
+            print("  \(shape): starting the cluster, loading, \(options.shapeRounds) rounds …")
+            let benchmark = ProcessBenchmark(keys: options.shapeKeys, rounds: options.shapeRounds, registry: registry,
+                                             playbook: playbook, inventory: try shape.inventory(), nodes: .processes, shape: shape,
+                                             logLevel: options.timeline ? .debug : .warning)
+            let result = await benchmark.measure()
+            report.add(result, shape: shape)
+            details.add(result, label: shape.description)
+            failures += result.failures
+        }
+        print("")
+        print("Per shape (medians over rounds; per-copy overhead = a copy move's time minus its full sync and its failover's "
+              + "write pause, over every move of every round)")
+        print(report.table.text)
+        if let narrow = report.overheadP50.first, let wide = report.overheadP50.first(where: { $0.0.nodes == 12 }), narrow.1 > 0 {
+            print("  per-copy overhead p50, \(wide.0) against \(narrow.0): \(Format.fixed(wide.1 / narrow.1, decimals: 2))× (goal <= 1.2×)")
+        }
+        print("")
+        print("Where a round's wall time goes, per shape")
+        print(details.breakdown.text)
+        for failure in failures { print("FAIL: \(failure)") }
+        return failures
+    }
+}
