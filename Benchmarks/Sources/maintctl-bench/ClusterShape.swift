@@ -25,7 +25,7 @@ struct ClusterShape: Sendable, CustomStringConvertible {
         var text = "caches:\n  - id: local\n    resource_group: rg-local\n    region: loopback\n    leader: node-1\n"
         text += "    min_replicas: \(replicas)\n    nodes:\n"
         for node in 1...nodes {
-            text += "      - { id: node-\(node), version: \"\(version)\", capacity: { memory_mb: 4096, cpus: 2 } }\n"
+            text += "      - { id: node-\(node), version: \"\(version)\", capacity: { memory_mb: 4096, cpus: 8 } }\n"
         }
         text += "    shards:\n"
         for shard in 0..<shards {

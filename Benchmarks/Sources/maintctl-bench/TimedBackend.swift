@@ -30,6 +30,10 @@ struct TimedBackend: Backend {
         try await timed("topology") { try await base.topology(of: cache) }
     }
 
+    func shard(_ shard: String, in cache: String) async throws -> ShardState? {
+        try await timed("shard") { try await base.shard(shard, in: cache) }
+    }
+
     func beginMaintenance(of cache: String) async throws {
         try await timed("beginMaintenance") { try await base.beginMaintenance(of: cache) }
     }

@@ -20,6 +20,9 @@ public protocol Backend: Sendable {
 
     /// The cache as it is now.
     func topology(of cache: String) async throws -> CacheTopology
+    /// One shard of the cache as it is now, as `topology(of:)` has it; nil for a shard the
+    /// cache does not have. A backend that asks live servers asks only the shard's.
+    func shard(_ shard: String, in cache: String) async throws -> ShardState?
 
     /// Marks the start of maintenance on `cache`; the backend may refuse (invariant 7).
     func beginMaintenance(of cache: String) async throws
@@ -63,6 +66,11 @@ extension Backend {
 
     /// No background work.
     public func run() async {}
+
+    /// The shard, from the whole cache's topology.
+    public func shard(_ shard: String, in cache: String) async throws -> ShardState? {
+        try await topology(of: cache).shard(shard)
+    }
 
     /// Copies cost nothing to start: nothing to prepare.
     public func prepareCopies(of shards: [String], on node: String, in cache: String) async {}

@@ -39,13 +39,13 @@ public struct FailoverPrimaries: StepPlugin {
 
     public func execute(_ action: PlannedAction, target: CopyMove, parameters: Parameters, context: ExecutionContext) async throws {
         let node = target.node, shardID = target.shard, destination = target.destination
-        guard try await context.backend.topology(of: context.cache).shard(shardID)?.primaryNode == node else {
+        guard try await context.backend.shard(shardID, in: context.cache)?.primaryNode == node else {
             context.note("\(node) is no longer primary")
             return
         }
         let report = try await context.backend.failover(shardID, to: destination, in: context.cache)
         context.record(report)
-        guard try await context.backend.topology(of: context.cache).shard(shardID)?.primaryNode == destination else {
+        guard try await context.backend.shard(shardID, in: context.cache)?.primaryNode == destination else {
             throw BackendError(.failoverNotApplied, "failover of \(shardID) to \(destination) was reported done but roles did not flip")
         }
         context.note("planned failover, write gap \(report.unavailable.milliseconds)ms")

@@ -114,8 +114,7 @@ public struct MigrateShards: StepPlugin {
         await backend.prepareCopies(of: waiting, on: destination, in: context.cache)
         // Idempotent: reuses a live copy already there, replaces one that died.
         try await backend.addReplica(of: shardID, on: destination, in: context.cache)
-        let primary = try await backend.topology(of: context.cache).shard(shardID)?.primaryNode
-        if parameters.strategy == .breakBeforeMake, let primary, primary != node {
+        if parameters.strategy == .breakBeforeMake, let primary = try await backend.shard(shardID, in: context.cache)?.primaryNode, primary != node {
             try await backend.removeCopy(of: shardID, from: node, in: context.cache)
             context.note("old copy dropped before the sync")
         }
@@ -124,13 +123,13 @@ public struct MigrateShards: StepPlugin {
         context.note("synced \(String(format: "%.1f", sync.megabytes)) MB in \(sync.duration.humanReadable)")
         // A shard whose primary does not answer now (stalled, or failing over) cannot be
         // judged: the attempt fails and a retry looks again, rather than drop a copy blind.
-        guard let current = try await backend.topology(of: context.cache).shard(shardID)?.primaryNode else {
+        guard let current = try await backend.shard(shardID, in: context.cache)?.primaryNode else {
             throw BackendError(.noPrimary, "shard '\(shardID)' of '\(context.cache)' has no single primary answering; try again")
         }
         if current == node {
             let report = try await backend.failover(shardID, to: destination, in: context.cache)
             context.record(report)
-            let after = try await backend.topology(of: context.cache).shard(shardID)
+            let after = try await backend.shard(shardID, in: context.cache)
             guard after?.primaryNode == destination else {
                 throw BackendError(.failoverNotApplied,
                                    "failover of \(shardID) to \(destination) was reported done but \(after?.primaryNode ?? "no node") is primary")

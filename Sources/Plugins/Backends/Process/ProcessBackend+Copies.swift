@@ -4,17 +4,30 @@ import RedisWire
 
 extension ProcessBackend {
     /// Starts a copy of `shard` on `node` and makes it a replica of the shard's primary. A copy
-    /// that an interrupted attempt left is attached if its server runs, else started anew.
+    /// prepared ahead (``prepareCopies(of:on:in:)``) or left by an interrupted attempt is
+    /// attached if its server runs, else started anew. The copy replicates as soon as it knows
+    /// its primary; the rest of the cluster's handshakes with it finish during the sync (a
+    /// failover to it waits for them).
     /// - Throws: `BackendError` when the node is not active, the shard has no single primary,
     ///   or the server does not start or join.
     public func addReplica(of shard: String, on node: String, in cache: String) async throws {
+        var phases = PhaseTimer()
         if let existing = try store.copy(of: shard, on: node, in: cache) {
             if RedisServerProcess.isOurs(pid: existing.pid, port: existing.port) {
-                // A copy that an interrupted attempt started: make sure it is met and replicating.
                 let primary = try await primaryCopy(of: shard, in: cache)
                 guard primary.redisID != existing.redisID else { return }
-                try await meetEveryone(existing, in: cache)
-                try await driver.replicate(existing, of: primary)
+                phases.lap("primary found")
+                // The clients hear MIGRATING while the copy is attached, not before.
+                async let told: Void = notifyMigrating(shard, in: cache)
+                do {
+                    try await attach(existing, to: primary, in: cache, phases: &phases)
+                } catch {
+                    await told
+                    throw error
+                }
+                await told
+                phases.lap("endpoints told")
+                logger.debug("copy of \(shard) on \(node) started earlier: \(phases.description)")
                 return
             }
             // A copy whose process died (a failed earlier attempt) is forgotten and started anew.
@@ -25,19 +38,33 @@ extension ProcessBackend {
         guard let version = try store.cache(cache).nodes.first(where: { $0.id == node && $0.lifecycle == .active })?.version else {
             throw BackendError(.nodeNotActive, "cannot place a copy of \(shard) on '\(node)': it is not an active node")
         }
-        var phases = PhaseTimer()
         let primary = try await primaryCopy(of: shard, in: cache)
-        await notifyMigrating(shard, in: cache)
-        phases.lap("primary found, endpoints told")
-        let copy = try await startCopy(shard: shard, node: node, version: version)
-        try store.addCopy(copy, to: shard, in: cache)
-        try store.persist()
-        phases.lap("started")
-        try await meetEveryone(copy, in: cache)
-        phases.lap("met")
-        try await driver.replicate(copy, of: primary)
-        phases.lap("replicating")
+        phases.lap("primary found")
+        async let told: Void = notifyMigrating(shard, in: cache)
+        let copy: ClusterState.Copy
+        do {
+            copy = try await startCopy(shard: shard, node: node, version: version)
+            try store.addCopy(copy, to: shard, in: cache)
+            try store.persist()
+            phases.lap("started")
+            try await attach(copy, to: primary, in: cache, phases: &phases)
+        } catch {
+            await told
+            throw error
+        }
+        await told
+        phases.lap("endpoints told")
         logger.debug("new copy of \(shard) on \(node): \(phases.description)")
+    }
+
+    /// Introduces `copy` to the cluster and makes it replicate `primary`, retried until the
+    /// copy knows its primary (its first handshake).
+    private func attach(_ copy: ClusterState.Copy, to primary: ClusterState.Copy, in cache: String, phases: inout PhaseTimer) async throws {
+        try await introduce(copy, in: cache)
+        phases.lap("introduced")
+        try await driver.replicate(copy, of: primary)
+        unattached.remove(copy.redisID)
+        phases.lap("replicating")
     }
 
     /// Waits until `node`'s copy of `shard` has everything its primary had when asked; a
@@ -132,10 +159,10 @@ extension ProcessBackend {
         // machine, a short stall) gets a few seconds before the removal is refused.
         let deadline = ContinuousClock.now + .seconds(5)
         while true {
-            let topology = try await topology(of: cache)
-            let minReplicas = try store.cache(cache).minReplicas
-            let failed = Set(topology.nodes.filter { $0.lifecycle == .failed }.map(\.id))
-            let copies = topology.shard(shard)?.copies ?? []
+            let record = try store.cache(cache)
+            let minReplicas = record.minReplicas
+            let failed = Set(record.nodes.filter { $0.lifecycle == .failed }.map(\.id))
+            let copies = try await self.shard(shard, in: cache)?.copies ?? []
             let othersInSync = copies.filter { $0.node != node && $0.role == .replica && $0.inSync }.count
             // Copies lost with a failed node lower the count a shard must keep (invariant 5 as
             // `Invariants.check` reads it); forgetting such a copy takes nothing away.
@@ -148,7 +175,7 @@ extension ProcessBackend {
                                          + "\(othersInSync) in-sync replicas would be left, fewer than \(minReplicas) "
                                          + "(\(shard): \(seen.joined(separator: ", ")))")
             }
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: .milliseconds(20))
         }
         phases.lap("replicas in sync")
         try await retire(copy, in: cache)

@@ -79,27 +79,50 @@ extension ProcessBackend {
         return false
     }
 
-    /// Introduces `copy` to every other server of the cache and waits until they all know
-    /// each other. Gossip alone is not enough: a server only trusts news of a node from a
-    /// server it knows, so a new copy met through one server that is retired soon after can
-    /// stay unknown to part of the cluster for good, which then sees its slots as unserved.
-    func meetEveryone(_ copy: ClusterState.Copy, in cache: String) async throws {
-        // A copy whose server is gone (one being retired when maintctl was killed) is not waited for.
-        let others = try store.cache(cache).shards.flatMap(\.copies).filter {
-            $0.redisID != copy.redisID && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port)
-        }
-        for other in others {
-            try await driver.meet(copy.port, other)
-        }
-        try await Polling.waitUntil("every server of '\(cache)' to know \(copy.node)'s new copy", limit: .seconds(30),
-                                    interval: .milliseconds(20)) {
-            // A server that dies meanwhile (a node failing under the rollout) is not waited for.
-            let alive = others.filter { RedisServerProcess.isOurs(pid: $0.pid, port: $0.port) }
-            let everyone = Set(alive.map(\.redisID) + [copy.redisID])
-            for server in alive + [copy] where !(try await self.driver.knownNodeIDs(server.port).isSuperset(of: everyone)) {
-                return false
+    /// Introduces `copy` to every other live server of the cache it does not know yet
+    /// (`CLUSTER MEET` from the copy, to all at once) without waiting for the handshakes,
+    /// which Redis completes on its 100 ms cluster timer: the copy can replicate as soon as it
+    /// knows its primary, and ``awaitAcquaintance(of:in:)`` waits for the rest.
+    func introduce(_ copy: ClusterState.Copy, in cache: String) async throws {
+        let known = (try? await driver.knownNodeIDs(copy.port)) ?? []
+        let driver = self.driver
+        let errors = await Concurrently.map(try liveServers(of: cache, besides: copy).filter { !known.contains($0.redisID) }) { other -> (any Error)? in
+            do {
+                try await driver.meet(copy.port, other)
+                return nil
+            } catch {
+                return error
             }
-            return true
+        }
+        if let error = errors.compactMap({ $0 }).first { throw error }
+    }
+
+    /// Waits until `copy` and every other live server of the cache know each other. Gossip
+    /// alone is not enough: a server only trusts news of a node from a server it knows, so a
+    /// new copy met through one server that is retired soon after could stay unknown to part
+    /// of the cluster for good, which would then see its slots as unserved. Every server is
+    /// introduced directly (``introduce(_:in:)``); this confirms it before the copy is relied on.
+    func awaitAcquaintance(of copy: ClusterState.Copy, in cache: String) async throws {
+        let others = try liveServers(of: cache, besides: copy)
+        let driver = self.driver
+        try await Polling.waitUntil("every server of '\(cache)' to know \(copy.node)'s new copy", limit: .seconds(30)) {
+            // A server that dies meanwhile (a node failing under the rollout) is not waited for,
+            // nor is one paused or on a node declared down: it hears of the copy by gossip later.
+            let alive = others.filter {
+                RedisServerProcess.isOurs(pid: $0.pid, port: $0.port) && !RedisServerProcess.isStopped($0.pid) && !self.store.isOnFailedNode($0, in: cache)
+            }
+            let everyone = Set(alive.map(\.redisID) + [copy.redisID])
+            return await Concurrently.all(alive + [copy]) { server in
+                ((try? await driver.knownNodeIDs(server.port)) ?? []).isSuperset(of: everyone)
+            }
+        }
+    }
+
+    /// The cache's other servers that run; a copy whose server is gone (one being retired
+    /// when maintctl was killed) is left out.
+    private func liveServers(of cache: String, besides copy: ClusterState.Copy) throws -> [ClusterState.Copy] {
+        try store.cache(cache).shards.flatMap(\.copies).filter {
+            $0.redisID != copy.redisID && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port)
         }
     }
 
@@ -108,7 +131,9 @@ extension ProcessBackend {
     func retire(_ copy: ClusterState.Copy, in cache: String) async throws {
         let shard = store.shardID(of: copy, in: cache) ?? "unknown"
         await shutDown(copy)
-        for other in try store.cache(cache).shards.flatMap(\.copies) where other.redisID != copy.redisID {
+        unattached.remove(copy.redisID)
+        let driver = self.driver
+        _ = await Concurrently.map(try store.cache(cache).shards.flatMap(\.copies).filter { $0.redisID != copy.redisID }) { other in
             _ = try? await driver.run(other.port, "CLUSTER", "FORGET", copy.redisID)
         }
         try? FileManager.default.removeItem(atPath: ClusterState.copyDirectory(root: directory, node: copy.node, shard: shard))

@@ -23,6 +23,9 @@ extension ProcessBackend {
         guard !before.isPrimary, before.linkUp else {
             throw BackendError(.replicaNotReady, "the copy of \(shard) on '\(node)' is not a linked replica; refusing a planned failover")
         }
+        // Every server must know the new primary to take its claim to the slots; the handshakes
+        // started when it was attached and have mostly finished during its sync.
+        try await awaitAcquaintance(of: target, in: cache)
         try await waitUntilKnowsNewestEpoch(target, in: cache)
         // Clients wait from here: the endpoints hold the shard's requests (and warn the clients
         // that asked), then the pause stops writes from anyone else; both expire by themselves
@@ -116,10 +119,8 @@ extension ProcessBackend {
         let others = try store.cache(cache).shards.flatMap(\.copies).filter {
             $0.redisID != copy.redisID && !store.isOnFailedNode($0, in: cache) && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port)
         }
-        var newest = 0
-        for other in others {
-            if let epoch = try? await driver.currentEpoch(other.port) { newest = max(newest, epoch) }
-        }
+        let driver = self.driver
+        let newest = await Concurrently.map(others) { other in (try? await driver.currentEpoch(other.port)) ?? 0 }.max() ?? 0
         try await Polling.waitUntil("the copy on \(copy.node) to hear of config epoch \(newest)", limit: .seconds(3), interval: .milliseconds(1)) {
             (try await self.driver.currentEpoch(copy.port) ?? 0) >= newest
         }

@@ -116,19 +116,18 @@ extension ProcessBackend {
     }
 
     /// Waits until every server of the cache reports `cluster_state:ok` and every replica's
-    /// link is up; the copies of nodes declared down are lost, not waited for.
+    /// link is up; the copies of nodes declared down are lost, and copies not attached yet
+    /// serve nothing: neither is waited for.
     func waitUntilHealthy(cache: String) async throws {
         let shards = try store.cache(cache).shards
+        let driver = self.driver
         try await Polling.waitUntil("cache '\(cache)' to report cluster_state:ok with all replicas linked",
-                                    limit: .seconds(60), interval: .milliseconds(50)) {
-            for shard in shards {
-                for copy in shard.copies where !self.store.isOnFailedNode(copy, in: cache) {
-                    guard try await self.driver.clusterStateOK(copy.port) else { return false }
-                    let info = try await self.driver.replication(copy.port)
-                    if !info.isPrimary, !info.linkUp { return false }
-                }
+                                    limit: .seconds(60), interval: .milliseconds(10)) {
+            let copies = shards.flatMap(\.copies).filter { !self.store.isOnFailedNode($0, in: cache) && !self.unattached.contains($0.redisID) }
+            return await Concurrently.all(copies) { copy in
+                guard (try? await driver.clusterStateOK(copy.port)) == true, let info = try? await driver.replication(copy.port) else { return false }
+                return info.isPrimary || info.linkUp
             }
-            return true
         }
     }
 

@@ -8,36 +8,47 @@ extension ProcessBackend {
     /// - Throws: `BackendError` for an unknown cache.
     public func topology(of cache: String) async throws -> CacheTopology {
         let record = try store.cache(cache)
-        var shards: [ShardState] = []
-        for shard in record.shards {
-            var copies: [ShardCopy] = []
-            for copy in shard.copies {
-                // A copy on a node declared down is lost: not asked, never in sync; it keeps
-                // the role it had when the node failed (a primary nothing could replace).
-                if record.nodes.contains(where: { $0.id == copy.node && $0.lifecycle == .failed }) {
-                    copies.append(ShardCopy(node: copy.node, role: copy.roleAtFailure ?? .replica, inSync: false))
-                    continue
-                }
-                // A paused server would only time out: it is an out-of-sync replica for now.
-                if RedisServerProcess.isStopped(copy.pid) {
-                    copies.append(ShardCopy(node: copy.node, role: .replica, inSync: false))
-                    continue
-                }
-                // A server that does not answer counts as an out-of-sync replica, and so does
-                // a primary without slots (a copy that was never attached).
-                let info = try? await driver.replication(copy.port)
-                let serving = (try? await driver.isServingPrimary(copy.port)) ?? false
-                // A server that sees slots unserved (cluster_state:fail) cannot be relied on.
-                let clusterOK = (try? await driver.clusterStateOK(copy.port)) ?? false
-                copies.append(ShardCopy(node: copy.node, role: serving ? .primary : .replica,
-                                        inSync: clusterOK && (serving || (info.map { !$0.isPrimary && $0.linkUp } ?? false))))
-            }
-            shards.append(ShardState(id: shard.id, sizeMB: shard.sizeMB, copies: copies))
-        }
         return CacheTopology(
             id: record.id, placement: record.placement, leader: record.leader, minReplicas: record.minReplicas,
             nodes: record.nodes.map { NodeState(id: $0.id, version: $0.version, capacity: $0.capacity, lifecycle: $0.lifecycle) },
-            shards: shards)
+            shards: await observe(record.shards, of: record))
+    }
+
+    /// One shard as its servers see it now, asking only them.
+    /// - Throws: `BackendError` for an unknown cache.
+    public func shard(_ shard: String, in cache: String) async throws -> ShardState? {
+        let record = try store.cache(cache)
+        return await observe(record.shards.filter { $0.id == shard }, of: record).first
+    }
+
+    /// `shards` of the cache `record`, every live server asked at once, each over its own connection.
+    private func observe(_ shards: [ClusterState.Shard], of record: ClusterState.Cache) async -> [ShardState] {
+        let failed = Set(record.nodes.filter { $0.lifecycle == .failed }.map(\.id))
+        let asked = shards.flatMap(\.copies).filter { !failed.contains($0.node) && !RedisServerProcess.isStopped($0.pid) }
+        let driver = self.driver
+        let answers = await Concurrently.map(asked) { copy in await Self.observe(copy, driver: driver) }
+        let observed = Dictionary(zip(asked.map(\.redisID), answers), uniquingKeysWith: { first, _ in first })
+        return shards.map { shard in
+            ShardState(id: shard.id, sizeMB: shard.sizeMB, copies: shard.copies.map { copy in
+                // A copy on a node declared down is lost: not asked, never in sync; it keeps
+                // the role it had when the node failed (a primary nothing could replace).
+                if failed.contains(copy.node) { return ShardCopy(node: copy.node, role: copy.roleAtFailure ?? .replica, inSync: false) }
+                // A paused server would only time out: it is an out-of-sync replica for now.
+                return observed[copy.redisID] ?? ShardCopy(node: copy.node, role: .replica, inSync: false)
+            })
+        }
+    }
+
+    /// One copy as its server sees it. A server that does not answer counts as an out-of-sync
+    /// replica, and so does a primary without slots (a copy that was never attached); one that
+    /// sees slots unserved (`cluster_state:fail`) cannot be relied on, so it is not in sync.
+    private static func observe(_ copy: ClusterState.Copy, driver: RedisClusterDriver) async -> ShardCopy {
+        let info = try? await driver.replication(copy.port)
+        var serving = false
+        if info?.isPrimary == true { serving = (try? await driver.servesSlots(copy.port)) == true }
+        let clusterOK = (try? await driver.clusterStateOK(copy.port)) ?? false
+        return ShardCopy(node: copy.node, role: serving ? .primary : .replica,
+                         inSync: clusterOK && (serving || (info.map { !$0.isPrimary && $0.linkUp } ?? false)))
     }
 
     /// Starts the maintenance of `cache` and its failure detector.

@@ -52,6 +52,10 @@ public actor ProcessBackend: Backend {
     /// Copies being removed, by Redis id: the failure detector promotes another replica when
     /// there is one.
     var retiring: Set<String> = []
+    /// Copies started ahead of their moves and not attached yet, by Redis id: empty servers,
+    /// nobody's replica, that report `cluster_state:fail` for their first 2 s (Redis's delay
+    /// for a master that joins); the cluster's health does not wait for them.
+    var unattached: Set<String> = []
 
     /// Attaches to the cluster started in `directory`. Processes that a `pause` fault stopped
     /// and whose pause is over (maintctl died before it could resume them) run again.

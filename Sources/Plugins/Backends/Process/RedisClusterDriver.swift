@@ -18,6 +18,11 @@ actor RedisClusterDriver {
     func connection(_ port: Int) async throws -> RedisConnection {
         if let existing = connections[port] { return existing }
         let fresh = try await RedisConnection.connect(port: port, password: password)
+        // Another caller may have connected to the same server meanwhile: one connection each.
+        if let existing = connections[port] {
+            await fresh.close()
+            return existing
+        }
         connections[port] = fresh
         return fresh
     }
@@ -67,6 +72,12 @@ actor RedisClusterDriver {
     /// shard's primary.
     func isServingPrimary(_ port: Int, timeout: Duration = .seconds(5)) async throws -> Bool {
         guard try await replication(port, timeout: timeout).isPrimary else { return false }
+        return try await servesSlots(port, timeout: timeout)
+    }
+
+    /// Whether the server on `port` owns slots in its own view of the cluster (its `myself`
+    /// line of `CLUSTER NODES` lists slot ranges).
+    func servesSlots(_ port: Int, timeout: Duration = .seconds(5)) async throws -> Bool {
         let nodes = try await run(port, "CLUSTER", "NODES", timeout: timeout).string ?? ""
         guard let myself = nodes.split(whereSeparator: \.isNewline).first(where: { $0.contains("myself") }) else { return false }
         return myself.split(separator: " ").count > 8
