@@ -17,16 +17,7 @@ extension ProcessBackend {
                 let primary = try await primaryCopy(of: shard, in: cache)
                 guard primary.redisID != existing.redisID else { return }
                 phases.lap("primary found")
-                // The clients hear MIGRATING while the copy is attached, not before.
-                async let told: Void = notifyMigrating(shard, in: cache)
-                do {
-                    try await attach(existing, to: primary, in: cache, phases: &phases)
-                } catch {
-                    await told
-                    throw error
-                }
-                await told
-                phases.lap("endpoints told")
+                try await attach(existing, of: shard, to: primary, in: cache, phases: &phases)
                 logger.debug("copy of \(shard) on \(node) started earlier: \(phases.description)")
                 return
             }
@@ -40,31 +31,31 @@ extension ProcessBackend {
         }
         let primary = try await primaryCopy(of: shard, in: cache)
         phases.lap("primary found")
+        let copy = try await startCopy(shard: shard, node: node, version: version)
+        try store.addCopy(copy, to: shard, in: cache)
+        try store.persist()
+        phases.lap("started")
+        try await attach(copy, of: shard, to: primary, in: cache, phases: &phases)
+        logger.debug("new copy of \(shard) on \(node): \(phases.description)")
+    }
+
+    /// Introduces `copy` to the cluster and makes it replicate `primary`, retried until the
+    /// copy knows its primary (its first handshake). The clients hear MIGRATING meanwhile.
+    private func attach(_ copy: ClusterState.Copy, of shard: String, to primary: ClusterState.Copy, in cache: String,
+                        phases: inout PhaseTimer) async throws {
         async let told: Void = notifyMigrating(shard, in: cache)
-        let copy: ClusterState.Copy
         do {
-            copy = try await startCopy(shard: shard, node: node, version: version)
-            try store.addCopy(copy, to: shard, in: cache)
-            try store.persist()
-            phases.lap("started")
-            try await attach(copy, to: primary, in: cache, phases: &phases)
+            try await introduce(copy, in: cache)
+            phases.lap("introduced")
+            try await driver.replicate(copy, of: primary)
+            unattached.remove(copy.redisID)
+            phases.lap("replicating")
         } catch {
             await told
             throw error
         }
         await told
         phases.lap("endpoints told")
-        logger.debug("new copy of \(shard) on \(node): \(phases.description)")
-    }
-
-    /// Introduces `copy` to the cluster and makes it replicate `primary`, retried until the
-    /// copy knows its primary (its first handshake).
-    private func attach(_ copy: ClusterState.Copy, to primary: ClusterState.Copy, in cache: String, phases: inout PhaseTimer) async throws {
-        try await introduce(copy, in: cache)
-        phases.lap("introduced")
-        try await driver.replicate(copy, of: primary)
-        unattached.remove(copy.redisID)
-        phases.lap("replicating")
     }
 
     /// Waits until `node`'s copy of `shard` has everything its primary had when asked; a
