@@ -84,6 +84,7 @@ extension ProcessBackend {
             return SyncReport(shard: shard, node: node, megabytes: 0, duration: .zero) // a primary is its own truth
         }
         var primaryLostAt: ContinuousClock.Instant?
+        var linkUpAfter: Duration?
         defer { syncsUnderWay[cache] = nil }
         // Synced: the link is up, no sync in progress, and the replica has received at least
         // everything the primary had when we asked it.
@@ -111,9 +112,11 @@ extension ProcessBackend {
             let target = try await self.driver.replication(primary.port).offset
             let replica = try await self.driver.replication(copy.port)
             self.syncsUnderWay[cache] = Self.progress(of: shard, on: node, replica: replica, target: target)
+            if replica.linkUp, linkUpAfter == nil { linkUpAfter = ContinuousClock.now - started }
             return !replica.isPrimary && replica.linkUp && replica.offset >= target
         }
         let megabytes = try await driver.datasetMegabytes(primary.port)
+        logger.debug("copy of \(shard) on \(node) in sync after \((ContinuousClock.now - started).milliseconds)ms, its link up after \(linkUpAfter?.milliseconds ?? -1)ms")
         return SyncReport(shard: shard, node: node, megabytes: megabytes, duration: ContinuousClock.now - started)
     }
 

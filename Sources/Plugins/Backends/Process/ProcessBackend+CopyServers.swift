@@ -97,7 +97,7 @@ extension ProcessBackend {
         if let error = errors.compactMap({ $0 }).first { throw error }
     }
 
-    /// Waits until `copy` and every other live server of the cache know each other. Gossip
+    /// Waits until `copy` and every other live server of the cache know one another. Gossip
     /// alone is not enough: a server only trusts news of a node from a server it knows, so a
     /// new copy met through one server that is retired soon after could stay unknown to part
     /// of the cluster for good, which would then see its slots as unserved. Every server is
@@ -111,9 +111,12 @@ extension ProcessBackend {
             let alive = others.filter {
                 RedisServerProcess.isOurs(pid: $0.pid, port: $0.port) && !RedisServerProcess.isStopped($0.pid) && !self.store.isOnFailedNode($0, in: cache)
             }
-            let everyone = Set(alive.map(\.redisID) + [copy.redisID])
+            // The copy knows them all, and each knows the copy (not necessarily every other new
+            // copy: those still being introduced are waited for by their own moves).
+            let everyone = Set(alive.map(\.redisID))
             return await Concurrently.all(alive + [copy]) { server in
-                ((try? await driver.knownNodeIDs(server.port)) ?? []).isSuperset(of: everyone)
+                let known = (try? await driver.knownNodeIDs(server.port)) ?? []
+                return server.redisID == copy.redisID ? known.isSuperset(of: everyone) : known.contains(copy.redisID)
             }
         }
     }

@@ -19,14 +19,17 @@ extension ProcessBackend {
         guard primary.redisID != target.redisID else {
             return FailoverReport(cache: cache, shard: shard, kind: .planned, from: node, to: node, unavailable: .zero)
         }
+        var phases = PhaseTimer()
         let before = try await driver.replication(target.port)
         guard !before.isPrimary, before.linkUp else {
             throw BackendError(.replicaNotReady, "the copy of \(shard) on '\(node)' is not a linked replica; refusing a planned failover")
         }
+        phases.lap("checked")
         // Every server must know the new primary to take its claim to the slots; the handshakes
         // started when it was attached and have mostly finished during its sync.
         try await awaitAcquaintance(of: target, in: cache)
         try await waitUntilKnowsNewestEpoch(target, in: cache)
+        phases.lap("known to every server, newest epoch heard")
         // Clients wait from here: the endpoints hold the shard's requests (and warn the clients
         // that asked), then the pause stops writes from anyone else; both expire by themselves
         // if maintctl dies mid-failover. Held before paused: a request an endpoint sent before
@@ -66,6 +69,7 @@ extension ProcessBackend {
             let demoted = ContinuousClock.now - paused
             _ = try? await driver.run(primary.port, "CLIENT", "UNPAUSE")
             gap = ContinuousClock.now - paused
+            phases.lap("writes paused")
             logger.debug("failover of \(shard): held and caught up \(held), promoted \(promoted), old primary demoted \(demoted), unpaused \(gap)")
             expired = await releasing
         } catch {
@@ -87,7 +91,6 @@ extension ProcessBackend {
         func isLost(_ copy: ClusterState.Copy) -> Bool {
             store.isOnFailedNode(copy, in: cache) || !RedisServerProcess.isOurs(pid: copy.pid, port: copy.port)
         }
-        var phases = PhaseTimer()
         for copy in others where !isLost(copy) {
             if (try? await driver.replication(copy.port).primaryPort) != target.port { try await driver.replicate(copy, of: target) }
         }
@@ -101,7 +104,7 @@ extension ProcessBackend {
         phases.lap("replicas follow")
         try await waitUntilHealthy(cache: cache)
         phases.lap("cluster healthy")
-        logger.debug("after the failover of \(shard): \(phases.description)")
+        logger.debug("failover of \(shard), around the write pause: \(phases.description)")
         if !expired.isEmpty {
             throw BackendError(.holdExpired, "the failover of \(shard) to \(node) outlasted the endpoints' hold "
                                + "(\(endpointPolicy(of: cache).holdLimitMilliseconds) ms): \(expired.joined(separator: ", ")) answered its held requests TRYAGAIN")
@@ -120,7 +123,14 @@ extension ProcessBackend {
             $0.redisID != copy.redisID && !store.isOnFailedNode($0, in: cache) && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port)
         }
         let driver = self.driver
-        let newest = await Concurrently.map(others) { other in (try? await driver.currentEpoch(other.port)) ?? 0 }.max() ?? 0
+        let epochs = await Concurrently.map(others) { other in (other, (try? await driver.currentEpoch(other.port)) ?? 0) }
+        guard let (holder, newest) = epochs.max(by: { $0.1 < $1.1 }) else { return }
+        // Gossip would bring the news within seconds in a wide cluster (a server pings one
+        // random other a second); a server that holds it introduces itself to the copy again
+        // instead, and its first message carries the epoch, on its next 100 ms cluster tick.
+        if (try? await driver.currentEpoch(copy.port)) ?? 0 < newest {
+            try? await driver.meet(holder.port, copy)
+        }
         try await Polling.waitUntil("the copy on \(copy.node) to hear of config epoch \(newest)", limit: .seconds(3), interval: .milliseconds(1)) {
             (try await self.driver.currentEpoch(copy.port) ?? 0) >= newest
         }
