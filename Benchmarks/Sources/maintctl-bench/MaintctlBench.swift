@@ -14,6 +14,7 @@ struct MaintctlBench {
     static let validateGoalPlaybook: Duration = .milliseconds(100)
     static let journalGoalPerAction: Duration = .milliseconds(1)
     static let verifyGoalDemoFleet: Duration = .seconds(10)
+    static let verifyDoubleGoalDemoFleet: Duration = .seconds(60)
 
     static func main() async {
         do {
@@ -91,6 +92,9 @@ struct MaintctlBench {
             print(VerifyReport(results).table.text)
             if let demo = results.first(where: { $0.name.hasPrefix("demo fleet") && $0.depth == .single }) {
                 goals.append(goal("verify, single faults, demo fleet", demo.wall.median, verifyGoalDemoFleet))
+            }
+            if let demo = results.first(where: { $0.name.hasPrefix("demo fleet") && $0.depth == .double }) {
+                goals.append(goal("verify, double faults, demo fleet", demo.wall.median, verifyDoubleGoalDemoFleet))
             }
         }
 
