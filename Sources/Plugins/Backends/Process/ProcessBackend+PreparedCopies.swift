@@ -35,6 +35,7 @@ extension ProcessBackend {
             for (shard, copy) in started {
                 await shutDown(copy)
                 try? store.removeCopy(copy.redisID, of: shard, in: cache)
+                unattached.remove(copy.redisID)
             }
             return
         }
