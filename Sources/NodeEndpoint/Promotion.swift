@@ -85,28 +85,33 @@ struct Promotion {
 
     /// The first element of `server`'s `ROLE`; nil when it does not answer.
     private func role(of server: ServerAddress) async -> String? {
-        guard let connection = try? await connect(to: server, timeout: .milliseconds(500)) else { return nil }
-        let role = try? await connection.command("ROLE", timeout: .seconds(1)).elements?.first?.string
-        await connection.close()
-        return role
+        (try? await ask(server, ["ROLE"], connecting: .milliseconds(500), timeout: .seconds(1)))??.elements?.first?.string
     }
 
     /// `server`'s cluster node id.
     private func identity(of server: ServerAddress) async throws -> String {
-        let connection = try await connect(to: server, timeout: .seconds(1))
-        let id = try? await connection.command("CLUSTER", "MYID", timeout: .seconds(2)).string
-        await connection.close()
-        guard let id else { throw RedisError(.timeout, "\(server) did not say its node id") }
+        guard let id = try await ask(server, ["CLUSTER", "MYID"], connecting: .seconds(1), timeout: .seconds(2))?.string else {
+            throw RedisError(.timeout, "\(server) did not say its node id")
+        }
         return id
     }
 
     /// `INFO replication` of `server`.
     private func replication(of server: ServerAddress) async throws -> ReplicationInfo {
-        let connection = try await connect(to: server, timeout: .milliseconds(300))
-        let info = try? await connection.command("INFO", "replication", timeout: .milliseconds(500)).string
-        await connection.close()
-        guard let info else { throw RedisError(.timeout, "\(server) did not answer INFO replication") }
+        guard let info = try await ask(server, ["INFO", "replication"], connecting: .milliseconds(300), timeout: .milliseconds(500))?.string else {
+            throw RedisError(.timeout, "\(server) did not answer INFO replication")
+        }
         return ReplicationInfo(info)
+    }
+
+    /// One command on a connection of its own, closed after: a late answer cannot be taken for
+    /// another command's. Nil when the command is not answered, or answered with an error.
+    /// - Throws: `RedisError` when `server` cannot be reached.
+    private func ask(_ server: ServerAddress, _ command: [String], connecting: Duration, timeout: Duration) async throws -> RESPValue? {
+        let connection = try await connect(to: server, timeout: connecting)
+        let answer = try? await connection.send(command, timeout: timeout)
+        await connection.close()
+        return answer?.isError == true ? nil : answer
     }
 
     private func connect(to server: ServerAddress, timeout: Duration) async throws -> RedisConnection {

@@ -176,15 +176,12 @@ extension ProcessBackend {
                             port: copy.port, pid: copy.pid, offset: -1, healthy: false, slots: "\(shard.firstSlot)-\(shard.lastSlot)"))
                         continue
                     }
-                    let info = try? await driver.replication(copy.port)
-                    let serving = (try? await driver.isServingPrimary(copy.port)) ?? false
-                    let clusterOK = (try? await driver.clusterStateOK(copy.port)) ?? false
-                    let role = info.map { $0.isPrimary ? (serving ? "primary" : "unattached") : "replica" } ?? "down"
+                    let reading = await ServerReading.read(copy.port, driver: driver)
+                    let role = reading.replication.map { $0.isPrimary ? (reading.serving ? "primary" : "unattached") : "replica" } ?? "down"
                     rows.append(CopyStatus(
                         cache: cache.id, node: copy.node, version: version, shard: shard.id,
-                        role: role, port: copy.port, pid: copy.pid, offset: info?.offset ?? -1,
-                        healthy: clusterOK && (serving || (info.map { !$0.isPrimary && $0.linkUp } ?? false)),
-                        slots: "\(shard.firstSlot)-\(shard.lastSlot)"))
+                        role: role, port: copy.port, pid: copy.pid, offset: reading.replication?.offset ?? -1,
+                        healthy: reading.inSync, slots: "\(shard.firstSlot)-\(shard.lastSlot)"))
                 }
             }
         }

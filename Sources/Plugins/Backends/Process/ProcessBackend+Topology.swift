@@ -26,7 +26,10 @@ extension ProcessBackend {
         let failed = Set(record.nodes.filter { $0.lifecycle == .failed }.map(\.id))
         let asked = shards.flatMap(\.copies).filter { !failed.contains($0.node) && !RedisServerProcess.isStopped($0.pid) }
         let driver = self.driver
-        let answers = await Concurrently.map(asked) { copy in await Self.observe(copy, driver: driver) }
+        let answers = await Concurrently.map(asked) { copy in
+            let reading = await ServerReading.read(copy.port, driver: driver)
+            return ShardCopy(node: copy.node, role: reading.serving ? .primary : .replica, inSync: reading.inSync)
+        }
         let observed = Dictionary(zip(asked.map(\.redisID), answers), uniquingKeysWith: { first, _ in first })
         return shards.map { shard in
             ShardState(id: shard.id, sizeMB: shard.sizeMB, copies: shard.copies.map { copy in
@@ -37,18 +40,6 @@ extension ProcessBackend {
                 return observed[copy.redisID] ?? ShardCopy(node: copy.node, role: .replica, inSync: false)
             })
         }
-    }
-
-    /// One copy as its server sees it. A server that does not answer counts as an out-of-sync
-    /// replica, and so does a primary without slots (a copy that was never attached); one that
-    /// sees slots unserved (`cluster_state:fail`) cannot be relied on, so it is not in sync.
-    private static func observe(_ copy: ClusterState.Copy, driver: RedisClusterDriver) async -> ShardCopy {
-        let info = try? await driver.replication(copy.port)
-        var serving = false
-        if info?.isPrimary == true { serving = (try? await driver.servesSlots(copy.port)) == true }
-        let clusterOK = (try? await driver.clusterStateOK(copy.port)) ?? false
-        return ShardCopy(node: copy.node, role: serving ? .primary : .replica,
-                         inSync: clusterOK && (serving || (info.map { !$0.isPrimary && $0.linkUp } ?? false)))
     }
 
     /// Starts the maintenance of `cache` and its failure detector.
