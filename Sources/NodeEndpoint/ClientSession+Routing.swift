@@ -38,6 +38,7 @@ extension ClientSession {
         case let .blocking(slot): forwardBlocking(request, slot: slot)
         case let .split(command): split(request, command)
         case let .everyShard(merge): sendToEveryShard(request.raw, merge: .shards(merge))
+        case .wait: waitForReplicas(request)
         case let .refused(message): reply(error(message))
         }
     }

@@ -28,6 +28,12 @@ final class ClientSession: ChannelDuplexHandler {
     var blockingConnections: [Upstream] = []
     /// What `MOVING` names for this client; nil unless it asked for maintenance notifications.
     var noticeEndpointType: MovingEndpointType?
+    /// The servers this client's commands went to, for `WAIT` (`ClientSession+Wait`).
+    var sentTo = Set<ServerAddress>()
+    /// The connection of the client's last command: the same again is not looked up in `sentTo`.
+    private var lastConnection: Upstream?
+    /// A command that runs once every earlier reply is in (`WAIT`); later ones wait behind it.
+    private var barrier: ClientRequest?
 
     /// Replies not yet written, from the oldest command on; nil where the reply has not come.
     private var replies = CircularBuffer<ByteBuffer?>(initialCapacity: 16)
@@ -112,9 +118,26 @@ final class ClientSession: ChannelDuplexHandler {
         updateReading()
     }
 
-    /// Whether the client has as many commands in flight as it may, or its socket is full.
+    /// Whether the client has as many commands in flight as it may, or its socket is full, or
+    /// a command waits for the replies before it.
     private var isFull: Bool {
-        replies.count >= worker.configuration.maxInFlightPerClient || context?.channel.isWritable == false
+        barrier != nil || replies.count >= worker.configuration.maxInFlightPerClient || context?.channel.isWritable == false
+    }
+
+    /// Dispatches `request` again once every earlier command has its reply.
+    func dispatchAfterEarlierReplies(_ request: ClientRequest) {
+        barrier = request
+        updateReading()
+    }
+
+    /// Whether every command so far has its reply.
+    var hasRepliesAwaited: Bool { !replies.isEmpty }
+
+    /// A command of this client was written to `upstream`.
+    func sent(to upstream: Upstream) {
+        guard upstream !== lastConnection else { return }
+        lastConnection = upstream
+        sentTo.insert(upstream.address)
     }
 
     /// Dispatches the deferred commands while there is room (one loop at a time: a reply a
@@ -135,6 +158,8 @@ final class ClientSession: ChannelDuplexHandler {
         closed = true
         replies.removeAll()
         deferred.removeAll()
+        barrier = nil
+        lastConnection = nil
         input = nil
         transaction.pinned?.close()
         transaction = TransactionState()
@@ -225,6 +250,10 @@ final class ClientSession: ChannelDuplexHandler {
                 if outgoing == nil || outgoing!.capacity == 0 { outgoing = allocator.buffer(capacity: max(512, frame.readableBytes)) }
                 outgoing!.writeImmutableBuffer(frame)
             }
+        }
+        if replies.isEmpty, let request = barrier {
+            barrier = nil
+            dispatch(request)
         }
         if closeWhenDrained, replies.isEmpty {
             closed = true

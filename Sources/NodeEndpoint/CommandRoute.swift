@@ -15,6 +15,8 @@ enum CommandRoute {
     case split(SplitCommand)
     /// To every primary, the replies merged.
     case everyShard(ShardMerge)
+    /// `WAIT`: on every shard the client wrote to, once its earlier replies are in.
+    case wait
     /// Refused with this error; the connection stays open.
     case refused(String)
 
@@ -87,8 +89,7 @@ enum CommandRoute {
                 default: return .refused("ERR 'SCRIPT \(request.text(1) ?? "")' is not supported by the node endpoint")
                 }
             case .wait:
-                return .refused("ERR 'WAIT' is not supported by the node endpoint: a client's writes share the endpoint's connections "
-                                + "with other clients', so no server can tell when they reached its replicas")
+                return .wait
             case let .refused(message): return .refused(message)
             }
         }

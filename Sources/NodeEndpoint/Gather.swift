@@ -13,7 +13,7 @@ final class Gather {
     private let merge: Merge
     private var parts: [ByteBuffer?]
     private var missing: Int
-    private let session: ClientSession
+    let session: ClientSession
     private let sequence: Int
 
     init(merge: Merge, parts: Int, session: ClientSession, sequence: Int) {

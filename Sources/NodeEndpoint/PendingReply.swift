@@ -35,6 +35,15 @@ struct PendingReply {
 
     static let redirectLimit = 5
 
+    /// The client the reply is for, when one is.
+    var session: ClientSession? {
+        switch destination {
+        case let .client(session, _), let .scan(session, _, _), let .randomKey(session, _, _, _): session
+        case let .part(gather, _): gather.session
+        case .handshake, .discard: nil
+        }
+    }
+
     init(_ destination: Destination, request: ByteBuffer? = nil, redirects: Redirects = .pass) {
         self.destination = destination
         self.request = request

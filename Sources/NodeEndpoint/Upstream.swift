@@ -84,6 +84,7 @@ final class Upstream {
     /// Writes `request` whatever holds there are: the connection's own set-up, and what was
     /// queued on it before a hold began.
     private func write(_ request: ByteBuffer, _ pending: PendingReply?) {
+        pending?.session?.sent(to: self)
         switch state {
         case let .connected(channel):
             if let pending { waiting.append(pending) }

@@ -39,6 +39,8 @@ final class Worker {
     var noticeSubscribers: [Int: ClientSession] = [:]
     /// The `MOVING` this endpoint announced, with its id: told to clients that ask later too.
     var moving: (notice: MaintenanceNotice, id: Int)?
+    /// Per shard of `map`, the key that marks its replication offset for `WAIT` (`Worker+WaitMarks`).
+    var waitMarks: [Int: String] = [:]
 
     /// A server's pooled connections.
     final class Pool {
@@ -86,6 +88,7 @@ final class Worker {
         if let table { self.table = table }
         if let serverVersion { self.serverVersion = serverVersion }
         moved.removeAll()
+        waitMarks.removeAll()
         releaseHoldsMoved(by: map)
         shardPools = map.shards.map { pool(for: $0.primary) }
         let primaries = Set(map.shards.map(\.primary))

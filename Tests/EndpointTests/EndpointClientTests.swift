@@ -23,7 +23,7 @@ import Testing
                 "--endpoint", endpoints[0], "--endpoint2", endpoints[1], "--direct", servers.joined(separator: ","),
                 "--protocol", String(protocolVersion), "--check", "all",
             ])
-            #expect(outcome.checks.count == 17, "every check ran: \(outcome.checks) \(outcome.stderr)")
+            #expect(outcome.checks.count == 18, "every check ran: \(outcome.checks) \(outcome.stderr)")
             for check in outcome.checks { #expect(check.ok, "\(check)") }
             #expect(outcome.status == 0, "\(outcome.stderr)")
         }

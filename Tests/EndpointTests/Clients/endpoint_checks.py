@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import signal
 import socket
 import sys
 import threading
@@ -1147,7 +1149,7 @@ def check_info(ctx: Context, result: Result) -> None:
 def check_edges(ctx: Context, result: Result) -> None:
     """What one client can do to the connections an endpoint shares or lends, with raw
     sockets: subscriptions that end while more subscription commands are in flight,
-    connection commands inside MULTI, a long keyless MULTI, too many blocking commands, WAIT,
+    connection commands inside MULTI, a long keyless MULTI, too many blocking commands,
     a RESP3 message while a reply is awaited, and a transaction whose connection is cut."""
     def connect() -> RawConnection:
         raw = RawConnection(ctx.endpoint)
@@ -1192,11 +1194,6 @@ def check_edges(ctx: Context, result: Result) -> None:
     replies = [raw.reply() for _ in range(302)]
     result.true("MULTI with 300 keyless commands", isinstance(replies[-1][1], list) and len(replies[-1][1]) == 300,
                 f"EXEC answered {short(replies[-1][0], 60)}")
-    raw.close()
-
-    # WAIT cannot be honest through shared connections: refused.
-    raw = connect()
-    result.true("WAIT refused", raw.call("WAIT", "0", "0")[0].startswith(b"-ERR"), "")
     raw.close()
 
     # More blocking commands than one client may have waiting: the extra one is refused, in order.
@@ -1257,6 +1254,144 @@ def _key_on_each_primary(ctx: Context, stem: str) -> dict[tuple[str, int], str]:
 def _direct(address: tuple[str, int]) -> redis.Redis:
     return redis.Redis(host=address[0], port=address[1], protocol=2, socket_timeout=SOCKET_TIMEOUT,
                        socket_connect_timeout=SOCKET_TIMEOUT, retry=Retry(NoBackoff(), 0))
+
+
+def _replica_pid(primary: tuple[str, int]) -> tuple[int | None, str]:
+    """The pid of this machine of one replica of `primary`, checked to be that server's
+    (its command line names redis-server and its port); None with why when it is not here."""
+    direct = _direct(primary)
+    try:
+        info = direct.info("replication")
+    finally:
+        direct.close()
+    replica = info.get("slave0")
+    if not isinstance(replica, dict):
+        return None, f"{primary} has no replica: {short(info)}"
+    address = (str(replica["ip"]), int(replica["port"]))
+    server = _direct(address)
+    try:
+        pid = int(server.info("server")["process_id"])
+    finally:
+        server.close()
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            command = file.read().replace(b"\0", b" ")
+    except OSError as error:
+        return None, f"pid {pid} of {address} is not a process of this machine: {error}"
+    if b"redis-server" not in command or f":{address[1]}".encode() not in command:
+        return None, f"pid {pid} of {address} is another process here ({short(command, 60)}): a server in a container"
+    return pid, f"{address[0]}:{address[1]}"
+
+
+def check_wait(ctx: Context, result: Result) -> None:
+    """WAIT counts the replicas that have this client's writes, as each shard's server counts
+    them: on a client that wrote nothing, after writes to every shard, with a replica that
+    cannot acknowledge (SIGSTOP), from many clients at once; and nothing of the endpoint's
+    marks is left in the cache."""
+    keys = _key_on_each_primary(ctx, "w:shard")
+    primaries = sorted(keys)
+    replicas_direct = []
+    for address in primaries:
+        direct = _direct(address)
+        try:
+            direct.set(keys[address], "direct")
+            replicas_direct.append(direct.wait(1, 5000))
+        finally:
+            direct.close()
+    expected = min(replicas_direct)
+    result.true("every shard has a replica", expected >= 1, f"direct WAITs answered {replicas_direct}")
+    fresh_direct = _direct(primaries[0])
+    try:
+        result.eq("WAIT from a client that wrote nothing", lambda: ctx.client().wait(1, 2000), fresh_direct.wait(1, 2000))
+    finally:
+        fresh_direct.close()
+
+    client = ctx.client()
+    pipe = client.pipeline(transaction=False)
+    for index in range(200):
+        pipe.set(keys[primaries[index % len(primaries)]] + f":{index}", index)
+    pipe.wait(1, 5000)
+    replies = result.get("200 SETs to every shard and WAIT, pipelined", lambda: pipe.execute())
+    if replies is not FAILED:
+        result.eq("WAIT after the pipelined SETs", replies[-1], expected)
+    started = time.monotonic()
+    result.eq("WAIT for more replicas than there are", lambda: client.wait(len(primaries) + 5, 300), expected)
+    result.true("... answers at its timeout", 0.25 <= time.monotonic() - started < 3.0, f"{time.monotonic() - started:.2f}s")
+    for arguments in (("x", "1"), ("1",), ("1", "-1")):
+        direct = _direct(primaries[0])
+        try:
+            want = err_text(_raise(lambda: direct.execute_command("WAIT", *arguments)))
+        finally:
+            direct.close()
+        got = err_text(_raise(lambda: ctx.client().execute_command("WAIT", *arguments)))
+        result.eq(f"WAIT {' '.join(arguments)}'s error", got, want)
+
+    # Many clients at once, each writing its own key and waiting.
+    answers: list[Any] = []
+    def writer(index: int) -> None:
+        own = ctx.client()
+        try:
+            own.set(ctx.key(f"w:many:{index}"), index)
+            answers.append(own.wait(1, 5000))
+        except Exception as error:  # noqa: BLE001
+            answers.append(f"{type(error).__name__}: {err_text(error)}")
+    threads = [threading.Thread(target=writer, args=(index,), daemon=True) for index in range(24)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(JOIN_TIMEOUT)
+    result.eq("24 clients' WAITs at once", sorted(map(str, answers)), [str(expected)] * 24)
+    result.true("... in well under their timeout", time.monotonic() - started < 4.0, f"{time.monotonic() - started:.2f}s")
+
+    # A shard whose replica cannot acknowledge: its writers' WAIT times out with 0, as the
+    # server answers it directly; a writer to the other shards is answered at once.
+    paused_primary = primaries[0]
+    pid, where_ = _replica_pid(paused_primary)
+    if pid is None:
+        result.note(f"replica not paused: {where_}")
+    else:
+        stopped = ctx.client()
+        other = ctx.client()
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            stopped.set(keys[paused_primary], "paused")
+            started = time.monotonic()
+            result.eq("WAIT 1 400 while the shard's replica is stopped", lambda: stopped.wait(1, 400), 0)
+            result.true("... after its timeout", time.monotonic() - started >= 0.35, f"{time.monotonic() - started:.2f}s")
+            other.set(keys[primaries[-1]], "not paused")
+            started = time.monotonic()
+            result.eq("WAIT 1 2000 of a writer to another shard meanwhile", lambda: other.wait(1, 2000), 1)
+            result.true("... at once", time.monotonic() - started < 0.3, f"{time.monotonic() - started:.2f}s")
+            direct = _direct(paused_primary)
+            try:
+                direct.set(keys[paused_primary], "paused, direct")
+                result.eq("the server's own WAIT 1 400 meanwhile", direct.wait(1, 400), 0)
+            finally:
+                direct.close()
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        result.eq("WAIT once the replica runs again", lambda: stopped.wait(1, 5000), 1)
+        result.note(f"paused replica {where_} (pid {pid})")
+
+    marks = 0
+    for address in primaries:
+        direct = _direct(address)
+        try:
+            marks += len(list(direct.scan_iter(match="__maintctl:wait:*", count=1000)))
+        finally:
+            direct.close()
+    result.eq("keys of the endpoint's WAIT marks left in the cache", marks, 0)
+    result.note(f"WAIT answered {expected} replica(s) per shard, as the servers do")
+
+
+def _raise(call: Callable[[], Any]) -> BaseException | None:
+    """The exception `call` raises, None when it raises none."""
+    try:
+        call()
+    except Exception as error:  # noqa: BLE001
+        return error
+    return None
 
 
 def check_scripts(ctx: Context, result: Result) -> None:
@@ -1509,6 +1644,7 @@ CHECKS: dict[str, Callable[[Context, Result], None]] = {
     "raw": check_raw,
     "info": check_info,
     "edges": check_edges,
+    "wait": check_wait,
     "scripts": check_scripts,
     "blocking_kinds": check_blocking_kinds,
     "connection": check_connection_commands,
