@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SimulatedBackend", targets: ["SimulatedBackend"]),
         .library(name: "ProcessBackend", targets: ["ProcessBackend"]),
         .library(name: "ContainerBackend", targets: ["ContainerBackend"]),
+        .library(name: "SSHBackend", targets: ["SSHBackend"]),
         .library(name: "ClusterProbe", targets: ["ClusterProbe"]),
         .library(name: "RedisWire", targets: ["RedisWire"]),
         .library(name: "BackendConformance", targets: ["BackendConformance"]),
@@ -124,6 +125,13 @@ let package = Package(
             path: "Sources/Plugins/Backends/Container",
             swiftSettings: strictSettings
         ),
+        // Hosts reached over SSH with the system's OpenSSH client.
+        .target(
+            name: "SSHBackend",
+            dependencies: ["MaintenanceKit", "ProcessBackend"],
+            path: "Sources/Plugins/Backends/SSH",
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "RolloutJournal",
             dependencies: [
@@ -168,6 +176,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RedisWireTests", dependencies: ["RedisWire"]),
+        .testTarget(name: "SSHBackendTests", dependencies: ["SSHBackend", "ProcessBackend", "LiveClusterSupport", "MaintenanceKit"]),
         // The node endpoint, driven by real clients (redis-py, raw sockets) through live clusters.
         .testTarget(
             name: "EndpointTests",
@@ -185,7 +194,7 @@ let package = Package(
         .target(
             name: "LiveClusterSupport",
             dependencies: [
-                "ProcessBackend", "ContainerBackend", "MaintenanceKit", "Plugins", "RedisWire",
+                "ProcessBackend", "ContainerBackend", "SSHBackend", "MaintenanceKit", "Plugins", "RedisWire",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/LiveClusterSupport"

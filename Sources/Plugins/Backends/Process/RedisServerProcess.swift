@@ -141,45 +141,12 @@ enum RedisServerProcess {
                            "'\(binary)' was not found on PATH; install it (Debian/Ubuntu: sudo apt-get install -y redis-server) or pass --redis-server PATH")
     }
 
-    /// The file descriptors open in this process now.
-    private static func openDescriptors() -> [Int32] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
-    }
-
-    /// posix_spawn with a clean signal mask and default signal handlers, so the server reacts
-    /// to SIGTERM whatever the parent blocked, in its own process group so Ctrl-C aimed at
-    /// maintctl does not reach it, with standard streams on /dev/null.
+    /// Starts `path` with its standard streams on /dev/null (see ``Spawn``).
     private static func spawn(_ path: String, arguments: [String]) throws -> pid_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-        var files = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&files)
-        defer { posix_spawn_file_actions_destroy(&files) }
-        for descriptor: Int32 in [0, 1, 2] {
-            posix_spawn_file_actions_addopen(&files, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+        do {
+            return try Spawn.start(path, arguments: arguments)
+        } catch {
+            throw BackendError(.redisStartFailed, "cannot start \(path): \(error.reason)")
         }
-        // Nothing else of ours goes to the server: an inherited client socket would stay open
-        // for as long as the server lives.
-        for descriptor in openDescriptors() where descriptor > 2 {
-            posix_spawn_file_actions_addclose(&files, descriptor)
-        }
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &files, &attributes, argv, environ)
-        guard result == 0 else {
-            throw BackendError(.redisStartFailed, "cannot start \(path): \(String(cString: strerror(result))) (errno \(result))")
-        }
-        return pid
     }
 }
