@@ -126,19 +126,16 @@ enum RedisServerProcess {
 
     /// The absolute path of `binary`, searching PATH for a bare name.
     static func resolve(_ binary: String) throws -> String {
-        if binary.contains("/") {
-            guard FileManager.default.isExecutableFile(atPath: binary) else {
+        do {
+            return try ChildProcess.resolve(binary)
+        } catch {
+            if binary.contains("/") {
                 throw BackendError(.redisMissing, "redis-server binary '\(binary)' is not an executable file")
             }
-            return binary
+            guard binary.contains("redis") else { throw error }
+            throw BackendError(.redisMissing,
+                               "'\(binary)' was not found on PATH; install it (Debian/Ubuntu: sudo apt-get install -y redis-server) or pass --redis-server PATH")
         }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(directory)/\(binary)") {
-            return "\(directory)/\(binary)"
-        }
-        guard binary.contains("redis") else { throw BackendError(.missingProgram, "'\(binary)' was not found on PATH") }
-        throw BackendError(.redisMissing,
-                           "'\(binary)' was not found on PATH; install it (Debian/Ubuntu: sudo apt-get install -y redis-server) or pass --redis-server PATH")
     }
 
     /// Starts `path` with its standard streams on /dev/null (see ``Spawn``).
