@@ -103,8 +103,8 @@ public final class JournalFile: Sendable {
     /// With `processCrash`, the rollout's writes are gathered and committed together, at most
     /// every ``WriteBatch/interval`` or ``WriteBatch/limit`` writes and whenever a cache ends or
     /// the session does, with only each cache's newest topology: one transaction for hundreds of
-    /// actions. On a simulation's own thread the rollout does not wait for those commits (but
-    /// for the session's end): the database's queue makes them, in order, while it goes on.
+    /// actions. The rollout does not wait for those commits (but for the session's end): the
+    /// database's queue makes them, in order, while it goes on.
     /// A crash loses the writes of that last moment, together; the journal always holds
     /// a moment of the rollout as it was (every commit is all of the writes up to one point), and
     /// a resume does again, on the world as the journal holds it, what the lost writes recorded.
@@ -142,18 +142,27 @@ public final class JournalFile: Sendable {
     }
 
     /// Hands the batch to the database's queue to be committed there while the rollout goes
-    /// on (a simulation's thread does not wait for SQLite); one such commit at a time, which
-    /// takes every write gathered until it runs. A failure is thrown by the next write.
+    /// on (a rollout does not wait for SQLite); one such commit at a time, which takes every
+    /// write gathered until it runs. Asked again while one runs, another follows it. A
+    /// failure is thrown by the next write.
     private func commitBatchInBackground() {
         let start = batch.withLock { batch -> Bool in
-            guard !batch.committing else { return false }
+            guard !batch.committing else {
+                batch.again = true
+                return false
+            }
             batch.committing = true
+            batch.again = false
             return true
         }
         guard start else { return }
         database.asyncWrite({ db in try self.commitBatch(in: db) }, completion: { _, result in
-            self.batch.withLock { $0.committing = false }
+            let again = self.batch.withLock { batch -> Bool in
+                batch.committing = false
+                return batch.again && !batch.isEmpty
+            }
             if case let .failure(error) = result { self.commitFailure.withLock { $0 = $0 ?? error } }
+            if again { self.commitBatchInBackground() }
         })
     }
 
@@ -171,6 +180,9 @@ public final class JournalFile: Sendable {
         for write in taken.statements {
             try db.cachedStatement(sql: write.sql).execute(arguments: write.arguments())
         }
+        // The abort request as of this commit: the rollout's next check needs no read of its own.
+        let requested = try Bool.fetchOne(db, sql: "SELECT abort_requested FROM run") ?? false
+        abortCheck.withLock { $0 = (.now, requested) }
     }
 
     // MARK: - Sessions: each run or resume of the journal
@@ -242,8 +254,8 @@ extension JournalFile: RolloutJournal {
         """
 
     /// Commits `write` (and the topology `observed` of `cache`) now, or, with `processCrash`
-    /// durability, adds it to the batch and commits the batch when it is due or `now` is set
-    /// (on a simulation's thread: hands it to the database's queue, without waiting).
+    /// durability, adds it to the batch and hands the batch to the database's queue, without
+    /// waiting, when it is due or `now` is set.
     private func record(_ write: WriteBatch.Write, topology: (cache: String, topology: CacheTopology, at: Double)? = nil,
                         now: Bool = false) async throws {
         try throwCommitFailure()
@@ -256,11 +268,7 @@ extension JournalFile: RolloutJournal {
         case false?:
             return
         case true?:
-            if Blocking.mayBlockHere {
-                commitBatchInBackground()
-            } else {
-                try await database.write { db in try self.commitBatch(in: db) }
-            }
+            commitBatchInBackground()
         case nil:
             let updates = { @Sendable (db: Database) throws in
                 try db.cachedStatement(sql: write.sql).execute(arguments: write.arguments())
@@ -310,8 +318,8 @@ extension JournalFile: RolloutJournal {
         }, now: true)
     }
 
-    /// Reads the request at most every 100 ms, so a rollout of many short actions does not pay a
-    /// read per action.
+    /// Reads the request at most every 100 ms (each commit of a batch reads it too), so a
+    /// rollout of many short actions does not pay a read per action.
     public func isAbortRequested() async -> Bool {
         let now = ContinuousClock.now
         if let cached = abortCheck.withLock({ state -> Bool? in

@@ -26,6 +26,8 @@ struct WriteBatch: Sendable {
     /// Whether a commit handed to the database's queue has not ended yet (it takes what the
     /// batch holds when it runs).
     var committing = false
+    /// A commit was asked for while one ran: another follows it.
+    var again = false
 
     mutating func add(_ write: Write, topology: (cache: String, topology: CacheTopology, at: Double)?) {
         if openedAt == nil { openedAt = .now }

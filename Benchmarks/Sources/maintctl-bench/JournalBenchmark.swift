@@ -53,8 +53,11 @@ struct JournalBenchmark {
 
             let simulated = try create(directory + "/sim-\(repetition).sqlite", plan: plan, inventory: inventory)
             try simulated.setDurability(.processCrash)
+            // Until every write is committed: the rollout does not wait for the commits.
             let (journaled, journaledTime) = try await timedAsync {
-                try await run(plan, loaded.playbook, backend: SimulatedBackend(inventory: inventory), journal: simulated)
+                let summary = try await run(plan, loaded.playbook, backend: SimulatedBackend(inventory: inventory), journal: simulated)
+                try await simulated.commitPending()
+                return summary
             }
             try expectSuccess(journaled)
             result.journaled.record(journaledTime)
