@@ -41,8 +41,10 @@ public struct EndpointServer: Sendable {
         }
         let keeper = SlotMapKeeper(configuration: configuration, workers: workers, shared: shared, logger: logger)
         let notices = NoticeBoard(workers: workers)
-        let monitor = HealthMonitor(keeper: keeper, shared: shared, heartbeat: configuration.heartbeat,
-                                    timeout: configuration.downAfter * 2, password: configuration.password)
+        let monitor = HealthMonitor(keeper: keeper, shared: shared, eventLoop: workers[0].eventLoop,
+                                    settings: .init(heartbeat: TimeAmount(configuration.heartbeat),
+                                                    timeout: TimeAmount(configuration.downAfter * 2),
+                                                    handshake: configuration.handshake(resp3: false)))
         let healer = SelfHealer(settings: .init(downAfter: configuration.downAfter, heartbeat: configuration.heartbeat,
                                                 coordinates: configuration.coordinates, peers: configuration.peers),
                                 keeper: keeper, shared: shared, password: configuration.password, logger: logger)

@@ -1,66 +1,66 @@
-import RedisWire
+import NIOCore
 
-/// Heartbeats every server of the cache, primaries and replicas: a `PING` every `heartbeat` on a
-/// connection of its own per server, each server in its own loop so that one that stalls delays
-/// no other's. What each heard is kept in `EndpointShared`, where the coordinator, peer
-/// endpoints and maintctl's rollout (both asking `MAINTCTL.HEALTH`) read it: the endpoints are
-/// the cache's one failure detector.
-actor HealthMonitor {
-    private let keeper: SlotMapKeeper
-    private let shared: EndpointShared
-    private let heartbeat: Duration
-    private let timeout: Duration
-    private let password: String?
-    private var watched = Set<ServerAddress>()
+/// Heartbeats every server of the cache, primaries and replicas: a `PING` every `heartbeat` on
+/// a connection of its own per server, answered or not independently of the others, so one that
+/// stalls delays no other's. What each heard is kept in `EndpointShared`, where the coordinator,
+/// peer endpoints and maintctl's rollout (both asking `MAINTCTL.HEALTH`) read it: the endpoints
+/// are the cache's one failure detector.
+///
+/// The heartbeats run on one event loop (``ServerWatch``), driven by its timer: a `PING` costs
+/// a write and a read there, and no hop between threads.
+struct HealthMonitor: Sendable {
+    let keeper: SlotMapKeeper
+    let shared: EndpointShared
+    let eventLoop: any EventLoop
+    let settings: ServerWatch.Settings
 
-    init(keeper: SlotMapKeeper, shared: EndpointShared, heartbeat: Duration, timeout: Duration, password: Secret?) {
-        self.keeper = keeper
-        self.shared = shared
-        self.heartbeat = heartbeat
-        self.timeout = timeout
-        self.password = password?.text
-    }
-
-    /// Watches the servers of the current slot map until the task is cancelled.
+    /// Watches the servers of the current slot map until the task is cancelled; follows the
+    /// map every 5 heartbeats.
     func run() async {
-        await withDiscardingTaskGroup { group in
-            while !Task.isCancelled {
-                // Replicas too: maintctl declares a node down only when every server on it is silent.
-                let servers = await keeper.map?.servers ?? []
-                for server in servers where !watched.contains(server) {
-                    watched.insert(server)
-                    shared.startWatching(server)
-                    group.addTask { await self.watch(server) }
-                }
-                try? await Task.sleep(for: heartbeat * 5)
-            }
+        let (eventLoop, shared, settings) = (eventLoop, shared, settings)
+        guard let watches = try? await eventLoop.submit({
+            NIOLoopBound(ServerWatches(eventLoop: eventLoop, shared: shared, settings: settings), eventLoop: eventLoop)
+        }).get() else { return }
+        let ticks = eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: settings.heartbeat) { _ in watches.value.tick() }
+        while !Task.isCancelled {
+            // Replicas too: maintctl declares a node down only when every server on it is silent.
+            let servers = Set(await keeper.map?.servers ?? [])
+            eventLoop.execute { watches.value.follow(servers) }
+            try? await Task.sleep(for: .nanoseconds(settings.heartbeat.nanoseconds * 5))
+        }
+        ticks.cancel()
+        eventLoop.execute { watches.value.follow([]) }
+    }
+}
+
+/// The watched servers, on the monitor's event loop.
+final class ServerWatches {
+    private let eventLoop: any EventLoop
+    private let shared: EndpointShared
+    private let settings: ServerWatch.Settings
+    private var watches: [ServerAddress: ServerWatch] = [:]
+
+    init(eventLoop: any EventLoop, shared: EndpointShared, settings: ServerWatch.Settings) {
+        self.eventLoop = eventLoop
+        self.shared = shared
+        self.settings = settings
+    }
+
+    /// Watches exactly `servers` from now on.
+    func follow(_ servers: Set<ServerAddress>) {
+        for (address, watch) in watches where !servers.contains(address) {
+            watch.stop()
+            watches[address] = nil
+            shared.stopWatching(address)
+        }
+        for address in servers where watches[address] == nil {
+            shared.startWatching(address)
+            watches[address] = ServerWatch(address: address, eventLoop: eventLoop, shared: shared, settings: settings)
         }
     }
 
-    /// Pings `server` for as long as the slot map names it.
-    private func watch(_ server: ServerAddress) async {
-        var connection: RedisConnection?
-        while !Task.isCancelled, await keeper.map?.servers.contains(server) ?? false {
-            shared.recordQuestion(to: server, at: .now)
-            do {
-                if connection == nil {
-                    connection = try await RedisConnection.connect(host: server.host, port: server.port, timeout: .milliseconds(200), password: password)
-                }
-                _ = try await connection!.send(["PING"], timeout: timeout)
-                shared.recordAnswer(from: server)
-            } catch let error as RedisError where error.kind == .timeout {
-                // Stalled, or slow: silent since the question went out.
-                await connection?.close()
-                connection = nil
-            } catch {
-                shared.recordUnreachable(server)
-                await connection?.close()
-                connection = nil
-            }
-            try? await Task.sleep(for: heartbeat)
-        }
-        await connection?.close()
-        watched.remove(server)
-        shared.stopWatching(server)
+    func tick() {
+        let now = NIODeadline.now()
+        for watch in watches.values { watch.tick(at: now) }
     }
 }

@@ -177,7 +177,7 @@ final class Upstream {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(ReplyFrameDecoder()),
-                        UpstreamHandler(upstream: bound.value)
+                        ServerReplyHandler(receiver: bound.value)
                     )
                 }
             }
@@ -229,26 +229,9 @@ final class Upstream {
     }
 }
 
-/// Passes a server connection's replies and closing to its `Upstream`.
-final class UpstreamHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-
-    private let upstream: Upstream
-
-    init(upstream: Upstream) {
-        self.upstream = upstream
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        upstream.received(unwrapInboundIn(data))
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        upstream.channelClosed()
-        upstream.worker.flushAll()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
+extension Upstream: ServerReplyReceiver {
+    func connectionClosed(_ channel: any Channel) {
+        channelClosed()
+        worker.flushAll()
     }
 }
