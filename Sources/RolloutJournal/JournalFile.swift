@@ -123,14 +123,29 @@ public final class JournalFile: Sendable {
         try throwCommitFailure()
         guard batch.withLock({ !$0.isEmpty || $0.committing }) else { return }
         // After the commit on its way, if any: the database's queue runs them in order.
-        try await database.write { db in try self.commitBatch(in: db) }
+        try await commit { db in try self.commitBatch(in: db) }
+    }
+
+    /// Runs `updates` in a transaction on the database's queue and waits for it. A cancelled
+    /// task still waits and the transaction still commits: GRDB's async `write` would roll back
+    /// when its task is cancelled, and the writes a batch took with it would be lost (the
+    /// rollout's last ones, when the task committing every interval is cancelled at its end).
+    private func commit(_ updates: @escaping @Sendable (Database) throws -> Void) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            database.asyncWrite(updates, completion: { _, result in continuation.resume(with: result) })
+        }
     }
 
     /// Commits the gathered writes every ``WriteBatch/interval`` until the task is cancelled:
     /// what a rollout did reaches the file even while none of its actions ends.
     public func commitPendingUntilCancelled() async {
         while (try? await Task.sleep(for: WriteBatch.interval)) != nil {
-            try? await commitPending()
+            do {
+                try await commitPending()
+            } catch {
+                // Thrown by the rollout's next write, or its end: never lost in silence.
+                commitFailure.withLock { $0 = $0 ?? error }
+            }
         }
     }
 
@@ -283,7 +298,7 @@ extension JournalFile: RolloutJournal {
             if Blocking.mayBlockHere {
                 try writeHere(updates)
             } else {
-                try await database.write(updates)
+                try await commit(updates)
             }
         }
     }

@@ -72,6 +72,28 @@ import Testing
         #expect(snapshot.sessions.map(\.kind) == ["run"])
     }
 
+    /// Gathered writes committed by a task that is cancelled (as the one committing every
+    /// interval is at the rollout's end) reach the file all the same: a cancelled commit would
+    /// lose the writes it took.
+    @Test func writesCommittedByACancelledTaskReachTheFile() async throws {
+        let (_, plan, inventory, _) = try planned()
+        let path = Self.path()
+        let record = RunRecord(id: "r1", playbookPath: "patch.yaml", backend: "simulated",
+                               stateDirectory: nil, seed: 1, caches: ["c1": Placement(resourceGroup: "rg", region: "weu")])
+        let journal = try JournalFile.create(at: path, record: record, plan: plan, inventory: inventory,
+                                             topologies: inventory.caches.map(CacheTopology.init))
+        try journal.setDurability(.processCrash)
+        try journal.beginSession("run")
+        let actions = plan.caches[0].actions.prefix(3)
+        for action in actions { try await journal.recordIntent(action, attempt: 1) }
+        let committing = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await journal.commitPending()
+        }
+        try await committing.value
+        #expect(try JournalFile.open(at: path).snapshot().attempts.count == actions.count)
+    }
+
     @Test func aResumedRuntimeSkipsWhatWasDoneAndReportsItsResults() async throws {
         let (playbook, plan, inventory, registry) = try planned()
         let backend = SimulatedBackend(inventory: inventory)

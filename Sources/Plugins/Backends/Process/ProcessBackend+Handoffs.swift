@@ -17,10 +17,14 @@ extension ProcessBackend {
     @discardableResult
     func tellEndpoints(of cache: String, _ command: [String], except: String? = nil, timeout: Duration = .seconds(2)) async -> [String: RESPValue] {
         guard let record = try? store.cache(cache) else { return [:] }
+        let root = directory
+        // An endpoint whose node is deleted serves its last clients until it closes, and its
+        // control socket went with the node's directory: nobody can tell it anything.
         let running = record.nodes.filter { node in
             node.id != except && node.endpoint.map { EndpointProcess.isOurs(pid: $0.pid, port: $0.port) } ?? false
+                && FileManager.default.fileExists(atPath: ClusterState.endpointControl(root: root, node: node.id))
         }
-        let (root, logger) = (directory, self.logger)
+        let logger = self.logger
         return await withTaskGroup(of: (String, RESPValue?).self) { group in
             for node in running {
                 group.addTask {
