@@ -42,13 +42,16 @@ import Testing
         return (loaded.playbook, try Planner(registry: registry).plan(loaded.playbook, inventory: inventory), inventory, registry)
     }
 
+    /// The record of the run these tests journal.
+    static let record = RunRecord(id: "r1", playbookPath: "patch.yaml", backend: "simulated",
+                                  stateDirectory: nil, seed: 1, caches: ["c1": Placement(resourceGroup: "rg", region: "weu")])
+
     static func path() -> String { NSTemporaryDirectory() + "maintctl-journal-\(UUID().uuidString)/run.sqlite" }
 
     @Test func aRunIsRecordedActionByActionAndReadBack() async throws {
         let (playbook, plan, inventory, registry) = try planned()
         let path = Self.path()
-        let record = RunRecord(id: "r1", playbookPath: "patch.yaml", backend: "simulated",
-                               stateDirectory: nil, seed: 1, caches: ["c1": Placement(resourceGroup: "rg", region: "weu")])
+        let record = Self.record
         let journal = try JournalFile.create(at: path, record: record, plan: plan, inventory: inventory,
                                              topologies: inventory.caches.map(CacheTopology.init))
         #expect(throws: JournalError.self) {
@@ -78,9 +81,7 @@ import Testing
     @Test func writesCommittedByACancelledTaskReachTheFile() async throws {
         let (_, plan, inventory, _) = try planned()
         let path = Self.path()
-        let record = RunRecord(id: "r1", playbookPath: "patch.yaml", backend: "simulated",
-                               stateDirectory: nil, seed: 1, caches: ["c1": Placement(resourceGroup: "rg", region: "weu")])
-        let journal = try JournalFile.create(at: path, record: record, plan: plan, inventory: inventory,
+        let journal = try JournalFile.create(at: path, record: Self.record, plan: plan, inventory: inventory,
                                              topologies: inventory.caches.map(CacheTopology.init))
         try journal.setDurability(.processCrash)
         try journal.beginSession("run")
