@@ -122,13 +122,11 @@ final class ServerWatch {
 
     /// The server refused the connection, or closed it, or refused its set-up.
     private func refused() {
-        guard case .stopped = state else {
-            if case let .connected(channel) = state { channel.close(promise: nil) }
-            state = .idle
-            askedAt = nil
-            shared.recordUnreachable(address)
-            return
-        }
+        if case .stopped = state { return }
+        if case let .connected(channel) = state { channel.close(promise: nil) }
+        state = .idle
+        askedAt = nil
+        shared.recordUnreachable(address)
     }
 
     func received(_ frame: ByteBuffer) {

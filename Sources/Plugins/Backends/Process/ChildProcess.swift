@@ -42,7 +42,7 @@ public enum ChildProcess {
         return try await Blocking.run { collect(started, input: input, timeout: timeout) }
     }
 
-    private struct Started: @unchecked Sendable {
+    private struct Started: Sendable {
         var pid: pid_t
         var input: Int32
         var output: Int32
@@ -88,9 +88,8 @@ public enum ChildProcess {
                         write(inputFD, bytes.baseAddress! + written, bytes.count - written)
                     }
                     if count > 0 { written += count }
-                    if count < 0, errno != EAGAIN, errno != EINTR || written >= input.count {
-                        written = input.count
-                    }
+                    // The program stopped reading (a closed pipe): the rest of the input is dropped.
+                    if count < 0, errno != EAGAIN, errno != EINTR { written = input.count }
                     if written >= input.count {
                         close(inputFD)
                         inputFD = -1
