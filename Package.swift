@@ -89,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "maintctl-proxy",
             dependencies: [
-                "NodeEndpoint",
+                "NodeEndpoint", "RedisWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -144,7 +144,7 @@ let package = Package(
         .target(
             name: "MaintctlCommands",
             dependencies: [
-                "MaintenanceKit", "Plugins", "SimulatedBackend", "ProcessBackend", "ContainerBackend", "ClusterProbe", "RolloutJournal", "PlaybookVerifier",
+                "MaintenanceKit", "Plugins", "SimulatedBackend", "ProcessBackend", "ContainerBackend", "SSHBackend", "ClusterProbe", "RolloutJournal", "PlaybookVerifier", "RedisWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -13,7 +13,7 @@ import RedisWire
 /// (Redis replicates asynchronously: a plain `OK` from a primary that dies the next moment can
 /// be lost).
 public struct ClusterProbe: Sendable {
-    let seedPorts: [Int]
+    let seeds: [ServerAddress]
     /// The servers' password; nil when they require none.
     let password: String?
     let targets: [ProbeTarget]
@@ -23,13 +23,13 @@ public struct ClusterProbe: Sendable {
     var confirmingReplicas = 0
 
     /// - Parameters:
-    ///   - seedPorts: Loopback ports of some cluster servers, to learn the slot map from.
+    ///   - seeds: Some servers of the cluster, to learn the slot map from.
     ///   - targets: The shards to write to.
     ///   - writesPerSecond: Steady write rate per shard.
     ///   - timeout: Time limit of one attempt.
-    public init(seedPorts: [Int], targets: [ProbeTarget], writesPerSecond: Int = 200, timeout: Duration = .milliseconds(500),
+    public init(seeds: [ServerAddress], targets: [ProbeTarget], writesPerSecond: Int = 200, timeout: Duration = .milliseconds(500),
                 password: String? = nil) {
-        self.seedPorts = seedPorts
+        self.seeds = seeds
         self.password = password
         self.targets = targets
         self.interval = .microseconds(1_000_000 / max(1, min(writesPerSecond, 100_000)))
@@ -39,7 +39,7 @@ public struct ClusterProbe: Sendable {
     /// A probe for shards given by the slots they own (`cache/shard` names).
     /// - Throws: `ProbeFailure` when no probe key falls in a shard's slots.
     ///   - confirmingReplicas: Replicas that must confirm each write (`WAIT`); 0 for none.
-    public init(shards: [(name: String, slots: ClosedRange<Int>)], seedPorts: [Int], writesPerSecond: Int = 200,
+    public init(shards: [(name: String, slots: ClosedRange<Int>)], seeds: [ServerAddress], writesPerSecond: Int = 200,
                 confirmingReplicas: Int = 0, password: String? = nil) throws(ProbeFailure) {
         var targets: [ProbeTarget] = []
         for shard in shards {
@@ -48,16 +48,16 @@ public struct ClusterProbe: Sendable {
             }
             targets.append(target)
         }
-        self.init(seedPorts: seedPorts, targets: targets, writesPerSecond: writesPerSecond, password: password)
+        self.init(seeds: seeds, targets: targets, writesPerSecond: writesPerSecond, password: password)
         self.confirmingReplicas = max(0, confirmingReplicas)
     }
 
     /// Writes while `work` runs, then stops and reads every acknowledged write back.
     /// - Parameters:
     ///   - work: What clients should feel (a rollout).
-    ///   - currentPorts: The cluster's servers once `work` is done.
+    ///   - currentServers: The cluster's servers once `work` is done.
     public func measure<T: Sendable>(during work: @Sendable () async -> T,
-                                     currentPorts: @Sendable () async -> [Int]) async -> (T, ClientImpact) {
+                                     currentServers: @Sendable () async -> [ServerAddress]) async -> (T, ClientImpact) {
         let (result, recording) = await withTaskGroup(of: Recording?.self) { group -> (T, Recording?) in
             group.addTask { await run() }
             // Let the writers reach their steady rate before the work begins.
@@ -67,7 +67,7 @@ public struct ClusterProbe: Sendable {
             let recording = await group.next() ?? nil
             return (result, recording)
         }
-        return (result, await verify(recording ?? Recording(), currentPorts: await currentPorts()))
+        return (result, await verify(recording ?? Recording(), currentServers: await currentServers()))
     }
 
     /// What the writers recorded; read back with ``verify(_:)``.
@@ -75,15 +75,15 @@ public struct ClusterProbe: Sendable {
         var writers: [WriterRecording] = []
         var redirects: [ProbeFailure.Kind: Int] = [:]
         /// The servers known when the writers stopped: after a rollout the seeds may be gone.
-        var ports: [Int] = []
+        var servers: [ServerAddress] = []
 
         /// An empty recording (nothing was written).
         public init() {}
 
-        init(writers: [WriterRecording], redirects: [ProbeFailure.Kind: Int], ports: [Int]) {
+        init(writers: [WriterRecording], redirects: [ProbeFailure.Kind: Int], servers: [ServerAddress]) {
             self.writers = writers
             self.redirects = redirects
-            self.ports = ports
+            self.servers = servers
         }
     }
 
@@ -98,7 +98,7 @@ public struct ClusterProbe: Sendable {
 
     /// Writes until the task is cancelled, then returns what it recorded.
     public func run() async -> Recording {
-        let router = SlotRouter(seedPorts: seedPorts, timeout: timeout, password: password)
+        let router = SlotRouter(seeds: seeds, timeout: timeout, password: password)
         await router.refresh()
         let started = ContinuousClock.now
         let writers = await withTaskGroup(of: WriterRecording.self) { group in
@@ -110,9 +110,9 @@ public struct ClusterProbe: Sendable {
             return all
         }
         let redirects = await router.redirects
-        let ports = await router.ports
+        let servers = await router.servers
         await router.closeAll()
-        return Recording(writers: writers, redirects: redirects, ports: ports)
+        return Recording(writers: writers, redirects: redirects, servers: servers)
     }
 
     private func write(to target: ProbeTarget, through router: SlotRouter, since started: ContinuousClock.Instant) async -> WriterRecording {
@@ -178,10 +178,10 @@ public struct ClusterProbe: Sendable {
     /// Reads every acknowledged key back and summarizes what clients felt.
     /// - Parameters:
     ///   - recording: What ``run()`` recorded.
-    ///   - currentPorts: Servers of the cluster as it is now, to find it after a rollout
+    ///   - currentServers: Servers of the cluster as it is now, to find it after a rollout
     ///     replaced every server the probe started with.
-    public func verify(_ recording: Recording, currentPorts: [Int] = []) async -> ClientImpact {
-        let router = SlotRouter(seedPorts: currentPorts + recording.ports + seedPorts, timeout: .seconds(2), password: password)
+    public func verify(_ recording: Recording, currentServers: [ServerAddress] = []) async -> ClientImpact {
+        let router = SlotRouter(seeds: currentServers + recording.servers + seeds, timeout: .seconds(2), password: password)
         await router.refresh()
         var shards: [ClientImpact.Shard] = []
         var errors: [String: Int] = [:]

@@ -4,10 +4,10 @@ import RedisWire
 /// a slot map from `CLUSTER SLOTS`, follows `MOVED` (and updates the map) and `ASK`
 /// redirects, and reconnects when a connection breaks.
 actor SlotRouter {
-    private var owners: [Int: Int] = [:] // slot → port, filled range by range
-    private var ranges: [(slots: ClosedRange<Int>, port: Int)] = []
-    private var knownPorts: [Int]
-    private var connections: [Int: RedisConnection] = [:]
+    private var owners: [Int: ServerAddress] = [:] // slot → server, filled range by range
+    private var ranges: [(slots: ClosedRange<Int>, server: ServerAddress)] = []
+    private var known: [ServerAddress]
+    private var connections: [ServerAddress: RedisConnection] = [:]
     let timeout: Duration
     /// Redirects followed, by kind (`moved`, `ask`): a storm of them shows in the report.
     private(set) var redirects: [ProbeFailure.Kind: Int] = [:]
@@ -15,8 +15,8 @@ actor SlotRouter {
     /// The servers' password; nil when they require none.
     private let password: String?
 
-    init(seedPorts: [Int], timeout: Duration, password: String?) {
-        self.knownPorts = seedPorts
+    init(seeds: [ServerAddress], timeout: Duration, password: String?) {
+        self.known = seeds
         self.timeout = timeout
         self.password = password
     }
@@ -32,10 +32,10 @@ actor SlotRouter {
     /// - Returns: Both replies.
     func send(_ arguments: [String], slot: Int, followedBy followUp: [String]?) async throws(ProbeFailure)
         -> (reply: RESPValue, followUp: RESPValue?) {
-        var port = self.port(for: slot)
+        var server = self.server(for: slot)
         var asking = false
         for _ in 0..<5 {
-            guard let target = port else {
+            guard let target = server else {
                 await refresh()
                 throw ProbeFailure(.noRoute, "no server known for slot \(slot)")
             }
@@ -55,13 +55,13 @@ actor SlotRouter {
             let words = message.split(separator: " ")
             switch words.first {
             case "MOVED" where words.count == 3:
-                let newPort = Self.port(in: words[2])
-                if let newPort { owners[slot] = newPort }
-                port = newPort
+                let redirected = ServerAddress(words[2])
+                if let redirected { owners[slot] = redirected }
+                server = redirected
                 asking = false
                 redirects[.moved, default: 0] += 1
             case "ASK" where words.count == 3:
-                port = Self.port(in: words[2])
+                server = ServerAddress(words[2])
                 asking = true
                 redirects[.ask, default: 0] += 1
             default:
@@ -73,51 +73,47 @@ actor SlotRouter {
 
     /// Re-reads the slot map from the first server that answers.
     func refresh() async {
-        for port in knownPorts + ranges.map(\.port) {
-            guard let connection = try? await connection(port),
+        for server in known + ranges.map(\.server) {
+            guard let connection = try? await connection(server),
                   let reply = try? await connection.send(["CLUSTER", "SLOTS"], timeout: timeout),
                   let entries = reply.elements else { continue }
-            var fresh: [(slots: ClosedRange<Int>, port: Int)] = []
+            var fresh: [(slots: ClosedRange<Int>, server: ServerAddress)] = []
             for entry in entries {
                 guard let fields = entry.elements, fields.count >= 3,
                       let first = fields[0].integer, let last = fields[1].integer, first <= last,
                       let owner = fields[2].elements, owner.count >= 2, let ownerPort = owner[1].integer else { continue }
-                fresh.append((Int(first)...Int(last), Int(ownerPort)))
+                // A server that announces no address ("" or "?") is reached where it was asked.
+                let host = owner[0].string.flatMap { $0.isEmpty || $0 == "?" ? nil : $0 } ?? server.host
+                fresh.append((Int(first)...Int(last), ServerAddress(host: host, port: Int(ownerPort))))
             }
             guard !fresh.isEmpty else { continue }
             ranges = fresh
             owners.removeAll()
-            knownPorts = Array(Set(knownPorts + fresh.map(\.port)))
+            known = Array(Set(known + fresh.map(\.server)))
             return
         }
     }
 
-    /// Every server port learned so far (seeds, slot maps, redirects).
-    var ports: [Int] { Array(Set(knownPorts + ranges.map(\.port) + owners.values)) }
+    /// Every server learned so far (seeds, slot maps, redirects).
+    var servers: [ServerAddress] { Array(Set(known + ranges.map(\.server) + owners.values)) }
 
     func closeAll() async {
         for connection in connections.values { await connection.close() }
         connections.removeAll()
     }
 
-    private func port(for slot: Int) -> Int? {
-        owners[slot] ?? ranges.first { $0.slots.contains(slot) }?.port
+    private func server(for slot: Int) -> ServerAddress? {
+        owners[slot] ?? ranges.first { $0.slots.contains(slot) }?.server
     }
 
-    private func connection(_ port: Int) async throws -> RedisConnection {
-        if let existing = connections[port] { return existing }
-        let fresh = try await RedisConnection.connect(port: port, timeout: timeout, password: password)
-        connections[port] = fresh
+    private func connection(_ server: ServerAddress) async throws -> RedisConnection {
+        if let existing = connections[server] { return existing }
+        let fresh = try await RedisConnection.connect(host: server.host, port: server.port, timeout: timeout, password: password)
+        connections[server] = fresh
         return fresh
     }
 
-    private func drop(_ port: Int) async {
-        if let connection = connections.removeValue(forKey: port) { await connection.close() }
-    }
-
-    /// `127.0.0.1:6380` → 6380; only loopback addresses are followed.
-    static func port(in address: Substring) -> Int? {
-        guard let colon = address.lastIndex(of: ":"), address[..<colon] == "127.0.0.1" else { return nil }
-        return Int(address[address.index(after: colon)...])
+    private func drop(_ server: ServerAddress) async {
+        if let connection = connections.removeValue(forKey: server) { await connection.close() }
     }
 }

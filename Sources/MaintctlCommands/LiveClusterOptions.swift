@@ -9,12 +9,16 @@ struct LiveClusterOptions: ParsableArguments {
     var state: String
 
     /// Attaches to the cluster, or prints why it cannot and fails with the invalid-input code.
-    func open() throws -> ProcessBackend {
+    /// Servers whose pause should be over (its maintctl died) run again.
+    func open() async throws -> ProcessBackend {
+        let backend: ProcessBackend
         do {
-            return try ProcessBackend(directory: state, logger: Logger(label: "maintctl"), attach: ContainerBackend.attach)
+            backend = try ProcessBackend(directory: state, logger: Logger(label: "maintctl"), attach: ContainerBackend.attach)
         } catch {
             Output.error("maintctl: \(error)")
             throw Exit.invalidInput
         }
+        await backend.resumeOverduePauses()
+        return backend
     }
 }

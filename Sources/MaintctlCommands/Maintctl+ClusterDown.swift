@@ -13,7 +13,7 @@ extension Maintctl {
         var adoptedToo = false
 
         func run() async throws {
-            let cluster = try live.open()
+            let cluster = try await live.open()
             do {
                 try await cluster.down(adoptedToo: adoptedToo)
             } catch {

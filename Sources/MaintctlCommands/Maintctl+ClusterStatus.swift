@@ -13,7 +13,7 @@ extension Maintctl {
         var format: OutputFormat = .text
 
         func run() async throws {
-            let cluster = try live.open()
+            let cluster = try await live.open()
             let rows = await cluster.status()
             let nodes = await cluster.endpointStatus()
             await cluster.close()

@@ -28,7 +28,7 @@ extension Maintctl {
         }
 
         func run() async throws {
-            let cluster = try live.open()
+            let cluster = try await live.open()
             let limit = ConfigDuration(parsing: duration)?.duration ?? .seconds(10)
             let stop = StopSignal()
             let interrupts = InterruptHandler(stop: stop)

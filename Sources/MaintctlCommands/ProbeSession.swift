@@ -1,5 +1,6 @@
 import ClusterProbe
 import MaintenanceKit
+import RedisWire
 
 /// A client probe writing through a live cluster while something else happens.
 enum ProbeSession {
@@ -10,12 +11,16 @@ enum ProbeSession {
     /// - Parameter confirmingReplicas: Replicas that must confirm a write (`WAIT`) before it counts.
     static func measure<T: Sendable>(_ cluster: any ClientReachable, writesPerSecond: Int, confirmingReplicas: Int = 0, reloading: Bool = false,
                                      during work: @Sendable () async -> T) async throws -> (T, ClientImpact) {
-        let probe = try ClusterProbe(shards: await cluster.shardSlots(), seedPorts: await cluster.serverPorts(),
+        let probe = try ClusterProbe(shards: await cluster.shardSlots(), seeds: await servers(of: cluster),
                                      writesPerSecond: writesPerSecond, confirmingReplicas: confirmingReplicas,
                                      password: await cluster.clientPassword())
-        return await probe.measure(during: work, currentPorts: {
+        return await probe.measure(during: work, currentServers: {
             if reloading { try? await cluster.reloadState() }
-            return await cluster.serverPorts()
+            return await servers(of: cluster)
         })
+    }
+
+    private static func servers(of cluster: any ClientReachable) async -> [ServerAddress] {
+        await cluster.serverAddresses().map { ServerAddress(host: $0.host, port: $0.port) }
     }
 }

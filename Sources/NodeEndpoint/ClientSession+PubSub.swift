@@ -1,4 +1,5 @@
 import NIOCore
+import RedisWire
 
 extension ClientSession {
     /// Whether the client has subscriptions, or asked for some and has no answer yet.

@@ -1,4 +1,5 @@
 import NIOCore
+import RedisWire
 
 /// A client's `WATCH` and `MULTI`: pinned to one connection to the shard of the first key, as
 /// a Redis Cluster client must pin them to one node.

@@ -1,4 +1,5 @@
 import NIOCore
+import RedisWire
 
 /// `WAIT numreplicas timeout` through the endpoint.
 ///

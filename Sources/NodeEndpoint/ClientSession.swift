@@ -1,4 +1,5 @@
 import NIOCore
+import RedisWire
 
 /// One client's connection to the endpoint: reads its commands, routes each, and writes the
 /// replies back in the order the commands came, whichever server answers first.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import RedisWire
 
 /// maintctl's way to steer the endpoint: a unix socket in the node's directory that only the
 /// user running the endpoint may open (mode 0600), speaking RESP.

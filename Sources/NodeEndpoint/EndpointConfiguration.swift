@@ -1,4 +1,5 @@
 import NIOCore
+import RedisWire
 
 /// How an endpoint serves its cache.
 public struct EndpointConfiguration: Sendable {

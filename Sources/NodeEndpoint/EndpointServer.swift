@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import RedisWire
 
 /// The node endpoint: serves one cache to clients that need not speak Redis Cluster.
 ///

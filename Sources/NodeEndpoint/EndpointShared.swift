@@ -1,5 +1,6 @@
 import Logging
 import NIOConcurrencyHelpers
+import RedisWire
 
 /// What the workers of one endpoint share: the list of clients (for `CLIENT LIST`, `INFO` and
 /// the client limit), and a way to ask for the slot map to be read again. Guarded by a lock;

@@ -1,4 +1,5 @@
 import NIOCore
+import RedisWire
 
 /// Heartbeats every server of the cache, primaries and replicas: a `PING` every `heartbeat` on
 /// a connection of its own per server, answered or not independently of the others, so one that

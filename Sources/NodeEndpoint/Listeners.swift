@@ -1,4 +1,5 @@
 import NIOCore
+import RedisWire
 
 /// The endpoint's listening sockets: its own address, and those it took over from endpoints
 /// that left (`LISTEN` after their `MOVING`), so a client finds the cache where it connected

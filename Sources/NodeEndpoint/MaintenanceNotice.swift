@@ -1,4 +1,5 @@
 import NIOCore
+import RedisWire
 
 /// A maintenance notification (a "smart client handoff"): a RESP3 push a client that asked
 /// with `CLIENT MAINT_NOTIFICATIONS ON` gets before and after maintenance touches what serves

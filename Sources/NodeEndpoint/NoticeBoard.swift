@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import RedisWire
 
 /// Sends maintenance notifications to the subscribed clients of every worker, numbering the
 /// events: one event has one id on every connection (clients drop a `MOVING` they saw), and

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import RedisWire
 
 /// One server's heartbeat on an event loop: at each tick, a `PING` when none is awaited; the
 /// answer, a silence, or a refusal recorded in `EndpointShared`.

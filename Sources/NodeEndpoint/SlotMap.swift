@@ -1,3 +1,5 @@
+import RedisWire
+
 /// The cache's routing table as the endpoint last read it: which shard serves each hash slot,
 /// and where each shard's primary listens.
 public struct SlotMap: Sendable, Equatable {

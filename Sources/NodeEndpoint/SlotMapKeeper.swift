@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import RedisWire
 
 /// Reads the slot map and gives it to every worker: once at start, then when a worker saw a
 /// sign of change, when maintctl asks, and every refresh interval.

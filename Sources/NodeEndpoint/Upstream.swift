@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import RedisWire
 
 /// One connection from the endpoint to a server, on one worker's event loop.
 ///

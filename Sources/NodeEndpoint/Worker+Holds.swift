@@ -1,4 +1,5 @@
 import NIOCore
+import RedisWire
 
 /// Requests for a shard whose primary fails over, kept in the order they came until the new
 /// primary serves: other shards flow on meanwhile.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import RedisWire
 
 /// Everything the endpoint does on one event loop: its clients, its connections to the servers,
 /// and its copy of the slot map. Clients and the server connections that serve them share the

@@ -4,6 +4,7 @@ import Logging
 import NodeEndpoint
 import NIOCore
 import Synchronization
+import RedisWire
 
 /// `maintctl-proxy`: the node endpoint. The backends start one per node; parsing and wiring only.
 @main

@@ -10,7 +10,7 @@ import Testing
     static func addresses(of cluster: LiveCluster) async throws -> (endpoints: [String], servers: [String]) {
         let endpoints = await cluster.backend.endpointStatus().filter(\.running).compactMap(\.endpoint)
         try #require(endpoints.count == 3, "every node runs an endpoint: \(endpoints)")
-        let servers = await cluster.backend.serverPorts().map { "127.0.0.1:\($0)" }
+        let servers = await cluster.backend.serverAddresses().map { "\($0.host):\($0.port)" }
         return (endpoints, servers)
     }
 

@@ -10,7 +10,7 @@ import Testing
 @Suite(.serialized) struct EndpointHostileTests {
     @Test func hostileClientsAffectOnlyThemselves() async throws {
         try await LiveCluster.with { cluster in
-            let servers = await cluster.backend.serverPorts().map { "127.0.0.1:\($0)" }
+            let servers = await cluster.backend.serverAddresses().map { "\($0.host):\($0.port)" }
             // An endpoint of its own, with room for 10,000 idle clients beside the others.
             let endpoint = try await StandaloneEndpoint.start(seeds: servers, extra: ["--max-clients", "20000"])
             defer { endpoint.stop() }
@@ -37,7 +37,7 @@ import Testing
     /// one not; the control socket is for the endpoint's user alone.
     @Test func theClientLimitTheIdleTimeoutAndTheControlSocketsMode() async throws {
         try await LiveCluster.with { cluster in
-            let servers = await cluster.backend.serverPorts().map { "127.0.0.1:\($0)" }
+            let servers = await cluster.backend.serverAddresses().map { "\($0.host):\($0.port)" }
             let endpoint = try await StandaloneEndpoint.start(seeds: servers, extra: ["--max-clients", "3"])
             defer { endpoint.stop() }
             let port = try #require(Int(endpoint.address.split(separator: ":").last ?? ""))

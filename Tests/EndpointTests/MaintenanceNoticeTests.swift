@@ -1,6 +1,7 @@
 import NIOCore
 @testable import NodeEndpoint
 import Testing
+import RedisWire
 
 /// The bytes of each maintenance notification: what redis-py 8 parses (`_parsers/base.py`),
 /// integers for ids and times, a RESP3 null for a `MOVING` without address.

@@ -39,8 +39,8 @@ import Testing
                 options: RolloutOptions(reporter: Silent(), stop: StopSignal(), logger: Logger(label: "test")))
             // A cluster-aware client writes to every shard throughout and checks every acknowledgement.
             let backend = cluster.backend
-            let probe = try ClusterProbe(shards: await backend.shardSlots(), seedPorts: await backend.serverPorts())
-            var (summary, impact) = await probe.measure(during: { await runtime.run() }, currentPorts: { await backend.serverPorts() })
+            let probe = try ClusterProbe(shards: await backend.shardSlots(), seeds: await backend.serverAddresses().map { ServerAddress(host: $0.host, port: $0.port) })
+            var (summary, impact) = await probe.measure(during: { await runtime.run() }, currentServers: { await backend.serverAddresses().map { ServerAddress(host: $0.host, port: $0.port) } })
             summary.record(impact)
             #expect(summary.status == .succeeded, "\(summary.caches.first?.error ?? "")")
             #expect(impact.writesAcknowledged > 300)

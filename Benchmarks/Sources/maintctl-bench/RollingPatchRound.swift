@@ -2,6 +2,7 @@ import ClusterProbe
 import Logging
 import MaintenanceKit
 import ProcessBackend
+import RedisWire
 
 /// One rolling patch of a live process-backend cluster to `version`, with a client probe
 /// writing to every shard throughout.
@@ -68,7 +69,7 @@ struct RollingPatchRound {
         }
         let probe: ClusterProbe
         do {
-            probe = try ClusterProbe(shards: await backend.shardSlots(), seedPorts: await backend.serverPorts(),
+            probe = try ClusterProbe(shards: await backend.shardSlots(), seeds: await backend.serverAddresses().map { ServerAddress(host: $0.host, port: $0.port) },
                                      writesPerSecond: writesPerSecond)
         } catch {
             throw BenchmarkFailure("round \(version): cannot set up the probe: \(error)")
@@ -86,7 +87,7 @@ struct RollingPatchRound {
             } catch {
                 return .failure(error)
             }
-        }, currentPorts: { await backend.serverPorts() })
+        }, currentServers: { await backend.serverAddresses().map { ServerAddress(host: $0.host, port: $0.port) } })
         let (rolloutSummary, runWall): (RolloutSummary, Duration)
         do {
             (rolloutSummary, runWall) = try measured.get()

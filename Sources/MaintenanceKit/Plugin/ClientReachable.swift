@@ -3,8 +3,8 @@
 public protocol ClientReachable: Backend {
     /// Each shard (`cache/shard`) with the hash slots it owns.
     func shardSlots() async -> [(name: String, slots: ClosedRange<Int>)]
-    /// The ports of every server of the cluster, as last known.
-    func serverPorts() async -> [Int]
+    /// The address (host and port) of every server of the cluster, as last known.
+    func serverAddresses() async -> [(host: String, port: Int)]
     /// Reads the cluster's state again (another process changed it).
     func reloadState() async throws
     /// The password clients give the servers; nil when they require none.

@@ -13,7 +13,7 @@ import Glibc
 /// the same path, so the servers' logs and cluster files are where the process backend puts
 /// them. Servers run as maintctl's own user, so maintctl can watch and signal them by pid
 /// and remove what they wrote.
-public struct ContainerHost: ServerHost {
+public struct ContainerHost: ServersOfThisMachine {
     /// The labels maintctl puts on its containers and images.
     enum Label {
         /// The cluster a container belongs to (its name prefix).
@@ -121,8 +121,15 @@ public struct ContainerHost: ServerHost {
                      + "with: maintctl cluster up … --image \(version)=IMAGE")
     }
 
-    public func provision(_ node: NodeSpec, runnable image: String, directory: String) async throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    public var runsEndpoints: Bool { true }
+
+    public func provision(_ node: NodeSpec, runnable image: String, directory: String, current: NodeLocation?, taken: Set<String>) async throws -> String? {
+        try await provision(node, image: image, directory: directory)
+        return nil
+    }
+
+    private func provision(_ node: NodeSpec, image: String, directory: String) async throws {
+        try ThisMachine.makeDirectory(directory)
         let name = containerName(node.id)
         guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }) else {
             throw BackendError(.badNodeName, "node '\(node.id)' cannot name a container: use letters, digits, '_', '.' and '-'")
@@ -146,10 +153,10 @@ public struct ContainerHost: ServerHost {
         try await engine.startContainer(name)
     }
 
-    public func startServer(on node: String, runnable image: String, arguments: [String], pidFile: String) async throws -> pid_t {
+    public func startServer(on node: NodeLocation, runnable image: String, arguments: [String], pidFile: String) async throws -> pid_t {
         let execution: ContainerEngine.Execution
         do {
-            execution = try await engine.execute(["redis-server"] + arguments + ["--daemonize", "no"], in: containerName(node), user: user)
+            execution = try await engine.execute(["redis-server"] + arguments + ["--daemonize", "no"], in: containerName(node.id), user: user)
         } catch let error as BackendError where error.code == .execFailed {
             throw BackendError(.redisStartFailed, error.message)
         }
@@ -182,32 +189,32 @@ public struct ContainerHost: ServerHost {
 
     /// Runs the endpoint inside the node's container, through the dynamic loader and libraries
     /// of this machine that provisioning mounted there: it needs nothing of the image.
-    public func startEndpoint(on node: String, binary: String, arguments: [String], directory: String) async throws -> pid_t {
+    public func startEndpoint(on node: NodeLocation, binary: String, arguments: [String], directory: String) async throws -> pid_t {
         let log = EndpointProcess.logFile(in: directory)
         let command = try EndpointRuntime.command(arguments: arguments + ["--log-file", log])
         do {
-            return try await engine.execute(command, in: containerName(node), user: user).pid
+            return try await engine.execute(command, in: containerName(node.id), user: user).pid
         } catch let error as BackendError where error.code == .execFailed {
             throw BackendError(.endpointStartFailed, "\(error.message); see \(log)")
         }
     }
 
     /// Kills the node's container with SIGKILL: every process in it dies at once.
-    public func crash(_ node: String, pids: [pid_t]) async {
+    public func crash(_ node: NodeLocation, pids: [pid_t]) async {
         do {
-            try await engine.killContainer(containerName(node))
+            try await engine.killContainer(containerName(node.id))
         } catch {
             // The engine is gone: the servers die all the same.
             for pid in pids { kill(pid, SIGKILL) }
         }
     }
 
-    public func delete(_ node: String, directory: String) async throws {
-        try await engine.removeContainer(containerName(node))
-        try? FileManager.default.removeItem(atPath: directory)
+    public func delete(_ node: NodeLocation, directory: String) async throws {
+        try await engine.removeContainer(containerName(node.id))
+        ThisMachine.remove(directory)
     }
 
-    public func deleteAll(under directory: String) async throws {
+    public func deleteAll(under directory: String, nodes: [NodeLocation]) async throws {
         for container in try await engine.containers(labelled: Label.cluster, namePrefix) {
             try await engine.removeContainer(container.name)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import RedisWire
 import MaintenanceKit
 
 /// What the process backend knows of a live cluster it started, kept in `DIR/state.json`:
@@ -31,6 +32,8 @@ struct ClusterState: Codable, Sendable {
         /// Whether its servers were running before maintctl adopted the cluster (`cluster
         /// adopt`): they live outside the state directory and stop only when a step retires them.
         var adopted: Bool?
+        /// The address of the node's host, where its servers listen; absent: this machine's loopback.
+        var host: String?
     }
 
     /// A node's endpoint process: where clients connect, and its pid.
@@ -68,6 +71,12 @@ struct ClusterState: Codable, Sendable {
         /// Whether the server was running before maintctl adopted the cluster: `cluster down`
         /// leaves it running unless told otherwise, and it is never restarted in place.
         var adopted: Bool?
+        /// The address of its node's host that it listens on and announces; absent: this
+        /// machine's loopback (every cluster before hosts had addresses).
+        var host: String?
+
+        /// Where clients and maintctl reach the server.
+        var address: ServerAddress { ServerAddress(host: host ?? RedisConnection.loopback, port: port) }
     }
 
     /// A node's processes stopped by a `pause` fault, and when they must run again. Recorded
@@ -78,6 +87,13 @@ struct ClusterState: Codable, Sendable {
         var processes: [PausedProcess]
         /// Wall-clock time (seconds since 1970) at which the pause ends.
         var resumeAt: Double
+        /// The address of the node's machine; absent: this machine.
+        var host: String?
+
+        /// The paused servers, where their host has them.
+        var servers: [HostedServer] {
+            processes.map { HostedServer(node: NodeLocation(id: node, address: host), pid: $0.pid, port: $0.port) }
+        }
     }
 
     struct PausedProcess: Codable, Sendable, Hashable {

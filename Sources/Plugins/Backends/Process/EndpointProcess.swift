@@ -46,7 +46,7 @@ public enum EndpointProcess {
     /// - Throws: `BackendError` with the end of its log when it does not come up.
     ///   - adopted: Ports it took over from endpoints of nodes that left, served too.
     ///   - health: The other nodes' endpoints, whether this one coordinates failovers, and after how long silent.
-    static func start(on host: any ServerHost, node: String, binary: String, port: Int, adopted: [Int], seeds: [Int], directory: String,
+    static func start(on host: any ServerHost, node: NodeLocation, binary: String, port: Int, adopted: [Int], seeds: [Int], directory: String,
                       password: String?, health: (peers: [Int], leader: Bool, downAfterMilliseconds: Int)) async throws -> pid_t {
         // The password reaches the endpoint in a file, removed once it serves: never on its command line.
         let secret = try password.map { try SecretHandoff.write($0, in: directory) }

@@ -110,7 +110,7 @@ struct FailureDetector: Sendable {
             }
             let observers = nodes.filter { $0.id != node.id && !$0.failed }.compactMap(\.endpoint)
             let heard = observers.compactMap { reports[$0] }
-            let limits = Dictionary(node.copies.map { ($0.port, now - (watchedSince[$0] ?? now)) }, uniquingKeysWith: min)
+            let limits = Dictionary(node.copies.map { ($0.address.port, now - (watchedSince[$0] ?? now)) }, uniquingKeysWith: min)
             guard let silence = Self.agreedSilence(of: limits, in: heard, downAfter: settings.downAfter,
                                                    quorum: min(settings.quorum, observers.count)) else { continue }
             guard await !answersNow(node) else { continue }
@@ -143,10 +143,12 @@ struct FailureDetector: Sendable {
         return await withTaskGroup(of: Bool.self) { group in
             for copy in node.copies {
                 group.addTask {
-                    guard let link = try? await RedisConnection.connect(port: copy.port, timeout: timeout, password: backend.password) else { return false }
-                    let reply = try? await link.send(["PING"], timeout: timeout)
+                    guard let link = try? await RedisConnection.connect(host: copy.address.host, port: copy.address.port, timeout: timeout,
+                                                                        password: backend.password) else { return false }
+                    let reply = try? await link.send(["CLUSTER", "MYID"], timeout: timeout)
                     await link.close()
-                    return reply != nil && RedisServerProcess.isOurs(pid: copy.pid, port: copy.port)
+                    // Whoever answers at the address must be our server.
+                    return reply?.string == copy.redisID
                 }
             }
             for await answered in group where answered { return true }
@@ -163,17 +165,26 @@ struct FailureDetector: Sendable {
         while !Task.isCancelled, await board.isWatched(copy) {
             let sent = ContinuousClock.now
             do {
-                let current: RedisConnection
-                if let link { current = link } else {
-                    current = try await RedisConnection.connect(port: copy.port, timeout: settings.heartbeat, password: password)
-                    link = current
-                }
-                _ = try await current.send(["PING"], timeout: settings.heartbeat * 2)
-                // Whoever answers on the port must still be our server.
-                if RedisServerProcess.isOurs(pid: copy.pid, port: copy.port) {
+                if let current = link {
+                    // The same process answers everything sent on one connection.
+                    _ = try await current.send(["PING"], timeout: settings.heartbeat * 2)
                     await board.answered(copy, at: .now)
                 } else {
-                    await board.unanswered(copy, sentAt: sent)
+                    let fresh = try await RedisConnection.connect(host: copy.address.host, port: copy.address.port, timeout: settings.heartbeat,
+                                                                  password: password)
+                    // Whoever answers at the address must be our server. One that answers an
+                    // error (still loading its data) is alive, and asked again next time.
+                    let identity = try await fresh.send(["CLUSTER", "MYID"], timeout: settings.heartbeat * 2)
+                    if identity.isError {
+                        await fresh.close()
+                        await board.answered(copy, at: .now)
+                    } else if identity.string == copy.redisID {
+                        link = fresh
+                        await board.answered(copy, at: .now)
+                    } else {
+                        await fresh.close()
+                        await board.unanswered(copy, sentAt: sent)
+                    }
                 }
             } catch {
                 await board.unanswered(copy, sentAt: sent)
@@ -198,7 +209,7 @@ struct WatchedNode: Sendable {
 
 /// One watched server: a pid on a port (a restarted copy on the same port is another one).
 struct WatchedCopy: Sendable, Hashable {
-    var port: Int
+    var address: ServerAddress
     var pid: Int32
     var redisID: String
 }

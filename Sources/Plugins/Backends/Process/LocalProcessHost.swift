@@ -7,7 +7,7 @@ import Glibc
 
 /// Nodes as directories of this machine and their servers as daemonized local
 /// `redis-server` processes, started with argv arrays (never a shell).
-public struct LocalProcessHost: ServerHost {
+public struct LocalProcessHost: ServersOfThisMachine {
     public init() {}
 
     public var descriptor: BackendDescriptor { ProcessBackend.descriptor }
@@ -34,29 +34,32 @@ public struct LocalProcessHost: ServerHost {
         _ = try RedisServerProcess.resolve(runnable)
     }
 
-    public func provision(_ node: NodeSpec, runnable: String, directory: String) async throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    public var runsEndpoints: Bool { true }
+
+    public func provision(_ node: NodeSpec, runnable: String, directory: String, current: NodeLocation?, taken: Set<String>) async throws -> String? {
+        try ThisMachine.makeDirectory(directory)
+        return nil
     }
 
-    public func startServer(on node: String, runnable: String, arguments: [String], pidFile: String) async throws -> pid_t {
+    public func startServer(on node: NodeLocation, runnable: String, arguments: [String], pidFile: String) async throws -> pid_t {
         try await RedisServerProcess.start(binary: runnable, arguments: arguments + ["--daemonize", "yes", "--pidfile", pidFile],
                                            pidFile: pidFile)
     }
 
-    public func startEndpoint(on node: String, binary: String, arguments: [String], directory: String) async throws -> pid_t {
+    public func startEndpoint(on node: NodeLocation, binary: String, arguments: [String], directory: String) async throws -> pid_t {
         try await EndpointProcess.daemonize(binary: binary, arguments: arguments, directory: directory)
     }
 
-    public func crash(_ node: String, pids: [pid_t]) async {
+    public func crash(_ node: NodeLocation, pids: [pid_t]) async {
         for pid in pids { kill(pid, SIGKILL) }
     }
 
-    public func delete(_ node: String, directory: String) async throws {
-        await RedisServerProcess.stopAll(under: directory)
-        try? FileManager.default.removeItem(atPath: directory)
+    public func delete(_ node: NodeLocation, directory: String) async throws {
+        await ThisMachine.stopServers(under: directory)
+        ThisMachine.remove(directory)
     }
 
-    public func deleteAll(under directory: String) async throws {
-        await RedisServerProcess.stopAll(under: directory)
+    public func deleteAll(under directory: String, nodes: [NodeLocation]) async throws {
+        await ThisMachine.stopServers(under: directory)
     }
 }

@@ -13,7 +13,7 @@ extension ProcessBackend {
     public func addReplica(of shard: String, on node: String, in cache: String) async throws {
         var phases = PhaseTimer()
         if let existing = try store.copy(of: shard, on: node, in: cache) {
-            if RedisServerProcess.isOurs(pid: existing.pid, port: existing.port) {
+            if await isOurs(existing) {
                 let primary = try await primaryCopy(of: shard, in: cache)
                 guard primary.redisID != existing.redisID else { return }
                 phases.lap("primary found")
@@ -89,12 +89,12 @@ extension ProcessBackend {
         // Synced: the link is up, no sync in progress, and the replica has received at least
         // everything the primary had when we asked it.
         try await Polling.waitUntil("the copy of \(shard) on \(node) to be in sync", limit: .seconds(3600)) {
-            guard RedisServerProcess.isOurs(pid: copy.pid, port: copy.port) else {
+            guard await self.isOurs(copy) else {
                 throw BackendError(.copyDied, "the redis-server of \(shard) on \(node) (pid \(copy.pid)) died during the sync")
             }
             // A primary that died (or was declared down) mid-sync: the copy syncs from the
             // replica promoted in its place, once there is one.
-            if !RedisServerProcess.isOurs(pid: primary.pid, port: primary.port) || self.store.isOnFailedNode(primary, in: cache) {
+            if !(await self.isOurs(primary)) || self.store.isOnFailedNode(primary, in: cache) {
                 let lostAt = primaryLostAt ?? .now
                 primaryLostAt = lostAt
                 guard let promoted = try? await self.primaryCopy(of: shard, in: cache), promoted.redisID != primary.redisID else {
@@ -109,13 +109,13 @@ extension ProcessBackend {
                 primary = promoted
                 primaryLostAt = nil
             }
-            let target = try await self.driver.replication(primary.port).offset
-            let replica = try await self.driver.replication(copy.port)
+            let target = try await self.driver.replication(primary.address).offset
+            let replica = try await self.driver.replication(copy.address)
             self.syncsUnderWay[cache] = Self.progress(of: shard, on: node, replica: replica, target: target)
             if replica.linkUp, linkUpAfter == nil { linkUpAfter = ContinuousClock.now - started }
             return !replica.isPrimary && replica.linkUp && replica.offset >= target
         }
-        let megabytes = try await driver.datasetMegabytes(primary.port)
+        let megabytes = try await driver.datasetMegabytes(primary.address)
         logger.debug("copy of \(shard) on \(node) in sync after \((ContinuousClock.now - started).milliseconds)ms, its link up after \(linkUpAfter?.milliseconds ?? -1)ms")
         return SyncReport(shard: shard, node: node, megabytes: megabytes, duration: ContinuousClock.now - started)
     }
@@ -142,8 +142,9 @@ extension ProcessBackend {
         defer { retiring.remove(copy.redisID) }
         // A copy of the shard whose server died, on a node not yet declared down, may change
         // what removing this one means (its primary may be about to move): wait for the verdict.
-        for other in try store.shard(shard, in: cache).copies
-        where other.node != node && !store.isOnFailedNode(other, in: cache) && !RedisServerProcess.isOurs(pid: other.pid, port: other.port) {
+        let others = try store.shard(shard, in: cache).copies
+        for (other, condition) in zip(others, await conditions(of: others))
+        where other.node != node && !store.isOnFailedNode(other, in: cache) && condition == .gone {
             await awaitVerdict(on: other.node, in: cache)
         }
         var phases = PhaseTimer()
@@ -198,7 +199,7 @@ extension ProcessBackend {
         while !store.isOnFailedNode(copy, in: cache) {
             let serving: Bool
             do {
-                serving = try await driver.isServingPrimary(copy.port, timeout: .seconds(2))
+                serving = try await driver.isServingPrimary(copy.address, timeout: .seconds(2))
             } catch {
                 if let primary = try? await primaryCopy(of: shard, in: cache), primary.redisID != copy.redisID { return }
                 guard ContinuousClock.now < deadline else {

@@ -3,77 +3,87 @@ import MaintenanceKit
 import RedisWire
 
 extension ProcessBackend {
-    /// Starts a `redis-server` in cluster mode for `node`'s copy of `shard`, on free loopback
-    /// ports, and waits until it answers. Given the ports of a copy that stopped, it restarts
-    /// that copy in place: same ports, same cluster identity (its `nodes.conf`), so the
-    /// cluster takes it back as the replica it was.
+    /// Starts a `redis-server` in cluster mode for `node`'s copy of `shard`, on free ports of
+    /// its node's machine, and waits until it answers. Given the ports of a copy that stopped,
+    /// it restarts that copy in place: same ports, same cluster identity (its `nodes.conf`),
+    /// so the cluster takes it back as the replica it was.
     func startCopy(shard: String, node: String, version: String, ports: (Int, Int)? = nil) async throws -> ClusterState.Copy {
         let directory = ClusterState.copyDirectory(root: self.directory, node: node, shard: shard)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let location = location(of: node)
+        let address = location.address ?? RedisConnection.loopback
+        try await host.makeDirectory(directory, on: location)
         // A server whose start was cut short by a crash (never recorded, never met) is stopped,
         // and, unless the copy restarts in place, its identity dropped before the copy starts anew.
-        await RedisServerProcess.stopAll(under: directory)
-        if ports == nil { try? FileManager.default.removeItem(atPath: directory + "/nodes.conf") }
+        await host.stopServers(under: directory, on: location)
+        if ports == nil { await host.remove(directory + "/nodes.conf", on: location) }
         let runnable = store.state.runnable(for: version)
         // Why each attempt failed, for the error: the log is gone once the directory is.
         var failures: [String] = []
         for attempt in 1...5 {
             // …and so is one that an earlier attempt's host gave up on but that started late.
-            if attempt > 1 { await RedisServerProcess.stopAll(under: directory) }
+            if attempt > 1 { await host.stopServers(under: directory, on: location) }
             let (port, busPort) = try ports ?? (choosePort(), choosePort())
+            let server = ServerAddress(host: address, port: port)
             let pidFile = directory + "/redis.pid"
             let arguments = [
-                "--port", "\(port)", "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-port", "\(busPort)",
+                "--port", "\(port)", "--bind", address, "--cluster-enabled", "yes", "--cluster-port", "\(busPort)",
                 "--cluster-config-file", directory + "/nodes.conf", "--cluster-node-timeout", "5000",
-                "--cluster-announce-ip", "127.0.0.1", "--dir", directory,
+                "--cluster-announce-ip", address, "--dir", directory,
                 "--logfile", directory + "/redis.log", "--save", "", "--appendonly", "no",
                 "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0", "--repl-diskless-load", "disabled",
                 "--cluster-require-full-coverage", "no",
             ]
-            await driver.forgetConnection(to: port)
+            await driver.forgetConnection(to: server)
             // The password reaches the server in a configuration file (its first argument),
             // removed once the server answers: never on its command line.
-            let secret = try password.map { try SecretHandoff.write(SecretHandoff.serverConfiguration($0), in: directory) }
-            defer { secret.map(SecretHandoff.remove) }
+            var secret: String?
+            if let password { secret = try await host.writeSecret(SecretHandoff.serverConfiguration(password), in: directory, on: location) }
             let pid: pid_t
             do {
-                pid = try await host.startServer(on: node, runnable: runnable, arguments: (secret.map { [$0] } ?? []) + arguments, pidFile: pidFile)
+                pid = try await host.startServer(on: location, runnable: runnable, arguments: (secret.map { [$0] } ?? []) + arguments, pidFile: pidFile)
             } catch let error as BackendError where error.code == .redisStartFailed && ports == nil && attempt < 5 {
+                if let secret { await host.remove(secret, on: location) }
                 logger.debug("start of \(node)/\(shard) failed, trying other ports: \(error)")
-                failures.append("port \(port): \(error.message); log: \(EndpointProcess.tail(of: directory + "/redis.log"))")
+                failures.append("port \(port): \(error.message); log: \(await host.tail(of: directory + "/redis.log", on: location))")
                 continue
+            } catch {
+                if let secret { await host.remove(secret, on: location) }
+                throw error
             }
+            let started = HostedServer(node: location, pid: pid, port: port)
             // The server answering must be ours: with many servers and clients on one machine,
             // the port may have gone to someone else between our choice and the server's bind.
-            let answered = try await waitUntilAnswering(port: port, pid: pid)
+            let answered = try await waitUntilAnswering(server, started: started)
+            if let secret { await host.remove(secret, on: location) }
             let why: String
             if !answered {
-                why = RedisServerProcess.isAlive(pid) ? "never answered" : "died"
-            } else if !RedisServerProcess.isOurs(pid: pid, port: port) {
-                why = "answered, but its process is titled '\(RedisServerProcess.title(of: pid) ?? "(gone)")'"
+                why = await host.conditions(of: [started]).first != .gone ? "never answered" : "died"
+            } else if await host.conditions(of: [started]).first == .gone {
+                why = "answered, but its process \(pid) is no redis-server on port \(port)"
             } else {
                 do {
-                    if let id = try await driver.run(port, "CLUSTER", "MYID").string, !id.isEmpty {
-                        return ClusterState.Copy(node: node, port: port, busPort: busPort, pid: pid, redisID: id)
+                    if let id = try await driver.run(server, "CLUSTER", "MYID").string, !id.isEmpty {
+                        return ClusterState.Copy(node: node, port: port, busPort: busPort, pid: pid, redisID: id, host: location.address)
                     }
                     why = "answered no cluster id"
                 } catch {
                     why = "answered, then not its cluster id: \(error)"
                 }
             }
-            failures.append("port \(port): pid \(pid) \(why); log: \(EndpointProcess.tail(of: directory + "/redis.log"))")
-            await RedisServerProcess.stop(pid: pid, port: port)
+            failures.append("port \(port): pid \(pid) \(why); log: \(await host.tail(of: directory + "/redis.log", on: location))")
+            await host.stop(started, grace: .seconds(5))
             // Someone else took the port between our check and the server's bind: try others.
             guard ports == nil else { break }
         }
         throw BackendError(.redisStartFailed, "redis-server for \(node)/\(shard) did not start (\(failures.joined(separator: "; "))); see \(directory)/redis.log")
     }
 
-    /// Waits until the server on `port` answers PING; false when it died or never answered.
-    private func waitUntilAnswering(port: Int, pid: pid_t) async throws -> Bool {
-        for _ in 0..<250 {
-            guard RedisServerProcess.isAlive(pid) else { return false }
-            if (try? await driver.run(port, "PING", timeout: .milliseconds(200)))?.string == "PONG" { return true }
+    /// Waits until the server answers PING; false when it died or never answered.
+    private func waitUntilAnswering(_ server: ServerAddress, started: HostedServer) async throws -> Bool {
+        for round in 0..<250 {
+            // Asking the host costs a round trip to a remote one: every 5th try.
+            if round % 5 == 0, await host.conditions(of: [started]).first == .gone { return false }
+            if (try? await driver.run(server, "PING", timeout: .milliseconds(200)))?.string == "PONG" { return true }
             try await Task.sleep(for: .milliseconds(20))
         }
         return false
@@ -84,11 +94,11 @@ extension ProcessBackend {
     /// which Redis completes on its 100 ms cluster timer: the copy can replicate as soon as it
     /// knows its primary, and ``awaitAcquaintance(of:in:)`` waits for the rest.
     func introduce(_ copy: ClusterState.Copy, in cache: String) async throws {
-        let known = (try? await driver.knownNodeIDs(copy.port)) ?? []
+        let known = (try? await driver.knownNodeIDs(copy.address)) ?? []
         let driver = self.driver
-        let errors = await Concurrently.map(try liveServers(of: cache, besides: copy).filter { !known.contains($0.redisID) }) { other -> (any Error)? in
+        let errors = await Concurrently.map(try await liveServers(of: cache, besides: copy).filter { !known.contains($0.redisID) }) { other -> (any Error)? in
             do {
-                try await driver.meet(copy.port, other)
+                try await driver.meet(copy.address, other)
                 return nil
             } catch {
                 return error
@@ -103,19 +113,17 @@ extension ProcessBackend {
     /// of the cluster for good, which would then see its slots as unserved. Every server is
     /// introduced directly (``introduce(_:in:)``); this confirms it before the copy is relied on.
     func awaitAcquaintance(of copy: ClusterState.Copy, in cache: String) async throws {
-        let others = try liveServers(of: cache, besides: copy)
+        let others = try await liveServers(of: cache, besides: copy)
         let driver = self.driver
         try await Polling.waitUntil("every server of '\(cache)' to know \(copy.node)'s new copy", limit: .seconds(30)) {
             // A server that dies meanwhile (a node failing under the rollout) is not waited for,
             // nor is one paused or on a node declared down: it hears of the copy by gossip later.
-            let alive = others.filter {
-                RedisServerProcess.isOurs(pid: $0.pid, port: $0.port) && !RedisServerProcess.isStopped($0.pid) && !self.store.isOnFailedNode($0, in: cache)
-            }
+            let alive = await self.running(others).filter { !self.store.isOnFailedNode($0, in: cache) }
             // The copy knows them all, and each knows the copy (not necessarily every other new
             // copy: those still being introduced are waited for by their own moves).
             let everyone = Set(alive.map(\.redisID))
             return await Concurrently.all(alive + [copy]) { server in
-                let known = (try? await driver.knownNodeIDs(server.port)) ?? []
+                let known = (try? await driver.knownNodeIDs(server.address)) ?? []
                 return server.redisID == copy.redisID ? known.isSuperset(of: everyone) : known.contains(copy.redisID)
             }
         }
@@ -123,10 +131,8 @@ extension ProcessBackend {
 
     /// The cache's other servers that run; a copy whose server is gone (one being retired
     /// when maintctl was killed) is left out.
-    private func liveServers(of cache: String, besides copy: ClusterState.Copy) throws -> [ClusterState.Copy] {
-        try store.cache(cache).shards.flatMap(\.copies).filter {
-            $0.redisID != copy.redisID && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port)
-        }
+    private func liveServers(of cache: String, besides copy: ClusterState.Copy) async throws -> [ClusterState.Copy] {
+        await ours(try store.cache(cache).shards.flatMap(\.copies).filter { $0.redisID != copy.redisID })
     }
 
     /// Stops a copy's process and makes every other copy of the cache forget it.
@@ -137,15 +143,26 @@ extension ProcessBackend {
         unattached.remove(copy.redisID)
         let driver = self.driver
         _ = await Concurrently.map(try store.cache(cache).shards.flatMap(\.copies).filter { $0.redisID != copy.redisID }) { other in
-            _ = try? await driver.run(other.port, "CLUSTER", "FORGET", copy.redisID)
+            _ = try? await driver.run(other.address, "CLUSTER", "FORGET", copy.redisID)
         }
-        try? FileManager.default.removeItem(atPath: ClusterState.copyDirectory(root: directory, node: copy.node, shard: shard))
+        await host.remove(ClusterState.copyDirectory(root: directory, node: copy.node, shard: shard), on: copy.location)
     }
 
-    /// Stops a copy's server (see ``RedisClusterDriver/shutDown(pid:port:)``), telling the
-    /// failure detector first that this silence is planned.
+    /// Stops a copy's server, telling the failure detector first that this silence is
+    /// planned: `SHUTDOWN NOSAVE NOW` takes effect at once (SIGTERM waits for the server's
+    /// next 100 ms timer tick); the host's stop by pid is the fallback. A server a `pause`
+    /// fault stopped runs again first.
     func shutDown(_ copy: ClusterState.Copy) async {
         stoppedOnPurpose.insert(copy.pid)
-        await driver.shutDown(pid: copy.pid, port: copy.port)
+        if await isOurs(copy) {
+            await host.signal(.resume, to: [copy.server])
+            await driver.shutDownNow(copy.address)
+            for round in 0..<100 {
+                if round % 10 == 9, !(await isOurs(copy)) { break }
+                try? await Task.sleep(for: .milliseconds(2))
+            }
+        }
+        await driver.forgetConnection(to: copy.address)
+        await host.stop(copy.server, grace: .seconds(5))
     }
 }

@@ -9,7 +9,7 @@ extension ProcessBackend {
     /// Starts the endpoint of `node` unless it runs; records its port and pid.
     /// - Throws: `BackendError` when it does not come up.
     func startEndpoint(of node: String, in cache: String) async throws {
-        guard let binary = store.state.endpointBinary else { return }
+        guard host.runsEndpoints, let binary = store.state.endpointBinary else { return }
         let record = try store.cache(cache)
         if let endpoint = record.nodes.first(where: { $0.id == node })?.endpoint,
            EndpointProcess.isOurs(pid: endpoint.pid, port: endpoint.port) { return }
@@ -24,7 +24,7 @@ extension ProcessBackend {
             let port = try recorded ?? choosePort()
             do {
                 let adopted = record.nodes.first(where: { $0.id == node })?.endpoint?.adoptedPorts ?? []
-                started = (port, try await EndpointProcess.start(on: host, node: node, binary: binary, port: port, adopted: adopted, seeds: seeds,
+                started = (port, try await EndpointProcess.start(on: host, node: location(of: node), binary: binary, port: port, adopted: adopted, seeds: seeds,
                                                                directory: directory, password: password,
                                                                health: (peerPorts(of: node, in: record), record.leader == node,
                                                                         (record.endpoints ?? .standard).downAfterMilliseconds)))

@@ -20,7 +20,7 @@ extension ProcessBackend {
             return FailoverReport(cache: cache, shard: shard, kind: .planned, from: node, to: node, unavailable: .zero)
         }
         var phases = PhaseTimer()
-        let before = try await driver.replication(target.port)
+        let before = try await driver.replication(target.address)
         guard !before.isPrimary, before.linkUp else {
             throw BackendError(.replicaNotReady, "the copy of \(shard) on '\(node)' is not a linked replica; refusing a planned failover")
         }
@@ -42,16 +42,16 @@ extension ProcessBackend {
         var released = false
         let gap: Duration
         do {
-            try await driver.run(primary.port, "CLIENT", "PAUSE", String(pauseMilliseconds), "WRITE")
+            try await driver.run(primary.address, "CLIENT", "PAUSE", String(pauseMilliseconds), "WRITE")
             try await Polling.waitUntil("the replica of \(shard) on \(node) to reach the primary's offset", limit: .seconds(3),
                                 interval: .milliseconds(1)) {
-                let primaryOffset = try await self.driver.replication(primary.port).offset
-                return try await self.driver.replication(target.port).offset >= primaryOffset
+                let primaryOffset = try await self.driver.replication(primary.address).offset
+                return try await self.driver.replication(target.address).offset >= primaryOffset
             }
             let held = ContinuousClock.now - paused
-            try await driver.run(target.port, "CLUSTER", "FAILOVER", "TAKEOVER")
+            try await driver.run(target.address, "CLUSTER", "FAILOVER", "TAKEOVER")
             try await Polling.waitUntil("\(node) to become primary of \(shard)", limit: .seconds(3), interval: .milliseconds(1)) {
-                try await self.driver.replication(target.port).isPrimary
+                try await self.driver.replication(target.address).isPrimary
             }
             // Promoted: the endpoints send what they held to the new primary, in order, while
             // the old primary learns it is a replica.
@@ -60,14 +60,14 @@ extension ProcessBackend {
             async let releasing = releaseShard(primaryPort: primary.port, to: target.port, in: cache)
             do {
                 try await Polling.waitUntil("the old primary of \(shard) to turn replica", limit: .seconds(10), interval: .milliseconds(1)) {
-                    try await !self.driver.replication(primary.port).isPrimary
+                    try await !self.driver.replication(primary.address).isPrimary
                 }
             } catch {
                 expired = await releasing
                 throw error
             }
             let demoted = ContinuousClock.now - paused
-            _ = try? await driver.run(primary.port, "CLIENT", "UNPAUSE")
+            _ = try? await driver.run(primary.address, "CLIENT", "UNPAUSE")
             gap = ContinuousClock.now - paused
             phases.lap("writes paused")
             logger.debug("failover of \(shard): held and caught up \(held), promoted \(promoted), old primary demoted \(demoted), unpaused \(gap)")
@@ -75,10 +75,10 @@ extension ProcessBackend {
         } catch {
             // Not seen promoted: the endpoints route the shard where it is served now.
             if !released {
-                let promoted = (try? await driver.replication(target.port).isPrimary) == true
+                let promoted = (try? await driver.replication(target.address).isPrimary) == true
                 await releaseShard(primaryPort: primary.port, to: promoted ? target.port : primary.port, in: cache)
             }
-            _ = try? await driver.run(primary.port, "CLIENT", "UNPAUSE")
+            _ = try? await driver.run(primary.address, "CLIENT", "UNPAUSE")
             throw error
         }
         // Every other copy, the old primary too, now replicates the new primary; wait until
@@ -88,15 +88,15 @@ extension ProcessBackend {
         // A copy whose server is gone or whose node failed (a node failing under the
         // rollout) is lost, not waited for.
         let others = try store.shard(shard, in: cache).copies.filter { $0.redisID != target.redisID }
-        func isLost(_ copy: ClusterState.Copy) -> Bool {
-            store.isOnFailedNode(copy, in: cache) || !RedisServerProcess.isOurs(pid: copy.pid, port: copy.port)
+        func kept() async -> [ClusterState.Copy] {
+            await ours(others.filter { !store.isOnFailedNode($0, in: cache) })
         }
-        for copy in others where !isLost(copy) {
-            if (try? await driver.replication(copy.port).primaryPort) != target.port { try await driver.replicate(copy, of: target) }
+        for copy in await kept() {
+            if (try? await driver.replication(copy.address).primaryPort) != target.port { try await driver.replicate(copy, of: target) }
         }
         try await Polling.waitUntil("the replicas of \(shard) to follow \(node)", limit: .seconds(30)) {
-            for copy in others where !isLost(copy) {
-                let info = try await self.driver.replication(copy.port)
+            for copy in await kept() {
+                let info = try await self.driver.replication(copy.address)
                 guard !info.isPrimary, info.primaryPort == target.port, info.linkUp else { return false }
             }
             return true
@@ -119,20 +119,20 @@ extension ProcessBackend {
     /// such a collision by node id: the old primary could win its slots back, and the writes
     /// the new one took meanwhile would be lost.
     private func waitUntilKnowsNewestEpoch(_ copy: ClusterState.Copy, in cache: String) async throws {
-        let others = try store.cache(cache).shards.flatMap(\.copies).filter {
-            $0.redisID != copy.redisID && !store.isOnFailedNode($0, in: cache) && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port)
-        }
+        let others = await ours(try store.cache(cache).shards.flatMap(\.copies).filter {
+            $0.redisID != copy.redisID && !store.isOnFailedNode($0, in: cache)
+        })
         let driver = self.driver
-        let epochs = await Concurrently.map(others) { other in (other, (try? await driver.currentEpoch(other.port)) ?? 0) }
+        let epochs = await Concurrently.map(others) { other in (other, (try? await driver.currentEpoch(other.address)) ?? 0) }
         guard let (holder, newest) = epochs.max(by: { $0.1 < $1.1 }) else { return }
         // Gossip would bring the news within seconds in a wide cluster (a server pings one
         // random other a second); a server that holds it introduces itself to the copy again
         // instead, and its first message carries the epoch, on its next 100 ms cluster tick.
-        if (try? await driver.currentEpoch(copy.port)) ?? 0 < newest {
-            try? await driver.meet(holder.port, copy)
+        if (try? await driver.currentEpoch(copy.address)) ?? 0 < newest {
+            try? await driver.meet(holder.address, copy)
         }
         try await Polling.waitUntil("the copy on \(copy.node) to hear of config epoch \(newest)", limit: .seconds(3), interval: .milliseconds(1)) {
-            (try await self.driver.currentEpoch(copy.port) ?? 0) >= newest
+            (try await self.driver.currentEpoch(copy.address) ?? 0) >= newest
         }
     }
 
@@ -168,8 +168,9 @@ extension ProcessBackend {
             await shutDown(try heldCopy(shard))
         }
         let capacity = store.node(node, in: cache)?.capacity ?? current.capacity
-        try await host.provision(NodeSpec(id: node, version: newVersion, capacity: capacity),
-                                 runnable: store.state.runnable(for: newVersion), directory: ClusterState.nodeDirectory(root: directory, node: node))
+        let location = location(of: node)
+        _ = try await host.provision(NodeSpec(id: node, version: newVersion, capacity: capacity), runnable: store.state.runnable(for: newVersion),
+                                     directory: ClusterState.nodeDirectory(root: directory, node: node), current: location, taken: [])
         for shard in held {
             let copy = try heldCopy(shard)
             let restarted = try await startCopy(shard: shard, node: node, version: newVersion, ports: (copy.port, copy.busPort))
@@ -185,7 +186,7 @@ extension ProcessBackend {
     private func requireReplica(_ copy: ClusterState.Copy, of shard: String, restarting node: String) async throws {
         let role: ReplicationInfo
         do {
-            role = try await driver.replication(copy.port, timeout: .seconds(2))
+            role = try await driver.replication(copy.address, timeout: .seconds(2))
         } catch {
             throw BackendError(.roleUnknown, "refusing to restart '\(node)': its copy of \(shard) does not say whether it is a replica (\(error))")
         }

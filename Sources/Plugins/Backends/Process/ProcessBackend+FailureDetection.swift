@@ -60,7 +60,7 @@ extension ProcessBackend: FailureDetecting {
         return record.nodes.filter { $0.lifecycle != .removed && $0.lifecycle != .deleted }.map { node in
             WatchedNode(id: node.id, failed: node.lifecycle == .failed, copies: copies.filter {
                 $0.node == node.id && !stoppedOnPurpose.contains($0.pid)
-            }.map { WatchedCopy(port: $0.port, pid: $0.pid, redisID: $0.redisID) },
+            }.map { WatchedCopy(address: $0.address, pid: $0.pid, redisID: $0.redisID) },
                         endpoint: node.endpoint.flatMap { EndpointProcess.isOurs(pid: $0.pid, port: $0.port) ? $0.port : nil })
         }
     }
@@ -126,14 +126,14 @@ extension ProcessBackend: FailureDetecting {
         else { return }
         for shard in recorded.shards {
             guard let copy = shard.copies.first(where: { $0.node == node }) else { continue }
-            guard RedisServerProcess.isOurs(pid: copy.pid, port: copy.port), !RedisServerProcess.isStopped(copy.pid),
-                  let info = try? await driver.replication(copy.port, timeout: .milliseconds(500)) else { return }
+            guard await conditions(of: [copy]).first == .running,
+                  let info = try? await driver.replication(copy.address, timeout: .milliseconds(500)) else { return }
             guard info.isPrimary else { continue }
             // A primary: it must serve its slots with no other copy serving them (a shard no
             // replica could take over), else it has not turned replica yet.
-            guard (try? await driver.isServingPrimary(copy.port, timeout: .milliseconds(500))) == true else { return }
-            for other in shard.copies where other.node != node && RedisServerProcess.isOurs(pid: other.pid, port: other.port) {
-                if (try? await driver.isServingPrimary(other.port, timeout: .milliseconds(500))) == true { return }
+            guard (try? await driver.isServingPrimary(copy.address, timeout: .milliseconds(500))) == true else { return }
+            for other in await ours(shard.copies.filter { $0.node != node }) {
+                if (try? await driver.isServingPrimary(other.address, timeout: .milliseconds(500))) == true { return }
             }
             if copy.roleAtFailure != .primary {
                 // Its replacement lost the slots back to it (a config-epoch collision): the
@@ -166,11 +166,11 @@ extension ProcessBackend: FailureDetecting {
         while ContinuousClock.now < deadline {
             guard let record = try? store.cache(cache) else { return }
             let copies = record.shards.flatMap(\.copies)
+            let failedCopies = copies.filter { copy in record.nodes.contains { $0.id == copy.node && $0.lifecycle == .failed } }
+            let runningIDs = Set(await running(failedCopies).map(\.redisID))
             let returning = record.nodes.filter { node in
                 node.lifecycle == .failed && copies.contains { $0.node == node.id }
-                    && copies.filter { $0.node == node.id }.allSatisfy {
-                        RedisServerProcess.isOurs(pid: $0.pid, port: $0.port) && !RedisServerProcess.isStopped($0.pid)
-                    }
+                    && copies.filter { $0.node == node.id }.allSatisfy { runningIDs.contains($0.redisID) }
             }
             guard !returning.isEmpty else { return }
             for node in returning { await takeBack(node.id, in: cache) }
@@ -195,13 +195,11 @@ extension ProcessBackend: FailureDetecting {
         guard let record = try? store.cache(cache), let copies = record.shards.first(where: { $0.id == shard })?.copies,
               let dead = copies.first(where: { $0.node == node }) else { return .notNeeded }
         let failed = Set(record.nodes.filter { $0.lifecycle == .failed }.map(\.id))
-        let live = copies.filter {
-            !failed.contains($0.node) && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port) && !RedisServerProcess.isStopped($0.pid)
-        }
+        let live = await running(copies.filter { !failed.contains($0.node) })
         // Answers are waited for 2 s: a live server slow to answer (a loaded machine) must not be
         // taken for a lost primary, nor a slow replica for one that cannot be promoted.
         for copy in live {
-            if (try? await driver.isServingPrimary(copy.port, timeout: .seconds(2))) == true { return .notNeeded }
+            if (try? await driver.isServingPrimary(copy.address, timeout: .seconds(2))) == true { return .notNeeded }
         }
         // The link broke when the primary died, or not long before. Not "at most the detection
         // time ago": Redis 7.0 can date the loss from an earlier one (a replica whose link dropped
@@ -210,7 +208,7 @@ extension ProcessBackend: FailureDetecting {
         let linkDownLimit = Int(detection.components.seconds) + 60
         var candidates: [(copy: ClusterState.Copy, offset: Int64)] = []
         for copy in live {
-            guard let info = try? await driver.replication(copy.port, timeout: .seconds(2)), !info.isPrimary,
+            guard let info = try? await driver.replication(copy.address, timeout: .seconds(2)), !info.isPrimary,
                   info.primaryPort == dead.port, info.fields["master_sync_in_progress"] == "0" else { continue }
             let downSince = info.fields["master_link_down_since_seconds"].flatMap { Int($0) }
             guard info.fields["master_link_status"] == "up" || downSince.map({ (0...linkDownLimit).contains($0) }) == true else { continue }
@@ -223,9 +221,9 @@ extension ProcessBackend: FailureDetecting {
             return .lost
         }
         do {
-            try await driver.run(chosen.port, "CLUSTER", "FAILOVER", "TAKEOVER", timeout: .seconds(1))
+            try await driver.run(chosen.address, "CLUSTER", "FAILOVER", "TAKEOVER", timeout: .seconds(1))
             try await Polling.waitUntil("\(chosen.node) to serve \(shard) as primary", limit: .seconds(5), interval: .milliseconds(1)) {
-                try await self.driver.isServingPrimary(chosen.port, timeout: .milliseconds(500))
+                try await self.driver.isServingPrimary(chosen.address, timeout: .milliseconds(500))
             }
         } catch {
             logger.error("\(cache)/\(shard): promoting the replica on \(chosen.node) failed: \(error)")
@@ -233,7 +231,7 @@ extension ProcessBackend: FailureDetecting {
         }
         let promotedAt = ContinuousClock.now
         for other in live where other.redisID != chosen.redisID {
-            guard (try? await driver.replication(other.port, timeout: .milliseconds(500)))?.primaryPort != chosen.port else { continue }
+            guard (try? await driver.replication(other.address, timeout: .milliseconds(500)))?.primaryPort != chosen.port else { continue }
             do {
                 try await driver.replicate(other, of: chosen)
             } catch {

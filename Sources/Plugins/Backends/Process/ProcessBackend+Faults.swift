@@ -28,9 +28,7 @@ extension ProcessBackend: FaultInjecting {
         _ = try store.cache(cache)
         let node = try await node(hitBy: fault.target, in: cache)
         // Looked up again after the await: copies may have changed meanwhile.
-        let processes = try store.cache(cache).shards.flatMap(\.copies).filter {
-            $0.node == node && RedisServerProcess.isOurs(pid: $0.pid, port: $0.port)
-        }
+        let processes = await ours(try store.cache(cache).shards.flatMap(\.copies).filter { $0.node == node })
         guard !processes.isEmpty else {
             throw BackendError(.nodeNotRunning, "node '\(node)' of '\(cache)' runs no redis-server to \(fault.kind.rawValue)")
         }
@@ -41,7 +39,7 @@ extension ProcessBackend: FaultInjecting {
                EndpointProcess.isOurs(pid: endpoint.pid, port: endpoint.port) {
                 kill(endpoint.pid, SIGKILL)
             }
-            await faults.crash(processes, of: node)
+            await faults.crash(processes, of: location(of: node))
             await awaitVerdict(on: node, in: cache)
         case .pause: try await pauseProcesses(processes, of: node, in: cache, for: fault.duration)
         case .slow, .partition: break // refused above
@@ -81,9 +79,9 @@ extension ProcessBackend: FaultInjecting {
             var primaries: [String] = []
             for attempt in 1...3 where primaries.isEmpty {
                 if attempt > 1 { try await Task.sleep(for: .milliseconds(200)) }
-                for copy in copies
-                where !failed.contains(copy.node) && !RedisServerProcess.isStopped(copy.pid) {
-                    if (try? await driver.isServingPrimary(copy.port, timeout: .seconds(3))) == true { primaries.append(copy.node) }
+                for (copy, condition) in zip(copies, await conditions(of: copies))
+                where !failed.contains(copy.node) && condition != .stopped {
+                    if (try? await driver.isServingPrimary(copy.address, timeout: .seconds(3))) == true { primaries.append(copy.node) }
                 }
             }
             guard primaries.count == 1, let node = primaries.first else {
@@ -102,15 +100,16 @@ extension ProcessBackend: FaultInjecting {
         guard await faults.canEndPauses() else {
             throw BackendError(.backgroundNotRunning, "cannot pause \(node): nothing would end the pause (Backend.run() is not running)")
         }
-        let paused = processes.map { ClusterState.PausedProcess(pid: $0.pid, port: $0.port) }
+        let location = location(of: node)
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         // Recorded before the first SIGSTOP: whatever happens next, someone can resume them.
         // Records of pauses that are over (their maintctl died) go: they must not end this one.
         let now = Date().timeIntervalSince1970
         store.state.pauses = (store.state.pauses ?? []).filter { $0.resumeAt > now }
-            + [ClusterState.Pause(cache: cache, node: node, processes: paused, resumeAt: now + seconds)]
+            + [ClusterState.Pause(cache: cache, node: node, processes: processes.map { ClusterState.PausedProcess(pid: $0.pid, port: $0.port) },
+                                  resumeAt: now + seconds, host: location.address)]
         try store.persist()
-        try await faults.pause(paused, of: node, for: duration) { [weak self] key in await self?.pauseEnded(key) }
+        try await faults.pause(processes.map(\.server), of: node, for: duration) { [weak self] key in await self?.pauseEnded(key) }
     }
 
     /// Forgets the record of a pause whose processes run again.
@@ -132,13 +131,13 @@ extension ProcessBackend: FaultInjecting {
     }
 
     /// Resumes the recorded pauses that should be over: their maintctl died before it could.
-    nonisolated static func resumeOverduePauses(in state: ClusterState) {
+    public func resumeOverduePauses() async {
         let now = Date().timeIntervalSince1970
-        for pause in state.pauses ?? [] where pause.resumeAt <= now { FaultInjector.resume(pause.processes) }
+        for pause in store.state.pauses ?? [] where pause.resumeAt <= now { await host.signal(.resume, to: pause.servers) }
     }
 
     /// Resumes every recorded pause, whoever injected it.
-    nonisolated static func resumeAllPauses(in state: ClusterState) {
-        for pause in state.pauses ?? [] { FaultInjector.resume(pause.processes) }
+    func resumeAllPauses() async {
+        for pause in store.state.pauses ?? [] { await host.signal(.resume, to: pause.servers) }
     }
 }

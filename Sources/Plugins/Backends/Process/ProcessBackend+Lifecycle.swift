@@ -49,14 +49,20 @@ extension ProcessBackend {
             try ClusterStateStore(directory: directory, state: state).persist()
             for cache in inventory.caches {
                 let runnables = state.binaries
+                let taken = await backend.takenAddresses()
                 var failure: (any Error)?
+                var addresses: [String: String] = [:]
                 await concurrently(cache.nodes) { node in
                     try await host.provision(node, runnable: ClusterState.runnable(for: node.version, in: runnables),
-                                             directory: ClusterState.nodeDirectory(root: directory, node: node.id))
-                } whenDone: { _, error in
-                    failure = failure ?? error
+                                             directory: ClusterState.nodeDirectory(root: directory, node: node.id), current: nil, taken: taken)
+                } whenDone: { node, result in
+                    switch result {
+                    case .success(let address): addresses[node.id] = address
+                    case .failure(let error): failure = failure ?? error
+                    }
                 }
                 if let failure { throw failure }
+                try await backend.place(addresses, in: cache.id)
                 try await backend.form(cache)
                 for node in cache.nodes { try await backend.startEndpoint(of: node.id, in: cache.id) }
                 await backend.updateEndpointRoles(of: cache.id)
@@ -92,20 +98,20 @@ extension ProcessBackend {
         // TAKEOVER meanwhile may take an epoch its dead primary already holds, and that primary
         // wins its slots back when it returns (seen with a paused primary).
         for (index, copy) in copies.enumerated() {
-            try await driver.run(copy.port, "CLUSTER", "SET-CONFIG-EPOCH", "\(index + 1)")
+            try await driver.run(copy.address, "CLUSTER", "SET-CONFIG-EPOCH", "\(index + 1)")
         }
         for copy in copies.dropFirst() {
-            try await driver.meet(copy.port, first)
+            try await driver.meet(copy.address, first)
         }
         for shard in shards {
             guard let primary = shard.copies.first else { continue }
-            try await driver.run(primary.port, "CLUSTER", "ADDSLOTSRANGE", "\(shard.firstSlot)", "\(shard.lastSlot)")
+            try await driver.run(primary.address, "CLUSTER", "ADDSLOTSRANGE", "\(shard.firstSlot)", "\(shard.lastSlot)")
         }
         let everyone = Set(copies.map(\.redisID))
         try await Polling.waitUntil("every server of '\(spec.id)' to know every other", limit: .seconds(30), interval: .milliseconds(50)) {
-            for copy in copies where try await self.driver.knownNodeIDs(copy.port) != everyone { return false }
+            for copy in copies where try await self.driver.knownNodeIDs(copy.address) != everyone { return false }
             // …and every server has heard of the highest epoch.
-            for copy in copies where try await self.driver.currentEpoch(copy.port) != copies.count { return false }
+            for copy in copies where try await self.driver.currentEpoch(copy.address) != copies.count { return false }
             return true
         }
         for shard in shards {
@@ -125,7 +131,7 @@ extension ProcessBackend {
                                     limit: .seconds(60), interval: .milliseconds(10)) {
             let copies = shards.flatMap(\.copies).filter { !self.store.isOnFailedNode($0, in: cache) && !self.unattached.contains($0.redisID) }
             return await Concurrently.all(copies) { copy in
-                guard (try? await driver.clusterStateOK(copy.port)) == true, let info = try? await driver.replication(copy.port) else { return false }
+                guard (try? await driver.clusterStateOK(copy.address)) == true, let info = try? await driver.replication(copy.address) else { return false }
                 return info.isPrimary || info.linkUp
             }
         }
@@ -146,7 +152,7 @@ extension ProcessBackend {
         SecretHandoff.removeLeftovers(under: directory + "/nodes")
         // Every paused server runs again, whoever paused it: a stopped process handles no SIGTERM.
         await endPauses { _ in true }
-        Self.resumeAllPauses(in: store.state)
+        await resumeAllPauses()
         for cache in store.state.caches {
             for shard in cache.shards {
                 for copy in shard.copies where adoptedToo || copy.adopted != true { await shutDown(copy) }
@@ -154,7 +160,8 @@ extension ProcessBackend {
         }
         await close()
         // Nodes and servers the state does not know: started just before a crash of maintctl.
-        try await host.deleteAll(under: directory + "/nodes")
+        try await host.deleteAll(under: directory + "/nodes",
+                                 nodes: store.state.caches.flatMap(\.nodes).map { NodeLocation(id: $0.id, address: $0.host) })
         try? FileManager.default.removeItem(atPath: directory + "/nodes")
         try? FileManager.default.removeItem(atPath: directory + "/" + ClusterState.fileName)
         try? FileManager.default.removeItem(atPath: directory) // only when it is empty now
@@ -168,19 +175,19 @@ extension ProcessBackend {
                 for copy in shard.copies {
                     let version = cache.nodes.first { $0.id == copy.node }?.version ?? "?"
                     // A dead or paused server is not asked: it would only time out.
-                    let running = RedisServerProcess.isOurs(pid: copy.pid, port: copy.port)
-                    let stopped = running && RedisServerProcess.isStopped(copy.pid)
-                    guard running, !stopped else {
+                    let condition = await conditions(of: [copy]).first ?? .gone
+                    guard condition == .running else {
                         rows.append(CopyStatus(
-                            cache: cache.id, node: copy.node, version: version, shard: shard.id, role: stopped ? "paused" : "down",
-                            port: copy.port, pid: copy.pid, offset: -1, healthy: false, slots: "\(shard.firstSlot)-\(shard.lastSlot)"))
+                            cache: cache.id, node: copy.node, version: version, shard: shard.id, role: condition == .stopped ? "paused" : "down",
+                            host: copy.address.host, port: copy.port, pid: copy.pid, offset: -1, healthy: false,
+                            slots: "\(shard.firstSlot)-\(shard.lastSlot)"))
                         continue
                     }
-                    let reading = await ServerReading.read(copy.port, driver: driver)
+                    let reading = await ServerReading.read(copy.address, driver: driver)
                     let role = reading.replication.map { $0.isPrimary ? (reading.serving ? "primary" : "unattached") : "replica" } ?? "down"
                     rows.append(CopyStatus(
                         cache: cache.id, node: copy.node, version: version, shard: shard.id,
-                        role: role, port: copy.port, pid: copy.pid, offset: reading.replication?.offset ?? -1,
+                        role: role, host: copy.address.host, port: copy.port, pid: copy.pid, offset: reading.replication?.offset ?? -1,
                         healthy: reading.inSync, slots: "\(shard.firstSlot)-\(shard.lastSlot)"))
                 }
             }
@@ -200,7 +207,7 @@ extension ProcessBackend {
             for shard in topology.shards {
                 var measured: Double?
                 if let primary = try? await primaryCopy(of: shard.id, in: cache.id) {
-                    measured = try? await driver.datasetMegabytes(primary.port)
+                    measured = try? await driver.datasetMegabytes(primary.address)
                 }
                 shards.append(ShardSpec(id: shard.id, primary: shard.primaryNode ?? shard.copies.first?.node ?? "",
                                         replicas: shard.copies.filter { $0.role == .replica }.map(\.node), sizeMB: measured ?? shard.sizeMB))
@@ -222,6 +229,8 @@ public struct CopyStatus: Sendable, Codable {
     public var version: String
     public var shard: String
     public var role: String
+    /// The address of the node's machine the server listens on.
+    public var host: String
     public var port: Int
     public var pid: Int32
     public var offset: Int64
@@ -245,8 +254,8 @@ extension ProcessBackend: ClientReachable {
     /// The password clients give the servers; nil when they require none.
     public func clientPassword() -> String? { password }
 
-    /// The ports of every server, to learn the slot map from.
-    public func serverPorts() -> [Int] {
-        store.state.caches.flatMap { $0.shards.flatMap { $0.copies.map(\.port) } }
+    /// The address of every server, to learn the slot map from.
+    public func serverAddresses() -> [(host: String, port: Int)] {
+        store.state.caches.flatMap { $0.shards.flatMap { $0.copies.map { ($0.address.host, $0.port) } } }
     }
 }

@@ -13,12 +13,16 @@ extension ProcessBackend {
         // Recorded as each is up: a crash of maintctl then leaves no node the state does not
         // know but those still being made, which `cluster down` finds by their label.
         let (host, root, runnables) = (self.host, directory, store.state.binaries)
+        let taken = takenAddresses()
         var failure: (any Error)?
         await Self.concurrently(new) { node in
             try await host.provision(node, runnable: ClusterState.runnable(for: node.version, in: runnables),
-                                     directory: ClusterState.nodeDirectory(root: root, node: node.id))
-        } whenDone: { node, error in
-            if let error {
+                                     directory: ClusterState.nodeDirectory(root: root, node: node.id), current: nil, taken: taken)
+        } whenDone: { node, result in
+            let address: String?
+            switch result {
+            case .success(let provisioned): address = provisioned
+            case .failure(let error):
                 failure = failure ?? error
                 return
             }
@@ -26,7 +30,8 @@ extension ProcessBackend {
                 try store.updateCache(cache) { record in
                     // The id of a deleted VM may name a new one.
                     record.nodes.removeAll { $0.id == node.id }
-                    record.nodes.append(ClusterState.Node(id: node.id, version: node.version, capacity: node.capacity, lifecycle: .active))
+                    record.nodes.append(ClusterState.Node(id: node.id, version: node.version, capacity: node.capacity, lifecycle: .active,
+                                                          host: address))
                 }
                 try store.persist()
             } catch {
@@ -72,8 +77,9 @@ extension ProcessBackend {
         guard let current = try store.cache(cache).nodes.first(where: { $0.id == node }), current.lifecycle != .deleted else {
             throw BackendError(.nodeDeleted, "cannot restore '\(node)' of '\(cache)': it is deleted")
         }
-        try await host.provision(NodeSpec(id: node, version: current.version, capacity: current.capacity),
-                                 runnable: store.state.runnable(for: current.version), directory: ClusterState.nodeDirectory(root: directory, node: node))
+        _ = try await host.provision(NodeSpec(id: node, version: current.version, capacity: current.capacity),
+                                     runnable: store.state.runnable(for: current.version), directory: ClusterState.nodeDirectory(root: directory, node: node),
+                                     current: location(of: node), taken: [])
         try setLifecycle(.active, of: node, in: cache)
         if let endpoint = current.endpoint, endpoint.closesAt != nil {
             // Its endpoint handed its address on when the node left: it gets a new one.
@@ -99,12 +105,12 @@ extension ProcessBackend {
         for node in nodes { await stopEndpoint(of: node, in: cache) }
         let (host, root) = (self.host, directory)
         var failure: (any Error)?
-        await Self.concurrently(nodes) { node in
-            try await host.delete(node, directory: ClusterState.nodeDirectory(root: root, node: node))
-        } whenDone: { node, error in
+        await Self.concurrently(nodes.map(location(of:))) { node in
+            try await host.delete(node, directory: ClusterState.nodeDirectory(root: root, node: node.id))
+        } whenDone: { node, result in
             do {
-                if let error { throw error }
-                try setLifecycle(.deleted, of: node, in: cache)
+                try result.get()
+                try setLifecycle(.deleted, of: node.id, in: cache)
             } catch {
                 failure = failure ?? error
             }
@@ -113,23 +119,33 @@ extension ProcessBackend {
     }
 
     /// Runs `body` on every item side by side and, on the caller's actor, `whenDone` with each
-    /// item and the error it threw, if any, as each finishes.
-    static func concurrently<Item: Sendable>(_ items: [Item], isolation: isolated (any Actor)? = #isolation,
-                                             _ body: @escaping @Sendable (Item) async throws -> Void,
-                                             whenDone: (Item, (any Error)?) -> Void) async {
-        await withTaskGroup(of: (Item, (any Error)?).self, isolation: isolation) { group in
+    /// item and what it returned or threw, as each finishes.
+    static func concurrently<Item: Sendable, Output: Sendable>(_ items: [Item], isolation: isolated (any Actor)? = #isolation,
+                                                               _ body: @escaping @Sendable (Item) async throws -> Output,
+                                                               whenDone: (Item, Result<Output, any Error>) -> Void) async {
+        await withTaskGroup(of: (Item, Result<Output, any Error>).self, isolation: isolation) { group in
             for item in items {
                 group.addTask {
                     do {
-                        try await body(item)
-                        return (item, nil)
+                        return (item, .success(try await body(item)))
                     } catch {
-                        return (item, error)
+                        return (item, .failure(error))
                     }
                 }
             }
-            for await (item, error) in group { whenDone(item, error) }
+            for await (item, result) in group { whenDone(item, result) }
         }
+    }
+
+    /// Records where the host provisioned the cache's nodes: their machines' addresses.
+    func place(_ addresses: [String: String], in cache: String) throws {
+        for (node, address) in addresses { try store.updateNode(node, in: cache) { $0.host = address } }
+        try store.persist()
+    }
+
+    /// The addresses of the machines of every node not deleted: a new node must not take one.
+    func takenAddresses() -> Set<String> {
+        Set(store.state.caches.flatMap(\.nodes).filter { $0.lifecycle != .deleted }.compactMap(\.host))
     }
 
     private func refuseIfHoldingCopies(_ node: String, in cache: String, doing verb: String) throws {

@@ -24,10 +24,11 @@ extension ProcessBackend {
     /// `shards` of the cache `record`, every live server asked at once, each over its own connection.
     private func observe(_ shards: [ClusterState.Shard], of record: ClusterState.Cache) async -> [ShardState] {
         let failed = Set(record.nodes.filter { $0.lifecycle == .failed }.map(\.id))
-        let asked = shards.flatMap(\.copies).filter { !failed.contains($0.node) && !RedisServerProcess.isStopped($0.pid) }
+        let candidates = shards.flatMap(\.copies).filter { !failed.contains($0.node) }
+        let asked = zip(candidates, await conditions(of: candidates)).filter { $0.1 != .stopped }.map(\.0)
         let driver = self.driver
         let answers = await Concurrently.map(asked) { copy in
-            let reading = await ServerReading.read(copy.port, driver: driver)
+            let reading = await ServerReading.read(copy.address, driver: driver)
             return ShardCopy(node: copy.node, role: reading.serving ? .primary : .replica, inSync: reading.inSync)
         }
         let observed = Dictionary(zip(asked.map(\.redisID), answers), uniquingKeysWith: { first, _ in first })
@@ -69,9 +70,10 @@ extension ProcessBackend {
     /// - Throws: `BackendError` unless exactly one copy answers as the serving primary.
     func primaryCopy(of shard: String, in cache: String) async throws -> ClusterState.Copy {
         var primaries: [ClusterState.Copy] = []
-        for copy in try store.shard(shard, in: cache).copies
-        where !store.isOnFailedNode(copy, in: cache) && !RedisServerProcess.isStopped(copy.pid) {
-            if (try? await driver.isServingPrimary(copy.port)) == true { primaries.append(copy) }
+        let copies = try store.shard(shard, in: cache).copies
+        for (copy, condition) in zip(copies, await conditions(of: copies))
+        where !store.isOnFailedNode(copy, in: cache) && condition != .stopped {
+            if (try? await driver.isServingPrimary(copy.address)) == true { primaries.append(copy) }
         }
         guard primaries.count == 1, let primary = primaries.first else {
             throw BackendError(.noSinglePrimary, "shard '\(shard)' of '\(cache)' has \(primaries.count) primaries answering")

@@ -57,8 +57,9 @@ public actor ProcessBackend: Backend {
     /// for a master that joins); the cluster's health does not wait for them.
     var unattached: Set<String> = []
 
-    /// Attaches to the cluster started in `directory`. Processes that a `pause` fault stopped
-    /// and whose pause is over (maintctl died before it could resume them) run again.
+    /// Attaches to the cluster started in `directory`. Call ``resumeOverduePauses()`` next:
+    /// processes that a `pause` fault stopped and whose pause is over (maintctl died before
+    /// it could resume them) run again.
     /// - Parameters:
     ///   - directory: The state directory of `maintctl cluster up`.
     ///   - logger: Where the backend logs.
@@ -80,7 +81,6 @@ public actor ProcessBackend: Backend {
         self.choosePort = choosePort
         (driver, background) = (RedisClusterDriver(password: password), BackgroundScope())
         faults = FaultInjector(host: host, driver: driver, background: background)
-        Self.resumeOverduePauses(in: state)
     }
 
     init(directory: String, state: ClusterState, host: any ServerHost, password: String?, logger: Logger, choosePort: @escaping PortChooser) {

@@ -4,13 +4,14 @@ import MaintenanceKit
 import Glibc
 #endif
 
-/// Where the nodes of a loopback Redis Cluster live and their `redis-server`s run: local
-/// processes (``LocalProcessHost``) or one container per node (the container backend).
+/// Where the nodes of a Redis Cluster live and their `redis-server`s run: local processes
+/// (``LocalProcessHost``), one container per node (the container backend), or machines
+/// reached over SSH (the ssh backend).
 ///
 /// ``ProcessBackend`` drives the cluster (slots, replication, failovers, failure detection)
-/// the same way whatever the host; the host only provisions and deletes nodes and starts
-/// servers on them. Every server runs on this machine's loopback with a pid of this
-/// machine, so the backend watches, pauses and stops it by pid whatever the host.
+/// the same way whatever the host; the host provisions and deletes nodes, starts servers on
+/// them, and answers for their processes and files: the pids, directories and ports are
+/// those of the node's machine, which need not be this one.
 public protocol ServerHost: Sendable {
     /// The backend id and summary a cluster on this host reports (`process`, `container`).
     var descriptor: BackendDescriptor { get }
@@ -25,15 +26,22 @@ public protocol ServerHost: Sendable {
     /// - Throws: `BackendError` saying what is missing and how to provide it.
     func check(version: String, runnable: String) async throws
 
+    /// Whether nodes on this host run an endpoint (`maintctl-proxy`) beside their servers.
+    var runsEndpoints: Bool { get }
+
     /// Provisions a node, or makes sure the node that exists runs; it may already exist.
     /// - Parameters:
     ///   - node: The node.
     ///   - runnable: What runs its servers (a binary or an image).
-    ///   - directory: The node's directory under the state directory; its servers' files go here.
+    ///   - directory: The node's directory; its servers' files go here.
+    ///   - current: Where the node is when it was provisioned before (restarted in place), else nil.
+    ///   - taken: The addresses of the cluster's other nodes, which a new node must not take.
+    /// - Returns: The address of the machine the node is on, its servers' address; nil for
+    ///   this machine's loopback.
     /// - Throws: `BackendError` when the node cannot be provisioned.
-    func provision(_ node: NodeSpec, runnable: String, directory: String) async throws
+    func provision(_ node: NodeSpec, runnable: String, directory: String, current: NodeLocation?, taken: Set<String>) async throws -> String?
 
-    /// Starts a `redis-server` on `node` and returns the pid of this machine it runs as.
+    /// Starts a `redis-server` on `node` and returns the pid of the node's machine it runs as.
     /// - Parameters:
     ///   - node: The node whose server it is.
     ///   - runnable: What runs the server (a binary or an image).
@@ -42,7 +50,7 @@ public protocol ServerHost: Sendable {
     ///     A server whose start a crash of maintctl cut short is found by its working
     ///     directory, not by this file.
     /// - Throws: `BackendError` with code `redis-start-failed` when it does not start.
-    func startServer(on node: String, runnable: String, arguments: [String], pidFile: String) async throws -> pid_t
+    func startServer(on node: NodeLocation, runnable: String, arguments: [String], pidFile: String) async throws -> pid_t
 
     /// Starts the node's endpoint and returns the pid of this machine it runs as, without
     /// waiting for it to serve (the backend asks its control socket).
@@ -52,26 +60,103 @@ public protocol ServerHost: Sendable {
     ///   - arguments: Its arguments (where it listens, its seeds, its control socket in `directory`).
     ///   - directory: The node's directory: the endpoint's log and pid file go there.
     /// - Throws: `BackendError` with code `endpoint-start-failed` when it does not start.
-    func startEndpoint(on node: String, binary: String, arguments: [String], directory: String) async throws -> pid_t
+    func startEndpoint(on node: NodeLocation, binary: String, arguments: [String], directory: String) async throws -> pid_t
 
     /// Brings a node down all at once, as a crashed machine: its servers die by SIGKILL.
     /// - Parameters:
     ///   - node: The node.
     ///   - pids: Its servers' pids, each checked to be still ours by the caller.
-    func crash(_ node: String, pids: [pid_t]) async
+    func crash(_ node: NodeLocation, pids: [pid_t]) async
 
     /// Deletes a node: every server still running on it stops, and its directory goes.
     /// - Parameters:
     ///   - node: The node.
-    ///   - directory: Its directory under the state directory.
+    ///   - directory: Its directory.
     /// - Throws: `BackendError` when the node may still be there.
-    func delete(_ node: String, directory: String) async throws
+    func delete(_ node: NodeLocation, directory: String) async throws
 
     /// Deletes every node of the cluster there may be, also ones the state does not know
     /// (provisioned just before a crash of maintctl).
-    /// - Parameter directory: The `nodes` directory under the state directory.
+    /// - Parameters:
+    ///   - directory: The `nodes` directory under the state directory.
+    ///   - nodes: The nodes the state knows.
     /// - Throws: `BackendError` when nodes may still be there.
-    func deleteAll(under directory: String) async throws
+    func deleteAll(under directory: String, nodes: [NodeLocation]) async throws
+
+    /// What each server's process is now, in the order given: gone (or a pid that is no
+    /// longer that server), running, or stopped by a signal.
+    func conditions(of servers: [HostedServer]) async -> [ServerCondition]
+
+    /// Sends `signal` to each server whose pid is still that server.
+    func signal(_ signal: ServerSignal, to servers: [HostedServer]) async
+
+    /// Stops a server if its pid is still that server: it runs again if paused, is asked to
+    /// end, and is killed after `grace`. Returns when it is gone.
+    func stop(_ server: HostedServer, grace: Duration) async
+
+    /// Stops every `redis-server` on the node's machine that works in `directory` or under it,
+    /// whether or not the state knows it (a start cut short by a crash of maintctl).
+    func stopServers(under directory: String, on node: NodeLocation) async
+
+    /// Makes a directory (and its parents) on the node's machine.
+    /// - Throws: `BackendError` when it cannot.
+    func makeDirectory(_ path: String, on node: NodeLocation) async throws
+
+    /// Removes a file or a directory with what it holds, on the node's machine; gone already is fine.
+    func remove(_ path: String, on node: NodeLocation) async
+
+    /// The last lines of a file on the node's machine, for an error message ("" when unreadable).
+    func tail(of file: String, on node: NodeLocation) async -> String
+
+    /// Writes a secret to a new file in `directory` on the node's machine that only its
+    /// owner can read, never through a command line, and returns the file's path.
+    /// - Throws: `BackendError` when it cannot be written.
+    func writeSecret(_ contents: String, in directory: String, on node: NodeLocation) async throws -> String
+}
+
+/// A node as its host knows it: its id and the address of the machine it is on.
+public struct NodeLocation: Sendable, Hashable {
+    /// The node id.
+    public var id: String
+    /// The address its servers listen on; nil: this machine's loopback.
+    public var address: String?
+
+    public init(id: String, address: String?) {
+        self.id = id
+        self.address = address
+    }
+}
+
+/// A `redis-server` on a node's machine: its pid there and the port it serves.
+public struct HostedServer: Sendable, Hashable {
+    public var node: NodeLocation
+    public var pid: pid_t
+    public var port: Int
+
+    public init(node: NodeLocation, pid: pid_t, port: Int) {
+        self.node = node
+        self.pid = pid
+        self.port = port
+    }
+}
+
+/// What a server's process is now.
+public enum ServerCondition: Sendable, Hashable {
+    /// Not running, or its pid is another process now.
+    case gone
+    case running
+    /// Stopped by a signal (a `pause` fault): it holds its sockets but answers nothing.
+    case stopped
+}
+
+/// A signal for a server's process.
+public enum ServerSignal: Sendable, Hashable {
+    /// SIGSTOP: a stalled machine.
+    case pause
+    /// SIGCONT.
+    case resume
+    /// SIGKILL: a crashed machine.
+    case kill
 }
 
 /// What `state.json` keeps of a cluster's host.

@@ -14,12 +14,12 @@ struct ServerReading: Sendable {
     /// link that is up. A server that does not answer, or a primary without slots, is not.
     var inSync: Bool { clusterOK && (serving || (replication.map { !$0.isPrimary && $0.linkUp } ?? false)) }
 
-    /// Asks the server on `port`.
-    static func read(_ port: Int, driver: RedisClusterDriver) async -> ServerReading {
-        let replication = try? await driver.replication(port)
+    /// Asks the server at `address`.
+    static func read(_ address: ServerAddress, driver: RedisClusterDriver) async -> ServerReading {
+        let replication = try? await driver.replication(address)
         var serving = false
-        if replication?.isPrimary == true { serving = (try? await driver.servesSlots(port)) == true }
-        let clusterOK = (try? await driver.clusterStateOK(port)) ?? false
+        if replication?.isPrimary == true { serving = (try? await driver.servesSlots(address)) == true }
+        let clusterOK = (try? await driver.clusterStateOK(address)) ?? false
         return ServerReading(replication: replication, serving: serving, clusterOK: clusterOK)
     }
 }

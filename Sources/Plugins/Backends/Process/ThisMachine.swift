@@ -1,0 +1,74 @@
+import Foundation
+import MaintenanceKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A host whose servers are processes of this machine and whose node directories are its
+/// own: local processes, and containers that share its process and network namespaces and
+/// mount their node's directory at the same path. Conforming answers ``ServerHost``'s
+/// process and file requirements with this machine's `/proc`, signals and files.
+public protocol ServersOfThisMachine: ServerHost {}
+
+extension ServersOfThisMachine {
+    public func conditions(of servers: [HostedServer]) async -> [ServerCondition] { ThisMachine.conditions(of: servers) }
+    public func signal(_ signal: ServerSignal, to servers: [HostedServer]) async { ThisMachine.signal(signal, to: servers) }
+    public func stop(_ server: HostedServer, grace: Duration) async { await ThisMachine.stop(server, grace: grace) }
+    public func stopServers(under directory: String, on node: NodeLocation) async { await ThisMachine.stopServers(under: directory) }
+    public func makeDirectory(_ path: String, on node: NodeLocation) async throws { try ThisMachine.makeDirectory(path) }
+    public func remove(_ path: String, on node: NodeLocation) async { ThisMachine.remove(path) }
+    public func tail(of file: String, on node: NodeLocation) async -> String { ThisMachine.tail(of: file) }
+    public func writeSecret(_ contents: String, in directory: String, on node: NodeLocation) async throws -> String {
+        try ThisMachine.writeSecret(contents, in: directory)
+    }
+}
+
+/// This machine's processes and files, for hosts of ``ServersOfThisMachine``.
+public enum ThisMachine {
+    public static func conditions(of servers: [HostedServer]) -> [ServerCondition] {
+        servers.map { server in
+            guard RedisServerProcess.isOurs(pid: server.pid, port: server.port) else { return .gone }
+            return RedisServerProcess.isStopped(server.pid) ? .stopped : .running
+        }
+    }
+
+    public static func signal(_ signal: ServerSignal, to servers: [HostedServer]) {
+        let number = switch signal {
+        case .pause: SIGSTOP
+        case .resume: SIGCONT
+        case .kill: SIGKILL
+        }
+        for server in servers where RedisServerProcess.isOurs(pid: server.pid, port: server.port) {
+            kill(server.pid, number)
+        }
+    }
+
+    public static func stop(_ server: HostedServer, grace: Duration) async {
+        await RedisServerProcess.stop(pid: server.pid, port: server.port, grace: grace)
+    }
+
+    public static func stopServers(under directory: String) async {
+        await RedisServerProcess.stopAll(under: directory)
+    }
+
+    public static func makeDirectory(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw BackendError(.stateWriteFailed, "cannot make the directory \(path): \(error.localizedDescription)")
+        }
+    }
+
+    public static func remove(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    public static func tail(of file: String) -> String {
+        EndpointProcess.tail(of: file)
+    }
+
+    public static func writeSecret(_ contents: String, in directory: String) throws -> String {
+        try SecretHandoff.write(contents, in: directory)
+    }
+}
