@@ -128,7 +128,7 @@ let package = Package(
         // Hosts reached over SSH with the system's OpenSSH client.
         .target(
             name: "SSHBackend",
-            dependencies: ["MaintenanceKit", "ProcessBackend"],
+            dependencies: ["MaintenanceKit", "ProcessBackend", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Plugins/Backends/SSH",
             swiftSettings: strictSettings
         ),
@@ -170,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "MaintctlTests",
             dependencies: [
-                "maintctl", "maintctl-proxy", "maintctl-crash-harness", "MaintctlCommands", "RolloutJournal", "MaintenanceKit", "ProcessBackend", "ContainerBackend",
+                "maintctl", "maintctl-proxy", "maintctl-crash-harness", "MaintctlCommands", "RolloutJournal", "MaintenanceKit", "ProcessBackend", "ContainerBackend", "LiveClusterSupport",
                 "RedisWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -2,6 +2,7 @@ import ArgumentParser
 import ContainerBackend
 import Logging
 import ProcessBackend
+import SSHBackend
 
 /// `--state DIR`: the live cluster a command acts on.
 struct LiveClusterOptions: ParsableArguments {
@@ -13,12 +14,18 @@ struct LiveClusterOptions: ParsableArguments {
     func open() async throws -> ProcessBackend {
         let backend: ProcessBackend
         do {
-            backend = try ProcessBackend(directory: state, logger: Logger(label: "maintctl"), attach: ContainerBackend.attach)
+            backend = try ProcessBackend(directory: state, logger: Logger(label: "maintctl"), attach: Self.attach)
         } catch {
             Output.error("maintctl: \(error)")
             throw Exit.invalidInput
         }
         await backend.resumeOverduePauses()
         return backend
+    }
+
+    /// Opens the host a cluster's state records, whichever backend made it.
+    private static func attach(_ record: HostRecord, directory: String) throws -> any ServerHost {
+        record.kind == SSHHost.descriptor.id ? try SSHBackend.attach(record, directory: directory)
+            : try ContainerBackend.attach(record, directory: directory)
     }
 }

@@ -5,11 +5,12 @@ import MaintenanceKit
 import Plugins
 import ProcessBackend
 import SimulatedBackend
+import SSHBackend
 
 /// The plugins and backends this build of maintctl ships with.
 enum Registry {
     /// The backends, by the factories that make them.
-    static let factories: [any BackendFactory] = [SimulatedBackendFactory(), ProcessBackendFactory(), ContainerBackend.factory]
+    static let factories: [any BackendFactory] = [SimulatedBackendFactory(), ProcessBackendFactory(), ContainerBackend.factory, SSHBackend.factory]
 
     /// The backend ids, for help texts.
     static var backendIDs: String { factories.map(\.descriptor.id).joined(separator: ", ") }

@@ -43,10 +43,13 @@ public struct CacheSpec: Sendable, Codable {
     public var password: SecretReference?
     /// How its node endpoints carry clients through maintenance.
     public var endpoints: EndpointPolicy
+    /// Machines new nodes may be made on, for backends that reach machines (ssh).
+    public var spareHosts: [SpareHost]?
 
     /// Creates a cache description.
     public init(id: String, resourceGroup: String, region: String, leader: String, minReplicas: Int = 1,
-                nodes: [NodeSpec], shards: [ShardSpec], password: SecretReference? = nil, endpoints: EndpointPolicy = .standard) {
+                nodes: [NodeSpec], shards: [ShardSpec], password: SecretReference? = nil, endpoints: EndpointPolicy = .standard,
+                spareHosts: [SpareHost]? = nil) {
         self.id = id
         self.resourceGroup = resourceGroup
         self.region = region
@@ -56,10 +59,12 @@ public struct CacheSpec: Sendable, Codable {
         self.shards = shards
         self.password = password
         self.endpoints = endpoints
+        self.spareHosts = spareHosts
     }
 
     enum CodingKeys: String, CodingKey {
         case id, resourceGroup = "resource_group", region, leader, minReplicas = "min_replicas", nodes, shards, password, endpoints
+        case spareHosts = "spare_hosts"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -73,6 +78,7 @@ public struct CacheSpec: Sendable, Codable {
         shards = try container.decode([ShardSpec].self, forKey: .shards)
         password = try container.decodeIfPresent(SecretReference.self, forKey: .password)
         endpoints = try container.decodeIfPresent(EndpointPolicy.self, forKey: .endpoints) ?? .standard
+        spareHosts = try container.decodeIfPresent([SpareHost].self, forKey: .spareHosts)
     }
 
     /// The key under which caches are serialized: one cache per key at a time.
@@ -98,11 +104,55 @@ public struct NodeSpec: Sendable, Codable, Hashable {
     public var version: String
     /// What the node can carry.
     public var capacity: Capacity
+    /// The machine the node is, by address or name, for backends that reach machines (ssh);
+    /// nil for backends that make their own nodes.
+    public var host: String?
+    /// How to log in to `host`; what is left out comes from the user's OpenSSH configuration.
+    public var ssh: SSHLogin?
 
-    public init(id: String, version: String, capacity: Capacity) {
+    public init(id: String, version: String, capacity: Capacity, host: String? = nil, ssh: SSHLogin? = nil) {
         self.id = id
         self.version = version
         self.capacity = capacity
+        self.host = host
+        self.ssh = ssh
+    }
+}
+
+/// How maintctl logs in to a machine over SSH (inventory `ssh:`).
+public struct SSHLogin: Sendable, Codable, Hashable {
+    /// The user to log in as.
+    public var user: String?
+    /// The SSH port.
+    public var port: Int?
+    /// The private key to authenticate with (only this one is offered).
+    public var identityFile: String?
+    /// The `known_hosts` file that must hold the machine's host key (default: the user's).
+    public var knownHostsFile: String?
+
+    public init(user: String? = nil, port: Int? = nil, identityFile: String? = nil, knownHostsFile: String? = nil) {
+        self.user = user
+        self.port = port
+        self.identityFile = identityFile
+        self.knownHostsFile = knownHostsFile
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case user, port, identityFile = "identity_file", knownHostsFile = "known_hosts_file"
+    }
+}
+
+/// A machine a new node may be made on (inventory `spare_hosts:`): `create_vms` takes one,
+/// `delete_vms` gives it back.
+public struct SpareHost: Sendable, Codable, Hashable {
+    /// The machine's address or name.
+    public var host: String
+    /// How to log in to it.
+    public var ssh: SSHLogin?
+
+    public init(host: String, ssh: SSHLogin? = nil) {
+        self.host = host
+        self.ssh = ssh
     }
 }
 

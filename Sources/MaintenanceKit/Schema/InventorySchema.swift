@@ -26,6 +26,10 @@ public enum InventorySchema {
                     ("moving_grace_seconds", JSONSchema.integer(0...3_600, description: "How long a leaving node's endpoint serves after MOVING (default \(endpoints.movingGraceSeconds)).")),
                     ("down_after_ms", JSONSchema.integer(300...600_000, description: "How long a primary is silent before the endpoints fail it over (default \(endpoints.downAfterMilliseconds)).")),
                 ], description: "How the node endpoints carry clients through maintenance.")),
+                ("spare_hosts", JSONSchema.array(of: JSONSchema.object([
+                    ("host", JSONSchema.string(description: "The machine's address or name.", minLength: 1)),
+                    ("ssh", JSONSchema.reference("ssh")),
+                ], required: ["host"], description: "A machine a new node may be made on."), description: "Machines create_vms takes new nodes from (ssh backend).")),
             ], required: ["id", "resource_group", "region", "leader", "nodes", "shards"], description: "One cache.")),
             ("node", JSONSchema.object([
                 ("id", JSONSchema.identifier(description: "Node id, unique in the fleet.")),
@@ -34,7 +38,15 @@ public enum InventorySchema {
                     ("memory_mb", JSONSchema.number(0...16_777_216, description: "Memory in MB.")),
                     ("cpus", JSONSchema.number(0...4096, description: "CPU cores.")),
                 ], required: ["memory_mb", "cpus"], description: "What it can carry.")),
+                ("host", JSONSchema.string(description: "The machine it is, by address or name (ssh backend).", minLength: 1)),
+                ("ssh", JSONSchema.reference("ssh")),
             ], required: ["id", "version", "capacity"], description: "A node (VM).")),
+            ("ssh", JSONSchema.object([
+                ("user", JSONSchema.string(description: "The user to log in as.", minLength: 1)),
+                ("port", JSONSchema.integer(1...65_535, description: "The SSH port.")),
+                ("identity_file", JSONSchema.string(description: "The private key to log in with.", minLength: 1)),
+                ("known_hosts_file", JSONSchema.string(description: "The known_hosts file holding the machine's host key (default: the user's).", minLength: 1)),
+            ], description: "How to log in over SSH; what is left out comes from the user's OpenSSH configuration.")),
             ("shard", JSONSchema.object([
                 ("id", JSONSchema.identifier(description: "Shard id, unique in its cache.")),
                 ("primary", JSONSchema.identifier(description: "The node holding its primary copy.")),

@@ -8,7 +8,7 @@ extension ProcessBackend {
     /// tenth of a second where a cloud VM takes minutes; full syncs moved 105 MB/s; a copy move
     /// costs about 260 ms beyond its sync (mostly the new copy's cluster handshake). Earlier runs
     /// on the backend refine it (``TimingCalibration``).
-    static var timingModel: TimingModel {
+    public static var timingModel: TimingModel {
         var model = TimingModel()
         model.vmCreation = .milliseconds(120)
         model.leaderElection = .milliseconds(10)

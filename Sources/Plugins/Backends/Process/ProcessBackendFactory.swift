@@ -54,9 +54,9 @@ public struct ProcessBackendFactory: BackendFactory {
         let rows = await cluster.status()
         let endpoints = await cluster.endpointStatus()
         await cluster.close()
-        return rows.map { "\($0.cache) \($0.node) \($0.shard) \($0.role) 127.0.0.1:\($0.port) slots \($0.slots)" }
+        return rows.map { "\($0.cache) \($0.node) \($0.shard) \($0.role) \($0.host):\($0.port) slots \($0.slots)" }
             + endpoints.compactMap { node in node.endpoint.map { "\(node.cache) \(node.node) endpoint \($0)" } }
-            + ["cluster_state:ok — connect with: redis-cli -c -p \(rows.first?.port ?? 0)"
+            + ["cluster_state:ok — connect with: redis-cli -c -h \(rows.first?.host ?? "127.0.0.1") -p \(rows.first?.port ?? 0)"
                + (endpoints.first?.endpoint.map { ", or any client through a node's endpoint: redis-cli -u redis://\($0)" } ?? "")]
     }
 

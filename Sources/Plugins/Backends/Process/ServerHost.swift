@@ -161,7 +161,7 @@ public enum ServerSignal: Sendable, Hashable {
 
 /// What `state.json` keeps of a cluster's host.
 public struct HostRecord: Codable, Sendable, Hashable {
-    /// The backend id of the host: `process` or `container`.
+    /// The backend id of the host: `process`, `container` or `ssh`.
     public var kind: String
     /// The container engine's endpoint (`unix:///…`), for a host of containers.
     public var engine: String?
@@ -169,12 +169,19 @@ public struct HostRecord: Codable, Sendable, Hashable {
     public var namePrefix: String?
     /// The `redis-server` binary that images maintctl builds itself are made from.
     public var imageSource: String?
+    /// The machines a host of machines reaches (every node's and every spare one), and how.
+    public var machines: [SpareHost]?
+    /// Where node directories are on those machines.
+    public var remoteDirectory: String?
 
-    public init(kind: String, engine: String? = nil, namePrefix: String? = nil, imageSource: String? = nil) {
+    public init(kind: String, engine: String? = nil, namePrefix: String? = nil, imageSource: String? = nil,
+                machines: [SpareHost]? = nil, remoteDirectory: String? = nil) {
         self.kind = kind
         self.engine = engine
         self.namePrefix = namePrefix
         self.imageSource = imageSource
+        self.machines = machines
+        self.remoteDirectory = remoteDirectory
     }
 
     /// A cluster of local processes (also what a state without a host record holds).

@@ -14,4 +14,10 @@ extension BackendErrorCode {
     public static let remoteCommandFailed = BackendErrorCode("remote-command-failed")
     /// A value cannot be passed to a remote command safely.
     public static let unsafeRemoteValue = BackendErrorCode("unsafe-remote-value")
+    /// A new node needs a machine and the inventory's `spare_hosts:` has none left.
+    public static let noSpareHost = BackendErrorCode("no-spare-host")
+    /// The inventory does not say which machine a node is, or gives two nodes one machine.
+    public static let machineUnknown = BackendErrorCode("machine-unknown")
+    /// A cache reachable over a network has no password.
+    public static let passwordRequired = BackendErrorCode("password-required")
 }

@@ -1,0 +1,222 @@
+import Foundation
+import MaintenanceKit
+import ProcessBackend
+
+/// Nodes as machines reached over SSH, as Ansible reaches hosts: each node is a machine with
+/// an address, its `redis-server`s are processes there, started, watched and stopped by the
+/// pids of that machine through one multiplexed SSH connection per machine (``SecureShell``).
+/// A new node takes a machine of the inventory's `spare_hosts:`; a deleted one gives it back.
+///
+/// Node directories are the state directory's own paths moved under `remoteDirectory` on the
+/// machine. Every remote command is a fixed script that takes its values as arguments
+/// (``RemoteScript``); secrets reach a machine on a command's standard input.
+public actor SSHHost: ServerHost {
+    public static let descriptor = BackendDescriptor(
+        id: "ssh", summary: "A real Redis Cluster on machines reached over SSH, one node per machine (needs --state DIR and hosts in the inventory).")
+
+    public nonisolated var descriptor: BackendDescriptor { Self.descriptor }
+    public nonisolated let record: HostRecord
+    public nonisolated var runsEndpoints: Bool { false }
+
+    /// The state directory, whose paths move under ``remoteDirectory`` on a machine.
+    private let stateDirectory: String
+    private let remoteDirectory: String
+    private let machines: [String: SpareHost]
+    private let controlDirectory: String
+    /// Machines this instance gave to new nodes and that are not recorded yet.
+    private var claimed: Set<String> = []
+
+    /// A host of the machines `record` lists, for the cluster in `stateDirectory`.
+    /// - Throws: `BackendError` when the record lists no machines.
+    public init(record: HostRecord, stateDirectory: String) throws {
+        guard record.kind == Self.descriptor.id, let machines = record.machines, !machines.isEmpty,
+              let remoteDirectory = record.remoteDirectory else {
+            throw BackendError(.wrongBackend, "'\(stateDirectory)' holds no cluster of SSH machines")
+        }
+        self.record = record
+        self.stateDirectory = stateDirectory
+        self.remoteDirectory = remoteDirectory
+        self.machines = Dictionary(machines.map { ($0.host, $0) }, uniquingKeysWith: { first, _ in first })
+        // A unix socket's path is short: a directory of this user's named by the state directory.
+        var hash: UInt64 = 14_695_981_039_346_656_037
+        for byte in stateDirectory.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+        self.controlDirectory = "/tmp/maintctl-ssh-\(getuid())-\(String(hash, radix: 16).prefix(12))"
+    }
+
+    /// The record of a host of every machine `inventory` names (its nodes' and its spares').
+    /// - Throws: `BackendError` when a node names no machine, or two nodes the same one.
+    public static func record(for inventory: Inventory, stateDirectory: String) throws -> HostRecord {
+        var machines: [SpareHost] = []
+        for cache in inventory.caches {
+            for node in cache.nodes {
+                guard let host = node.host else {
+                    throw BackendError(.machineUnknown, "node '\(node.id)' of '\(cache.id)' names no machine: give it 'host:' (the ssh backend runs each node on a machine of its own)")
+                }
+                guard !machines.contains(where: { $0.host == host }) else {
+                    throw BackendError(.machineUnknown, "node '\(node.id)' of '\(cache.id)' names machine \(host), which another node has: one node per machine")
+                }
+                machines.append(SpareHost(host: host, ssh: node.ssh))
+            }
+            for spare in cache.spareHosts ?? [] where !machines.contains(where: { $0.host == spare.host }) { machines.append(spare) }
+        }
+        let name = URL(fileURLWithPath: stateDirectory).lastPathComponent
+        return HostRecord(kind: descriptor.id, machines: machines, remoteDirectory: "/tmp/maintctl-\(name)-\(UUID().uuidString.prefix(8).lowercased())")
+    }
+
+    // MARK: - Machines
+
+    private func shell(_ address: String?) throws -> SecureShell {
+        guard let address, let machine = machines[address] else {
+            throw BackendError(.sshUnreachable, "no machine \(address ?? "(none)") is known to this cluster")
+        }
+        try? FileManager.default.createDirectory(atPath: controlDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        var options: [String] = []
+        if let knownHosts = machine.ssh?.knownHostsFile { options.append("UserKnownHostsFile=\(knownHosts)") }
+        return SecureShell(destination: SSHDestination(host: machine.host, user: machine.ssh?.user, port: machine.ssh?.port,
+                                                       identityFile: machine.ssh?.identityFile),
+                           controlDirectory: controlDirectory, options: options)
+    }
+
+    /// `path` (under the state directory) where it is on a machine.
+    private func remote(_ path: String) -> String {
+        guard path == stateDirectory || path.hasPrefix(stateDirectory + "/") else { return path }
+        return remoteDirectory + path.dropFirst(stateDirectory.count)
+    }
+
+    private func run(_ script: RemoteScript, _ arguments: [String], on address: String?, input: Data = Data(),
+                     timeout: Duration = .seconds(30)) async throws -> String {
+        try await shell(address).run(["sh", "-c", script.text, "sh"] + arguments, input: input, timeout: timeout).text
+    }
+
+    // MARK: - ServerHost
+
+    public func check(version: String, runnable: String) async throws {
+        for address in machines.keys.sorted() {
+            do {
+                _ = try await run(.executable, [runnable], on: address)
+            } catch let error as BackendError where error.code == .remoteCommandFailed {
+                throw BackendError(.redisMissing, "version \(version) runs '\(runnable)', which \(address) does not have as an executable; "
+                                   + "install it there or map the version to another binary with: maintctl cluster up … --binary \(version)=PATH")
+            }
+        }
+    }
+
+    public func provision(_ node: NodeSpec, runnable: String, directory: String, current: NodeLocation?, taken: Set<String>) async throws -> String? {
+        let address: String
+        if let placed = current?.address ?? node.host {
+            address = placed
+        } else {
+            guard let free = record.machines?.map(\.host).first(where: { !taken.contains($0) && !claimed.contains($0) }) else {
+                throw BackendError(.noSpareHost, "no spare machine is left for node '\(node.id)': add one to the inventory's spare_hosts")
+            }
+            address = free
+        }
+        claimed.insert(address)
+        do {
+            _ = try await run(.makeDirectory, [remote(directory)], on: address)
+        } catch {
+            claimed.remove(address)
+            throw error
+        }
+        return address
+    }
+
+    public func startServer(on node: NodeLocation, runnable: String, arguments: [String], pidFile: String) async throws -> pid_t {
+        let output: String
+        do {
+            output = try await run(.startDaemon, [remote(pidFile), runnable] + arguments.map(remote) + ["--daemonize", "yes", "--pidfile", remote(pidFile)],
+                                   on: node.address)
+        } catch let error as BackendError where error.code == .remoteCommandFailed {
+            throw BackendError(.redisStartFailed, "\(runnable) did not start on \(node.address ?? "?"): \(error.message)")
+        }
+        guard let pid = pid_t(output.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else {
+            throw BackendError(.redisStartFailed, "\(runnable) on \(node.address ?? "?") wrote no pid")
+        }
+        return pid
+    }
+
+    public func startEndpoint(on node: NodeLocation, binary: String, arguments: [String], directory: String) async throws -> pid_t {
+        throw BackendError(.endpointStartFailed, "nodes on SSH machines run no endpoint yet")
+    }
+
+    public func crash(_ node: NodeLocation, pids: [pid_t]) async {
+        _ = try? await run(.signal, ["KILL"] + pids.map { "\($0):0" }, on: node.address)
+    }
+
+    public func delete(_ node: NodeLocation, directory: String) async throws {
+        _ = try await run(.stopUnder, [remote(directory)], on: node.address, timeout: .seconds(60))
+        _ = try await run(.remove, [remote(directory)], on: node.address)
+        if let address = node.address { claimed.remove(address) }
+    }
+
+    public func deleteAll(under directory: String, nodes: [NodeLocation]) async throws {
+        // Every machine: a node being made when maintctl died may be on a spare the state does not name.
+        for address in machines.keys.sorted() {
+            do {
+                _ = try await run(.stopUnder, [remote(directory)], on: address, timeout: .seconds(60))
+                _ = try await run(.remove, [remote(directory), remoteDirectory], on: address)
+            } catch let error as BackendError where error.code == .sshUnreachable && !nodes.contains(where: { $0.address == address }) {
+                continue // a spare nobody used that is gone is nothing left behind
+            }
+            try? await shell(address).close()
+        }
+    }
+
+    /// A machine that cannot be asked (twice) has its servers taken for running: a server is
+    /// only given up on for what its machine says, and one that is really gone fails the
+    /// Redis commands sent to it.
+    public func conditions(of servers: [HostedServer]) async -> [ServerCondition] {
+        var result = Array(repeating: ServerCondition.running, count: servers.count)
+        for (address, indices) in Dictionary(grouping: servers.indices, by: { servers[$0].node.address }) {
+            let arguments = indices.map { "\(servers[$0].pid):\(servers[$0].port)" }
+            var answer = try? await run(.conditions, arguments, on: address, timeout: .seconds(10))
+            if answer == nil { answer = try? await run(.conditions, arguments, on: address, timeout: .seconds(10)) }
+            let words = answer?.split(whereSeparator: \.isWhitespace) ?? []
+            guard words.count == indices.count else { continue }
+            for (index, word) in zip(indices, words) {
+                result[index] = word == "running" ? .running : word == "stopped" ? .stopped : .gone
+            }
+        }
+        return result
+    }
+
+    public func signal(_ signal: ServerSignal, to servers: [HostedServer]) async {
+        let name = switch signal {
+        case .pause: "STOP"
+        case .resume: "CONT"
+        case .kill: "KILL"
+        }
+        for (address, group) in Dictionary(grouping: servers, by: \.node.address) {
+            _ = try? await run(.signal, [name] + group.map { "\($0.pid):\($0.port)" }, on: address, timeout: .seconds(10))
+        }
+    }
+
+    public func stop(_ server: HostedServer, grace: Duration) async {
+        let tenths = Int(grace.components.seconds * 10) + Int(grace.components.attoseconds / 100_000_000_000_000_000)
+        _ = try? await run(.stop, ["\(server.pid):\(server.port)", String(max(1, tenths))], on: server.node.address, timeout: grace + .seconds(30))
+    }
+
+    public func stopServers(under directory: String, on node: NodeLocation) async {
+        _ = try? await run(.stopUnder, [remote(directory)], on: node.address, timeout: .seconds(60))
+    }
+
+    public func makeDirectory(_ path: String, on node: NodeLocation) async throws {
+        _ = try await run(.makeDirectory, [remote(path)], on: node.address)
+    }
+
+    public func remove(_ path: String, on node: NodeLocation) async {
+        _ = try? await run(.remove, [remote(path)], on: node.address)
+    }
+
+    public func tail(of file: String, on node: NodeLocation) async -> String {
+        let text = (try? await run(.tail, [remote(file)], on: node.address, timeout: .seconds(10))) ?? ""
+        let lines = text.split(separator: "\n").suffix(5).joined(separator: " | ")
+        return lines.isEmpty ? "its log \(remote(file)) on \(node.address ?? "?") is empty" : lines
+    }
+
+    public func writeSecret(_ contents: String, in directory: String, on node: NodeLocation) async throws -> String {
+        let path = directory + "/.secret-\(UInt64.random(in: .min ... .max))"
+        _ = try await run(.writeFromInput, [remote(path)], on: node.address, input: Data(contents.utf8))
+        return path
+    }
+}
