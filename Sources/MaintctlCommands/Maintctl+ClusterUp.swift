@@ -20,7 +20,7 @@ extension Maintctl {
         @Option(help: "The redis-server binary for versions without --binary (process), or that maintctl builds its own images from (container).")
         var redisServer: String = "redis-server"
 
-        @Option(help: "VERSION=PATH: the redis-server binary that runs nodes at VERSION (process backend; repeatable).")
+        @Option(help: "VERSION=PATH: the redis-server binary that runs nodes at VERSION (process and ssh backends; on ssh, a path on the machines; repeatable).")
         var binary: [String] = []
 
         @Option(help: "VERSION=IMAGE: the image nodes at VERSION run (container backend; repeatable; 'default=REPO:{version}' for the others). Unset: maintctl/redis:{version}, built from --redis-server when missing.")
@@ -28,7 +28,8 @@ extension Maintctl {
 
         func validate() throws {
             guard let artifact = (try? Registry.factory(backend))?.clusterArtifact else {
-                let able = Registry.factories.filter { $0.clusterArtifact != nil }.map(\.descriptor.id).joined(separator: " or ")
+                let ids = Registry.factories.filter { $0.clusterArtifact != nil }.map(\.descriptor.id)
+                let able = ids.count > 1 ? ids.dropLast().joined(separator: ", ") + " or " + ids[ids.count - 1] : ids.joined()
                 throw ValidationError("cluster up supports --backend \(able), not '\(backend)'")
             }
             for (flag, given) in [(ClusterArtifact.binary, binary), (.image, image)] where !given.isEmpty && flag != artifact {

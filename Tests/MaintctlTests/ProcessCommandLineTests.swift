@@ -291,7 +291,7 @@ import Testing
         (["--backend", "container", "--binary", "7.0.15=/usr/bin/redis-server"], "--binary is for --backend process"),
         (["--backend", "process", "--image", "7.0.15=redis:7"], "--image is for --backend container"),
         (["--backend", "container", "--image", "7.0.15"], "take VERSION=VALUE, got '7.0.15'"),
-        (["--backend", "vm"], "cluster up supports --backend process or container, not 'vm'"),
+        (["--backend", "vm"], "cluster up supports --backend process, container or ssh, not 'vm'"),
     ])
     func clusterUpRefusesFlagsOfTheOtherBackend(flags: [String], message: String) async throws {
         let state = NSTemporaryDirectory() + "maintctl-cli-flags-\(UUID().uuidString)"

@@ -8,6 +8,7 @@ import Testing
 @Suite(.serialized) struct SSHCommandLineTests {
     struct Copy: Decodable {
         var node: String
+        var shard: String
         var version: String
         var host: String
         var role: String
@@ -65,57 +66,154 @@ import Testing
         return path
     }
 
-    @Test(.enabled(if: SSHHosts.isAvailable, "needs root, ip, sshd and ssh"))
-    func rollingPatchOnSSHMachinesUnderTheProbeLosesNothing() async throws {
+    func status(_ hosts: SSHHosts, _ state: String) async throws -> Status {
+        let result = try await maintctl(hosts, ["cluster", "status", "--state", state, "--format", "json"])
+        return try JSONDecoder().decode(Status.self, from: Data(result.stdout.utf8))
+    }
+
+    /// Starts the cache of ``writeInventory(_:)`` on 6 machines (3 nodes, 3 spare), with a
+    /// state directory whose path holds shell metacharacters (it reaches every remote command),
+    /// runs `body`, and always takes the cluster down, checking nothing is left running, no
+    /// fault is left on a machine, and no remote command ran anything of the path.
+    func withSSHCluster(_ body: (SSHHosts, String) async throws -> Void) async throws {
         try await SSHHosts.with(hosts: 6) { hosts in
             let inventory = try writeInventory(hosts)
-            let state = hosts.directory + "/state"
+            // A marker without a slash: a shell that ran it would make it in its working
+            // directory (the package root here, the login's home on a machine).
+            let marker = "mssh-marker-\(UUID().uuidString.prefix(8))"
+            let state = hosts.directory + "/state $(touch \(marker));touch \(marker) 'x"
             let up = try await maintctl(hosts, ["cluster", "up", inventory, "--backend", "ssh", "--state", state])
             try #require(up.status == 0, "\(up.stderr)")
             #expect(up.stdout.contains("cluster_state:ok"), "\(up.stdout)")
             do {
-                // The servers run on the nodes' machines, listening on their addresses.
-                let before = try JSONDecoder().decode(Status.self, from: Data(try await maintctl(hosts, ["cluster", "status", "--state", state, "--format", "json"]).stdout.utf8))
-                #expect(before.copies.count == 6 && before.copies.allSatisfy(\.healthy))
-                #expect(Set(before.copies.map(\.host)) == Set((0..<3).map(SSHHosts.address)))
-                for index in 0..<3 { #expect(try await servers(in: hosts.namespaces[index]).count == 2, "machine \(index) runs its 2 copies") }
-                // The password stays off every command line.
-                let secret = try String(contentsOfFile: hosts.directory + "/password", encoding: .utf8)
-                for namespace in hosts.namespaces {
-                    for pid in try await servers(in: namespace) {
-                        let title = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline").map { String(decoding: $0, as: UTF8.self) } ?? ""
-                        #expect(!title.contains(secret))
-                    }
-                }
-
-                let run = try await maintctl(hosts, ["run", "Playbooks/rolling-patch.yaml", "--backend", "ssh",
-                                                     "--state", state, "--probe", "--format", "json"])
-                #expect(run.status == 0, "\(run.stderr)")
-                let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout)")
-                #expect(summary["status"] as? String == "succeeded")
-                #expect(summary["backend"] as? String == "ssh")
-                #expect(summary["acknowledged_writes_lost"] as? Int == 0, "\(run.stdout)")
-                let impact = try #require(summary["client_impact"] as? [String: Any])
-                #expect((impact["writes_acknowledged"] as? Int ?? 0) > 0)
-                #expect(impact["acknowledged_writes_unverified"] as? Int == 0)
-                let failovers = try #require(summary["failovers"] as? [[String: Any]])
-                #expect(failovers.compactMap { $0["shard"] as? String }.sorted() == ["s1", "s2", "s3"])
-
-                // Every copy on a spare machine at the new version, one primary per shard; the
-                // old machines run nothing and hold no node directory.
-                let after = try JSONDecoder().decode(Status.self, from: Data(try await maintctl(hosts, ["cluster", "status", "--state", state, "--format", "json"]).stdout.utf8))
-                #expect(after.copies.count == 6 && after.copies.allSatisfy { $0.healthy && $0.version == "7.2.5" })
-                #expect(Set(after.copies.map(\.host)) == Set((3..<6).map(SSHHosts.address)))
-                #expect(after.copies.filter { $0.role == "primary" }.count == 3)
-                for index in 0..<3 { #expect(try await servers(in: hosts.namespaces[index]).isEmpty, "old machine \(index) runs no server") }
-                for index in 3..<6 { #expect(try await servers(in: hosts.namespaces[index]).count == 2, "spare machine \(index) runs its 2 copies") }
+                try await body(hosts, state)
             } catch {
                 _ = try? await maintctl(hosts, ["cluster", "down", "--state", state])
                 throw error
             }
             let down = try await maintctl(hosts, ["cluster", "down", "--state", state])
             #expect(down.status == 0, "\(down.stderr)")
-            for namespace in hosts.namespaces { #expect(try await servers(in: namespace).isEmpty, "no server left in \(namespace)") }
+            for namespace in hosts.namespaces {
+                #expect(try await servers(in: namespace).isEmpty, "no server left in \(namespace)")
+                let rules = try await CLI.run(program: "/usr/sbin/ip", ["netns", "exec", namespace, "/usr/sbin/iptables", "-S"])
+                #expect(!rules.stdout.contains("mctl-"), "no partition left in \(namespace): \(rules.stdout)")
+                let qdiscs = try await CLI.run(program: "/usr/sbin/ip", ["netns", "exec", namespace, "/usr/sbin/tc", "qdisc", "show"])
+                #expect(!qdiscs.stdout.contains("netem"), "no slow link left in \(namespace)")
+            }
+            for place in [CLI.packageRoot, FileManager.default.homeDirectoryForCurrentUser.path, hosts.directory] {
+                #expect(!FileManager.default.fileExists(atPath: place + "/" + marker), "a value reached a shell as code (\(place))")
+            }
+        }
+    }
+
+    @Test(.enabled(if: SSHHosts.isAvailable, "needs root, ip, sshd and ssh"))
+    func rollingPatchOnSSHMachinesUnderTheProbeLosesNothing() async throws {
+        try await withSSHCluster { hosts, state in
+            // The servers run on the nodes' machines, listening on their addresses.
+            let before = try await status(hosts, state)
+            #expect(before.copies.count == 6 && before.copies.allSatisfy(\.healthy))
+            #expect(Set(before.copies.map(\.host)) == Set((0..<3).map(SSHHosts.address)))
+            for index in 0..<3 { #expect(try await servers(in: hosts.namespaces[index]).count == 2, "machine \(index) runs its 2 copies") }
+
+            let journal = hosts.directory + "/run.sqlite"
+            let run = try await maintctl(hosts, ["run", "Playbooks/rolling-patch.yaml", "--backend", "ssh", "--state", state,
+                                                 "--probe", "--format", "json", "--journal", journal])
+            #expect(run.status == 0, "\(run.stderr)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout)")
+            #expect(summary["status"] as? String == "succeeded")
+            #expect(summary["backend"] as? String == "ssh")
+            #expect(summary["acknowledged_writes_lost"] as? Int == 0, "\(run.stdout)")
+            let impact = try #require(summary["client_impact"] as? [String: Any])
+            #expect((impact["writes_acknowledged"] as? Int ?? 0) > 0)
+            #expect(impact["acknowledged_writes_unverified"] as? Int == 0)
+            let failovers = try #require(summary["failovers"] as? [[String: Any]])
+            #expect(failovers.compactMap { $0["shard"] as? String }.sorted() == ["s1", "s2", "s3"])
+
+            // Every copy on a spare machine at the new version, one primary per shard; the
+            // old machines run nothing.
+            let after = try await status(hosts, state)
+            #expect(after.copies.count == 6 && after.copies.allSatisfy { $0.healthy && $0.version == "7.2.5" })
+            #expect(Set(after.copies.map(\.host)) == Set((3..<6).map(SSHHosts.address)))
+            #expect(after.copies.filter { $0.role == "primary" }.count == 3)
+            for index in 0..<3 { #expect(try await servers(in: hosts.namespaces[index]).isEmpty, "old machine \(index) runs no server") }
+            for index in 3..<6 { #expect(try await servers(in: hosts.namespaces[index]).count == 2, "spare machine \(index) runs its 2 copies") }
+
+            // The password is in no file under the state directory, nor in the journal, nor on
+            // any server's command line.
+            let secret = try String(contentsOfFile: hosts.directory + "/password", encoding: .utf8)
+            for file in FileManager.default.enumerator(atPath: state)?.compactMap({ $0 as? String }) ?? [] {
+                let data = FileManager.default.contents(atPath: state + "/" + file) ?? Data()
+                #expect(data.range(of: Data(secret.utf8)) == nil, "\(file) holds the password")
+            }
+            #expect(FileManager.default.contents(atPath: journal)?.range(of: Data(secret.utf8)) == nil, "the journal holds the password")
+            for namespace in hosts.namespaces {
+                for pid in try await servers(in: namespace) {
+                    let title = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline").map { String(decoding: $0, as: UTF8.self) } ?? ""
+                    #expect(!title.contains(secret))
+                }
+            }
+        }
+    }
+
+    /// A node cut off from every other node and from maintctl (`partition`, iptables on its
+    /// machine) is failed over within 2 s; a write a replica confirmed survives it.
+    @Test(.enabled(if: SSHHosts.isAvailable, "needs root, ip, sshd and ssh"))
+    func aNodePartitionedFromEveryoneIsFailedOverWithinTwoSeconds() async throws {
+        try await withSSHCluster { hosts, state in
+            let run = try await maintctl(hosts, ["run", "Playbooks/rolling-patch.yaml", "--backend", "ssh", "--state", state,
+                                                 "--probe", "--probe-wait", "1", "--format", "json",
+                                                 "--inject", "partition node-2 30s after migrate_shards#2"])
+            #expect(run.status == 3, "\(run.stderr)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout)\(run.stderr)")
+            #expect(summary["status"] as? String == "paused")
+            let unplanned = (summary["failovers"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "unplanned" }
+            #expect(unplanned.map { $0["shard"] as? String } == ["s2"], "node-2 held s2's primary: \(unplanned)")
+            #expect(unplanned.allSatisfy { ($0["detection_ms"] as? Int ?? .max) + ($0["promotion_ms"] as? Int ?? .max) <= 2000 }, "\(unplanned)")
+            #expect(summary["acknowledged_writes_lost"] as? Int == 0, "a write a replica confirmed survives the failover")
+            // Its machine cut it off: the chain is there until the partition ends.
+            let rules = try await CLI.run(program: "/usr/sbin/ip", ["netns", "exec", hosts.namespaces[1], "/usr/sbin/iptables", "-S"])
+            #expect(rules.stdout.contains("mctl-"), "\(rules.stdout)")
+            let copies = try await status(hosts, state).copies
+            for shard in ["s1", "s2", "s3"] {
+                #expect(copies.filter { $0.shard == shard && $0.role == "primary" && $0.healthy }.count == 1, "one primary for \(shard)")
+            }
+        }
+    }
+
+    /// A node that only maintctl cannot reach (the test drops maintctl's traffic to it, SSH
+    /// excepted, in maintctl's own namespace) while the other nodes still reach it is not failed
+    /// over: the other machines are asked before a verdict.
+    @Test(.enabled(if: SSHHosts.isAvailable, "needs root, ip, sshd and ssh"))
+    func aNodeOnlyMaintctlCannotReachIsNotFailedOver() async throws {
+        try await withSSHCluster { hosts, state in
+            let running = try CLI.start(program: "/usr/sbin/ip", ["netns", "exec", hosts.controller, CLI.binary, "run", "Playbooks/rolling-patch.yaml",
+                                                                  "--backend", "ssh", "--state", state, "--format", "json"])
+            let cut = ["OUTPUT", "-d", SSHHosts.address(1), "-p", "tcp", "!", "--dport", "22", "-j", "DROP"]
+            do {
+                // Once the first node's copies move (its progress is on standard error).
+                let deadline = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < deadline, running.isRunning, !running.stderr.contains("migrate_shards") {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                #expect(running.stderr.contains("migrate_shards"), "\(running.stderr)")
+                let added = try await hosts.runInController(["/usr/sbin/iptables", "-A"] + cut)
+                try #require(added.status == 0)
+                try await Task.sleep(for: .seconds(4))
+                _ = try await hosts.runInController(["/usr/sbin/iptables", "-D"] + cut)
+            } catch {
+                _ = try? await hosts.runInController(["/usr/sbin/iptables", "-D"] + cut)
+                running.killAndReap()
+                throw error
+            }
+            _ = await running.finish()
+            #expect(running.stderr.contains("node node-2 of remote does not answer maintctl, but the other nodes reach it"), "\(running.stderr)")
+            let summary = try JSONSerialization.jsonObject(with: Data(running.stdout.utf8)) as? [String: Any]
+            let unplanned = (summary?["failovers"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "unplanned" }
+            #expect(unplanned.isEmpty, "\(unplanned)")
+            let copies = try await status(hosts, state).copies
+            for shard in ["s1", "s2", "s3"] {
+                #expect(copies.filter { $0.shard == shard && $0.role == "primary" && $0.healthy }.count == 1, "one primary for \(shard)")
+            }
         }
     }
 

@@ -58,6 +58,9 @@ struct FailureDetector: Sendable {
     let cache: String
     let settings: FailureDetection
     let backend: ProcessBackend
+    /// Whether the nodes run endpoints, whose reports tell who is silent; else maintctl
+    /// heartbeats every server itself.
+    var runsEndpoints: Bool { backend.host.runsEndpoints }
 
     /// Watches until cancelled: each `heartbeat` it reads the endpoints' reports and judges
     /// them; the servers of failed nodes get heartbeats of maintctl's own, as child tasks, to
@@ -72,13 +75,16 @@ struct FailureDetector: Sendable {
                 let round = ContinuousClock.now
                 guard let nodes = await backend.watchedNodes(in: cache) else { break }
                 let returning = Set(nodes.filter(\.failed).flatMap(\.copies))
-                // A copy begins to be watched as long silent: it is back only once it answers.
-                await board.watch(returning, since: round - settings.downAfter)
-                for copy in returning.subtracting(beating) {
+                let live = Set(nodes.filter { !$0.failed }.flatMap(\.copies))
+                // A returning copy begins to be watched as long silent: it is back only once it
+                // answers. Without endpoints, maintctl heartbeats the live copies too.
+                var watched = Dictionary(returning.map { ($0, round - settings.downAfter) }, uniquingKeysWith: { first, _ in first })
+                if !runsEndpoints { for copy in live { watched[copy] = round } }
+                await board.watch(watched)
+                for copy in Set(watched.keys).subtracting(beating) {
                     group.addTask { await Self.heartbeat(copy, board: board, settings: settings, password: backend.password) }
                 }
-                beating = returning
-                let live = Set(nodes.filter { !$0.failed }.flatMap(\.copies))
+                beating = Set(watched.keys)
                 watchedSince = watchedSince.filter { live.contains($0.key) }
                 for copy in live where watchedSince[copy] == nil { watchedSince[copy] = round }
                 let observers = Set(nodes.filter { !$0.failed }.compactMap(\.endpoint))
@@ -86,7 +92,7 @@ struct FailureDetector: Sendable {
                 await judge(nodes, reports: reports, watchedSince: watchedSince, board: board)
                 try? await Task.sleep(until: round + settings.heartbeat, clock: .continuous)
             }
-            await board.watch([], since: .now)
+            await board.watch([:])
             group.cancelAll()
         }
         await poll.close()
@@ -108,12 +114,30 @@ struct FailureDetector: Sendable {
                 }
                 continue
             }
-            let observers = nodes.filter { $0.id != node.id && !$0.failed }.compactMap(\.endpoint)
-            let heard = observers.compactMap { reports[$0] }
-            let limits = Dictionary(node.copies.map { ($0.address.port, now - (watchedSince[$0] ?? now)) }, uniquingKeysWith: min)
-            guard let silence = Self.agreedSilence(of: limits, in: heard, downAfter: settings.downAfter,
-                                                   quorum: min(settings.quorum, observers.count)) else { continue }
-            guard await !answersNow(node) else { continue }
+            let silence: Duration
+            if runsEndpoints {
+                let observers = nodes.filter { $0.id != node.id && !$0.failed }.compactMap(\.endpoint)
+                let heard = observers.compactMap { reports[$0] }
+                let limits = Dictionary(node.copies.map { ($0.address.port, now - (watchedSince[$0] ?? now)) }, uniquingKeysWith: min)
+                guard let agreed = Self.agreedSilence(of: limits, in: heard, downAfter: settings.downAfter,
+                                                      quorum: min(settings.quorum, observers.count)) else { continue }
+                guard await !answersNow(node) else { continue }
+                silence = agreed
+            } else {
+                // maintctl's own heartbeats; then the other nodes' machines are asked, so that
+                // a node only maintctl cannot reach is not failed over.
+                let lastAnswers = await node.copies.asyncMap { await board.lastAnswer(of: $0) }
+                guard let latest = lastAnswers.max(), now - latest >= settings.downAfter else { continue }
+                async let answers = answersNow(node)
+                async let reached = backend.othersReach(node.copies.map(\.address), of: node.id, in: cache)
+                let (answered, reachedByOthers) = await (answers, reached)
+                guard !answered else { continue }
+                if reachedByOthers {
+                    await backend.noteReachedOnlyByOthers(node.id, in: cache)
+                    continue
+                }
+                silence = now - latest
+            }
             await backend.declareDown(node.id, in: cache, lastAnswer: now - silence, declaredAt: ContinuousClock.now)
         }
     }

@@ -8,10 +8,11 @@ actor HeartbeatBoard {
 
     private var records: [WatchedCopy: Record] = [:]
 
-    /// Watches exactly `copies`; a newly watched one counts as having answered at `since`.
-    func watch(_ copies: Set<WatchedCopy>, since: ContinuousClock.Instant) {
-        records = records.filter { copies.contains($0.key) }
-        for copy in copies where records[copy] == nil { records[copy] = Record(lastAnswer: since) }
+    /// Watches exactly these copies; a newly watched one counts as having answered at the
+    /// instant given with it.
+    func watch(_ copies: [WatchedCopy: ContinuousClock.Instant]) {
+        records = records.filter { copies[$0.key] != nil }
+        for (copy, since) in copies where records[copy] == nil { records[copy] = Record(lastAnswer: since) }
     }
 
     func isWatched(_ copy: WatchedCopy) -> Bool { records[copy] != nil }

@@ -80,16 +80,9 @@ extension ProcessBackend {
 
     /// Waits until the server answers PING; false when it died or never answered.
     private func waitUntilAnswering(_ server: ServerAddress, started: HostedServer) async throws -> Bool {
-        // A server is only seen as ours once it has set its title (`redis-server HOST:PORT`),
-        // which a container's may not have when its pid is reported: gone twice, 100 ms
-        // apart, is dead. Asking the host costs a round trip to a remote one: every 5th try.
-        var goneBefore = false
         for round in 0..<250 {
-            if round % 5 == 4 {
-                let gone = await host.conditions(of: [started]).first == .gone
-                if gone && goneBefore { return false }
-                goneBefore = gone
-            }
+            // Asking the host costs a round trip to a remote one: every 5th try.
+            if round % 5 == 4, await host.conditions(of: [started]).first == .gone { return false }
             if (try? await driver.run(server, "PING", timeout: .milliseconds(200)))?.string == "PONG" { return true }
             try await Task.sleep(for: .milliseconds(20))
         }

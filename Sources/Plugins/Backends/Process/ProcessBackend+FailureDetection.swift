@@ -65,6 +65,31 @@ extension ProcessBackend: FailureDetecting {
         }
     }
 
+    /// Whether another live node's machine reaches any of `servers` (up to two are asked, at
+    /// once); false when none answers that it does or none can be asked.
+    func othersReach(_ servers: [ServerAddress], of node: String, in cache: String) async -> Bool {
+        guard let record = try? store.cache(cache) else { return false }
+        let askers = record.nodes.filter { $0.id != node && ($0.lifecycle == .active || $0.lifecycle == .draining) && $0.host != nil }.prefix(2)
+        let host = self.host
+        return await withTaskGroup(of: Bool?.self) { group in
+            for asker in askers {
+                group.addTask { await host.reach(servers, from: NodeLocation(id: asker.id, address: asker.host)) }
+            }
+            for await answer in group where answer == true {
+                group.cancelAll()
+                return true
+            }
+            return false
+        }
+    }
+
+    /// Says once that `node` is silent to maintctl only: the other nodes reach it, so it is
+    /// not failed over (the seed: an unplanned failure must not be transient or local).
+    func noteReachedOnlyByOthers(_ node: String, in cache: String) {
+        guard reachedOnlyByOthers.insert(node).inserted else { return }
+        logger.warning("node \(node) of \(cache) does not answer maintctl, but the other nodes reach it: not failing it over (a network problem between maintctl and it?)")
+    }
+
     /// Declares `node` down: its lifecycle becomes `failed` (its copies stay listed), the most
     /// up-to-date replica of each primary it held is promoted, the leader moves if it was
     /// there, and an ``UnplannedFailure`` waits for `unplannedFailures(in:)`. Nothing is
@@ -85,9 +110,19 @@ extension ProcessBackend: FailureDetecting {
         var failovers: [FailoverReport] = []
         var lost: [String] = []
         let shards = ((try? store.cache(cache))?.shards ?? []).filter { $0.copies.contains { $0.node == node } }.map(\.id)
+        // Each shard on its own, all at once: one that needs no promotion (the node held a
+        // replica) does not delay one that does.
+        let replacements = await withTaskGroup(of: (String, Replacement).self) { group in
+            for shard in shards {
+                group.addTask { (shard, await self.replacePrimary(of: shard, lostOn: node, in: cache, detection: detection)) }
+            }
+            var done: [String: Replacement] = [:]
+            for await (shard, replacement) in group { done[shard] = replacement }
+            return done
+        }
         for shard in shards {
             let role: CopyRole
-            switch await replacePrimary(of: shard, lostOn: node, in: cache, detection: detection) {
+            switch replacements[shard] ?? .lost {
             case .notNeeded:
                 role = .replica
             case let .promoted(to, at):

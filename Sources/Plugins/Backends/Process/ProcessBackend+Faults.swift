@@ -3,10 +3,11 @@ import MaintenanceKit
 
 /// Faults brought about for real on a node's `redis-server` processes by the
 /// ``FaultInjector``: `kill` crashes the node, `pause` stops its servers for a while (a
-/// stalled VM). Slow links and partitions need control of the network between servers,
-/// which loopback processes do not offer; the simulated backend rehearses those.
+/// stalled VM). Slow links and partitions need control of the network between servers:
+/// hosts of machines with addresses (ssh) bring them about on the node's machine; loopback
+/// processes cannot, and the simulated backend rehearses them.
 extension ProcessBackend: FaultInjecting {
-    public nonisolated var injectableFaults: Set<FaultKind> { [.kill, .pause] }
+    public nonisolated var injectableFaults: Set<FaultKind> { Set([.kill, .pause]).union(host.networkFaults) }
 
     /// Kills or pauses every server of the node `fault` targets; `.primaryOf(shard:)` is the
     /// node whose copy serves the shard's slots now. A pause ends by itself after its
@@ -21,8 +22,9 @@ extension ProcessBackend: FaultInjecting {
     ///   without duration, an unknown, failed or empty node, or a shard without one primary.
     public func inject(_ fault: Fault, in cache: String) async throws -> String {
         guard injectableFaults.contains(fault.kind) else {
+            let kinds = FaultKind.allCases.filter(injectableFaults.contains).map(\.rawValue).joined(separator: ", ")
             throw BackendError(.faultNotInjectable,
-                               "the process backend cannot inject a '\(fault.kind.rawValue)' fault for real (it can: kill, pause); "
+                               "the \(descriptor.id) backend cannot inject a '\(fault.kind.rawValue)' fault for real (it can: \(kinds)); "
                                + "rehearse it with --backend simulated")
         }
         _ = try store.cache(cache)
@@ -42,10 +44,25 @@ extension ProcessBackend: FaultInjecting {
             await faults.crash(processes, of: location(of: node))
             await awaitVerdict(on: node, in: cache)
         case .pause: try await pauseProcesses(processes, of: node, in: cache, for: fault.duration)
-        case .slow, .partition: break // refused above
+        case .partition:
+            let peers = try store.cache(cache).nodes.filter { $0.id != node && $0.lifecycle != .deleted }.compactMap(\.host)
+            try await host.partition(location(of: node), from: peers, for: try networkFaultDuration(fault, on: node))
+            await awaitVerdict(on: node, in: cache)
+        case .slow:
+            // Each step of slowdown above 1x adds 5 ms to everything the machine sends.
+            let delay = Duration.microseconds(Int64(max(0, (fault.slowdown ?? 2) - 1) * 5_000))
+            try await host.slow(location(of: node), delay: delay, for: try networkFaultDuration(fault, on: node))
         }
         logger.notice("injected \(fault) in \(cache): \(node), pids \(processes.map(\.pid))")
         return node
+    }
+
+    /// How long a partition or slow link lasts: it must say.
+    private func networkFaultDuration(_ fault: Fault, on node: String) throws -> Duration {
+        guard let duration = fault.duration, duration > .zero else {
+            throw BackendError(.pauseNeedsDuration, "a \(fault.kind.rawValue) needs a duration, e.g. '\(fault.kind.rawValue) \(node) 2s'")
+        }
+        return duration
     }
 
     /// While a detector watches the cache, waits (a bounded time) until it has declared the

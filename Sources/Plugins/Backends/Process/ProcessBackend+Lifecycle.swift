@@ -153,6 +153,10 @@ extension ProcessBackend {
         // Every paused server runs again, whoever paused it: a stopped process handles no SIGTERM.
         await endPauses { _ in true }
         await resumeAllPauses()
+        // …and no machine stays cut off or slowed.
+        for node in store.state.caches.flatMap(\.nodes) where node.host != nil && node.lifecycle != .deleted {
+            await host.healNetwork(NodeLocation(id: node.id, address: node.host))
+        }
         for cache in store.state.caches {
             for shard in cache.shards {
                 for copy in shard.copies where adoptedToo || copy.adopted != true { await shutDown(copy) }

@@ -56,6 +56,8 @@ public actor ProcessBackend: Backend {
     /// nobody's replica, that report `cluster_state:fail` for their first 2 s (Redis's delay
     /// for a master that joins); the cluster's health does not wait for them.
     var unattached: Set<String> = []
+    /// Nodes silent to maintctl that the other nodes still reach, already told of once.
+    var reachedOnlyByOthers: Set<String> = []
 
     /// Attaches to the cluster started in `directory`. Call ``resumeOverduePauses()`` next:
     /// processes that a `pause` fault stopped and whose pause is over (maintctl died before

@@ -95,8 +95,10 @@ enum RedisServerProcess {
     /// Whether `pid` is a live redis-server serving `port` (guards against a reused pid).
     static func isOurs(pid: pid_t, port: Int) -> Bool {
         guard pid > 0, isAlive(pid), let title = title(of: pid) else { return false }
-        // Redis rewrites its title to "redis-server 127.0.0.1:PORT [cluster]".
-        return title.contains("redis-server") && (title + " ").contains(":\(port) ")
+        // Redis rewrites its title to "redis-server 127.0.0.1:PORT [cluster]" once it serves;
+        // until then its command line names the port.
+        let words = title + " "
+        return title.contains("redis-server") && (words.contains(":\(port) ") || words.contains("--port \(port) "))
     }
 
     /// The process's command line (its title), its arguments joined by spaces.

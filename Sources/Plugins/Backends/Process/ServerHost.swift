@@ -1,4 +1,5 @@
 import MaintenanceKit
+import RedisWire
 
 #if canImport(Glibc)
 import Glibc
@@ -112,6 +113,28 @@ public protocol ServerHost: Sendable {
     /// owner can read, never through a command line, and returns the file's path.
     /// - Throws: `BackendError` when it cannot be written.
     func writeSecret(_ contents: String, in directory: String, on node: NodeLocation) async throws -> String
+
+    /// Whether the servers answer when asked from the node's machine: true when one answers,
+    /// false when none does, nil when the machine cannot be asked (or the host cannot ask
+    /// from a node's machine). Tells a node that only maintctl cannot reach from one that is down.
+    func reach(_ servers: [ServerAddress], from node: NodeLocation) async -> Bool?
+
+    /// The network faults the host brings about for real on a node's machine (`partition`, `slow`).
+    var networkFaults: Set<FaultKind> { get }
+
+    /// Cuts the node's machine off from `peers` and from maintctl for `duration`: their
+    /// traffic is dropped both ways (maintctl's SSH excepted); the machine ends it by itself on
+    /// time, also when maintctl died meanwhile.
+    /// - Throws: `BackendError` when the host cannot, or the machine refused.
+    func partition(_ node: NodeLocation, from peers: [String], for duration: Duration) async throws
+
+    /// Delays everything the node's machine sends by `delay` for `duration`; the machine ends
+    /// it by itself on time.
+    /// - Throws: `BackendError` when the host cannot, or the machine refused.
+    func slow(_ node: NodeLocation, delay: Duration, for duration: Duration) async throws
+
+    /// Ends every network fault on the node's machine now.
+    func healNetwork(_ node: NodeLocation) async
 }
 
 /// A node as its host knows it: its id and the address of the machine it is on.

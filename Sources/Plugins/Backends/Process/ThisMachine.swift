@@ -1,5 +1,6 @@
 import Foundation
 import MaintenanceKit
+import RedisWire
 
 #if canImport(Glibc)
 import Glibc
@@ -22,6 +23,17 @@ extension ServersOfThisMachine {
     public func writeSecret(_ contents: String, in directory: String, on node: NodeLocation) async throws -> String {
         try ThisMachine.writeSecret(contents, in: directory)
     }
+    // Every node is this machine: there is no other place to ask from, and its loopback
+    // traffic cannot be cut for one node (the simulated backend rehearses network faults).
+    public func reach(_ servers: [ServerAddress], from node: NodeLocation) async -> Bool? { nil }
+    public var networkFaults: Set<FaultKind> { [] }
+    public func partition(_ node: NodeLocation, from peers: [String], for duration: Duration) async throws {
+        throw BackendError(.faultNotInjectable, "nodes on this machine's loopback cannot be partitioned for real")
+    }
+    public func slow(_ node: NodeLocation, delay: Duration, for duration: Duration) async throws {
+        throw BackendError(.faultNotInjectable, "nodes on this machine's loopback cannot be slowed for real")
+    }
+    public func healNetwork(_ node: NodeLocation) async {}
 }
 
 /// This machine's processes and files, for hosts of ``ServersOfThisMachine``.

@@ -1,7 +1,8 @@
 /// The fixed shell scripts maintctl runs on a machine (`sh -c SCRIPT sh ARGS…`): every value
 /// is one of their arguments, quoted by ``ShellWord``, never part of the script's text.
 /// A server is given as `PID:PORT`; it is ours only while that pid is a `redis-server` whose
-/// title names that port (port 0: any `redis-server`), which guards against a reused pid.
+/// title (or, before it serves, its command line) names that port (port 0: any
+/// `redis-server`), which guards against a reused pid.
 enum RemoteScript {
     /// `NAME`: succeeds when NAME is an executable there (a path, or found on PATH).
     case executable
@@ -24,6 +25,17 @@ enum RemoteScript {
     case stop
     /// `DIRECTORY`: stops every `redis-server` working in it or under it.
     case stopUnder
+    /// `HOST PORT…`: prints `yes` when a server at one of them answers (any reply, an
+    /// authentication error too), then `no`; all are asked at once, each given 0.3 s.
+    case reach
+    /// `CHAIN SECONDS SSHPORT PEER…`: drops the machine's traffic with the peers and with the
+    /// SSH client (maintctl) for SECONDS, its SSH excepted, and ends it by itself then.
+    case partition
+    /// `ADDRESS MICROSECONDS SECONDS`: delays what the interface holding ADDRESS sends, for
+    /// SECONDS, and ends it by itself then.
+    case slow
+    /// `CHAIN ADDRESS`: ends the machine's partition and slow link now.
+    case heal
 
     private static let ours = """
         ours() {
@@ -33,7 +45,7 @@ enum RemoteScript {
           t=" $(tr '\\000' ' ' < "/proc/$1/cmdline" 2>/dev/null) "
           case "$t" in *redis-server*) ;; *) return 1 ;; esac
           [ "$2" = 0 ] && return 0
-          case "$t" in *":$2 "*) return 0 ;; esac
+          case "$t" in *":$2 "*|*"--port $2 "*) return 0 ;; esac
           return 1
         }
 
@@ -90,6 +102,52 @@ enum RemoteScript {
                 kill -s KILL "$p"
                 i=0
                 while [ $i -lt 50 ] && ours "$p" "$q"; do sleep 0.1; i=$((i+1)); done
+                exit 0
+                """#
+        case .reach:
+            return #"""
+                while [ $# -ge 2 ]; do
+                  (
+                    out=$(timeout 0.3 redis-cli -h "$1" -p "$2" PING 2>/dev/null)
+                    case "$out" in *PONG*|*NOAUTH*|*LOADING*|*ERR*|*WRONGPASS*) echo yes ;; esac
+                  ) &
+                  shift 2
+                done
+                wait
+                echo no
+                """#
+        case .partition:
+            return #"""
+                c=$1; d=$2; s=$3; shift 3
+                m=${SSH_CLIENT%% *}
+                iptables -w -N "$c" 2>/dev/null || iptables -w -F "$c" || exit 1
+                for a in "$@" "$m"; do
+                  [ -n "$a" ] || continue
+                  iptables -w -A "$c" -s "$a" -p tcp --dport "$s" -j RETURN
+                  iptables -w -A "$c" -d "$a" -p tcp --sport "$s" -j RETURN
+                  iptables -w -A "$c" -s "$a" -j DROP
+                  iptables -w -A "$c" -d "$a" -j DROP
+                done
+                iptables -w -C INPUT -j "$c" 2>/dev/null || iptables -w -I INPUT -j "$c" || exit 1
+                iptables -w -C OUTPUT -j "$c" 2>/dev/null || iptables -w -I OUTPUT -j "$c" || exit 1
+                setsid sh -c 'sleep "$1"; iptables -w -D INPUT -j "$2"; iptables -w -D OUTPUT -j "$2"; iptables -w -F "$2"; iptables -w -X "$2"' \
+                  sh "$d" "$c" </dev/null >/dev/null 2>&1 &
+                exit 0
+                """#
+        case .slow:
+            return #"""
+                dev=$(ip -o -4 addr show | while read -r _ name _ cidr _; do [ "${cidr%/*}" = "$1" ] && echo "$name" && break; done)
+                [ -n "$dev" ] || { echo "no interface holds $1" >&2; exit 1; }
+                tc qdisc replace dev "$dev" root netem delay "$2us" || exit 1
+                setsid sh -c 'sleep "$1"; tc qdisc del dev "$2" root' sh "$3" "$dev" </dev/null >/dev/null 2>&1 &
+                exit 0
+                """#
+        case .heal:
+            return #"""
+                iptables -w -D INPUT -j "$1" 2>/dev/null; iptables -w -D OUTPUT -j "$1" 2>/dev/null
+                iptables -w -F "$1" 2>/dev/null; iptables -w -X "$1" 2>/dev/null
+                dev=$(ip -o -4 addr show | while read -r _ name _ cidr _; do [ "${cidr%/*}" = "$2" ] && echo "$name" && break; done)
+                if [ -n "$dev" ]; then tc qdisc del dev "$dev" root 2>/dev/null; fi
                 exit 0
                 """#
         case .stopUnder:

@@ -1,6 +1,7 @@
 import Foundation
 import MaintenanceKit
 import ProcessBackend
+import RedisWire
 
 /// Nodes as machines reached over SSH, as Ansible reaches hosts: each node is a machine with
 /// an address, its `redis-server`s are processes there, started, watched and stopped by the
@@ -25,6 +26,13 @@ public actor SSHHost: ServerHost {
     private let controlDirectory: String
     /// Machines this instance gave to new nodes and that are not recorded yet.
     private var claimed: Set<String> = []
+    /// What each server's process was when its machine last said, and when: the backend asks
+    /// often (every poll of a sync), and each answer costs a remote command.
+    private var seen: [HostedServer: (condition: ServerCondition, at: ContinuousClock.Instant)] = [:]
+    /// How long what a machine said of a server is taken as still true. Anything maintctl
+    /// does to a server's process forgets it at once; a death meanwhile fails the server's
+    /// Redis commands all the same.
+    private static let seenFor: Duration = .milliseconds(250)
 
     /// A host of the machines `record` lists, for the cluster in `stateDirectory`.
     /// - Throws: `BackendError` when the record lists no machines.
@@ -140,10 +148,12 @@ public actor SSHHost: ServerHost {
     }
 
     public func crash(_ node: NodeLocation, pids: [pid_t]) async {
+        defer { forget(on: node.address) }
         _ = try? await run(.signal, ["KILL"] + pids.map { "\($0):0" }, on: node.address)
     }
 
     public func delete(_ node: NodeLocation, directory: String) async throws {
+        defer { forget(on: node.address) }
         _ = try await run(.stopUnder, [remote(directory)], on: node.address, timeout: .seconds(60))
         _ = try await run(.remove, [remote(directory)], on: node.address)
         if let address = node.address { claimed.remove(address) }
@@ -167,7 +177,16 @@ public actor SSHHost: ServerHost {
     /// Redis commands sent to it.
     public func conditions(of servers: [HostedServer]) async -> [ServerCondition] {
         var result = Array(repeating: ServerCondition.running, count: servers.count)
-        for (address, indices) in Dictionary(grouping: servers.indices, by: { servers[$0].node.address }) {
+        let now = ContinuousClock.now
+        var asked: [Int] = []
+        for (index, server) in servers.enumerated() {
+            if let known = seen[server], now - known.at < Self.seenFor {
+                result[index] = known.condition
+            } else {
+                asked.append(index)
+            }
+        }
+        for (address, indices) in Dictionary(grouping: asked, by: { servers[$0].node.address }) {
             let arguments = indices.map { "\(servers[$0].pid):\(servers[$0].port)" }
             var answer = try? await run(.conditions, arguments, on: address, timeout: .seconds(10))
             if answer == nil { answer = try? await run(.conditions, arguments, on: address, timeout: .seconds(10)) }
@@ -175,9 +194,16 @@ public actor SSHHost: ServerHost {
             guard words.count == indices.count else { continue }
             for (index, word) in zip(indices, words) {
                 result[index] = word == "running" ? .running : word == "stopped" ? .stopped : .gone
+                seen[servers[index]] = (result[index], now)
             }
         }
+        if seen.count > 4_096 { seen = seen.filter { now - $0.value.at < Self.seenFor } }
         return result
+    }
+
+    /// Forgets what was seen of the servers on a machine: maintctl is about to change them.
+    private func forget(on address: String?) {
+        seen = seen.filter { $0.key.node.address != address }
     }
 
     public func signal(_ signal: ServerSignal, to servers: [HostedServer]) async {
@@ -187,16 +213,19 @@ public actor SSHHost: ServerHost {
         case .kill: "KILL"
         }
         for (address, group) in Dictionary(grouping: servers, by: \.node.address) {
+            defer { forget(on: address) }
             _ = try? await run(.signal, [name] + group.map { "\($0.pid):\($0.port)" }, on: address, timeout: .seconds(10))
         }
     }
 
     public func stop(_ server: HostedServer, grace: Duration) async {
+        defer { forget(on: server.node.address) }
         let tenths = Int(grace.components.seconds * 10) + Int(grace.components.attoseconds / 100_000_000_000_000_000)
         _ = try? await run(.stop, ["\(server.pid):\(server.port)", String(max(1, tenths))], on: server.node.address, timeout: grace + .seconds(30))
     }
 
     public func stopServers(under directory: String, on node: NodeLocation) async {
+        defer { forget(on: node.address) }
         _ = try? await run(.stopUnder, [remote(directory)], on: node.address, timeout: .seconds(60))
     }
 
@@ -218,5 +247,41 @@ public actor SSHHost: ServerHost {
         let path = directory + "/.secret-\(UInt64.random(in: .min ... .max))"
         _ = try await run(.writeFromInput, [remote(path)], on: node.address, input: Data(contents.utf8))
         return path
+    }
+
+    public func reach(_ servers: [ServerAddress], from node: NodeLocation) async -> Bool? {
+        guard let answer = try? await run(.reach, servers.flatMap { [$0.host, String($0.port)] }, on: node.address, timeout: .seconds(3)) else {
+            return nil
+        }
+        return answer.contains("yes")
+    }
+
+    public nonisolated var networkFaults: Set<FaultKind> { [.partition, .slow] }
+
+    public func partition(_ node: NodeLocation, from peers: [String], for duration: Duration) async throws {
+        let port = machines[node.address ?? ""]?.ssh?.port ?? 22
+        _ = try await run(.partition, [faultTag(node), String(Self.seconds(duration)), String(port)] + peers, on: node.address)
+    }
+
+    public func slow(_ node: NodeLocation, delay: Duration, for duration: Duration) async throws {
+        let microseconds = delay.components.seconds * 1_000_000 + delay.components.attoseconds / 1_000_000_000_000
+        _ = try await run(.slow, [node.address ?? "", String(microseconds), String(Self.seconds(duration))], on: node.address)
+    }
+
+    public func healNetwork(_ node: NodeLocation) async {
+        _ = try? await run(.heal, [faultTag(node), node.address ?? ""], on: node.address)
+    }
+
+    /// The name of the firewall chain of a node's partition: short (iptables allows 28
+    /// characters) and the node's own.
+    private func faultTag(_ node: NodeLocation) -> String {
+        var hash: UInt64 = 14_695_981_039_346_656_037
+        for byte in (remoteDirectory + "/" + node.id).utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+        return "mctl-" + String(String(hash, radix: 16).prefix(12))
+    }
+
+    /// Whole seconds, at least one: what the machine's `sleep` waits before it ends a fault.
+    private static func seconds(_ duration: Duration) -> Int64 {
+        max(1, duration.components.seconds + (duration.components.attoseconds > 0 ? 1 : 0))
     }
 }
