@@ -128,7 +128,7 @@ let package = Package(
         // Hosts reached over SSH with the system's OpenSSH client.
         .target(
             name: "SSHBackend",
-            dependencies: ["MaintenanceKit", "ProcessBackend", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["MaintenanceKit", "ProcessBackend", "RedisWire", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Plugins/Backends/SSH",
             swiftSettings: strictSettings
         ),

@@ -11,7 +11,9 @@ struct LiveClusterOptions: ParsableArguments {
 
     /// Attaches to the cluster, or prints why it cannot and fails with the invalid-input code.
     /// Servers whose pause should be over (its maintctl died) run again.
-    func open() async throws -> ProcessBackend {
+    /// - Parameter checkingPassword: Whether the servers must take the password the state
+    ///   names now (taking a cluster down needs none: it stops its servers by pid too).
+    func open(checkingPassword: Bool = true) async throws -> ProcessBackend {
         let backend: ProcessBackend
         do {
             backend = try ProcessBackend(directory: state, logger: Logger(label: "maintctl"), attach: Self.attach)
@@ -20,6 +22,14 @@ struct LiveClusterOptions: ParsableArguments {
             throw Exit.invalidInput
         }
         await backend.resumeOverduePauses()
+        if checkingPassword {
+            do {
+                try await backend.checkPassword()
+            } catch {
+                Output.error("maintctl: \(error)")
+                throw Exit.invalidInput
+            }
+        }
         return backend
     }
 

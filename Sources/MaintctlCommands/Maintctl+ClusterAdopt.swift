@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import MaintenanceKit
 import ProcessBackend
+import RedisWire
+import SSHBackend
 
 extension Maintctl {
     struct ClusterAdopt: AsyncParsableCommand {
@@ -10,23 +12,39 @@ extension Maintctl {
             abstract: "Take over a running Redis Cluster that maintctl did not start, so that playbooks can patch it.",
             discussion: """
                 Reads the cluster HOST:PORT belongs to (CLUSTER NODES, INFO server, each server's pid and \
-                working directory), groups its servers into nodes, writes the state that run, status, probe and \
-                cluster down use, and starts an endpoint per node. The servers are not touched. Refused, with \
-                nothing written, for a cluster with a failing server, unserved or moving slots, or a shard over \
-                several slot ranges.
+                working directory on its machine), groups its servers into nodes, writes the state that run, \
+                status, probe and cluster down use, and starts an endpoint per node (process backend). The servers \
+                are not touched. With --backend ssh each machine the servers announce is a node, reached over \
+                SSH; --spare-host names machines for new nodes. Refused, with nothing written, for a cluster with \
+                a failing server, unserved or moving slots, or a shard over several slot ranges.
                 """)
 
-        @Argument(help: "HOST:PORT of one server of the cluster (a loopback address for --backend process).")
+        @Argument(help: "HOST:PORT of one server of the cluster (a loopback address for --backend process, a machine's for ssh).")
         var server: String
 
-        @Option(help: "Backend: process (servers of this machine).")
+        @Option(help: "Backend: process (servers of this machine) or ssh (servers on machines reached over SSH).")
         var backend: String = ProcessBackend.descriptor.id
 
         @Option(help: "State directory to write; it must not hold a cluster.")
         var state: String
 
-        @Option(name: .customLong("group-by"), help: "How servers form nodes: directory (servers working in one directory), parent (directories with one parent), server (each its own node).")
-        var groupBy: String = NodeGrouping.directory.rawValue
+        @Option(name: .customLong("group-by"), help: "How servers form nodes: directory (servers working in one directory), parent (directories with one parent), server (each its own node), machine (servers on one machine; the default for ssh).")
+        var groupBy: String?
+
+        @Option(help: "ssh: the user to log in to the machines as (default: OpenSSH's choice).")
+        var sshUser: String?
+
+        @Option(help: "ssh: the SSH port of the machines.")
+        var sshPort: Int?
+
+        @Option(help: "ssh: the private key to log in with.")
+        var identityFile: String?
+
+        @Option(help: "ssh: the known_hosts file that holds the machines' host keys (default: the user's).")
+        var knownHostsFile: String?
+
+        @Option(help: "ssh: a machine new nodes may be made on (repeatable).")
+        var spareHost: [String] = []
 
         @Option(help: "The cache's id.")
         var cache: String = "adopted"
@@ -50,12 +68,18 @@ extension Maintctl {
         var output: String?
 
         func validate() throws {
-            guard backend == ProcessBackend.descriptor.id else {
-                throw ValidationError("cluster adopt supports --backend process (servers of this machine), not '\(backend)'")
+            guard backend == ProcessBackend.descriptor.id || backend == SSHHost.descriptor.id else {
+                throw ValidationError("cluster adopt supports --backend process (servers of this machine) or ssh (servers on machines), not '\(backend)'")
             }
-            guard NodeGrouping(rawValue: groupBy) != nil else {
+            if let groupBy, NodeGrouping(rawValue: groupBy) == nil {
                 throw ValidationError("--group-by takes \(NodeGrouping.allCases.map(\.rawValue).joined(separator: ", ")), not '\(groupBy)'")
             }
+            let sshOnly = [("--ssh-user", sshUser != nil), ("--ssh-port", sshPort != nil), ("--identity-file", identityFile != nil),
+                           ("--known-hosts-file", knownHostsFile != nil), ("--spare-host", !spareHost.isEmpty)]
+            if backend != SSHHost.descriptor.id, let (flag, _) = sshOnly.first(where: \.1) {
+                throw ValidationError("\(flag) is for --backend ssh")
+            }
+            if let sshPort, !(1...65535).contains(sshPort) { throw ValidationError("--ssh-port takes 1 to 65535, not \(sshPort)") }
             guard address != nil else { throw ValidationError("give the server as HOST:PORT, not '\(server)'") }
             guard passwordEnv == nil || passwordFile == nil else { throw ValidationError("give --password-env or --password-file, not both") }
             for entry in binary where !entry.contains("=") || entry.hasPrefix("=") || entry.hasSuffix("=") {
@@ -71,7 +95,8 @@ extension Maintctl {
 
         func run() async throws {
             guard let (host, port) = address else { throw Exit.invalidInput }
-            guard host == "127.0.0.1" || host == "localhost" else {
+            let onMachines = backend == SSHHost.descriptor.id
+            guard onMachines || host == "127.0.0.1" || host == "localhost" else {
                 Output.error("maintctl: cluster adopt: the process backend adopts servers of this machine on loopback (127.0.0.1), not \(host)")
                 throw Exit.invalidInput
             }
@@ -80,12 +105,20 @@ extension Maintctl {
                 throw Exit.invalidInput
             }
             let reference = passwordEnv.map { SecretReference(env: $0) } ?? passwordFile.map { SecretReference(file: $0) }
-            let request = AdoptionRequest(seedPort: port, cache: cache, resourceGroup: resourceGroup, region: region,
-                                          grouping: NodeGrouping(rawValue: groupBy) ?? .directory,
+            let request = AdoptionRequest(seed: ServerAddress(host: onMachines ? host : "127.0.0.1", port: port), cache: cache,
+                                          resourceGroup: resourceGroup, region: region,
+                                          grouping: groupBy.flatMap(NodeGrouping.init(rawValue:)) ?? (onMachines ? .machine : .directory),
                                           binaries: ClusterUp.pairs(binary), password: reference)
             let adopted: Inventory
             do {
-                adopted = try await ProcessBackend.adopt(request, in: state, logger: Registry.logger(verbose: false)).inventory
+                let logger = Registry.logger(verbose: false)
+                if onMachines {
+                    let login = SSHLogin(user: sshUser, port: sshPort, identityFile: identityFile, knownHostsFile: knownHostsFile)
+                    adopted = try await SSHBackend.adopt(request, login: login == SSHLogin() ? nil : login, spares: spareHost,
+                                                         in: state, logger: logger).inventory
+                } else {
+                    adopted = try await ProcessBackend.adopt(request, in: state, logger: logger).inventory
+                }
             } catch {
                 Output.error("maintctl: cluster adopt: \(error)")
                 throw Exit.failed

@@ -13,7 +13,7 @@ extension Maintctl {
         var adoptedToo = false
 
         func run() async throws {
-            let cluster = try await live.open()
+            let cluster = try await live.open(checkingPassword: false)
             do {
                 try await cluster.down(adoptedToo: adoptedToo)
             } catch {

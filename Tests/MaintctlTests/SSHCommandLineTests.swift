@@ -1,5 +1,6 @@
 import Foundation
 import LiveClusterSupport
+import RedisWire
 import Testing
 
 /// The ssh backend through the CLI: nodes on machines reached with OpenSSH — network
@@ -11,6 +12,7 @@ import Testing
         var shard: String
         var version: String
         var host: String
+        var port: Int
         var role: String
         var pid: Int32
         var healthy: Bool
@@ -98,7 +100,7 @@ import Testing
                 let rules = try await CLI.run(program: "/usr/sbin/ip", ["netns", "exec", namespace, "/usr/sbin/iptables", "-S"])
                 #expect(!rules.stdout.contains("mctl-"), "no partition left in \(namespace): \(rules.stdout)")
                 let qdiscs = try await CLI.run(program: "/usr/sbin/ip", ["netns", "exec", namespace, "/usr/sbin/tc", "qdisc", "show"])
-                #expect(!qdiscs.stdout.contains("netem"), "no slow link left in \(namespace)")
+                #expect(!qdiscs.stdout.contains("netem") && !qdiscs.stdout.contains("tbf"), "no slow link left in \(namespace)")
             }
             for place in [CLI.packageRoot, FileManager.default.homeDirectoryForCurrentUser.path, hosts.directory] {
                 #expect(!FileManager.default.fileExists(atPath: place + "/" + marker), "a value reached a shell as code (\(place))")
@@ -180,6 +182,44 @@ import Testing
         }
     }
 
+    /// `slow node-2 10x` for the whole patch: the one full sync node-2 sends (s2, holding
+    /// 4 MB, to its replacement) takes far longer than the others, and the patch succeeds.
+    @Test(.enabled(if: SSHHosts.isAvailable, "needs root, ip, sshd and ssh"))
+    func aSlowMachineSlowsItsSyncAndThePatchSucceeds() async throws {
+        try await withSSHCluster { hosts, state in
+            // 4 MB in s2 (slots 5461-10922), written to its primary on node-2.
+            let primary = try #require(try await status(hosts, state).copies.first { $0.shard == "s2" && $0.role == "primary" })
+            let tag = try #require((0..<100_000).lazy.map { "t\($0)" }.first { (5461...10922).contains(HashSlot.slot(of: $0)) })
+            let secret = try String(contentsOfFile: hosts.directory + "/password", encoding: .utf8)
+            for batch in 0..<4 {
+                // Random values: a full sync's snapshot compresses repeated ones to nothing.
+                let pairs = (0..<10).flatMap { ["{\(tag)}:\(batch):\($0)", String((0..<100_000).map { _ in "0123456789abcdef".randomElement()! })] }
+                let written = try await hosts.runInController(["/usr/bin/env", "REDISCLI_AUTH=\(secret)", "redis-cli", "-h", primary.host,
+                                                               "-p", String(primary.port), "MSET"] + pairs)
+                try #require(String(decoding: written.stdout, as: UTF8.self).contains("OK"))
+            }
+            let events = hosts.directory + "/events.jsonl"
+            let run = try await maintctl(hosts, ["run", "Playbooks/rolling-patch.yaml", "--backend", "ssh", "--state", state,
+                                                 "--probe", "--format", "json", "--events", events,
+                                                 "--inject", "slow node-2 10x 300s at 0s"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout)")
+            #expect(summary["status"] as? String == "succeeded")
+            #expect(summary["acknowledged_writes_lost"] as? Int == 0)
+            let lines = try String(contentsOfFile: events, encoding: .utf8).split(separator: "\n")
+            let syncs = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                .filter { $0["type"] as? String == "action_finished" }
+                .flatMap { $0["syncs"] as? [[String: Any]] ?? [] }
+            let slowed = syncs.filter { $0["shard"] as? String == "s2" && $0["node"] as? String == "node-2-7.2.5" }.compactMap { $0["duration_ms"] as? Int }
+            let others = syncs.filter { !($0["shard"] as? String == "s2" && $0["node"] as? String == "node-2-7.2.5") }.compactMap { $0["duration_ms"] as? Int }
+            let slowest = try #require(slowed.first, "\(syncs)")
+            #expect(others.count == 5, "\(syncs)")
+            let median = others.sorted()[others.count / 2]
+            #expect(slowest >= 200 && slowest >= 3 * median, "s2's sync from the slow machine: \(slowest) ms; the others: \(others)")
+            #expect(run.stderr.contains("⚡ injected: slow node-2 10x"), "\(run.stderr)")
+        }
+    }
+
     /// A node that only maintctl cannot reach (the test drops maintctl's traffic to it, SSH
     /// excepted, in maintctl's own namespace) while the other nodes still reach it is not failed
     /// over: the other machines are asked before a verdict.
@@ -217,17 +257,123 @@ import Testing
         }
     }
 
+    /// A cluster someone made with `redis-cli --cluster create` on 3 machines (2 servers each,
+    /// requiring a password) is adopted over SSH, written out as an inventory both maintctl
+    /// and a JSON Schema validator accept, and patched onto the 3 spare machines under the
+    /// probe with nothing lost; the adopted servers are retired, and `cluster down` leaves none.
     @Test(.enabled(if: SSHHosts.isAvailable, "needs root, ip, sshd and ssh"))
-    func aCacheWithoutAPasswordIsRefusedBeforeAnythingStarts() async throws {
-        try await SSHHosts.with(hosts: 3) { hosts in
+    func aClusterMadeByRedisCliOnMachinesIsAdoptedAndPatched() async throws {
+        try await SSHHosts.with(hosts: 6) { hosts in
+            let password = hosts.directory + "/password"
+            let secret = "s3cret-\(UUID().uuidString)"
+            try secret.write(toFile: password, atomically: true, encoding: .utf8)
+            var made: [String] = []
+            for index in 0..<3 {
+                for port in [7000, 7001] {
+                    let directory = hosts.directory + "/made/h\(index)-\(port)"
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                    try """
+                        port \(port)
+                        bind \(SSHHosts.address(index))
+                        cluster-enabled yes
+                        cluster-config-file nodes.conf
+                        cluster-announce-ip \(SSHHosts.address(index))
+                        dir \(directory)
+                        daemonize yes
+                        pidfile \(directory)/redis.pid
+                        logfile \(directory)/redis.log
+                        save ""
+                        appendonly no
+                        requirepass "\(secret)"
+                        masterauth "\(secret)"
+
+                        """.write(toFile: directory + "/redis.conf", atomically: true, encoding: .utf8)
+                    let started = try await CLI.run(program: "/usr/sbin/ip", ["netns", "exec", hosts.namespaces[index], "/usr/bin/redis-server", directory + "/redis.conf"])
+                    try #require(started.status == 0, "\(started.stderr)")
+                    made.append("\(SSHHosts.address(index)):\(port)")
+                }
+            }
+            for _ in 0..<100 where try await servers(in: hosts.namespaces[2]).count < 2 { try await Task.sleep(for: .milliseconds(50)) }
+            let create = try await CLI.run(program: "/usr/sbin/ip", ["netns", "exec", hosts.controller, "/usr/bin/env", "REDISCLI_AUTH=\(secret)",
+                                                                     "redis-cli", "--cluster", "create"] + made + ["--cluster-replicas", "1", "--cluster-yes"])
+            try #require(create.status == 0, "\(create.stdout)\(create.stderr)")
+            // Until every server sees the 3 replicas as such (redis-cli returns once the servers met).
+            for _ in 0..<200 {
+                let nodes = try await hosts.runInController(["/usr/bin/env", "REDISCLI_AUTH=\(secret)", "redis-cli", "-h", SSHHosts.address(1),
+                                                             "-p", "7000", "CLUSTER", "NODES"])
+                if String(decoding: nodes.stdout, as: UTF8.self).components(separatedBy: "slave").count == 4 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+
+            let state = hosts.directory + "/state"
+            let inventory = hosts.directory + "/adopted.yaml"
+            let adopt = try await maintctl(hosts, ["cluster", "adopt", made[2], "--backend", "ssh", "--state", state, "--password-file", password,
+                                                   "--ssh-user", "root", "--identity-file", hosts.identityFile, "--known-hosts-file", hosts.knownHosts,
+                                                   "--cache", "made"] + (3..<6).flatMap { ["--spare-host", SSHHosts.address($0)] } + ["-o", inventory])
+            do {
+                try #require(adopt.status == 0, "\(adopt.stderr)")
+                #expect(adopt.stdout.contains("3 nodes, 3 shards"), "\(adopt.stdout)")
+                let schema = try await SchemaCommandLineTests.schema("inventory")
+                let valid = try await SchemaCommandLineTests.validate([inventory], against: schema)
+                #expect(valid.status == 0, "\(valid.stdout)\(valid.stderr)")
+                let written = try String(contentsOfFile: inventory, encoding: .utf8)
+                #expect(written.contains("spare_hosts") && written.contains("host: \(SSHHosts.address(0))") && !written.contains(secret), "\(written)")
+                let planned = try await CLI.run(["plan", "Playbooks/rolling-patch.yaml", "--inventory", inventory])
+                #expect(planned.status == 0, "\(planned.stderr)")
+                let before = try await status(hosts, state)
+                #expect(before.copies.count == 6 && before.copies.allSatisfy(\.healthy), "\(before.copies)")
+
+                let run = try await maintctl(hosts, ["run", "Playbooks/rolling-patch.yaml", "--backend", "ssh", "--state", state, "--probe", "--format", "json"])
+                #expect(run.status == 0, "\(run.stderr)")
+                let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout)")
+                #expect(summary["status"] as? String == "succeeded")
+                #expect(summary["acknowledged_writes_lost"] as? Int == 0)
+                let after = try await status(hosts, state)
+                #expect(after.copies.count == 6 && after.copies.allSatisfy { $0.healthy && $0.version == "7.2.5" })
+                #expect(Set(after.copies.map(\.host)) == Set((3..<6).map(SSHHosts.address)))
+                for index in 0..<3 { #expect(try await servers(in: hosts.namespaces[index]).isEmpty, "the adopted servers of machine \(index) are retired") }
+            } catch {
+                _ = try? await maintctl(hosts, ["cluster", "down", "--state", state, "--adopted-too"])
+                throw error
+            }
+            let down = try await maintctl(hosts, ["cluster", "down", "--state", state, "--adopted-too"])
+            #expect(down.status == 0, "\(down.stderr)")
+            for namespace in hosts.namespaces { #expect(try await servers(in: namespace).isEmpty, "no server left in \(namespace)") }
+        }
+    }
+
+    /// A cache without a password is refused before anything starts; a password that no
+    /// longer matches the servers' is one clear error, and changes nothing.
+    @Test(.enabled(if: SSHHosts.isAvailable, "needs root, ip, sshd and ssh"))
+    func aNetworkCacheNeedsItsPasswordAndAWrongOneIsOneClearError() async throws {
+        try await SSHHosts.with(hosts: 6) { hosts in
             let inventory = try writeInventory(hosts)
             let text = try String(contentsOfFile: inventory, encoding: .utf8)
-            try text.split(separator: "\n").filter { !$0.contains("password:") }.joined(separator: "\n").write(toFile: inventory, atomically: true, encoding: .utf8)
+            let open = hosts.directory + "/open.yaml"
+            try text.split(separator: "\n").filter { !$0.contains("password:") }.joined(separator: "\n").write(toFile: open, atomically: true, encoding: .utf8)
             let state = hosts.directory + "/state"
-            let up = try await maintctl(hosts, ["cluster", "up", inventory, "--backend", "ssh", "--state", state])
-            #expect(up.status != 0)
-            #expect(up.stderr.contains("has no password"), "\(up.stderr)")
+            let refused = try await maintctl(hosts, ["cluster", "up", open, "--backend", "ssh", "--state", state])
+            #expect(refused.status != 0)
+            #expect(refused.stderr.contains("has no password"), "\(refused.stderr)")
             #expect(!FileManager.default.fileExists(atPath: state + "/state.json"))
+            for namespace in hosts.namespaces { #expect(try await servers(in: namespace).isEmpty) }
+
+            let up = try await maintctl(hosts, ["cluster", "up", inventory, "--backend", "ssh", "--state", state])
+            try #require(up.status == 0, "\(up.stderr)")
+            let password = hosts.directory + "/password"
+            let right = try String(contentsOfFile: password, encoding: .utf8)
+            try "not-the-password".write(toFile: password, atomically: true, encoding: .utf8)
+            let wrong = try await maintctl(hosts, ["cluster", "status", "--state", state])
+            #expect(wrong.status == 2, "\(wrong.stdout)\(wrong.stderr)")
+            #expect(wrong.stderr.contains("refuse its password (from file ") && wrong.stderr.components(separatedBy: "maintctl:").count == 2, "\(wrong.stderr)")
+            #expect(!wrong.stderr.contains(right) && !wrong.stderr.contains("not-the-password"))
+            let run = try await maintctl(hosts, ["run", "Playbooks/rolling-patch.yaml", "--backend", "ssh", "--state", state])
+            #expect(run.status != 0 && run.stderr.contains("refuse its password"), "\(run.stderr)")
+            try right.write(toFile: password, atomically: true, encoding: .utf8)
+            let status = try await status(hosts, state)
+            #expect(status.copies.count == 6 && status.copies.allSatisfy { $0.healthy && $0.version == "7.0" }, "nothing changed")
+            let down = try await maintctl(hosts, ["cluster", "down", "--state", state])
+            #expect(down.status == 0, "\(down.stderr)")
             for namespace in hosts.namespaces { #expect(try await servers(in: namespace).isEmpty) }
         }
     }

@@ -4,9 +4,10 @@ import RedisWire
 
 /// A running Redis Cluster that maintctl did not start, as `cluster adopt` reads it: every
 /// server (its cluster identity, role and slots; its pid, version, binary and working
-/// directory on this machine) and its shards. Only a cluster maintctl can drive safely is
+/// directory on its machine) and its shards. Only a cluster maintctl can drive safely is
 /// surveyed: every slot served, one contiguous slot range per shard, no slot moving, no server
-/// failing, every server a local process serving loopback.
+/// failing, every server a process its host can reach: of this machine serving loopback, or
+/// of a machine with an address that maintctl reaches over SSH.
 struct ClusterSurvey: Sendable {
     struct Server: Sendable {
         var entry: ClusterNodeEntry
@@ -30,34 +31,49 @@ struct ClusterSurvey: Sendable {
     /// Shards in slot order.
     var shards: [Shard]
 
-    /// Reads the cluster that the server on loopback `seedPort` belongs to.
-    /// - Throws: `BackendError` `adopt-refused` saying what makes the cluster one maintctl
-    ///   cannot take over, or why a server cannot be read.
-    static func read(seedPort: Int, password: String?) async throws -> ClusterSurvey {
-        let seed = try await connect(seedPort, password: password)
+    /// The servers the cluster of `seed` lists (`CLUSTER NODES`), each with the address it announces.
+    /// - Throws: `BackendError` `adopt-refused` when `seed` is no cluster server.
+    static func entries(seed: ServerAddress, password: String?) async throws -> [ClusterNodeEntry] {
+        let connection = try await connect(seed, password: password)
         let text: String
         do {
-            text = try await seed.command("CLUSTER", "NODES").string ?? ""
-            await seed.close()
+            text = try await connection.command("CLUSTER", "NODES").string ?? ""
+            await connection.close()
         } catch {
-            await seed.close()
-            throw BackendError(.adoptRefused, "127.0.0.1:\(seedPort) is no Redis Cluster server: \(error)")
+            await connection.close()
+            throw BackendError(.adoptRefused, "\(seed) is no Redis Cluster server: \(error)")
         }
         let entries = ClusterNodeEntry.parse(text)
-        guard !entries.isEmpty else { throw BackendError(.adoptRefused, "127.0.0.1:\(seedPort) lists no cluster nodes") }
+        guard !entries.isEmpty else { throw BackendError(.adoptRefused, "\(seed) lists no cluster nodes") }
+        return entries
+    }
+
+    /// Reads the cluster that the server at `seed` belongs to.
+    /// - Parameters:
+    ///   - host: Where its servers run: this machine (every server must serve loopback), or
+    ///     machines with addresses (every server must announce one).
+    /// - Throws: `BackendError` `adopt-refused` saying what makes the cluster one maintctl
+    ///   cannot take over, or why a server cannot be read.
+    static func read(seed: ServerAddress, password: String?, host: any ServerHost) async throws -> ClusterSurvey {
+        let entries = try await entries(seed: seed, password: password)
+        let onMachines = host.record.machines != nil
         for entry in entries {
             if entry.isUnhealthy {
                 throw BackendError(.adoptRefused, "server \(entry.host):\(entry.port) (\(entry.id.prefix(8))) is \(entry.flags.sorted().joined(separator: ",")); adopt a healthy cluster")
             }
-            if !isLoopback(entry.host) {
+            if !onMachines && !isLoopback(entry.host) {
                 throw BackendError(.adoptRefused, "server \(entry.id.prefix(8)) announces \(entry.host):\(entry.port); the process backend drives servers of this machine on loopback only")
             }
+            if onMachines && (isLoopback(entry.host) || entry.host.isEmpty) {
+                throw BackendError(.adoptRefused, "server \(entry.id.prefix(8)) announces '\(entry.host)':\(entry.port); servers on machines must announce "
+                                   + "their machine's address (cluster-announce-ip) for maintctl to reach them there")
+            }
             if entry.movesSlots {
-                throw BackendError(.adoptRefused, "server 127.0.0.1:\(entry.port) is migrating or importing slots; finish the resharding first")
+                throw BackendError(.adoptRefused, "server \(entry.host):\(entry.port) is migrating or importing slots; finish the resharding first")
             }
         }
         var servers: [String: Server] = [:]
-        for entry in entries { servers[entry.id] = try await read(entry, password: password) }
+        for entry in entries { servers[entry.id] = try await read(entry, password: password, host: host, onMachines: onMachines) }
         return try shards(of: entries, servers: servers)
     }
 
@@ -67,18 +83,18 @@ struct ClusterSurvey: Sendable {
         for primary in entries where primary.isPrimary {
             let ranges = merged(primary.slots)
             guard let range = ranges.first else {
-                throw BackendError(.adoptRefused, "primary 127.0.0.1:\(primary.port) serves no slots; remove it from the cluster (CLUSTER FORGET) or give it slots first")
+                throw BackendError(.adoptRefused, "primary \(primary.host):\(primary.port) serves no slots; remove it from the cluster (CLUSTER FORGET) or give it slots first")
             }
             guard ranges.count == 1 else {
                 let listed = ranges.map { "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: " ")
-                throw BackendError(.adoptRefused, "primary 127.0.0.1:\(primary.port) serves slots \(listed); maintctl drives shards of one contiguous slot range (reshard them into one first)")
+                throw BackendError(.adoptRefused, "primary \(primary.host):\(primary.port) serves slots \(listed); maintctl drives shards of one contiguous slot range (reshard them into one first)")
             }
             covered += range.count
             let replicas = entries.filter { $0.primaryID == primary.id }.sorted { $0.port < $1.port }
             shards.append(Shard(slots: range, primary: servers[primary.id]!, replicas: replicas.map { servers[$0.id]! }))
         }
         for orphan in entries where !orphan.isPrimary && !entries.contains(where: { $0.id == orphan.primaryID && $0.isPrimary }) {
-            throw BackendError(.adoptRefused, "replica 127.0.0.1:\(orphan.port) replicates no primary of the cluster")
+            throw BackendError(.adoptRefused, "replica \(orphan.host):\(orphan.port) replicates no primary of the cluster")
         }
         guard covered == 16384 else {
             throw BackendError(.adoptRefused, "the cluster serves \(covered) of 16384 slots; adopt a cluster that serves every slot")
@@ -99,11 +115,12 @@ struct ClusterSurvey: Sendable {
         return result
     }
 
-    /// Reads one server: it must be the node the seed listed, and a process of this machine.
-    private static func read(_ entry: ClusterNodeEntry, password: String?) async throws -> Server {
-        let connection = try await connect(entry.port, password: password)
+    /// Reads one server: it must be the node the seed listed, and a process its host finds.
+    private static func read(_ entry: ClusterNodeEntry, password: String?, host: any ServerHost, onMachines: Bool) async throws -> Server {
+        let address = ServerAddress(host: onMachines ? entry.host : RedisConnection.loopback, port: entry.port)
+        let connection = try await connect(address, password: password)
         do {
-            let server = try await read(entry, through: connection)
+            let server = try await read(entry, at: address, through: connection, host: host, onMachines: onMachines)
             await connection.close()
             return server
         } catch {
@@ -112,34 +129,38 @@ struct ClusterSurvey: Sendable {
         }
     }
 
-    private static func read(_ entry: ClusterNodeEntry, through connection: RedisConnection) async throws -> Server {
+    private static func read(_ entry: ClusterNodeEntry, at address: ServerAddress, through connection: RedisConnection,
+                             host: any ServerHost, onMachines: Bool) async throws -> Server {
         let id = try await connection.command("CLUSTER", "MYID").string ?? ""
         guard id == entry.id else {
-            throw BackendError(.adoptRefused, "127.0.0.1:\(entry.port) is node \(id.prefix(8)), not the \(entry.id.prefix(8)) the cluster lists there")
+            throw BackendError(.adoptRefused, "\(address) is node \(id.prefix(8)), not the \(entry.id.prefix(8)) the cluster lists there")
         }
         let server = ReplicationInfo(try await connection.command("INFO", "server").string ?? "")
         let memory = ReplicationInfo(try await connection.command("INFO", "memory").string ?? "")
-        guard let pid = server.fields["process_id"].flatMap({ Int32($0) }), RedisServerProcess.isOurs(pid: pid, port: entry.port),
-              let directory = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd") else {
-            throw BackendError(.adoptRefused, "127.0.0.1:\(entry.port) says its pid is \(server.fields["process_id"] ?? "unknown"), "
-                               + "which is no redis-server of this machine serving that port; run adopt on the servers' machine, as their user or root")
+        let machine = NodeLocation(id: address.host, address: onMachines ? address.host : nil)
+        let pid = server.fields["process_id"].flatMap { Int32($0) }
+        guard let pid, let directory = await host.workingDirectory(of: HostedServer(node: machine, pid: pid, port: entry.port)) else {
+            throw BackendError(.adoptRefused, "\(address) says its pid is \(server.fields["process_id"] ?? "unknown"), "
+                               + (onMachines ? "which is no redis-server serving that port on \(address.host) (as maintctl's SSH user sees it)"
+                                  : "which is no redis-server of this machine serving that port; run adopt on the servers' machine, as their user or root"))
         }
         let version = server.fields["redis_version"] ?? ""
         guard InventoryLoader.isIdentifier(version) else {
-            throw BackendError(.adoptRefused, "127.0.0.1:\(entry.port) reports version '\(version.forMessage)', which cannot name a version")
+            throw BackendError(.adoptRefused, "\(address) reports version '\(version.forMessage)', which cannot name a version")
         }
         // What it was started as (not /proc's exe: Debian's redis-server is a link to
         // redis-check-rdb, which acts by the name it is called by); else redis-server on PATH.
-        let executable = server.fields["executable"].flatMap { FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil } ?? "redis-server"
+        // On another machine it is taken as said: `check` finds it there before it runs anything.
+        let executable = server.fields["executable"].flatMap { onMachines || FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil } ?? "redis-server"
         return Server(entry: entry, pid: pid, version: version, executable: executable, directory: directory,
                       datasetMB: (Double(memory.fields["used_memory_dataset"] ?? "") ?? 0) / 1_048_576)
     }
 
-    private static func connect(_ port: Int, password: String?) async throws -> RedisConnection {
+    private static func connect(_ address: ServerAddress, password: String?) async throws -> RedisConnection {
         do {
-            return try await RedisConnection.connect(port: port, password: password)
+            return try await RedisConnection.connect(host: address.host, port: address.port, password: password)
         } catch {
-            throw BackendError(.adoptRefused, "cannot read the server at 127.0.0.1:\(port): \(error)")
+            throw BackendError(.adoptRefused, "cannot read the server at \(address): \(error)")
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MaintenanceKit
+import RedisWire
 
 /// How `cluster adopt` groups the servers of a cluster it did not make into nodes (VMs).
 public enum NodeGrouping: String, Sendable, CaseIterable {
@@ -11,12 +12,14 @@ public enum NodeGrouping: String, Sendable, CaseIterable {
     case parent
     /// Every server is a node of its own.
     case server
+    /// Servers on one machine (one announced address) form a node: for machines reached over SSH.
+    case machine
 }
 
 /// What `cluster adopt` needs besides the running cluster.
 public struct AdoptionRequest: Sendable {
-    /// A loopback port of one server of the cluster.
-    public var seedPort: Int
+    /// One server of the cluster: on loopback for local processes, at its machine's address for machines.
+    public var seed: ServerAddress
     /// The id the cache gets, with its resource group and region.
     public var cache: String
     public var resourceGroup: String
@@ -27,9 +30,9 @@ public struct AdoptionRequest: Sendable {
     /// Where the servers' password is, when they require one.
     public var password: SecretReference?
 
-    public init(seedPort: Int, cache: String = "adopted", resourceGroup: String = "adopted", region: String = "local",
+    public init(seed: ServerAddress, cache: String = "adopted", resourceGroup: String = "adopted", region: String = "local",
                 grouping: NodeGrouping = .directory, binaries: [String: String] = [:], password: SecretReference? = nil) {
-        self.seedPort = seedPort
+        self.seed = seed
         self.cache = cache
         self.resourceGroup = resourceGroup
         self.region = region
@@ -40,14 +43,17 @@ public struct AdoptionRequest: Sendable {
 }
 
 extension ProcessBackend {
-    /// Takes over a running Redis Cluster of this machine that maintctl did not start: reads
-    /// it (``ClusterSurvey``), groups its servers into nodes, writes the state that `run`,
-    /// `status`, `probe` and `cluster down` use, and starts an endpoint per node. The servers
-    /// are not touched: they serve on as they did.
+    /// Takes over a running Redis Cluster that maintctl did not start: reads it
+    /// (``ClusterSurvey``), groups its servers into nodes, writes the state that `run`,
+    /// `status`, `probe` and `cluster down` use, and starts an endpoint per node where the host
+    /// runs them. The servers are not touched: they serve on as they did.
+    /// - Parameter host: Where the servers run: this machine's processes, or machines (each
+    ///   node's address is its servers' announced address).
     /// - Returns: The backend, and the cluster as an inventory a person can read and edit.
     /// - Throws: `BackendError` `adopt-refused` saying what makes the cluster one maintctl
     ///   cannot drive (nothing is written then), or what failed; whatever was started is stopped.
-    public static func adopt(_ request: AdoptionRequest, in directory: String, logger: Logger) async throws -> (backend: ProcessBackend, inventory: Inventory) {
+    public static func adopt(_ request: AdoptionRequest, host: any ServerHost = LocalProcessHost(), in directory: String,
+                             logger: Logger) async throws -> (backend: ProcessBackend, inventory: Inventory) {
         let directory = absolute(directory)
         if FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) {
             throw BackendError(.clusterExists, "'\(directory)' already holds a cluster; stop it with: maintctl cluster down --state \(directory)")
@@ -56,23 +62,23 @@ extension ProcessBackend {
             throw BackendError(.adoptRefused, "'\(request.cache.forMessage)' cannot name a cache (letters, digits, '-', '_', '.')")
         }
         let password = try readPassword(request.password)
-        let survey = try await ClusterSurvey.read(seedPort: request.seedPort, password: password)
+        let survey = try await ClusterSurvey.read(seed: request.seed, password: password, host: host)
         let nodes = try nodeNames(of: survey, grouping: request.grouping)
-        let cache = try cacheRecord(request, survey: survey, nodes: nodes)
+        let cache = try cacheRecord(request, survey: survey, nodes: nodes, onMachines: host.record.machines != nil)
         var binaries: [String: String] = [:]
         for server in survey.shards.flatMap({ [$0.primary] + $0.replicas }) where binaries[server.version] == nil {
             binaries[server.version] = server.executable
         }
         binaries["default"] = binaries[survey.shards[0].primary.version]
         binaries.merge(request.binaries) { $1 }
-        let state = ClusterState(binaries: binaries, host: .localProcesses, caches: [cache], endpointBinary: try EndpointProcess.locate(),
+        let state = ClusterState(binaries: binaries, host: host.record, caches: [cache], endpointBinary: try EndpointProcess.locate(),
                                  password: request.password)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let backend = ProcessBackend(directory: directory, state: state, host: LocalProcessHost(), password: password, logger: logger, choosePort: FreePort.find)
+        let backend = ProcessBackend(directory: directory, state: state, host: host, password: password, logger: logger, choosePort: FreePort.find)
         do {
             try ClusterStateStore(directory: directory, state: state).persist()
             for node in cache.nodes {
-                try FileManager.default.createDirectory(atPath: ClusterState.nodeDirectory(root: directory, node: node.id), withIntermediateDirectories: true)
+                try await host.makeDirectory(ClusterState.nodeDirectory(root: directory, node: node.id), on: NodeLocation(id: node.id, address: node.host))
                 try await backend.startEndpoint(of: node.id, in: cache.id)
             }
             await backend.updateEndpointRoles(of: cache.id)
@@ -81,7 +87,18 @@ extension ProcessBackend {
             throw error
         }
         logger.info("adopted cache \(cache.id): \(cache.nodes.count) nodes, \(cache.shards.count) shards, \(cache.shards.flatMap(\.copies).count) servers")
-        return (backend, Inventory(caches: [inventorySpec(of: cache, request: request)]))
+        return (backend, Inventory(caches: [inventorySpec(of: cache, request: request, machines: host.record.machines)]))
+    }
+
+    /// The addresses the servers of the cluster of `seed` announce, each once, in the order
+    /// the cluster lists them: the machines a host of machines must reach to adopt it.
+    /// - Throws: `BackendError` when the password cannot be read or `seed` is no cluster server.
+    public static func announcedAddresses(seed: ServerAddress, password reference: SecretReference?) async throws -> [String] {
+        var addresses: [String] = []
+        for entry in try await ClusterSurvey.entries(seed: seed, password: try readPassword(reference)) where !addresses.contains(entry.host) {
+            addresses.append(entry.host)
+        }
+        return addresses
     }
 
     /// The node each server belongs to, by its id.
@@ -91,7 +108,8 @@ extension ProcessBackend {
             switch grouping {
             case .directory: server.directory
             case .parent: URL(fileURLWithPath: server.directory).deletingLastPathComponent().path
-            case .server: String(server.entry.port)
+            case .server: "\(server.entry.host):\(server.entry.port)"
+            case .machine: server.entry.host
             }
         }
         // Groups in the order of their lowest port; named after their directory when it can name a node.
@@ -101,7 +119,11 @@ extension ProcessBackend {
         var names: [String: String] = [:]
         var taken: Set<String> = []
         for (index, group) in groups.enumerated() {
-            let base = grouping == .server ? "node-\(group.key)" : URL(fileURLWithPath: group.key).lastPathComponent
+            let base = switch grouping {
+            case .server: "node-\(group.value[0].entry.port)"
+            case .machine: "node-\(group.key)"
+            case .directory, .parent: URL(fileURLWithPath: group.key).lastPathComponent
+            }
             let name = InventoryLoader.isIdentifier(base) && !taken.contains(base) ? base : "node-\(index + 1)"
             taken.insert(name)
             for server in group.value { names[server.entry.id] = name }
@@ -116,7 +138,8 @@ extension ProcessBackend {
         return names
     }
 
-    private static func cacheRecord(_ request: AdoptionRequest, survey: ClusterSurvey, nodes names: [String: String]) throws -> ClusterState.Cache {
+    private static func cacheRecord(_ request: AdoptionRequest, survey: ClusterSurvey, nodes names: [String: String],
+                                    onMachines: Bool) throws -> ClusterState.Cache {
         let servers = survey.shards.flatMap { [$0.primary] + $0.replicas }
         let capacity = Capacity(memoryMB: machineMemoryMB(), cpus: Double(ProcessInfo.processInfo.activeProcessorCount))
         var nodes: [ClusterState.Node] = []
@@ -127,13 +150,15 @@ extension ProcessBackend {
             guard versions.count == 1, let version = versions.first else {
                 throw BackendError(.adoptRefused, "the servers of node '\(name)' run different versions (\(versions.sorted().joined(separator: ", "))); group them otherwise with --group-by")
             }
-            nodes.append(ClusterState.Node(id: name, version: version, capacity: capacity, lifecycle: .active, adopted: true))
+            let machine = onMachines ? servers.first { names[$0.entry.id] == name }?.entry.host : nil
+            nodes.append(ClusterState.Node(id: name, version: version, capacity: capacity, lifecycle: .active, adopted: true, host: machine))
         }
         let shards = survey.shards.enumerated().map { index, shard in
             ClusterState.Shard(id: "s\(index + 1)", sizeMB: shard.primary.datasetMB, firstSlot: shard.slots.lowerBound, lastSlot: shard.slots.upperBound,
                                copies: ([shard.primary] + shard.replicas).map { server in
                                    ClusterState.Copy(node: names[server.entry.id]!, port: server.entry.port, busPort: server.entry.busPort,
-                                                     pid: server.pid, redisID: server.entry.id, adopted: true)
+                                                     pid: server.pid, redisID: server.entry.id, adopted: true,
+                                                     host: onMachines ? server.entry.host : nil)
                                })
         }
         // The leader: the node that holds the most primaries (the first of them).
@@ -144,16 +169,18 @@ extension ProcessBackend {
                                   nodes: nodes, shards: shards, endpoints: .standard)
     }
 
-    /// The cache as an inventory describes it.
-    private static func inventorySpec(of cache: ClusterState.Cache, request: AdoptionRequest) -> CacheSpec {
-        CacheSpec(id: cache.id, resourceGroup: request.resourceGroup, region: request.region, leader: cache.leader ?? cache.nodes[0].id,
+    /// The cache as an inventory describes it; on machines, with each node's machine and the spare ones.
+    private static func inventorySpec(of cache: ClusterState.Cache, request: AdoptionRequest, machines: [SpareHost]?) -> CacheSpec {
+        let login = { (address: String?) in machines?.first { $0.host == address }?.ssh }
+        let spares = machines?.filter { machine in !cache.nodes.contains { $0.host == machine.host } }
+        return CacheSpec(id: cache.id, resourceGroup: request.resourceGroup, region: request.region, leader: cache.leader ?? cache.nodes[0].id,
                   minReplicas: cache.minReplicas,
-                  nodes: cache.nodes.map { NodeSpec(id: $0.id, version: $0.version, capacity: $0.capacity) },
+                  nodes: cache.nodes.map { NodeSpec(id: $0.id, version: $0.version, capacity: $0.capacity, host: $0.host, ssh: login($0.host)) },
                   shards: cache.shards.map { shard in
                       ShardSpec(id: shard.id, primary: shard.copies[0].node, replicas: shard.copies.dropFirst().map(\.node),
                                 sizeMB: max(1, shard.sizeMB.rounded(.up)))
                   },
-                  password: request.password)
+                  password: request.password, spareHosts: spares.flatMap { $0.isEmpty ? nil : $0 })
     }
 
     /// This machine's memory in MB (`MemTotal`), the capacity of each adopted node: they share it.

@@ -49,9 +49,8 @@ extension ProcessBackend: FaultInjecting {
             try await host.partition(location(of: node), from: peers, for: try networkFaultDuration(fault, on: node))
             await awaitVerdict(on: node, in: cache)
         case .slow:
-            // Each step of slowdown above 1x adds 5 ms to everything the machine sends.
-            let delay = Duration.microseconds(Int64(max(0, (fault.slowdown ?? 2) - 1) * 5_000))
-            try await host.slow(location(of: node), delay: delay, for: try networkFaultDuration(fault, on: node))
+            let how = try await host.slow(location(of: node), factor: max(1, fault.slowdown ?? 2), for: try networkFaultDuration(fault, on: node))
+            logger.notice("\(node) of \(cache) slowed: \(how)")
         }
         logger.notice("injected \(fault) in \(cache): \(node), pids \(processes.map(\.pid))")
         return node

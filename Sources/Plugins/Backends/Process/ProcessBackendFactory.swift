@@ -38,6 +38,7 @@ public struct ProcessBackendFactory: BackendFactory {
     public func make(_ request: BackendRequest) async throws -> (backend: any Backend, fleet: Inventory) {
         let backend = try open(request)
         await backend.resumeOverduePauses()
+        try await backend.checkPassword()
         try await backend.startMissingEndpoints()
         return (backend, try await backend.currentInventory())
     }
@@ -45,6 +46,7 @@ public struct ProcessBackendFactory: BackendFactory {
     public func rebuild(_ request: BackendRequest, journaled: [CacheTopology]) async throws -> any Backend {
         let backend = try open(request)
         await backend.resumeOverduePauses()
+        try await backend.checkPassword()
         try await backend.startMissingEndpoints()
         return backend
     }

@@ -114,6 +114,10 @@ public protocol ServerHost: Sendable {
     /// - Throws: `BackendError` when it cannot be written.
     func writeSecret(_ contents: String, in directory: String, on node: NodeLocation) async throws -> String
 
+    /// The working directory of a server's process (its `dir`) on its node's machine; nil when
+    /// the pid is no `redis-server` serving that port there.
+    func workingDirectory(of server: HostedServer) async -> String?
+
     /// Whether the servers answer when asked from the node's machine: true when one answers,
     /// false when none does, nil when the machine cannot be asked (or the host cannot ask
     /// from a node's machine). Tells a node that only maintctl cannot reach from one that is down.
@@ -128,10 +132,11 @@ public protocol ServerHost: Sendable {
     /// - Throws: `BackendError` when the host cannot, or the machine refused.
     func partition(_ node: NodeLocation, from peers: [String], for duration: Duration) async throws
 
-    /// Delays everything the node's machine sends by `delay` for `duration`; the machine ends
-    /// it by itself on time.
+    /// Slows everything the node's machine sends `factor` times for `duration`; the machine
+    /// ends it by itself on time.
+    /// - Returns: How, for the record (the delay added, or the rate it is held to).
     /// - Throws: `BackendError` when the host cannot, or the machine refused.
-    func slow(_ node: NodeLocation, delay: Duration, for duration: Duration) async throws
+    func slow(_ node: NodeLocation, factor: Double, for duration: Duration) async throws -> String
 
     /// Ends every network fault on the node's machine now.
     func healNetwork(_ node: NodeLocation) async

@@ -23,6 +23,10 @@ extension ServersOfThisMachine {
     public func writeSecret(_ contents: String, in directory: String, on node: NodeLocation) async throws -> String {
         try ThisMachine.writeSecret(contents, in: directory)
     }
+    public func workingDirectory(of server: HostedServer) async -> String? {
+        guard RedisServerProcess.isOurs(pid: server.pid, port: server.port) else { return nil }
+        return try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(server.pid)/cwd")
+    }
     // Every node is this machine: there is no other place to ask from, and its loopback
     // traffic cannot be cut for one node (the simulated backend rehearses network faults).
     public func reach(_ servers: [ServerAddress], from node: NodeLocation) async -> Bool? { nil }
@@ -30,7 +34,7 @@ extension ServersOfThisMachine {
     public func partition(_ node: NodeLocation, from peers: [String], for duration: Duration) async throws {
         throw BackendError(.faultNotInjectable, "nodes on this machine's loopback cannot be partitioned for real")
     }
-    public func slow(_ node: NodeLocation, delay: Duration, for duration: Duration) async throws {
+    public func slow(_ node: NodeLocation, factor: Double, for duration: Duration) async throws -> String {
         throw BackendError(.faultNotInjectable, "nodes on this machine's loopback cannot be slowed for real")
     }
     public func healNetwork(_ node: NodeLocation) async {}

@@ -25,14 +25,17 @@ enum RemoteScript {
     case stop
     /// `DIRECTORY`: stops every `redis-server` working in it or under it.
     case stopUnder
+    /// `PID:PORT`: prints the server's working directory when it is ours.
+    case workingDirectory
     /// `HOST PORT…`: prints `yes` when a server at one of them answers (any reply, an
     /// authentication error too), then `no`; all are asked at once, each given 0.3 s.
     case reach
     /// `CHAIN SECONDS SSHPORT PEER…`: drops the machine's traffic with the peers and with the
     /// SSH client (maintctl) for SECONDS, its SSH excepted, and ends it by itself then.
     case partition
-    /// `ADDRESS MICROSECONDS SECONDS`: delays what the interface holding ADDRESS sends, for
-    /// SECONDS, and ends it by itself then.
+    /// `ADDRESS MICROSECONDS KILOBITS SECONDS`: delays what the interface holding ADDRESS
+    /// sends by MICROSECONDS (netem) or, on a kernel without netem, holds it to KILOBITS per
+    /// second (tbf), for SECONDS, and ends it by itself then; prints which.
     case slow
     /// `CHAIN ADDRESS`: ends the machine's partition and slow link now.
     case heal
@@ -104,6 +107,12 @@ enum RemoteScript {
                 while [ $i -lt 50 ] && ours "$p" "$q"; do sleep 0.1; i=$((i+1)); done
                 exit 0
                 """#
+        case .workingDirectory:
+            return Self.ours + #"""
+                p=${1%%:*}; q=${1#*:}
+                if ours "$p" "$q"; then readlink "/proc/$p/cwd"; fi
+                exit 0
+                """#
         case .reach:
             return #"""
                 while [ $# -ge 2 ]; do
@@ -138,8 +147,13 @@ enum RemoteScript {
             return #"""
                 dev=$(ip -o -4 addr show | while read -r _ name _ cidr _; do [ "${cidr%/*}" = "$1" ] && echo "$name" && break; done)
                 [ -n "$dev" ] || { echo "no interface holds $1" >&2; exit 1; }
-                tc qdisc replace dev "$dev" root netem delay "$2us" || exit 1
-                setsid sh -c 'sleep "$1"; tc qdisc del dev "$2" root' sh "$3" "$dev" </dev/null >/dev/null 2>&1 &
+                if tc qdisc replace dev "$dev" root netem delay "$2us" 2>/dev/null; then
+                  echo "$2 microseconds added to what $dev sends (netem)"
+                else
+                  tc qdisc replace dev "$dev" root tbf rate "$3kbit" burst 16kb latency 1s || exit 1
+                  echo "$dev held to $3 kbit/s (tbf; this kernel has no netem)"
+                fi
+                setsid sh -c 'sleep "$1"; tc qdisc del dev "$2" root' sh "$4" "$dev" </dev/null >/dev/null 2>&1 &
                 exit 0
                 """#
         case .heal:

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MaintenanceKit
 import ProcessBackend
+import RedisWire
 
 /// The ssh backend: the process backend's Redis Cluster on machines reached over SSH
 /// (``SSHHost``), one node per machine, named by the inventory's `host:`.
@@ -26,6 +27,30 @@ public enum SSHBackend {
         let directory = URL(fileURLWithPath: directory).standardizedFileURL.path
         let host = try SSHHost(record: SSHHost.record(for: inventory, stateDirectory: directory), stateDirectory: directory)
         return try await ProcessBackend.up(inventory, in: directory, binaries: binaries, host: host, logger: logger)
+    }
+
+    /// Takes over a running Redis Cluster on machines that maintctl did not start (see
+    /// ``ProcessBackend/adopt(_:host:in:logger:)``): each machine its servers announce is a node
+    /// (unless the request groups them otherwise), reached over SSH with `login`.
+    /// - Parameters:
+    ///   - login: How to log in to every machine (nil: the user's OpenSSH configuration).
+    ///   - spares: Machines new nodes may be made on.
+    /// - Throws: `BackendError`: no password (the servers listen on a network), a machine that
+    ///   cannot be reached, or what makes the cluster one maintctl cannot drive.
+    public static func adopt(_ request: AdoptionRequest, login: SSHLogin?, spares: [String], in directory: String,
+                             logger: Logger) async throws -> (backend: ProcessBackend, inventory: Inventory) {
+        guard request.password != nil else {
+            throw BackendError(.passwordRequired, "the servers of \(request.seed) listen on a network: adopt them with their password "
+                               + "(--password-env or --password-file); maintctl drives no such server without one")
+        }
+        let directory = URL(fileURLWithPath: directory).standardizedFileURL.path
+        let machines = try await ProcessBackend.announcedAddresses(seed: request.seed, password: request.password)
+        var record = HostRecord(kind: SSHHost.descriptor.id, machines: [], remoteDirectory: "")
+        let name = URL(fileURLWithPath: directory).lastPathComponent
+        record.remoteDirectory = "/tmp/maintctl-\(name)-\(UUID().uuidString.prefix(8).lowercased())"
+        record.machines = (machines + spares.filter { !machines.contains($0) }).map { SpareHost(host: $0, ssh: login) }
+        let host = try SSHHost(record: record, stateDirectory: directory)
+        return try await ProcessBackend.adopt(request, host: host, in: directory, logger: logger)
     }
 
     /// Opens the machines a cluster's state records.

@@ -32,7 +32,7 @@ public actor SSHHost: ServerHost {
     /// How long what a machine said of a server is taken as still true. Anything maintctl
     /// does to a server's process forgets it at once; a death meanwhile fails the server's
     /// Redis commands all the same.
-    private static let seenFor: Duration = .milliseconds(250)
+    private static let seenFor: Duration = .seconds(1)
 
     /// A host of the machines `record` lists, for the cluster in `stateDirectory`.
     /// - Throws: `BackendError` when the record lists no machines.
@@ -99,14 +99,28 @@ public actor SSHHost: ServerHost {
     // MARK: - ServerHost
 
     public func check(version: String, runnable: String) async throws {
-        for address in machines.keys.sorted() {
-            do {
-                _ = try await run(.executable, [runnable], on: address)
-            } catch let error as BackendError where error.code == .remoteCommandFailed {
-                throw BackendError(.redisMissing, "version \(version) runs '\(runnable)', which \(address) does not have as an executable; "
-                                   + "install it there or map the version to another binary with: maintctl cluster up … --binary \(version)=PATH")
+        // Every machine at once; the first failure (in address order) is the one told.
+        let failures = await withTaskGroup(of: (String, (any Error)?).self) { group in
+            for address in machines.keys {
+                group.addTask {
+                    do {
+                        _ = try await self.run(.executable, [runnable], on: address)
+                        return (address, nil)
+                    } catch {
+                        return (address, error)
+                    }
+                }
             }
+            var failed: [(String, any Error)] = []
+            for await (address, error) in group { if let error { failed.append((address, error)) } }
+            return failed.sorted { $0.0 < $1.0 }
         }
+        guard let (address, error) = failures.first else { return }
+        if let error = error as? BackendError, error.code == .remoteCommandFailed {
+            throw BackendError(.redisMissing, "version \(version) runs '\(runnable)', which \(address) does not have as an executable; "
+                               + "install it there or map the version to another binary with: maintctl cluster up … --binary \(version)=PATH")
+        }
+        throw error
     }
 
     public func provision(_ node: NodeSpec, runnable: String, directory: String, current: NodeLocation?, taken: Set<String>) async throws -> String? {
@@ -154,6 +168,8 @@ public actor SSHHost: ServerHost {
 
     public func delete(_ node: NodeLocation, directory: String) async throws {
         defer { forget(on: node.address) }
+        // The machine goes back to the pool as it came: no fault of the node's outlives it.
+        await healNetwork(node)
         _ = try await run(.stopUnder, [remote(directory)], on: node.address, timeout: .seconds(60))
         _ = try await run(.remove, [remote(directory)], on: node.address)
         if let address = node.address { claimed.remove(address) }
@@ -186,10 +202,20 @@ public actor SSHHost: ServerHost {
                 asked.append(index)
             }
         }
-        for (address, indices) in Dictionary(grouping: asked, by: { servers[$0].node.address }) {
-            let arguments = indices.map { "\(servers[$0].pid):\(servers[$0].port)" }
-            var answer = try? await run(.conditions, arguments, on: address, timeout: .seconds(10))
-            if answer == nil { answer = try? await run(.conditions, arguments, on: address, timeout: .seconds(10)) }
+        // Every machine at once: each answer costs a remote session.
+        let answers = await withTaskGroup(of: ([Int], String?).self) { group in
+            for (address, indices) in Dictionary(grouping: asked, by: { servers[$0].node.address }) {
+                let arguments = indices.map { "\(servers[$0].pid):\(servers[$0].port)" }
+                group.addTask {
+                    if let answer = try? await self.run(.conditions, arguments, on: address, timeout: .seconds(10)) { return (indices, answer) }
+                    return (indices, try? await self.run(.conditions, arguments, on: address, timeout: .seconds(10)))
+                }
+            }
+            var all: [([Int], String?)] = []
+            for await answer in group { all.append(answer) }
+            return all
+        }
+        for (indices, answer) in answers {
             let words = answer?.split(whereSeparator: \.isWhitespace) ?? []
             guard words.count == indices.count else { continue }
             for (index, word) in zip(indices, words) {
@@ -249,6 +275,11 @@ public actor SSHHost: ServerHost {
         return path
     }
 
+    public func workingDirectory(of server: HostedServer) async -> String? {
+        let answer = try? await run(.workingDirectory, ["\(server.pid):\(server.port)"], on: server.node.address, timeout: .seconds(10))
+        return answer.map { $0.trimmingCharacters(in: .newlines) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     public func reach(_ servers: [ServerAddress], from node: NodeLocation) async -> Bool? {
         guard let answer = try? await run(.reach, servers.flatMap { [$0.host, String($0.port)] }, on: node.address, timeout: .seconds(3)) else {
             return nil
@@ -263,9 +294,13 @@ public actor SSHHost: ServerHost {
         _ = try await run(.partition, [faultTag(node), String(Self.seconds(duration)), String(port)] + peers, on: node.address)
     }
 
-    public func slow(_ node: NodeLocation, delay: Duration, for duration: Duration) async throws {
-        let microseconds = delay.components.seconds * 1_000_000 + delay.components.attoseconds / 1_000_000_000_000
-        _ = try await run(.slow, [node.address ?? "", String(microseconds), String(Self.seconds(duration))], on: node.address)
+    /// Each step of slowdown above 1x adds 5 ms to what the machine sends (`tc netem`); a
+    /// kernel without netem holds the machine to 1 Gbit/s divided by the factor instead (`tc tbf`).
+    public func slow(_ node: NodeLocation, factor: Double, for duration: Duration) async throws -> String {
+        let microseconds = Int((factor - 1) * 5_000)
+        let kilobits = Int(1_000_000 / factor)
+        let how = try await run(.slow, [node.address ?? "", String(microseconds), String(kilobits), String(Self.seconds(duration))], on: node.address)
+        return how.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     public func healNetwork(_ node: NodeLocation) async {
