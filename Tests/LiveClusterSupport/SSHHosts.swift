@@ -13,6 +13,11 @@ import Glibc
 /// from the machine's own namespace. The addresses (10.77.0.0/24) exist only inside these
 /// namespaces. Host keys and the client's key are made for the run; `known_hosts` holds the
 /// hosts' keys. Everything is torn down by ``with(hosts:_:)``, also after a failed test.
+///
+/// The hosts share this machine's files, so root's login shell would read this machine's
+/// `~/.bashrc` on every SSH session (Debian's bash does for sshd): on a developer's machine that
+/// may cost 100 ms of CPU each (`pyenv init`). Their sshd sets `SHLVL=1`, which makes bash skip
+/// it, as a fresh host's shell would start in a few milliseconds.
 public struct SSHHosts: Sendable {
     /// The hosts, in order: `10.77.0.11`, `10.77.0.12`, …
     public let destinations: [SSHDestination]
@@ -117,6 +122,7 @@ public struct SSHHosts: Sendable {
             LogLevel VERBOSE
             MaxStartups 100
             MaxSessions 100
+            SetEnv SHLVL=1
             """.write(toFile: hostDirectory + "/sshd_config", atomically: true, encoding: .utf8)
             try await must(["/usr/sbin/ip", "netns", "exec", namespace, "/usr/sbin/sshd", "-f", hostDirectory + "/sshd_config", "-E", hostDirectory + "/sshd.log"])
         }

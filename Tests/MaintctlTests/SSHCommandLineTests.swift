@@ -183,7 +183,8 @@ import Testing
     }
 
     /// `slow node-2 10x` for the whole patch: the one full sync node-2 sends (s2, holding
-    /// 4 MB, to its replacement) takes far longer than the others, and the patch succeeds.
+    /// 4 MB, to its replacement) takes far longer than the others, and the patch succeeds;
+    /// node-3 partitioned for 400 ms meanwhile (less than down_after) is not failed over.
     @Test(.enabled(if: SSHHosts.isAvailable, "needs root, ip, sshd and ssh"))
     func aSlowMachineSlowsItsSyncAndThePatchSucceeds() async throws {
         try await withSSHCluster { hosts, state in
@@ -201,7 +202,7 @@ import Testing
             let events = hosts.directory + "/events.jsonl"
             let run = try await maintctl(hosts, ["run", "Playbooks/rolling-patch.yaml", "--backend", "ssh", "--state", state,
                                                  "--probe", "--format", "json", "--events", events,
-                                                 "--inject", "slow node-2 10x 300s at 0s"])
+                                                 "--inject", "slow node-2 10x 300s at 0s", "--inject", "partition node-3 400ms after migrate_shards#2"])
             #expect(run.status == 0, "\(run.stderr)")
             let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout)")
             #expect(summary["status"] as? String == "succeeded")
@@ -217,6 +218,10 @@ import Testing
             let median = others.sorted()[others.count / 2]
             #expect(slowest >= 200 && slowest >= 3 * median, "s2's sync from the slow machine: \(slowest) ms; the others: \(others)")
             #expect(run.stderr.contains("⚡ injected: slow node-2 10x"), "\(run.stderr)")
+            // A partition that heals before down_after (750 ms) fails nothing over.
+            #expect(run.stderr.contains("⚡ injected: partition node-3 400ms"), "\(run.stderr.split(separator: "\n").filter { $0.contains("⚡") })")
+            let unplanned = (summary["failovers"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "unplanned" }
+            #expect(unplanned.isEmpty, "\(unplanned)")
         }
     }
 
@@ -320,7 +325,12 @@ import Testing
                 #expect(written.contains("spare_hosts") && written.contains("host: \(SSHHosts.address(0))") && !written.contains(secret), "\(written)")
                 let planned = try await CLI.run(["plan", "Playbooks/rolling-patch.yaml", "--inventory", inventory])
                 #expect(planned.status == 0, "\(planned.stderr)")
-                let before = try await status(hosts, state)
+                // The replicas redis-cli attached may still be syncing.
+                var before = try await status(hosts, state)
+                for _ in 0..<100 where !before.copies.allSatisfy(\.healthy) {
+                    try await Task.sleep(for: .milliseconds(200))
+                    before = try await status(hosts, state)
+                }
                 #expect(before.copies.count == 6 && before.copies.allSatisfy(\.healthy), "\(before.copies)")
 
                 let run = try await maintctl(hosts, ["run", "Playbooks/rolling-patch.yaml", "--backend", "ssh", "--state", state, "--probe", "--format", "json"])

@@ -16,6 +16,29 @@ import Testing
         #expect(Fixtures.inventory.cache("a")?.minReplicas == 1)
     }
 
+    /// Machines' names reach `ssh` and the servers' command lines: only host names and addresses.
+    @Test func reportsAMachineThatIsNoHostNameOrAddress() {
+        let found = problems("""
+            caches:
+              - id: a
+                resource_group: rg
+                region: r
+                leader: a1
+                nodes:
+                  - { id: a1, version: "1", capacity: { memory_mb: 1024, cpus: 1 }, host: "h1;touch x" }
+                  - { id: a2, version: "1", capacity: { memory_mb: 1024, cpus: 1 }, host: 10.0.0.2, ssh: { user: "-oProxyCommand=x", port: 0 } }
+                spare_hosts:
+                  - { host: "-oProxyCommand=touch x" }
+                  - { host: "fe80::1", ssh: { user: deploy, port: 2222, identity_file: /k, known_hosts_file: /kh } }
+                shards:
+                  - { id: s1, primary: a1, replicas: [a2], size_mb: 1 }
+            """)
+        #expect(found.contains("inv.yaml:7:79: error: host 'h1;touch x' must be a host name or an IP address (letters, digits, '.', '-', ':')"), "\(found)")
+        #expect(found.contains { $0.hasPrefix("inv.yaml:8:") && $0.contains("user '-oProxyCommand=x' must be") }, "\(found)")
+        #expect(found.contains { $0.hasPrefix("inv.yaml:10:") && $0.contains("host '-oProxyCommand=touch x' must be") }, "\(found)")
+        #expect(found.count == 3, "\(found)")
+    }
+
     @Test func reportsInconsistentTopology() {
         let found = problems("""
             caches:

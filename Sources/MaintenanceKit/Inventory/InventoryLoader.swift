@@ -48,6 +48,13 @@ public enum InventoryLoader {
                 if !(node.capacity.cpus > 0 && node.capacity.cpus <= Self.maximumCPUs) {
                     report(nodeAt + ["capacity", "cpus"], "cpus must be positive and at most \(Int(Self.maximumCPUs))")
                 }
+                if let host = node.host, let problem = machineProblem(host) { report(nodeAt + ["host"], problem) }
+                if let problem = node.ssh.flatMap(loginProblem) { report(nodeAt + ["ssh"], problem) }
+            }
+            for (h, spare) in (cache.spareHosts ?? []).enumerated() {
+                let spareAt = at + ["spare_hosts", .index(h)]
+                if let problem = machineProblem(spare.host) { report(spareAt + ["host"], problem) }
+                if let problem = spare.ssh.flatMap(loginProblem) { report(spareAt + ["ssh"], problem) }
             }
             if !own.contains(cache.leader) {
                 report(at + ["leader"], "leader '\(cache.leader.forMessage)' is not a node of cache '\(cache.id.forMessage)'"
@@ -79,6 +86,26 @@ public enum InventoryLoader {
             }
         }
         return problems
+    }
+
+    /// What is wrong with a machine's address or name, nil when nothing is: it reaches `ssh`'s
+    /// command line and the servers' `--bind`, so it is a host name or an IP address only.
+    static func machineProblem(_ host: String) -> String? {
+        let allowed = host.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-:_".unicodeScalars.contains($0)) }
+        guard !host.isEmpty, host.count <= 253, allowed, !host.hasPrefix("-") else {
+            return "host '\(host.forMessage)' must be a host name or an IP address (letters, digits, '.', '-', ':')"
+        }
+        return nil
+    }
+
+    /// What is wrong with how to log in to a machine, nil when nothing is.
+    static func loginProblem(_ login: SSHLogin) -> String? {
+        if let user = login.user, user.isEmpty || user.hasPrefix("-") || !user.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic
+            || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }) {
+            return "user '\(user.forMessage)' must be letters, digits, '.', '_' or '-'"
+        }
+        if let port = login.port, !(1...65_535).contains(port) { return "port must be 1 to 65535" }
+        return nil
     }
 
     /// Bounds far above any real machine, so that arithmetic on them cannot overflow.

@@ -291,7 +291,7 @@ public actor SSHHost: ServerHost {
 
     public func partition(_ node: NodeLocation, from peers: [String], for duration: Duration) async throws {
         let port = machines[node.address ?? ""]?.ssh?.port ?? 22
-        _ = try await run(.partition, [faultTag(node), String(Self.seconds(duration)), String(port)] + peers, on: node.address)
+        _ = try await run(.partition, [faultTag(node), Self.seconds(duration), String(port)] + peers, on: node.address)
     }
 
     /// Each step of slowdown above 1x adds 5 ms to what the machine sends (`tc netem`); a
@@ -299,7 +299,7 @@ public actor SSHHost: ServerHost {
     public func slow(_ node: NodeLocation, factor: Double, for duration: Duration) async throws -> String {
         let microseconds = Int((factor - 1) * 5_000)
         let kilobits = Int(1_000_000 / factor)
-        let how = try await run(.slow, [node.address ?? "", String(microseconds), String(kilobits), String(Self.seconds(duration))], on: node.address)
+        let how = try await run(.slow, [node.address ?? "", String(microseconds), String(kilobits), Self.seconds(duration)], on: node.address)
         return how.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -315,8 +315,10 @@ public actor SSHHost: ServerHost {
         return "mctl-" + String(String(hash, radix: 16).prefix(12))
     }
 
-    /// Whole seconds, at least one: what the machine's `sleep` waits before it ends a fault.
-    private static func seconds(_ duration: Duration) -> Int64 {
-        max(1, duration.components.seconds + (duration.components.attoseconds > 0 ? 1 : 0))
+    /// Seconds to the millisecond (at least one): what the machine's `sleep` waits before it
+    /// ends a fault.
+    private static func seconds(_ duration: Duration) -> String {
+        let milliseconds = max(1, duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000)
+        return "\(milliseconds / 1_000).\(String(milliseconds % 1_000 + 1_000).dropFirst())"
     }
 }
