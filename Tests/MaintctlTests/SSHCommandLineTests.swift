@@ -73,6 +73,19 @@ import Testing
         return try JSONDecoder().decode(Status.self, from: Data(result.stdout.utf8))
     }
 
+    /// Runs the rolling patch under the probe and checks it succeeded with nothing lost, and
+    /// left every copy healthy at the new version on machines 3, 4 and 5.
+    func patchOntoMachinesThreeToFive(_ hosts: SSHHosts, _ state: String) async throws {
+        let run = try await maintctl(hosts, ["run", "Playbooks/rolling-patch.yaml", "--backend", "ssh", "--state", state, "--probe", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout)")
+        #expect(summary["status"] as? String == "succeeded")
+        #expect(summary["acknowledged_writes_lost"] as? Int == 0)
+        let after = try await status(hosts, state)
+        #expect(after.copies.count == 6 && after.copies.allSatisfy { $0.healthy && $0.version == "7.2.5" })
+        #expect(Set(after.copies.map(\.host)) == Set((3..<6).map(SSHHosts.address)))
+    }
+
     /// Starts the cache of ``writeInventory(_:)`` on 6 machines (3 nodes, 3 spare), with a
     /// state directory whose path holds shell metacharacters (it reaches every remote command),
     /// runs `body`, and always takes the cluster down, checking nothing is left running, no
@@ -333,14 +346,7 @@ import Testing
                 }
                 #expect(before.copies.count == 6 && before.copies.allSatisfy(\.healthy), "\(before.copies)")
 
-                let run = try await maintctl(hosts, ["run", "Playbooks/rolling-patch.yaml", "--backend", "ssh", "--state", state, "--probe", "--format", "json"])
-                #expect(run.status == 0, "\(run.stderr)")
-                let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout)")
-                #expect(summary["status"] as? String == "succeeded")
-                #expect(summary["acknowledged_writes_lost"] as? Int == 0)
-                let after = try await status(hosts, state)
-                #expect(after.copies.count == 6 && after.copies.allSatisfy { $0.healthy && $0.version == "7.2.5" })
-                #expect(Set(after.copies.map(\.host)) == Set((3..<6).map(SSHHosts.address)))
+                try await patchOntoMachinesThreeToFive(hosts, state)
                 for index in 0..<3 { #expect(try await servers(in: hosts.namespaces[index]).isEmpty, "the adopted servers of machine \(index) are retired") }
             } catch {
                 _ = try? await maintctl(hosts, ["cluster", "down", "--state", state, "--adopted-too"])
@@ -348,6 +354,51 @@ import Testing
             }
             let down = try await maintctl(hosts, ["cluster", "down", "--state", state, "--adopted-too"])
             #expect(down.status == 0, "\(down.stderr)")
+            for namespace in hosts.namespaces { #expect(try await servers(in: namespace).isEmpty, "no server left in \(namespace)") }
+        }
+    }
+
+    /// With one spare machine and a provisioning command, create_vms takes the spare and has the
+    /// command make the two other machines; the patch succeeds on them, the old machines go back
+    /// to the pool, and `cluster down` has the command delete the machines it made.
+    @Test(.enabled(if: SSHHosts.isAvailable, "needs root, ip, sshd and ssh"))
+    func machinesComeFromTheProvisioningCommandWhenNoSpareIsLeft() async throws {
+        try await SSHHosts.with(hosts: 6) { hosts in
+            let text = try String(contentsOfFile: try writeInventory(hosts), encoding: .utf8)
+            let login = "{ user: root, identity_file: \(hosts.identityFile), known_hosts_file: \(hosts.knownHosts) }"
+            let cloud = hosts.directory + "/cloud"
+            try FileManager.default.createDirectory(atPath: cloud, withIntermediateDirectories: true)
+            try "15".write(toFile: cloud + "/next", atomically: true, encoding: .utf8)
+            // A "cloud CLI": hands out 10.77.0.15, then .16, and logs what it made and deleted.
+            let make = "n=$(cat \(cloud)/next); echo $((n + 1)) > \(cloud)/next; echo \"$1\" >> \(cloud)/made; echo \"making a VM for $1\" >&2; echo; echo 10.77.0.$n"
+            let provisioning = """
+                    provisioning:
+                      create: [/usr/bin/flock, \(cloud)/lock, /bin/sh, -c, '\(make)', sh, "{node}"]
+                      delete: [/bin/sh, -c, 'echo "$1 $2" >> \(cloud)/deleted', sh, "{host}", "{node}"]
+                      ssh: \(login)
+                """
+            let inventory = hosts.directory + "/provisioned.yaml"
+            try text.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { !$0.contains(SSHHosts.address(4)) && !$0.contains(SSHHosts.address(5)) }
+                .map { $0 == "    shards:" ? provisioning + "\n" + $0 : String($0) }
+                .joined(separator: "\n").write(toFile: inventory, atomically: true, encoding: .utf8)
+            let state = hosts.directory + "/state"
+            let up = try await maintctl(hosts, ["cluster", "up", inventory, "--backend", "ssh", "--state", state])
+            try #require(up.status == 0, "\(up.stderr)")
+            do {
+                // The spare, and the 2 machines the command made.
+                try await patchOntoMachinesThreeToFive(hosts, state)
+                let made = (try? String(contentsOfFile: cloud + "/made", encoding: .utf8)) ?? ""
+                #expect(made.split(separator: "\n").count == 2 && made.split(separator: "\n").allSatisfy { $0.hasSuffix("-7.2.5") }, "\(made)")
+                #expect(!FileManager.default.fileExists(atPath: cloud + "/deleted"), "the old machines are the inventory's: back to the pool")
+            } catch {
+                _ = try? await maintctl(hosts, ["cluster", "down", "--state", state])
+                throw error
+            }
+            let down = try await maintctl(hosts, ["cluster", "down", "--state", state])
+            #expect(down.status == 0, "\(down.stderr)")
+            let deleted = Set(((try? String(contentsOfFile: cloud + "/deleted", encoding: .utf8)) ?? "").split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) })
+            #expect(deleted == [SSHHosts.address(4), SSHHosts.address(5)], "cluster down deletes the machines the command made")
             for namespace in hosts.namespaces { #expect(try await servers(in: namespace).isEmpty, "no server left in \(namespace)") }
         }
     }

@@ -45,11 +45,13 @@ public struct CacheSpec: Sendable, Codable {
     public var endpoints: EndpointPolicy
     /// Machines new nodes may be made on, for backends that reach machines (ssh).
     public var spareHosts: [SpareHost]?
+    /// How to make machines when no spare is left, and delete them, for backends that reach machines (ssh).
+    public var provisioning: MachineProvisioning?
 
     /// Creates a cache description.
     public init(id: String, resourceGroup: String, region: String, leader: String, minReplicas: Int = 1,
                 nodes: [NodeSpec], shards: [ShardSpec], password: SecretReference? = nil, endpoints: EndpointPolicy = .standard,
-                spareHosts: [SpareHost]? = nil) {
+                spareHosts: [SpareHost]? = nil, provisioning: MachineProvisioning? = nil) {
         self.id = id
         self.resourceGroup = resourceGroup
         self.region = region
@@ -60,11 +62,12 @@ public struct CacheSpec: Sendable, Codable {
         self.password = password
         self.endpoints = endpoints
         self.spareHosts = spareHosts
+        self.provisioning = provisioning
     }
 
     enum CodingKeys: String, CodingKey {
         case id, resourceGroup = "resource_group", region, leader, minReplicas = "min_replicas", nodes, shards, password, endpoints
-        case spareHosts = "spare_hosts"
+        case spareHosts = "spare_hosts", provisioning
     }
 
     public init(from decoder: any Decoder) throws {
@@ -79,6 +82,7 @@ public struct CacheSpec: Sendable, Codable {
         password = try container.decodeIfPresent(SecretReference.self, forKey: .password)
         endpoints = try container.decodeIfPresent(EndpointPolicy.self, forKey: .endpoints) ?? .standard
         spareHosts = try container.decodeIfPresent([SpareHost].self, forKey: .spareHosts)
+        provisioning = try container.decodeIfPresent(MachineProvisioning.self, forKey: .provisioning)
     }
 
     /// The key under which caches are serialized: one cache per key at a time.
@@ -139,6 +143,24 @@ public struct SSHLogin: Sendable, Codable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case user, port, identityFile = "identity_file", knownHostsFile = "known_hosts_file"
+    }
+}
+
+/// How new machines are made and deleted when `spare_hosts:` has none left (inventory
+/// `provisioning:`): the user's own commands (their cloud's CLI), run as argv arrays, never
+/// through a shell. In `create`, `{node}` stands for the new node's id; the command prints the
+/// new machine's address or name as the last line of its output. In `delete`, `{host}` stands for
+/// the machine's address and `{node}` for its node's id.
+public struct MachineProvisioning: Sendable, Codable, Hashable {
+    public var create: [String]
+    public var delete: [String]?
+    /// How to log in to the machines it makes.
+    public var ssh: SSHLogin?
+
+    public init(create: [String], delete: [String]? = nil, ssh: SSHLogin? = nil) {
+        self.create = create
+        self.delete = delete
+        self.ssh = ssh
     }
 }
 

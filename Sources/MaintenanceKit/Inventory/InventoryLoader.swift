@@ -51,6 +51,11 @@ public enum InventoryLoader {
                 if let host = node.host, let problem = machineProblem(host) { report(nodeAt + ["host"], problem) }
                 if let problem = node.ssh.flatMap(loginProblem) { report(nodeAt + ["ssh"], problem) }
             }
+            if let provisioning = cache.provisioning {
+                if provisioning.create.first?.isEmpty ?? true { report(at + ["provisioning", "create"], "create must name a program to run") }
+                if provisioning.delete.map({ $0.first?.isEmpty ?? true }) == true { report(at + ["provisioning", "delete"], "delete must name a program to run") }
+                if let problem = provisioning.ssh.flatMap(loginProblem) { report(at + ["provisioning", "ssh"], problem) }
+            }
             for (h, spare) in (cache.spareHosts ?? []).enumerated() {
                 let spareAt = at + ["spare_hosts", .index(h)]
                 if let problem = machineProblem(spare.host) { report(spareAt + ["host"], problem) }
@@ -90,7 +95,7 @@ public enum InventoryLoader {
 
     /// What is wrong with a machine's address or name, nil when nothing is: it reaches `ssh`'s
     /// command line and the servers' `--bind`, so it is a host name or an IP address only.
-    static func machineProblem(_ host: String) -> String? {
+    public static func machineProblem(_ host: String) -> String? {
         let allowed = host.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-:_".unicodeScalars.contains($0)) }
         guard !host.isEmpty, host.count <= 253, allowed, !host.hasPrefix("-") else {
             return "host '\(host.forMessage)' must be a host name or an IP address (letters, digits, '.', '-', ':')"

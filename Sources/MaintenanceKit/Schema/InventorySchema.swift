@@ -30,6 +30,11 @@ public enum InventorySchema {
                     ("host", JSONSchema.string(description: "The machine's address or name.", minLength: 1)),
                     ("ssh", JSONSchema.reference("ssh")),
                 ], required: ["host"], description: "A machine a new node may be made on."), description: "Machines create_vms takes new nodes from (ssh backend).")),
+                ("provisioning", JSONSchema.object([
+                    ("create", JSONSchema.array(of: JSONSchema.string(), minItems: 1, description: "The command (argv) that makes a machine; {node} is the new node's id; it prints the machine's address last.")),
+                    ("delete", JSONSchema.array(of: JSONSchema.string(), minItems: 1, description: "The command (argv) that deletes a machine; {host} is its address, {node} its node's id.")),
+                    ("ssh", JSONSchema.reference("ssh")),
+                ], required: ["create"], description: "How machines are made when no spare is left, and deleted (ssh backend).")),
             ], required: ["id", "resource_group", "region", "leader", "nodes", "shards"], description: "One cache.")),
             ("node", JSONSchema.object([
                 ("id", JSONSchema.identifier(description: "Node id, unique in the fleet.")),

@@ -53,7 +53,13 @@ extension ProcessBackend {
             let started = HostedServer(node: location, pid: pid, port: port)
             // The server answering must be ours: with many servers and clients on one machine,
             // the port may have gone to someone else between our choice and the server's bind.
-            let answered = try await waitUntilAnswering(server, started: started)
+            let answered: Bool
+            do {
+                answered = try await waitUntilAnswering(server, started: started)
+            } catch {
+                if let secret { await host.remove(secret, on: location) }
+                throw error
+            }
             if let secret { await host.remove(secret, on: location) }
             let why: String
             if !answered {

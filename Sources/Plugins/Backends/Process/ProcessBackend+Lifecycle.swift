@@ -164,8 +164,8 @@ extension ProcessBackend {
         }
         await close()
         // Nodes and servers the state does not know: started just before a crash of maintctl.
-        try await host.deleteAll(under: directory + "/nodes",
-                                 nodes: store.state.caches.flatMap(\.nodes).map { NodeLocation(id: $0.id, address: $0.host) })
+        try await host.deleteAll(under: directory + "/nodes", nodes: store.state.caches.flatMap(\.nodes).filter { $0.lifecycle != .deleted }
+            .map { NodeLocation(id: $0.id, address: $0.host) })
         try? FileManager.default.removeItem(atPath: directory + "/nodes")
         try? FileManager.default.removeItem(atPath: directory + "/" + ClusterState.fileName)
         try? FileManager.default.removeItem(atPath: directory) // only when it is empty now

@@ -80,7 +80,7 @@ public protocol ServerHost: Sendable {
     /// (provisioned just before a crash of maintctl).
     /// - Parameters:
     ///   - directory: The `nodes` directory under the state directory.
-    ///   - nodes: The nodes the state knows.
+    ///   - nodes: The nodes the state knows that are not deleted.
     /// - Throws: `BackendError` when nodes may still be there.
     func deleteAll(under directory: String, nodes: [NodeLocation]) async throws
 
@@ -201,15 +201,18 @@ public struct HostRecord: Codable, Sendable, Hashable {
     public var machines: [SpareHost]?
     /// Where node directories are on those machines.
     public var remoteDirectory: String?
+    /// How a host of machines makes and deletes machines when no spare is left.
+    public var provisioning: MachineProvisioning?
 
     public init(kind: String, engine: String? = nil, namePrefix: String? = nil, imageSource: String? = nil,
-                machines: [SpareHost]? = nil, remoteDirectory: String? = nil) {
+                machines: [SpareHost]? = nil, remoteDirectory: String? = nil, provisioning: MachineProvisioning? = nil) {
         self.kind = kind
         self.engine = engine
         self.namePrefix = namePrefix
         self.imageSource = imageSource
         self.machines = machines
         self.remoteDirectory = remoteDirectory
+        self.provisioning = provisioning
     }
 
     /// A cluster of local processes (also what a state without a host record holds).

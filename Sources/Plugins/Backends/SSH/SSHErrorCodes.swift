@@ -18,6 +18,8 @@ extension BackendErrorCode {
     public static let noSpareHost = BackendErrorCode("no-spare-host")
     /// The inventory does not say which machine a node is, or gives two nodes one machine.
     public static let machineUnknown = BackendErrorCode("machine-unknown")
+    /// The inventory's provisioning command did not make (or delete) a machine.
+    public static let provisioningFailed = BackendErrorCode("provisioning-failed")
     /// A cache reachable over a network has no password.
     public static let passwordRequired = BackendErrorCode("password-required")
 }

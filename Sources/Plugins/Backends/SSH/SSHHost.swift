@@ -6,7 +6,8 @@ import RedisWire
 /// Nodes as machines reached over SSH, as Ansible reaches hosts: each node is a machine with
 /// an address, its `redis-server`s are processes there, started, watched and stopped by the
 /// pids of that machine through one multiplexed SSH connection per machine (``SecureShell``).
-/// A new node takes a machine of the inventory's `spare_hosts:`; a deleted one gives it back.
+/// A new node takes a machine of the inventory's `spare_hosts:`, else one its `provisioning:`
+/// command makes; a deleted node gives its machine back, or has the command delete it.
 ///
 /// Node directories are the state directory's own paths moved under `remoteDirectory` on the
 /// machine. Every remote command is a fixed script that takes its values as arguments
@@ -37,7 +38,7 @@ public actor SSHHost: ServerHost {
     /// A host of the machines `record` lists, for the cluster in `stateDirectory`.
     /// - Throws: `BackendError` when the record lists no machines.
     public init(record: HostRecord, stateDirectory: String) throws {
-        guard record.kind == Self.descriptor.id, let machines = record.machines, !machines.isEmpty,
+        guard record.kind == Self.descriptor.id, let machines = record.machines, !machines.isEmpty || record.provisioning != nil,
               let remoteDirectory = record.remoteDirectory else {
             throw BackendError(.wrongBackend, "'\(stateDirectory)' holds no cluster of SSH machines")
         }
@@ -67,14 +68,20 @@ public actor SSHHost: ServerHost {
             }
             for spare in cache.spareHosts ?? [] where !machines.contains(where: { $0.host == spare.host }) { machines.append(spare) }
         }
+        let provisionings = Set(inventory.caches.compactMap(\.provisioning))
+        guard provisionings.count <= 1 else {
+            throw BackendError(.machineUnknown, "the caches of one cluster state share one provisioning (or none); give each its own --state")
+        }
         let name = URL(fileURLWithPath: stateDirectory).lastPathComponent
-        return HostRecord(kind: descriptor.id, machines: machines, remoteDirectory: "/tmp/maintctl-\(name)-\(UUID().uuidString.prefix(8).lowercased())")
+        return HostRecord(kind: descriptor.id, machines: machines, remoteDirectory: "/tmp/maintctl-\(name)-\(UUID().uuidString.prefix(8).lowercased())",
+                          provisioning: provisionings.first)
     }
 
     // MARK: - Machines
 
     private func shell(_ address: String?) throws -> SecureShell {
-        guard let address, let machine = machines[address] else {
+        // A machine the inventory names, else one the provisioning command made.
+        guard let address, let machine = machines[address] ?? record.provisioning.map({ SpareHost(host: address, ssh: $0.ssh) }) else {
             throw BackendError(.sshUnreachable, "no machine \(address ?? "(none)") is known to this cluster")
         }
         try? FileManager.default.createDirectory(atPath: controlDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -127,11 +134,12 @@ public actor SSHHost: ServerHost {
         let address: String
         if let placed = current?.address ?? node.host {
             address = placed
-        } else {
-            guard let free = record.machines?.map(\.host).first(where: { !taken.contains($0) && !claimed.contains($0) }) else {
-                throw BackendError(.noSpareHost, "no spare machine is left for node '\(node.id)': add one to the inventory's spare_hosts")
-            }
+        } else if let free = record.machines?.map(\.host).first(where: { !taken.contains($0) && !claimed.contains($0) }) {
             address = free
+        } else if let provisioning = record.provisioning {
+            address = try await make(node.id, with: provisioning)
+        } else {
+            throw BackendError(.noSpareHost, "no spare machine is left for node '\(node.id)': add one to the inventory's spare_hosts, or give it a provisioning command")
         }
         claimed.insert(address)
         do {
@@ -172,12 +180,47 @@ public actor SSHHost: ServerHost {
         await healNetwork(node)
         _ = try await run(.stopUnder, [remote(directory)], on: node.address, timeout: .seconds(60))
         _ = try await run(.remove, [remote(directory)], on: node.address)
+        // A machine the inventory names goes back to the pool; one the provisioning command made
+        // is deleted by its delete command.
+        if let address = node.address, let command = record.provisioning?.delete, !(record.machines ?? []).contains(where: { $0.host == address }) {
+            try await runLocally(command.map { $0.replacingOccurrences(of: "{host}", with: address).replacingOccurrences(of: "{node}", with: node.id) },
+                                 doing: "delete machine \(address) of node '\(node.id)'")
+        }
         if let address = node.address { claimed.remove(address) }
     }
 
+    /// Makes a machine for `node` with the provisioning command and returns its address.
+    private func make(_ node: String, with provisioning: MachineProvisioning) async throws -> String {
+        let output = try await runLocally(provisioning.create.map { $0.replacingOccurrences(of: "{node}", with: node) },
+                                          doing: "make a machine for node '\(node)'")
+        let address = output.split(whereSeparator: \.isNewline).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        if let problem = InventoryLoader.machineProblem(address) {
+            throw BackendError(.provisioningFailed, "the provisioning command made no machine for node '\(node)': its last line of output is no address (\(problem))")
+        }
+        return address
+    }
+
+    /// Runs a provisioning command on this machine (no shell) and returns what it printed.
+    @discardableResult
+    private func runLocally(_ argv: [String], doing what: String) async throws -> String {
+        let outcome: ChildProcess.Outcome
+        do {
+            outcome = try await ChildProcess.run(argv, timeout: .seconds(900))
+        } catch {
+            throw BackendError(.provisioningFailed, "cannot \(what): \(error)")
+        }
+        guard !outcome.timedOut, outcome.status == 0 else {
+            throw BackendError(.provisioningFailed, "cannot \(what): '\(argv.first ?? "")' "
+                               + (outcome.timedOut ? "did not end within 15 minutes" : "exited with status \(outcome.status): \(outcome.errorText.suffix(600))"))
+        }
+        return String(decoding: outcome.stdout, as: UTF8.self)
+    }
+
+
     public func deleteAll(under directory: String, nodes: [NodeLocation]) async throws {
         // Every machine: a node being made when maintctl died may be on a spare the state does not name.
-        for address in machines.keys.sorted() {
+        let made = nodes.filter { node in node.address.map { machines[$0] == nil } ?? false }
+        for address in Set(machines.keys).union(made.compactMap(\.address)).sorted() {
             do {
                 _ = try await run(.stopUnder, [remote(directory)], on: address, timeout: .seconds(60))
                 _ = try await run(.remove, [remote(directory), remoteDirectory], on: address)
@@ -185,6 +228,13 @@ public actor SSHHost: ServerHost {
                 continue // a spare nobody used that is gone is nothing left behind
             }
             try? await shell(address).close()
+        }
+        // The machines the provisioning command made go with the cluster.
+        guard let command = record.provisioning?.delete else { return }
+        for node in made {
+            guard let address = node.address else { continue }
+            try await runLocally(command.map { $0.replacingOccurrences(of: "{host}", with: address).replacingOccurrences(of: "{node}", with: node.id) },
+                                 doing: "delete machine \(address) of node '\(node.id)'")
         }
     }
 
