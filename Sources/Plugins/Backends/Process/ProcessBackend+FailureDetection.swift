@@ -266,14 +266,23 @@ extension ProcessBackend: FailureDetecting {
         }
         let promotedAt = ContinuousClock.now
         for other in live where other.redisID != chosen.redisID {
-            guard (try? await driver.replication(other.address, timeout: .milliseconds(500)))?.primaryPort != chosen.port else { continue }
+            guard await followsOn(other, in: shard, of: cache),
+                  (try? await driver.replication(other.address, timeout: .milliseconds(500)))?.primaryPort != chosen.port else { continue }
             do {
-                try await driver.replicate(other, of: chosen)
+                // A step may retire the copy meanwhile (a migration under way): then it follows nobody.
+                try await driver.replicate(other, of: chosen) { [weak self] in await self?.followsOn(other, in: shard, of: cache) ?? false }
             } catch {
                 logger.warning("\(cache)/\(shard): the replica on \(other.node) does not follow the new primary: \(error)")
             }
         }
         return .promoted(to: chosen.node, at: promotedAt)
+    }
+
+    /// Whether a copy is still one of the shard's, not being removed, and its server runs.
+    private func followsOn(_ copy: ClusterState.Copy, in shard: String, of cache: String) async -> Bool {
+        guard !retiring.contains(copy.redisID), (try? store.shard(shard, in: cache))?.copies.contains(where: { $0.redisID == copy.redisID }) == true
+        else { return false }
+        return await isOurs(copy)
     }
 
     private func setRoleAtFailure(_ role: CopyRole, of shard: String, on node: String, in cache: String) {

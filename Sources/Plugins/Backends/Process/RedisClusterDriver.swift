@@ -102,10 +102,13 @@ actor RedisClusterDriver {
         try await run(address, "CLUSTER", "MEET", other.address.host, "\(other.port)", "\(other.busPort)")
     }
 
-    /// Makes `copy` a replica of `primary`, retrying while the cluster is still spreading the news of it.
+    /// Makes `copy` a replica of `primary`, retrying while the cluster is still spreading the news
+    /// of it, for as long as `stillWanted` says the copy should follow (it is not being removed).
     /// - Throws: `BackendError` when it is still refused after 20 s.
-    func replicate(_ copy: ClusterState.Copy, of primary: ClusterState.Copy) async throws {
+    func replicate(_ copy: ClusterState.Copy, of primary: ClusterState.Copy,
+                   while stillWanted: @escaping @Sendable () async -> Bool = { true }) async throws {
         try await Polling.waitUntil("\(copy.node) to replicate \(primary.node)", limit: .seconds(20)) {
+            guard await stillWanted() else { return true }
             do {
                 try await self.run(copy.address, "CLUSTER", "REPLICATE", primary.redisID)
                 return true
