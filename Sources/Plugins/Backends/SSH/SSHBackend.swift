@@ -45,10 +45,9 @@ public enum SSHBackend {
         }
         let directory = URL(fileURLWithPath: directory).standardizedFileURL.path
         let machines = try await ProcessBackend.announcedAddresses(seed: request.seed, password: request.password)
-        var record = HostRecord(kind: SSHHost.descriptor.id, machines: [], remoteDirectory: "")
-        let name = URL(fileURLWithPath: directory).lastPathComponent
-        record.remoteDirectory = "/tmp/maintctl-\(name)-\(UUID().uuidString.prefix(8).lowercased())"
-        record.machines = (machines + spares.filter { !machines.contains($0) }).map { SpareHost(host: $0, ssh: login) }
+        let record = HostRecord(kind: SSHHost.descriptor.id,
+                                machines: (machines + spares.filter { !machines.contains($0) }).map { SpareHost(host: $0, ssh: login) },
+                                remoteDirectory: SSHHost.remoteDirectory(for: directory))
         let host = try SSHHost(record: record, stateDirectory: directory)
         return try await ProcessBackend.adopt(request, host: host, in: directory, logger: logger)
     }

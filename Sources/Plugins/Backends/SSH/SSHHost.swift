@@ -47,9 +47,21 @@ public actor SSHHost: ServerHost {
         self.remoteDirectory = remoteDirectory
         self.machines = Dictionary(machines.map { ($0.host, $0) }, uniquingKeysWith: { first, _ in first })
         // A unix socket's path is short: a directory of this user's named by the state directory.
+        self.controlDirectory = "/tmp/maintctl-ssh-\(getuid())-\(Self.shortHash(stateDirectory))"
+        // Made once here, not before every remote command; ssh says so if it cannot be.
+        try? FileManager.default.createDirectory(atPath: controlDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    }
+
+    /// A new cluster's directory on its machines, named by its state directory and unique.
+    public static func remoteDirectory(for stateDirectory: String) -> String {
+        "/tmp/maintctl-\(URL(fileURLWithPath: stateDirectory).lastPathComponent)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// 12 hex digits of a 64-bit FNV-1a hash of `text`: a short name that is `text`'s own.
+    private static func shortHash(_ text: String) -> String {
         var hash: UInt64 = 14_695_981_039_346_656_037
-        for byte in stateDirectory.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
-        self.controlDirectory = "/tmp/maintctl-ssh-\(getuid())-\(String(hash, radix: 16).prefix(12))"
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+        return String(String(hash, radix: 16).prefix(12))
     }
 
     /// The record of a host of every machine `inventory` names (its nodes' and its spares').
@@ -72,8 +84,7 @@ public actor SSHHost: ServerHost {
         guard provisionings.count <= 1 else {
             throw BackendError(.machineUnknown, "the caches of one cluster state share one provisioning (or none); give each its own --state")
         }
-        let name = URL(fileURLWithPath: stateDirectory).lastPathComponent
-        return HostRecord(kind: descriptor.id, machines: machines, remoteDirectory: "/tmp/maintctl-\(name)-\(UUID().uuidString.prefix(8).lowercased())",
+        return HostRecord(kind: descriptor.id, machines: machines, remoteDirectory: remoteDirectory(for: stateDirectory),
                           provisioning: provisionings.first)
     }
 
@@ -84,7 +95,6 @@ public actor SSHHost: ServerHost {
         guard let address, let machine = machines[address] ?? record.provisioning.map({ SpareHost(host: address, ssh: $0.ssh) }) else {
             throw BackendError(.sshUnreachable, "no machine \(address ?? "(none)") is known to this cluster")
         }
-        try? FileManager.default.createDirectory(atPath: controlDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var options: [String] = []
         if let knownHosts = machine.ssh?.knownHostsFile { options.append("UserKnownHostsFile=\(knownHosts)") }
         return SecureShell(destination: SSHDestination(host: machine.host, user: machine.ssh?.user, port: machine.ssh?.port,
@@ -182,9 +192,8 @@ public actor SSHHost: ServerHost {
         _ = try await run(.remove, [remote(directory)], on: node.address)
         // A machine the inventory names goes back to the pool; one the provisioning command made
         // is deleted by its delete command.
-        if let address = node.address, let command = record.provisioning?.delete, !(record.machines ?? []).contains(where: { $0.host == address }) {
-            try await runLocally(command.map { $0.replacingOccurrences(of: "{host}", with: address).replacingOccurrences(of: "{node}", with: node.id) },
-                                 doing: "delete machine \(address) of node '\(node.id)'")
+        if let address = node.address, !(record.machines ?? []).contains(where: { $0.host == address }) {
+            try await deleteMade(node)
         }
         if let address = node.address { claimed.remove(address) }
     }
@@ -230,12 +239,14 @@ public actor SSHHost: ServerHost {
             try? await shell(address).close()
         }
         // The machines the provisioning command made go with the cluster.
-        guard let command = record.provisioning?.delete else { return }
-        for node in made {
-            guard let address = node.address else { continue }
-            try await runLocally(command.map { $0.replacingOccurrences(of: "{host}", with: address).replacingOccurrences(of: "{node}", with: node.id) },
-                                 doing: "delete machine \(address) of node '\(node.id)'")
-        }
+        for node in made { try await deleteMade(node) }
+    }
+
+    /// Has the provisioning command delete the machine it made for `node`, if it has one for that.
+    private func deleteMade(_ node: NodeLocation) async throws {
+        guard let address = node.address, let command = record.provisioning?.delete else { return }
+        try await runLocally(command.map { $0.replacingOccurrences(of: "{host}", with: address).replacingOccurrences(of: "{node}", with: node.id) },
+                             doing: "delete machine \(address) of node '\(node.id)'")
     }
 
     /// A machine that cannot be asked (twice) has its servers taken for running: a server is
@@ -360,9 +371,7 @@ public actor SSHHost: ServerHost {
     /// The name of the firewall chain of a node's partition: short (iptables allows 28
     /// characters) and the node's own.
     private func faultTag(_ node: NodeLocation) -> String {
-        var hash: UInt64 = 14_695_981_039_346_656_037
-        for byte in (remoteDirectory + "/" + node.id).utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
-        return "mctl-" + String(String(hash, radix: 16).prefix(12))
+        "mctl-" + Self.shortHash(remoteDirectory + "/" + node.id)
     }
 
     /// Seconds to the millisecond (at least one): what the machine's `sleep` waits before it
