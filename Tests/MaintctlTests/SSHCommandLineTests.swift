@@ -177,7 +177,7 @@ import Testing
         try await withSSHCluster { hosts, state in
             let run = try await maintctl(hosts, ["run", "Playbooks/rolling-patch.yaml", "--backend", "ssh", "--state", state,
                                                  "--probe", "--probe-wait", "1", "--format", "json",
-                                                 "--inject", "partition node-2 30s after migrate_shards#2"])
+                                                 "--inject", "partition node-2 10m after migrate_shards#2"])
             #expect(run.status == 3, "\(run.stderr)")
             let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout)\(run.stderr)")
             #expect(summary["status"] as? String == "paused")
@@ -185,7 +185,7 @@ import Testing
             #expect(unplanned.map { $0["shard"] as? String } == ["s2"], "node-2 held s2's primary: \(unplanned)")
             #expect(unplanned.allSatisfy { ($0["detection_ms"] as? Int ?? .max) + ($0["promotion_ms"] as? Int ?? .max) <= 2000 }, "\(unplanned)")
             #expect(summary["acknowledged_writes_lost"] as? Int == 0, "a write a replica confirmed survives the failover")
-            // Its machine cut it off: the chain is there until the partition ends.
+            // Its machine cut it off: the chain is there until the partition ends (10 minutes; `cluster down` ends it first).
             let rules = try await CLI.run(program: "/usr/sbin/ip", ["netns", "exec", hosts.namespaces[1], "/usr/sbin/iptables", "-S"])
             #expect(rules.stdout.contains("mctl-"), "\(rules.stdout)")
             let copies = try await status(hosts, state).copies
