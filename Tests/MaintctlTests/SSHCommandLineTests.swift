@@ -195,7 +195,7 @@ import Testing
         }
     }
 
-    /// `slow node-2 10x` for the whole patch: the one full sync node-2 sends (s2, holding
+    /// `slow node-2 40x` for the whole patch: the one full sync node-2 sends (s2, holding
     /// 4 MB, to its replacement) takes far longer than the others, and the patch succeeds;
     /// node-3 partitioned for 400 ms meanwhile (less than down_after) is not failed over.
     @Test(.enabled(if: SSHHosts.isAvailable, "needs root, ip, sshd and ssh"))
@@ -215,7 +215,7 @@ import Testing
             let events = hosts.directory + "/events.jsonl"
             let run = try await maintctl(hosts, ["run", "Playbooks/rolling-patch.yaml", "--backend", "ssh", "--state", state,
                                                  "--probe", "--format", "json", "--events", events,
-                                                 "--inject", "slow node-2 10x 300s at 0s", "--inject", "partition node-3 400ms after migrate_shards#2"])
+                                                 "--inject", "slow node-2 40x 300s at 0s", "--inject", "partition node-3 400ms after migrate_shards#2"])
             #expect(run.status == 0, "\(run.stderr)")
             let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout)")
             #expect(summary["status"] as? String == "succeeded")
@@ -229,8 +229,10 @@ import Testing
             let slowest = try #require(slowed.first, "\(syncs)")
             #expect(others.count == 5, "\(syncs)")
             let median = others.sorted()[others.count / 2]
-            #expect(slowest >= 200 && slowest >= 3 * median, "s2's sync from the slow machine: \(slowest) ms; the others: \(others)")
-            #expect(run.stderr.contains("⚡ injected: slow node-2 10x"), "\(run.stderr)")
+            // 4 MB held to 25 Mbit/s (or 195 ms added per packet) takes over a second; a loaded
+            // machine stretches the other syncs too, so the median of theirs is the yardstick.
+            #expect(slowest >= 1_000 && slowest >= 3 * median, "s2's sync from the slow machine: \(slowest) ms; the others: \(others)")
+            #expect(run.stderr.contains("⚡ injected: slow node-2 40x"), "\(run.stderr)")
             // A partition that heals before down_after (750 ms) fails nothing over.
             #expect(run.stderr.contains("⚡ injected: partition node-3 400ms"), "\(run.stderr.split(separator: "\n").filter { $0.contains("⚡") })")
             let unplanned = (summary["failovers"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "unplanned" }
