@@ -28,7 +28,7 @@ enum Detach {
         posix_spawn_file_actions_addopen(&files, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&files, 1, 2)
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let argv = (command(of: executable) + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let result = posix_spawn(&pid, executable, &files, &attributes, argv, environ)
@@ -39,6 +39,17 @@ enum Detach {
             kill(pid, SIGTERM)
             throw DetachError(message: "cannot write the pid file \(pidFile)")
         }
+    }
+}
+
+extension Detach {
+    /// How to start this executable again. Started through a dynamic loader (the bundle a
+    /// machine without a Swift runtime runs: `lib/ld-linux… --library-path lib maintctl-proxy`),
+    /// `/proc/self/exe` is the loader: the copy goes through it too, with the libraries beside it.
+    static func command(of executable: String) -> [String] {
+        let name = URL(fileURLWithPath: executable).lastPathComponent
+        guard name.hasPrefix("ld-linux") || name.hasPrefix("ld-musl") else { return [executable] }
+        return [executable, "--library-path", URL(fileURLWithPath: executable).deletingLastPathComponent().path, CommandLine.arguments[0]]
     }
 }
 

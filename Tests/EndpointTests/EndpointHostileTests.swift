@@ -140,7 +140,7 @@ struct StandaloneEndpoint {
                 binary: try EndpointProcess.locate(),
                 arguments: ["--listen", "127.0.0.1:\(port)", "--control", EndpointProcess.controlSocket(in: directory)] + seeds.flatMap { ["--seed", $0] } + extra,
                 directory: directory)
-            for _ in 0..<250 where EndpointProcess.isOurs(pid: pid, port: port) {
+            for _ in 0..<250 where EndpointProcess.isOurs(pid: pid, listen: "127.0.0.1:\(port)") {
                 if FileManager.default.fileExists(atPath: EndpointProcess.controlSocket(in: directory)) {
                     return StandaloneEndpoint(directory: directory, address: "127.0.0.1:\(port)", pid: pid)
                 }
@@ -151,7 +151,7 @@ struct StandaloneEndpoint {
         throw ScriptError(message: "no endpoint came up; its log: \((try? String(contentsOfFile: EndpointProcess.logFile(in: directory), encoding: .utf8)) ?? "")")
     }
 
-    var isRunning: Bool { EndpointProcess.isOurs(pid: pid, port: Int(address.split(separator: ":").last!)!) }
+    var isRunning: Bool { EndpointProcess.isOurs(pid: pid, listen: address) }
 
     func stop() {
         kill(pid, SIGTERM)

@@ -121,9 +121,9 @@ def emit(check: str, ok: bool, detail: str, value: float | None = None) -> None:
     print(json.dumps({"check": check, "ok": ok, "detail": detail, "value": value}), flush=True)
 
 
-def read_back(host: str, port: int, writers: list[Writer]) -> tuple[int, int, list[str]]:
+def read_back(host: str, port: int, password: str | None, writers: list[Writer]) -> tuple[int, int, list[str]]:
     """Reads every acknowledged key through a fresh connection: (checked, lost, examples)."""
-    client = redis.Redis(host=host, port=port, protocol=2, socket_timeout=10)
+    client = redis.Redis(host=host, port=port, password=password, protocol=2, socket_timeout=10)
     checked = lost = 0
     examples: list[str] = []
     for writer in writers:
@@ -157,11 +157,15 @@ def main() -> int:
     parser.add_argument("--socket-timeout", type=float, default=5.0)
     parser.add_argument("--notices-file", help="each maintenance notification's type is appended to it as it comes")
     parser.add_argument("--expect-notifications", action="store_true")
+    parser.add_argument("--password-file", help="the cache's password, to AUTH with")
+    parser.add_argument("--read-back-file", help="once the stop file exists: read every write back through the endpoint "
+                        "(HOST:PORT) this file names, not --endpoint (which may have left with its machine)")
     args = parser.parse_args()
     host, port = args.endpoint.rsplit(":", 1)
+    password = open(args.password_file).read().strip() if args.password_file else None
     count_notifications(args.notices_file)
 
-    options: dict = dict(host=host, port=int(port), protocol=args.protocol, retry=Retry(NoBackoff(), 0),
+    options: dict = dict(host=host, port=int(port), password=password, protocol=args.protocol, retry=Retry(NoBackoff(), 0),
                          socket_timeout=args.socket_timeout, socket_connect_timeout=2)
     if args.protocol == 3:
         options["maint_notifications_config"] = maint_notifications.MaintNotificationsConfig(enabled=args.notifications == "on")
@@ -205,7 +209,11 @@ def main() -> int:
     else:
         emit("errors", not errors, f"{len(errors)} errors: {shown}", len(errors))
 
-    checked, lost, examples = read_back(host, int(port), writers)
+    read_host, read_port = host, int(port)
+    if args.read_back_file:
+        read_host, read_port_text = open(args.read_back_file).read().strip().rsplit(":", 1)
+        read_port = int(read_port_text)
+    checked, lost, examples = read_back(read_host, read_port, password, writers)
     acknowledged = sum(len(writer.acknowledged) for writer in writers)
     emit("lost", lost == 0 and checked == acknowledged and acknowledged > 100,
          f"{acknowledged} writes acknowledged, {checked} read back, {lost} lost {examples}", lost)

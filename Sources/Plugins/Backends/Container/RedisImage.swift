@@ -44,34 +44,9 @@ enum RedisImage {
         return "\(file) \(size) \(Int(modified.timeIntervalSince1970))"
     }
 
-    /// The shared libraries `binary` loads, the dynamic loader among them, as `ldd` lists them.
+    /// The shared libraries `binary` loads, the dynamic loader among them.
     static func sharedLibraries(of binary: String) throws -> [String] {
-        let ldd = Process()
-        ldd.executableURL = URL(fileURLWithPath: try LocalProcessHost.executable("ldd"))
-        ldd.arguments = [binary]
-        let output = Pipe()
-        ldd.standardOutput = output
-        ldd.standardError = FileHandle.nullDevice
-        do {
-            try ldd.run()
-        } catch {
-            throw BackendError(.imageBuildFailed, "cannot run ldd on \(binary): \(error)")
-        }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        ldd.waitUntilExit()
-        guard ldd.terminationStatus == 0 else {
-            throw BackendError(.imageBuildFailed, "ldd \(binary) failed (status \(ldd.terminationStatus)): a dynamically linked binary is needed")
-        }
-        // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)", "/lib64/ld-linux-x86-64.so.2 (0x…)";
-        // the kernel's vDSO has no file.
-        if let missing = text.split(whereSeparator: \.isNewline).first(where: { $0.contains("=> not found") }) {
-            throw BackendError(.imageBuildFailed, "\(binary) needs \(missing.split(whereSeparator: \.isWhitespace).first ?? ""), which is not on this machine")
-        }
-        return text.split(whereSeparator: \.isNewline).compactMap { line in
-            let words = line.split(whereSeparator: \.isWhitespace).map(String.init)
-            if let arrow = words.firstIndex(of: "=>"), arrow + 1 < words.count, words[arrow + 1].hasPrefix("/") { return words[arrow + 1] }
-            return words.first.flatMap { $0.hasPrefix("/") ? $0 : nil }
-        }
+        try SharedLibraries.of(binary, failing: .imageBuildFailed)
     }
 
     private static func read(_ path: String) throws -> [UInt8] {

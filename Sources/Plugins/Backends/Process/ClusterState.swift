@@ -44,6 +44,9 @@ struct ClusterState: Codable, Sendable {
         var adoptedPorts: [Int]?
         /// When it closes its clients' connections: its node leaves, its clients were told `MOVING`.
         var closesAt: Date?
+        /// Where its clients are told to move once its node leaves (`ADDRESS:PORT`, the
+        /// successor's endpoint); absent in states written before it was recorded.
+        var movingTo: String?
 
         /// Every port it serves.
         var ports: [Int] { [port] + (adoptedPorts ?? []) }
@@ -158,7 +161,6 @@ struct ClusterState: Codable, Sendable {
     static func copyDirectory(root: String, node: String, shard: String) -> String { "\(nodeDirectory(root: root, node: node))/\(shard)" }
 
     /// The unix socket maintctl steers `node`'s endpoint through.
-    static func endpointControl(root: String, node: String) -> String { EndpointProcess.controlSocket(in: nodeDirectory(root: root, node: node)) }
 
     /// The directory of `node`.
     static func nodeDirectory(root: String, node: String) -> String { "\(root)/nodes/\(node)" }

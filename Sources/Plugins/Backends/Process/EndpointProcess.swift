@@ -14,7 +14,7 @@ public enum EndpointProcess {
     /// The endpoint's log in its node's directory.
     public static func logFile(in directory: String) -> String { directory + "/endpoint.log" }
     /// The pid file of a daemonized endpoint in its node's directory.
-    static func pidFile(in directory: String) -> String { directory + "/endpoint.pid" }
+    public static func pidFile(in directory: String) -> String { directory + "/endpoint.pid" }
 
     /// Where `maintctl-proxy` is: `MAINTCTL_PROXY`, else next to the running executable (where
     /// `swift build` puts it beside `maintctl`), else on PATH.
@@ -37,45 +37,55 @@ public enum EndpointProcess {
                            + "build it (swift build --product maintctl-proxy) or set MAINTCTL_PROXY to its path")
     }
 
-    /// Starts an endpoint on `port` of 127.0.0.1 for the cache whose servers are `seeds`, and
-    /// returns its pid once it answers.
+    /// Starts an endpoint on `port` of the node's address for the cache whose servers are
+    /// `seeds`, and returns its pid on the node's machine once it answers.
     /// - Parameters:
     ///   - host: Where the node runs its processes.
-    ///   - binary: The `maintctl-proxy` executable.
+    ///   - node: The node, and the address its endpoint listens on.
+    ///   - binary: The `maintctl-proxy` executable of this machine.
+    ///   - adopted: Ports of the node's address it took over from endpoints of nodes that left, served too.
     ///   - directory: The node's directory: its control socket, pid file and log go there.
+    ///   - health: The other nodes' endpoints (`host:port`), whether this one coordinates
+    ///     failovers, and after how long silent.
     /// - Throws: `BackendError` with the end of its log when it does not come up.
-    ///   - adopted: Ports it took over from endpoints of nodes that left, served too.
-    ///   - health: The other nodes' endpoints, whether this one coordinates failovers, and after how long silent.
-    static func start(on host: any ServerHost, node: NodeLocation, binary: String, port: Int, adopted: [Int], seeds: [Int], directory: String,
-                      password: String?, health: (peers: [Int], leader: Bool, downAfterMilliseconds: Int)) async throws -> pid_t {
+    static func start(on host: any ServerHost, node: NodeLocation, binary: String, port: Int, adopted: [Int], seeds: [ServerAddress], directory: String,
+                      password: String?, health: (peers: [String], leader: Bool, downAfterMilliseconds: Int)) async throws -> pid_t {
         // The password reaches the endpoint in a file, removed once it serves: never on its command line.
-        let secret = try password.map { try SecretHandoff.write($0, in: directory) }
-        defer { secret.map(SecretHandoff.remove) }
-        let control = controlSocket(in: directory)
-        let loopback = RedisConnection.loopback
-        var arguments: [String] = ["--listen", "\(loopback):\(port)", "--control", control]
-        for adoptedPort in adopted { arguments += ["--also-listen", "\(loopback):\(adoptedPort)"] }
-        for peer in health.peers { arguments += ["--peer", "\(loopback):\(peer)"] }
+        var secret: String?
+        if let password { secret = try await host.writeSecret(password, in: directory, on: node) }
+        let listen = HostedEndpoint(node: node, pid: 0, port: port).listen
+        let address = node.address ?? RedisConnection.loopback
+        var arguments: [String] = ["--listen", listen, "--control", controlSocket(in: directory)]
+        for adoptedPort in adopted { arguments += ["--also-listen", "\(address):\(adoptedPort)"] }
+        for peer in health.peers { arguments += ["--peer", peer] }
         if health.leader { arguments.append("--leader") }
         arguments += ["--down-after-ms", String(health.downAfterMilliseconds)]
-        for seed in seeds { arguments += ["--seed", "\(loopback):\(seed)"] }
+        for seed in seeds { arguments += ["--seed", "\(seed.host):\(seed.port)"] }
         if let secret { arguments += ["--password-file", secret] }
-        let pid = try await host.startEndpoint(on: node, binary: binary, arguments: arguments, directory: directory)
+        let pid: pid_t
+        do {
+            pid = try await host.startEndpoint(on: node, binary: binary, arguments: arguments, directory: directory)
+        } catch {
+            if let secret { await host.remove(secret, on: node) }
+            throw error
+        }
+        let started = HostedEndpoint(node: node, pid: pid, port: port)
         // Ready once its control socket answers: it reads the slot map, then listens, then opens
         // the socket; and only this endpoint has the socket (whoever else might answer on the port).
         let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline {
-            guard RedisServerProcess.isAlive(pid) else { break }
-            if let connection = try? await RedisConnection.connect(unixSocket: control, timeout: .milliseconds(200)) {
-                let answer = try? await connection.send(["STATUS"], timeout: .seconds(1))
-                await connection.close()
-                if let text = answer?.string, text.contains("\"listen\":\"\(RedisConnection.loopback):\(port)\""),
-                   text.contains("\"ready\":true") { return pid }
+            if let answer = try? await host.control(["STATUS"], endpointIn: directory, of: node, timeout: .seconds(1)),
+               let text = answer.string, text.contains("\"listen\":\"\(listen)\""), text.contains("\"ready\":true") {
+                if let secret { await host.remove(secret, on: node) }
+                return pid
             }
+            guard await host.endpointsRunning([started]) == [true] else { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        await stop(pid: pid, port: port)
-        throw BackendError(.endpointStartFailed, "the endpoint on port \(port) did not come up: \(tail(of: logFile(in: directory)))")
+        if let secret { await host.remove(secret, on: node) }
+        let log = await host.tail(of: logFile(in: directory), on: node)
+        await host.stopEndpoint(started, grace: .seconds(3))
+        throw BackendError(.endpointStartFailed, "the endpoint on \(listen) did not come up: \(log)")
     }
 
     /// Starts `binary` with `arguments` as a daemon of this machine (`--daemonize`: it outlives
@@ -92,26 +102,30 @@ public enum EndpointProcess {
         return pid
     }
 
-    /// Stops the endpoint `pid` if it is still the one serving `port`: SIGTERM, then SIGKILL after `grace`.
-    static func stop(pid: pid_t, port: Int, grace: Duration = .seconds(3)) async {
-        guard isOurs(pid: pid, port: port) else { return }
-        kill(pid, SIGTERM)
-        let deadline = ContinuousClock.now + grace
-        while ContinuousClock.now < deadline {
-            if !RedisServerProcess.isAlive(pid) { return }
-            try? await Task.sleep(for: .milliseconds(5))
+    /// Stops the endpoint `pid` of this machine if it is still the one listening on `listen`:
+    /// SIGTERM, then SIGKILL after `grace` (at once for zero).
+    static func stop(pid: pid_t, listen: String, grace: Duration) async {
+        guard isOurs(pid: pid, listen: listen) else { return }
+        if grace > .zero {
+            kill(pid, SIGTERM)
+            let deadline = ContinuousClock.now + grace
+            while ContinuousClock.now < deadline {
+                if !RedisServerProcess.isAlive(pid) { return }
+                try? await Task.sleep(for: .milliseconds(5))
+            }
         }
         kill(pid, SIGKILL)
         for _ in 0..<250 where RedisServerProcess.isAlive(pid) { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
-    /// Whether `pid` is a live `maintctl-proxy` listening on `port` (guards against a reused pid).
-    public static func isOurs(pid: pid_t, port: Int) -> Bool {
+    /// Whether `pid` is a live `maintctl-proxy` of this machine listening on `listen`
+    /// (`ADDRESS:PORT`; guards against a reused pid).
+    public static func isOurs(pid: pid_t, listen: String) -> Bool {
         guard pid > 0, RedisServerProcess.isAlive(pid),
               let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
         let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-        guard isEndpoint(arguments), let listen = arguments.firstIndex(of: "--listen"), listen + 1 < arguments.count else { return false }
-        return arguments[listen + 1] == "\(RedisConnection.loopback):\(port)"
+        guard isEndpoint(arguments), let index = arguments.firstIndex(of: "--listen"), index + 1 < arguments.count else { return false }
+        return arguments[index + 1] == listen
     }
 
     /// Stops every endpoint whose control socket lies under `root`, recorded or not (one whose
@@ -136,6 +150,13 @@ public enum EndpointProcess {
     /// - Throws: `RedisError` when it does not answer in time.
     static func control(_ command: [String], controlSocket: String, timeout: Duration = .seconds(2)) async throws -> RESPValue {
         let connection = try await RedisConnection.connect(unixSocket: controlSocket, timeout: min(timeout, .milliseconds(500)))
+        return try await ask(command, over: connection, timeout: timeout)
+    }
+
+    /// Sends `command` over a connection to an endpoint's control socket, closes it, and
+    /// returns the answer.
+    /// - Throws: `RedisError` when it does not answer in time.
+    public static func ask(_ command: [String], over connection: RedisConnection, timeout: Duration) async throws -> RESPValue {
         do {
             let answer = try await connection.send(command, timeout: timeout)
             await connection.close()

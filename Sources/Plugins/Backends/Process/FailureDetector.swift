@@ -58,10 +58,6 @@ struct FailureDetector: Sendable {
     let cache: String
     let settings: FailureDetection
     let backend: ProcessBackend
-    /// Whether the nodes run endpoints, whose reports tell who is silent; else maintctl
-    /// heartbeats every server itself.
-    var runsEndpoints: Bool { backend.host.runsEndpoints }
-
     /// Watches until cancelled: each `heartbeat` it reads the endpoints' reports and judges
     /// them; the servers of failed nodes get heartbeats of maintctl's own, as child tasks, to
     /// notice their return.
@@ -74,12 +70,15 @@ struct FailureDetector: Sendable {
             while !Task.isCancelled {
                 let round = ContinuousClock.now
                 guard let nodes = await backend.watchedNodes(in: cache) else { break }
+                // Endpoints that report tell who is silent; without any (nodes on machines of
+                // their own, or every endpoint down) maintctl heartbeats every server itself.
+                let endpointsReport = nodes.contains { $0.endpoint != nil }
                 let returning = Set(nodes.filter(\.failed).flatMap(\.copies))
                 let live = Set(nodes.filter { !$0.failed }.flatMap(\.copies))
                 // A returning copy begins to be watched as long silent: it is back only once it
                 // answers. Without endpoints, maintctl heartbeats the live copies too.
                 var watched = Dictionary(returning.map { ($0, round - settings.downAfter) }, uniquingKeysWith: { first, _ in first })
-                if !runsEndpoints { for copy in live { watched[copy] = round } }
+                if !endpointsReport { for copy in live { watched[copy] = round } }
                 await board.watch(watched)
                 for copy in Set(watched.keys).subtracting(beating) {
                     group.addTask { await Self.heartbeat(copy, board: board, settings: settings, password: backend.password) }
@@ -89,7 +88,7 @@ struct FailureDetector: Sendable {
                 for copy in live where watchedSince[copy] == nil { watchedSince[copy] = round }
                 let observers = Set(nodes.filter { !$0.failed }.compactMap(\.endpoint))
                 let reports = await poll.reports(from: observers, timeout: Self.reportTimeout)
-                await judge(nodes, reports: reports, watchedSince: watchedSince, board: board)
+                await judge(nodes, reports: endpointsReport ? reports : nil, watchedSince: watchedSince, board: board)
                 try? await Task.sleep(until: round + settings.heartbeat, clock: .continuous)
             }
             await board.watch([:])
@@ -102,7 +101,8 @@ struct FailureDetector: Sendable {
     static let reportTimeout: Duration = .milliseconds(250)
 
     /// Declares the nodes that are down and takes back the failed ones that answer again.
-    private func judge(_ nodes: [WatchedNode], reports: [Int: EndpointHealthPoll.Report],
+    /// - Parameter reports: The endpoints' reports by endpoint port; nil: maintctl's own heartbeats judge.
+    private func judge(_ nodes: [WatchedNode], reports: [Int: EndpointHealthPoll.Report]?,
                        watchedSince: [WatchedCopy: ContinuousClock.Instant], board: HeartbeatBoard) async {
         let now = ContinuousClock.now
         for node in nodes where !node.copies.isEmpty {
@@ -115,7 +115,7 @@ struct FailureDetector: Sendable {
                 continue
             }
             let silence: Duration
-            if runsEndpoints {
+            if let reports {
                 let observers = nodes.filter { $0.id != node.id && !$0.failed }.compactMap(\.endpoint)
                 let heard = observers.compactMap { reports[$0] }
                 let limits = Dictionary(node.copies.map { ($0.address.port, now - (watchedSince[$0] ?? now)) }, uniquingKeysWith: min)

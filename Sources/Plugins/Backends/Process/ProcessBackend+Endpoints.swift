@@ -6,27 +6,54 @@ import RedisWire
 /// need not speak Redis Cluster. The backend starts it with the node, stops it with the node,
 /// starts it again when it died, and tells it when the slot map changed.
 extension ProcessBackend {
+    /// The endpoint of `node` on its machine; nil when it has none.
+    func hostedEndpoint(of node: ClusterState.Node) -> HostedEndpoint? {
+        node.endpoint.map { HostedEndpoint(node: NodeLocation(id: node.id, address: node.host), pid: $0.pid, port: $0.port) }
+    }
+
+    /// The ids of the nodes among `nodes` whose endpoint runs (one question per machine).
+    func nodesWithRunningEndpoints(_ nodes: [ClusterState.Node]) async -> Set<String> {
+        let hosted = nodes.compactMap { node in hostedEndpoint(of: node).map { (node.id, $0) } }
+        let running = await host.endpointsRunning(hosted.map(\.1))
+        return Set(zip(hosted, running).filter(\.1).map(\.0.0))
+    }
+
+    /// Sends `command` to the control socket of the endpoint of `node`.
+    /// - Throws: When it does not answer in time.
+    func control(_ command: [String], endpointOf node: String, timeout: Duration = .seconds(2)) async throws -> RESPValue {
+        try await host.control(command, endpointIn: ClusterState.nodeDirectory(root: directory, node: node), of: location(of: node), timeout: timeout)
+    }
+
+    /// Where clients reach the endpoint of `node` on `port`: `ADDRESS:PORT`.
+    func endpointAddress(of node: ClusterState.Node, port: Int) -> String {
+        "\(node.host ?? RedisConnection.loopback):\(port)"
+    }
+
     /// Starts the endpoint of `node` unless it runs; records its port and pid.
     /// - Throws: `BackendError` when it does not come up.
     func startEndpoint(of node: String, in cache: String) async throws {
         guard host.runsEndpoints, let binary = store.state.endpointBinary else { return }
         let record = try store.cache(cache)
-        if let endpoint = record.nodes.first(where: { $0.id == node })?.endpoint,
-           EndpointProcess.isOurs(pid: endpoint.pid, port: endpoint.port) { return }
-        let seeds = record.shards.flatMap(\.copies).filter { !store.isOnFailedNode($0, in: cache) }.map(\.port)
+        guard let current = record.nodes.first(where: { $0.id == node }) else { return }
+        if let hosted = hostedEndpoint(of: current), await host.endpointsRunning([hosted]) == [true] { return }
+        let seeds = record.shards.flatMap(\.copies).filter { !store.isOnFailedNode($0, in: cache) }.map(\.address)
         guard !seeds.isEmpty else { return }
         let directory = ClusterState.nodeDirectory(root: self.directory, node: node)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        // An endpoint that ran before gets its port back, so its clients find it again.
-        let recorded = record.nodes.first(where: { $0.id == node })?.endpoint?.port
+        let location = location(of: node)
+        try await host.makeDirectory(directory, on: location)
+        // An endpoint that ran before gets its port back, so its clients find it again. On
+        // machines of their own, every endpoint of a cache listens on one port, as a managed
+        // cache's do: a client told `MOVING` to another machine keeps its port (redis-py does).
+        let recorded = current.endpoint?.port
+            ?? (current.host == nil ? nil : record.nodes.lazy.filter { $0.host != nil && $0.id != node }.compactMap(\.endpoint?.port).first)
         var started: (port: Int, pid: pid_t)?
         for attempt in 1...5 where started == nil {
             let port = try recorded ?? choosePort()
             do {
-                let adopted = record.nodes.first(where: { $0.id == node })?.endpoint?.adoptedPorts ?? []
-                started = (port, try await EndpointProcess.start(on: host, node: location(of: node), binary: binary, port: port, adopted: adopted, seeds: seeds,
+                started = (port, try await EndpointProcess.start(on: host, node: location, binary: binary, port: port,
+                                                               adopted: current.endpoint?.adoptedPorts ?? [], seeds: seeds,
                                                                directory: directory, password: password,
-                                                               health: (peerPorts(of: node, in: record), record.leader == node,
+                                                               health: (peerEndpoints(of: node, in: record), record.leader == node,
                                                                         (record.endpoints ?? .standard).downAfterMilliseconds)))
             } catch let error as BackendError where error.code == .endpointStartFailed && recorded == nil && attempt < 5 {
                 // Someone took the port between our choice and the endpoint's bind: try another.
@@ -45,8 +72,8 @@ extension ProcessBackend {
 
     /// Stops the endpoint of `node`, if it runs.
     func stopEndpoint(of node: String, in cache: String) async {
-        guard let endpoint = try? store.cache(cache).nodes.first(where: { $0.id == node })?.endpoint else { return }
-        await EndpointProcess.stop(pid: endpoint.pid, port: endpoint.port)
+        guard let current = try? store.cache(cache).nodes.first(where: { $0.id == node }), let hosted = hostedEndpoint(of: current) else { return }
+        await host.stopEndpoint(hosted, grace: .seconds(3))
     }
 
     /// Starts the endpoints of the live nodes whose endpoint is not running (it died, or the
@@ -54,8 +81,9 @@ extension ProcessBackend {
     public func startMissingEndpoints() async throws {
         SecretHandoff.removeLeftovers(under: directory + "/nodes")
         for cache in store.state.caches {
-            for node in cache.nodes where node.lifecycle == .active || node.lifecycle == .draining {
-                if let endpoint = node.endpoint, EndpointProcess.isOurs(pid: endpoint.pid, port: endpoint.port) { continue }
+            let live = cache.nodes.filter { $0.lifecycle == .active || $0.lifecycle == .draining }
+            let running = await nodesWithRunningEndpoints(live)
+            for node in live where !running.contains(node.id) {
                 // One that handed its address on (its node leaves) is not started on it again.
                 if node.endpoint?.closesAt != nil { continue }
                 logger.info("starting the endpoint of \(cache.id)/\(node.id)")
@@ -65,24 +93,23 @@ extension ProcessBackend {
         }
     }
 
-    /// The endpoints of the other serving nodes of `record`: they confirm each other's failures.
-    private func peerPorts(of node: String, in record: ClusterState.Cache) -> [Int] {
-        record.nodes.filter { $0.id != node && ($0.lifecycle == .active || $0.lifecycle == .draining) }.compactMap { $0.endpoint?.port }
+    /// The endpoints (`ADDRESS:PORT`) of the other serving nodes of `record`: they confirm each other's failures.
+    private func peerEndpoints(of node: String, in record: ClusterState.Cache) -> [String] {
+        record.nodes.filter { $0.id != node && ($0.lifecycle == .active || $0.lifecycle == .draining) }.compactMap { peer in
+            peer.endpoint.map { endpointAddress(of: peer, port: $0.port) }
+        }
     }
 
     /// Tells every running endpoint of `cache` its peers and whether it coordinates failovers
     /// (it runs on the leader): after nodes came, left, or the leader moved.
     func updateEndpointRoles(of cache: String) async {
         guard let record = try? store.cache(cache) else { return }
-        let (root, logger) = (directory, self.logger)
-        for node in record.nodes {
-            guard let endpoint = node.endpoint, endpoint.closesAt == nil, EndpointProcess.isOurs(pid: endpoint.pid, port: endpoint.port) else { continue }
-            let control = ClusterState.endpointControl(root: root, node: node.id)
-            let peers = peerPorts(of: node.id, in: record).map { "\(RedisConnection.loopback):\($0)" }
+        let running = await nodesWithRunningEndpoints(record.nodes.filter { $0.endpoint?.closesAt == nil })
+        for node in record.nodes where running.contains(node.id) {
             let leader = record.leader == node.id && (node.lifecycle == .active || node.lifecycle == .draining)
             do {
-                _ = try await EndpointProcess.control(["PEERS"] + peers, controlSocket: control)
-                _ = try await EndpointProcess.control(["LEADER", leader ? "yes" : "no"], controlSocket: control)
+                _ = try await control(["PEERS"] + peerEndpoints(of: node.id, in: record), endpointOf: node.id)
+                _ = try await control(["LEADER", leader ? "yes" : "no"], endpointOf: node.id)
             } catch {
                 logger.warning("the endpoint of \(cache)/\(node.id) did not take its peers and role: \(error)")
             }
@@ -107,16 +134,21 @@ extension ProcessBackend {
     }
 
     /// Every node's endpoint, for `cluster status`.
-    public func endpointStatus() -> [NodeEndpointStatus] {
-        store.state.caches.flatMap { cache in
-            cache.nodes.filter { $0.lifecycle != .deleted }.map { node in
+    public func endpointStatus() async -> [NodeEndpointStatus] {
+        var statuses: [NodeEndpointStatus] = []
+        for cache in store.state.caches {
+            let nodes = cache.nodes.filter { $0.lifecycle != .deleted }
+            let running = await nodesWithRunningEndpoints(nodes)
+            statuses += nodes.map { node in
                 NodeEndpointStatus(cache: cache.id, node: node.id, lifecycle: node.lifecycle.rawValue,
-                               endpoint: node.endpoint.map { "127.0.0.1:\($0.port)" },
-                               addresses: node.endpoint.map { $0.closesAt == nil ? $0.ports.map { "127.0.0.1:\($0)" } : [] } ?? [],
-                               pid: node.endpoint?.pid,
-                               running: node.endpoint.map { EndpointProcess.isOurs(pid: $0.pid, port: $0.port) } ?? false)
+                                   endpoint: node.endpoint.map { endpointAddress(of: node, port: $0.port) },
+                                   addresses: node.endpoint.map { endpoint in
+                                       endpoint.closesAt == nil ? endpoint.ports.map { endpointAddress(of: node, port: $0) } : []
+                                   } ?? [],
+                                   pid: node.endpoint?.pid, running: running.contains(node.id))
             }
         }
+        return statuses
     }
 }
 

@@ -36,7 +36,7 @@ extension ProcessBackend {
         // its hold is answered (or redirected) before what it held goes to the new primary, so
         // few requests meet the pause.
         let paused = ContinuousClock.now
-        await holdShard(primaryPort: primary.port, in: cache)
+        await holdShard(primary: primary.address, in: cache)
         let pauseMilliseconds = max(5000, endpointPolicy(of: cache).holdLimitMilliseconds)
         var expired: [String] = []
         var released = false
@@ -57,7 +57,7 @@ extension ProcessBackend {
             // the old primary learns it is a replica.
             released = true
             let promoted = ContinuousClock.now - paused
-            async let releasing = releaseShard(primaryPort: primary.port, to: target.port, in: cache)
+            async let releasing = releaseShard(primary: primary.address, to: target.address, in: cache)
             do {
                 try await Polling.waitUntil("the old primary of \(shard) to turn replica", limit: .seconds(10), interval: .milliseconds(1)) {
                     try await !self.driver.replication(primary.address).isPrimary
@@ -76,7 +76,7 @@ extension ProcessBackend {
             // Not seen promoted: the endpoints route the shard where it is served now.
             if !released {
                 let promoted = (try? await driver.replication(target.address).isPrimary) == true
-                await releaseShard(primaryPort: primary.port, to: promoted ? target.port : primary.port, in: cache)
+                await releaseShard(primary: primary.address, to: promoted ? target.address : primary.address, in: cache)
             }
             _ = try? await driver.run(primary.address, "CLIENT", "UNPAUSE")
             throw error

@@ -54,14 +54,18 @@ extension ProcessBackend: FailureDetecting {
 
     /// The nodes of `cache` the detector watches, with their servers and the endpoints that
     /// report on them; nil when the cache is gone.
-    func watchedNodes(in cache: String) -> [WatchedNode]? {
+    func watchedNodes(in cache: String) async -> [WatchedNode]? {
         guard let record = try? store.cache(cache) else { return nil }
         let copies = record.shards.flatMap(\.copies)
-        return record.nodes.filter { $0.lifecycle != .removed && $0.lifecycle != .deleted }.map { node in
+        let watched = record.nodes.filter { $0.lifecycle != .removed && $0.lifecycle != .deleted }
+        // Endpoints on this machine report what they hear by server port. Nodes on machines
+        // are heartbeated by maintctl, which asks other machines before it declares one down.
+        let reporting = await nodesWithRunningEndpoints(watched.filter { $0.host == nil })
+        return watched.map { node in
             WatchedNode(id: node.id, failed: node.lifecycle == .failed, copies: copies.filter {
                 $0.node == node.id && !stoppedOnPurpose.contains($0.pid)
             }.map { WatchedCopy(address: $0.address, pid: $0.pid, redisID: $0.redisID) },
-                        endpoint: node.endpoint.flatMap { EndpointProcess.isOurs(pid: $0.pid, port: $0.port) ? $0.port : nil })
+                        endpoint: reporting.contains(node.id) ? node.endpoint?.port : nil)
         }
     }
 

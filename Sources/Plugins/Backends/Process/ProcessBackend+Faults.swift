@@ -37,9 +37,8 @@ extension ProcessBackend: FaultInjecting {
         switch fault.kind {
         case .kill:
             // A crashed machine takes its endpoint down with its servers.
-            if let endpoint = try store.cache(cache).nodes.first(where: { $0.id == node })?.endpoint,
-               EndpointProcess.isOurs(pid: endpoint.pid, port: endpoint.port) {
-                kill(endpoint.pid, SIGKILL)
+            if let current = try store.cache(cache).nodes.first(where: { $0.id == node }), let endpoint = hostedEndpoint(of: current) {
+                await host.stopEndpoint(endpoint, grace: .zero)
             }
             await faults.crash(processes, of: location(of: node))
             await awaitVerdict(on: node, in: cache)

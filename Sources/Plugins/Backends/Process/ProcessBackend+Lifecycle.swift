@@ -148,7 +148,9 @@ extension ProcessBackend {
             for node in cache.nodes { await stopEndpoint(of: node.id, in: cache.id) }
         }
         // Endpoints the state does not know: started just before a crash of maintctl.
-        await EndpointProcess.stopAll(under: directory + "/nodes")
+        await host.stopEndpoints(under: directory + "/nodes", on: store.state.caches.flatMap(\.nodes).filter { $0.lifecycle != .deleted }.map {
+            NodeLocation(id: $0.id, address: $0.host)
+        })
         SecretHandoff.removeLeftovers(under: directory + "/nodes")
         // Every paused server runs again, whoever paused it: a stopped process handles no SIGTERM.
         await endPauses { _ in true }

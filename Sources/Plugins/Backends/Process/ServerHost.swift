@@ -53,15 +53,32 @@ public protocol ServerHost: Sendable {
     /// - Throws: `BackendError` with code `redis-start-failed` when it does not start.
     func startServer(on node: NodeLocation, runnable: String, arguments: [String], pidFile: String) async throws -> pid_t
 
-    /// Starts the node's endpoint and returns the pid of this machine it runs as, without
-    /// waiting for it to serve (the backend asks its control socket).
+    /// Starts the node's endpoint and returns the pid it runs as on the node's machine,
+    /// without waiting for it to serve (the backend asks its control socket).
     /// - Parameters:
     ///   - node: The node.
-    ///   - binary: The `maintctl-proxy` of this machine.
+    ///   - binary: The `maintctl-proxy` of this machine (a host of other machines copies it there).
     ///   - arguments: Its arguments (where it listens, its seeds, its control socket in `directory`).
     ///   - directory: The node's directory: the endpoint's log and pid file go there.
     /// - Throws: `BackendError` with code `endpoint-start-failed` when it does not start.
     func startEndpoint(on node: NodeLocation, binary: String, arguments: [String], directory: String) async throws -> pid_t
+
+    /// Whether each endpoint is still the `maintctl-proxy` started for it (its pid, listening
+    /// on its address), in the order given.
+    func endpointsRunning(_ endpoints: [HostedEndpoint]) async -> [Bool]
+
+    /// Stops an endpoint if its pid is still that endpoint: asked to end, killed after
+    /// `grace`; at once for a zero grace (a crashed machine). Returns when it is gone.
+    func stopEndpoint(_ endpoint: HostedEndpoint, grace: Duration) async
+
+    /// Stops every endpoint on the nodes' machines whose control socket lies under
+    /// `directory`, recorded or not (one whose start a crash of maintctl cut short).
+    func stopEndpoints(under directory: String, on nodes: [NodeLocation]) async
+
+    /// Sends `command` to the control socket of the endpoint of `node` (in the node's
+    /// `directory` on its machine) and returns its answer, an error reply included.
+    /// - Throws: When the endpoint does not answer in time.
+    func control(_ command: [String], endpointIn directory: String, of node: NodeLocation, timeout: Duration) async throws -> RESPValue
 
     /// Brings a node down all at once, as a crashed machine: its servers die by SIGKILL.
     /// - Parameters:
@@ -166,6 +183,22 @@ public struct HostedServer: Sendable, Hashable {
         self.pid = pid
         self.port = port
     }
+}
+
+/// A node's endpoint on its machine: its pid there and the port it listens on at the node's address.
+public struct HostedEndpoint: Sendable, Hashable {
+    public var node: NodeLocation
+    public var pid: pid_t
+    public var port: Int
+
+    public init(node: NodeLocation, pid: pid_t, port: Int) {
+        self.node = node
+        self.pid = pid
+        self.port = port
+    }
+
+    /// Where it listens: `ADDRESS:PORT`, as its `--listen` says.
+    public var listen: String { "\(node.address ?? RedisConnection.loopback):\(port)" }
 }
 
 /// What a server's process is now.

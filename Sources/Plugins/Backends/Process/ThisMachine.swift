@@ -27,6 +27,18 @@ extension ServersOfThisMachine {
         guard RedisServerProcess.isOurs(pid: server.pid, port: server.port) else { return nil }
         return try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(server.pid)/cwd")
     }
+    public func endpointsRunning(_ endpoints: [HostedEndpoint]) async -> [Bool] {
+        endpoints.map { EndpointProcess.isOurs(pid: $0.pid, listen: $0.listen) }
+    }
+    public func stopEndpoint(_ endpoint: HostedEndpoint, grace: Duration) async {
+        await EndpointProcess.stop(pid: endpoint.pid, listen: endpoint.listen, grace: grace)
+    }
+    public func stopEndpoints(under directory: String, on nodes: [NodeLocation]) async {
+        await EndpointProcess.stopAll(under: directory)
+    }
+    public func control(_ command: [String], endpointIn directory: String, of node: NodeLocation, timeout: Duration) async throws -> RESPValue {
+        try await EndpointProcess.control(command, controlSocket: EndpointProcess.controlSocket(in: directory), timeout: timeout)
+    }
     // Every node is this machine: there is no other place to ask from, and its loopback
     // traffic cannot be cut for one node (the simulated backend rehearses network faults).
     public func reach(_ servers: [ServerAddress], from node: NodeLocation) async -> Bool? { nil }

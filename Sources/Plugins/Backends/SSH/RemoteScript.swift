@@ -39,6 +39,19 @@ enum RemoteScript {
     case slow
     /// `CHAIN ADDRESS`: ends the machine's partition and slow link now.
     case heal
+    /// `DIRECTORY`: succeeds when an endpoint bundle was installed there whole (its `.whole` is there).
+    case bundlePresent
+    /// `FILE`: writes the standard input to FILE, made with its directory, executable only
+    /// by this user, and replacing what was there at once.
+    case installFile
+    /// `PID:ADDRESS:PORT…`: prints `yes` or `no` for each: whether the pid is a
+    /// `maintctl-proxy` listening on ADDRESS:PORT.
+    case endpointConditions
+    /// `PID:ADDRESS:PORT TENTHS`: ends the endpoint if it is ours; kills it after TENTHS of
+    /// a second (at once for 0).
+    case stopEndpoint
+    /// `DIRECTORY`: stops every `maintctl-proxy` whose control socket lies under DIRECTORY.
+    case stopEndpointsUnder
 
     private static let ours = """
         ours() {
@@ -54,8 +67,62 @@ enum RemoteScript {
 
         """
 
+    private static let endpointIsOurs = """
+        ours() {
+          [ -r "/proc/$1/cmdline" ] || return 1
+          s=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+          [ -n "$s" ] && [ "$s" != Z ] || return 1
+          t=" $(tr '\\000' ' ' < "/proc/$1/cmdline" 2>/dev/null) "
+          case "$t" in *maintctl-proxy*) ;; *) return 1 ;; esac
+          case "$t" in *" --listen $2 "*) return 0 ;; esac
+          return 1
+        }
+
+        """
+
     var text: String {
         switch self {
+        case .bundlePresent:
+            return #"[ -f "$1/.whole" ]"#
+        case .installFile:
+            return #"""
+                umask 077; d=$(dirname -- "$1"); mkdir -p -- "$d" || exit 1
+                t="$1.part.$$"
+                cat > "$t" && chmod 700 "$t" && mv -f -- "$t" "$1" || { rm -f -- "$t"; exit 1; }
+                """#
+        case .endpointConditions:
+            return Self.endpointIsOurs + #"""
+                for a in "$@"; do p=${a%%:*}; l=${a#*:}; if ours "$p" "$l"; then echo yes; else echo no; fi; done
+                """#
+        case .stopEndpoint:
+            return Self.endpointIsOurs + #"""
+                p=${1%%:*}; l=${1#*:}
+                ours "$p" "$l" || exit 0
+                if [ "$2" -gt 0 ]; then
+                  kill -s TERM "$p"
+                  i=0
+                  while [ $i -lt "$2" ]; do ours "$p" "$l" || exit 0; sleep 0.1; i=$((i+1)); done
+                fi
+                kill -s KILL "$p"
+                i=0
+                while [ $i -lt 50 ] && ours "$p" "$l"; do sleep 0.1; i=$((i+1)); done
+                exit 0
+                """#
+        case .stopEndpointsUnder:
+            return #"""
+                d=$1
+                for c in /proc/[0-9]*; do
+                  p=${c#/proc/}
+                  t=" $(tr '\000' ' ' < "$c/cmdline" 2>/dev/null) "
+                  case "$t" in *maintctl-proxy*) ;; *) continue ;; esac
+                  case "$t" in *" --control $d/"*) ;; *) continue ;; esac
+                  kill -s TERM "$p" 2>/dev/null
+                  i=0
+                  while [ $i -lt 30 ] && [ -d "$c" ]; do sleep 0.1; i=$((i+1)); done
+                  kill -s KILL "$p" 2>/dev/null
+                done
+                exit 0
+                """#
         case .executable:
             return #"p=$(command -v -- "$1") && [ -x "$p" ]"#
         case .makeDirectory:

@@ -18,13 +18,19 @@ public actor SSHHost: ServerHost {
 
     public nonisolated var descriptor: BackendDescriptor { Self.descriptor }
     public nonisolated let record: HostRecord
-    public nonisolated var runsEndpoints: Bool { false }
+    public nonisolated var runsEndpoints: Bool { true }
 
     /// The state directory, whose paths move under ``remoteDirectory`` on a machine.
     private let stateDirectory: String
-    private let remoteDirectory: String
+    let remoteDirectory: String
     private let machines: [String: SpareHost]
-    private let controlDirectory: String
+    let controlDirectory: String
+    /// The bundles of the endpoint binaries started, by binary (`ldd` runs once for each).
+    var bundles: [String: EndpointBundle] = [:]
+    /// The bundle directories known to be whole on a machine, by machine address.
+    var installedBundles: Set<String> = []
+    /// The local sockets forwarded to endpoints' control sockets by the master connections.
+    var forwardedSockets: Set<String> = []
     /// Machines this instance gave to new nodes and that are not recorded yet.
     private var claimed: Set<String> = []
     /// What each server's process was when its machine last said, and when: the backend asks
@@ -53,12 +59,17 @@ public actor SSHHost: ServerHost {
     }
 
     /// A new cluster's directory on its machines, named by its state directory and unique.
+    /// Its name keeps letters, digits, `.`, `_` and `-` of the state directory's, at most 24:
+    /// every path under it stays short (a unix socket's path has 108 bytes) and plain.
     public static func remoteDirectory(for stateDirectory: String) -> String {
-        "/tmp/maintctl-\(URL(fileURLWithPath: stateDirectory).lastPathComponent)-\(UUID().uuidString.prefix(8).lowercased())"
+        let name = String(URL(fileURLWithPath: stateDirectory).lastPathComponent.unicodeScalars.prefix(24).map { scalar in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar)) ? Character(scalar) : "_"
+        })
+        return "/tmp/maintctl-\(name)-\(UUID().uuidString.prefix(8).lowercased())"
     }
 
     /// 12 hex digits of a 64-bit FNV-1a hash of `text`: a short name that is `text`'s own.
-    private static func shortHash(_ text: String) -> String {
+    static func shortHash(_ text: String) -> String {
         var hash: UInt64 = 14_695_981_039_346_656_037
         for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
         return String(String(hash, radix: 16).prefix(12))
@@ -90,7 +101,7 @@ public actor SSHHost: ServerHost {
 
     // MARK: - Machines
 
-    private func shell(_ address: String?) throws -> SecureShell {
+    func shell(_ address: String?) throws -> SecureShell {
         // A machine the inventory names, else one the provisioning command made.
         guard let address, let machine = machines[address] ?? record.provisioning.map({ SpareHost(host: address, ssh: $0.ssh) }) else {
             throw BackendError(.sshUnreachable, "no machine \(address ?? "(none)") is known to this cluster")
@@ -103,12 +114,12 @@ public actor SSHHost: ServerHost {
     }
 
     /// `path` (under the state directory) where it is on a machine.
-    private func remote(_ path: String) -> String {
+    func remote(_ path: String) -> String {
         guard path == stateDirectory || path.hasPrefix(stateDirectory + "/") else { return path }
         return remoteDirectory + path.dropFirst(stateDirectory.count)
     }
 
-    private func run(_ script: RemoteScript, _ arguments: [String], on address: String?, input: Data = Data(),
+    func run(_ script: RemoteScript, _ arguments: [String], on address: String?, input: Data = Data(),
                      timeout: Duration = .seconds(30)) async throws -> String {
         try await shell(address).run(["sh", "-c", script.text, "sh"] + arguments, input: input, timeout: timeout).text
     }
@@ -175,9 +186,6 @@ public actor SSHHost: ServerHost {
         return pid
     }
 
-    public func startEndpoint(on node: NodeLocation, binary: String, arguments: [String], directory: String) async throws -> pid_t {
-        throw BackendError(.endpointStartFailed, "nodes on SSH machines run no endpoint yet")
-    }
 
     public func crash(_ node: NodeLocation, pids: [pid_t]) async {
         defer { forget(on: node.address) }
@@ -238,6 +246,7 @@ public actor SSHHost: ServerHost {
             }
             try? await shell(address).close()
         }
+        removeForwardedSockets()
         // The machines the provisioning command made go with the cluster.
         for node in made { try await deleteMade(node) }
     }
@@ -263,29 +272,41 @@ public actor SSHHost: ServerHost {
                 asked.append(index)
             }
         }
-        // Every machine at once: each answer costs a remote session.
+        let words = await askEachMachine(.conditions, about: asked, machine: { servers[$0].node.address },
+                                         argument: { "\(servers[$0].pid):\(servers[$0].port)" })
+        for (index, word) in words {
+            result[index] = word == "running" ? .running : word == "stopped" ? .stopped : .gone
+            seen[servers[index]] = (result[index], now)
+        }
+        if seen.count > 4_096 { seen = seen.filter { now - $0.value.at < Self.seenFor } }
+        return result
+    }
+
+    /// Runs `script` on every machine at once (each answer costs a remote session; a machine
+    /// that does not answer is asked once more), with one argument per item on that machine.
+    /// - Returns: The word each machine printed for each of its items, by item; nothing for
+    ///   the items of a machine that could not be asked or printed another number of words.
+    func askEachMachine(_ script: RemoteScript, about items: [Int], machine: (Int) -> String?,
+                        argument: (Int) -> String) async -> [Int: Substring] {
         let answers = await withTaskGroup(of: ([Int], String?).self) { group in
-            for (address, indices) in Dictionary(grouping: asked, by: { servers[$0].node.address }) {
-                let arguments = indices.map { "\(servers[$0].pid):\(servers[$0].port)" }
+            for (address, indices) in Dictionary(grouping: items, by: machine) {
+                let arguments = indices.map(argument)
                 group.addTask {
-                    if let answer = try? await self.run(.conditions, arguments, on: address, timeout: .seconds(10)) { return (indices, answer) }
-                    return (indices, try? await self.run(.conditions, arguments, on: address, timeout: .seconds(10)))
+                    if let answer = try? await self.run(script, arguments, on: address, timeout: .seconds(10)) { return (indices, answer) }
+                    return (indices, try? await self.run(script, arguments, on: address, timeout: .seconds(10)))
                 }
             }
             var all: [([Int], String?)] = []
             for await answer in group { all.append(answer) }
             return all
         }
+        var words: [Int: Substring] = [:]
         for (indices, answer) in answers {
-            let words = answer?.split(whereSeparator: \.isWhitespace) ?? []
-            guard words.count == indices.count else { continue }
-            for (index, word) in zip(indices, words) {
-                result[index] = word == "running" ? .running : word == "stopped" ? .stopped : .gone
-                seen[servers[index]] = (result[index], now)
-            }
+            let said = answer?.split(whereSeparator: \.isWhitespace) ?? []
+            guard said.count == indices.count else { continue }
+            for (index, word) in zip(indices, said) { words[index] = word }
         }
-        if seen.count > 4_096 { seen = seen.filter { now - $0.value.at < Self.seenFor } }
-        return result
+        return words
     }
 
     /// Forgets what was seen of the servers on a machine: maintctl is about to change them.

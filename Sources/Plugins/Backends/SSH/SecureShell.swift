@@ -70,6 +70,21 @@ public struct SecureShell: Sendable {
         return outcome?.status == 0
     }
 
+    /// Forwards the unix socket `local` of this machine to the unix socket `remote` on the host
+    /// over the master connection (opened first when none is): a connection to `local`
+    /// reaches `remote`, with no handshake. Asking again for a forward the master has is fine.
+    /// - Throws: `BackendError` (`ssh-failed`) when the master does not forward.
+    public func forward(local: String, remote: String) async throws {
+        guard !local.contains(":"), !remote.contains(":") else {
+            throw BackendError(.unsafeRemoteValue, "cannot forward a unix socket whose path holds ':' (\(local), \(remote))")
+        }
+        if !(await isConnected()) { try await run(["true"], timeout: .seconds(20)) }
+        let outcome = try await ChildProcess.run(invocation(["-O", "forward", "-L", "\(local):\(remote)", destination.host]), timeout: .seconds(10))
+        guard outcome.status == 0 else {
+            throw BackendError(.sshFailed, "the SSH connection to \(destination.host) did not forward \(local) to its \(remote): \(outcome.errorText.suffix(600))")
+        }
+    }
+
     /// Closes the master connection, if one is open.
     public func close() async {
         _ = try? await ChildProcess.run(invocation(["-O", "exit", destination.host]), timeout: .seconds(10))
@@ -88,6 +103,8 @@ public struct SecureShell: Sendable {
             "-o", "ConnectTimeout=10",
             "-o", "ServerAliveInterval=5",
             "-o", "ServerAliveCountMax=3",
+            // A forwarded socket left by an earlier master is replaced, not refused.
+            "-o", "StreamLocalBindUnlink=yes",
         ]
         if let user = destination.user { argv += ["-l", user] }
         if let port = destination.port { argv += ["-p", String(port)] }

@@ -1,0 +1,106 @@
+import Foundation
+import MaintenanceKit
+import ProcessBackend
+import RedisWire
+
+/// A node's endpoint on its machine: maintctl copies the endpoint's bundle (``EndpointBundle``:
+/// the binary, its libraries and loader) to the machine once per build and cluster, starts it
+/// there as a daemon, reaches its control socket through a socket of this machine that the
+/// machine's master SSH connection forwards (`ssh -O forward`), and stops it by its pid there.
+extension SSHHost {
+    public func startEndpoint(on node: NodeLocation, binary: String, arguments: [String], directory: String) async throws -> pid_t {
+        let (bundle, root) = try await installBundle(of: binary, on: node.address)
+        let pidFile = remote(EndpointProcess.pidFile(in: directory))
+        let command = bundle.command(at: root, arguments: ["--daemonize", "--pid-file", pidFile, "--log-file", remote(EndpointProcess.logFile(in: directory))]
+                                     + arguments.map(remote))
+        let output: String
+        do {
+            output = try await run(.startDaemon, [pidFile] + command, on: node.address)
+        } catch let error as BackendError where error.code == .remoteCommandFailed {
+            throw BackendError(.endpointStartFailed, "maintctl-proxy did not start on \(node.address ?? "?"): \(error.message)")
+        }
+        guard let pid = pid_t(output.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else {
+            throw BackendError(.endpointStartFailed, "maintctl-proxy on \(node.address ?? "?") wrote no pid")
+        }
+        return pid
+    }
+
+    /// Copies the bundle of `binary` to the machine unless it is there whole, and returns it
+    /// with its directory there: one directory per build (its size and time), under the
+    /// cluster's directory, so that `cluster down` removes it and a new build is copied anew.
+    private func installBundle(of binary: String, on address: String?) async throws -> (EndpointBundle, String) {
+        let bundle: EndpointBundle
+        if let known = bundles[binary] {
+            bundle = known
+        } else {
+            bundle = try EndpointBundle(binary: binary)
+            bundles[binary] = bundle
+        }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: bundle.files[0].source)
+        let identity = "\(bundle.files[0].source) \(attributes?[.size] ?? 0) \((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+        let root = remoteDirectory + "/endpoint-" + Self.shortHash(identity)
+        let key = (address ?? "") + " " + root
+        guard !installedBundles.contains(key) else { return (bundle, root) }
+        if (try? await run(.bundlePresent, [root], on: address)) == nil {
+            for file in bundle.files {
+                guard let contents = FileManager.default.contents(atPath: file.source) else {
+                    throw BackendError(.endpointStartFailed, "cannot read \(file.source) to copy the endpoint to \(address ?? "?")")
+                }
+                _ = try await run(.installFile, [root + "/" + file.path], on: address, input: contents, timeout: .seconds(300))
+            }
+            _ = try await run(.installFile, [root + "/.whole"], on: address)
+        }
+        installedBundles.insert(key)
+        return (bundle, root)
+    }
+
+    /// A machine that cannot be asked (twice) has its endpoints taken for running: an endpoint
+    /// is only given up on for what its machine says.
+    public func endpointsRunning(_ endpoints: [HostedEndpoint]) async -> [Bool] {
+        let words = await askEachMachine(.endpointConditions, about: Array(endpoints.indices), machine: { endpoints[$0].node.address },
+                                         argument: { "\(endpoints[$0].pid):\(endpoints[$0].listen)" })
+        return endpoints.indices.map { words[$0].map { $0 == "yes" } ?? true }
+    }
+
+    public func stopEndpoint(_ endpoint: HostedEndpoint, grace: Duration) async {
+        let tenths = Int(grace.components.seconds * 10) + Int(grace.components.attoseconds / 100_000_000_000_000_000)
+        _ = try? await run(.stopEndpoint, ["\(endpoint.pid):\(endpoint.listen)", String(max(0, tenths))], on: endpoint.node.address,
+                           timeout: grace + .seconds(30))
+    }
+
+    public func stopEndpoints(under directory: String, on nodes: [NodeLocation]) async {
+        await withTaskGroup(of: Void.self) { group in
+            for address in Set(nodes.map(\.address)) {
+                group.addTask { _ = try? await self.run(.stopEndpointsUnder, [self.remote(directory)], on: address, timeout: .seconds(30)) }
+            }
+        }
+    }
+
+    /// The first connection to an endpoint's control socket has the machine's master connection
+    /// forward a socket of this machine to it; later ones use that socket, forwarded again when
+    /// it no longer answers (the master ended after a quiet minute, or maintctl restarted).
+    public func control(_ command: [String], endpointIn directory: String, of node: NodeLocation, timeout: Duration) async throws -> RESPValue {
+        let remoteSocket = remote(EndpointProcess.controlSocket(in: directory))
+        let local = controlDirectory + "/e-" + Self.shortHash((node.address ?? "") + " " + remoteSocket)
+        let connectTimeout = min(timeout, .milliseconds(500))
+        var connection: RedisConnection?
+        if forwardedSockets.contains(local) {
+            connection = try? await RedisConnection.connect(unixSocket: local, timeout: connectTimeout)
+        }
+        if connection == nil {
+            try await shell(node.address).forward(local: local, remote: remoteSocket)
+            forwardedSockets.insert(local)
+            connection = try await RedisConnection.connect(unixSocket: local, timeout: connectTimeout)
+        }
+        guard let connection else { throw BackendError(.sshFailed, "no connection to the endpoint of \(node.id)") }
+        return try await EndpointProcess.ask(command, over: connection, timeout: timeout)
+    }
+
+    /// Removes the sockets of this machine that forwarded to endpoints, whichever maintctl
+    /// made them (their master connections are closed).
+    func removeForwardedSockets() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: controlDirectory)) ?? []
+        for name in names where name.hasPrefix("e-") { try? FileManager.default.removeItem(atPath: controlDirectory + "/" + name) }
+        forwardedSockets = []
+    }
+}
