@@ -36,6 +36,9 @@ let package = Package(
         // The rollout journal and the lock table: SQLite transactions survive a crash at any
         // instant and serialize concurrent maintctl processes.
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // TLS between clients, endpoints and servers when a cache asks for it (`tls:`):
+        // SwiftNIO's own TLS, so every connection keeps its NIO pipeline.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .target(
@@ -68,6 +71,7 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strictSettings
         ),
@@ -78,6 +82,7 @@ let package = Package(
                 "RedisWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -16,6 +16,8 @@ public struct ClusterProbe: Sendable {
     let seeds: [ServerAddress]
     /// The servers' password; nil when they require none.
     let password: String?
+    /// The servers' TLS; nil for plain TCP.
+    let tls: RedisTLS?
     let targets: [ProbeTarget]
     let interval: Duration
     let timeout: Duration
@@ -28,9 +30,10 @@ public struct ClusterProbe: Sendable {
     ///   - writesPerSecond: Steady write rate per shard.
     ///   - timeout: Time limit of one attempt.
     public init(seeds: [ServerAddress], targets: [ProbeTarget], writesPerSecond: Int = 200, timeout: Duration = .milliseconds(500),
-                password: String? = nil) {
+                password: String? = nil, tls: RedisTLS? = nil) {
         self.seeds = seeds
         self.password = password
+        self.tls = tls
         self.targets = targets
         self.interval = .microseconds(1_000_000 / max(1, min(writesPerSecond, 100_000)))
         self.timeout = timeout
@@ -40,7 +43,7 @@ public struct ClusterProbe: Sendable {
     /// - Throws: `ProbeFailure` when no probe key falls in a shard's slots.
     ///   - confirmingReplicas: Replicas that must confirm each write (`WAIT`); 0 for none.
     public init(shards: [(name: String, slots: ClosedRange<Int>)], seeds: [ServerAddress], writesPerSecond: Int = 200,
-                confirmingReplicas: Int = 0, password: String? = nil) throws(ProbeFailure) {
+                confirmingReplicas: Int = 0, password: String? = nil, tls: RedisTLS? = nil) throws(ProbeFailure) {
         var targets: [ProbeTarget] = []
         for shard in shards {
             guard let target = ProbeTarget.owning(shard.slots, name: shard.name) else {
@@ -48,7 +51,7 @@ public struct ClusterProbe: Sendable {
             }
             targets.append(target)
         }
-        self.init(seeds: seeds, targets: targets, writesPerSecond: writesPerSecond, password: password)
+        self.init(seeds: seeds, targets: targets, writesPerSecond: writesPerSecond, password: password, tls: tls)
         self.confirmingReplicas = max(0, confirmingReplicas)
     }
 
@@ -98,7 +101,7 @@ public struct ClusterProbe: Sendable {
 
     /// Writes until the task is cancelled, then returns what it recorded.
     public func run() async -> Recording {
-        let router = SlotRouter(seeds: seeds, timeout: timeout, password: password)
+        let router = SlotRouter(seeds: seeds, timeout: timeout, password: password, tls: tls)
         await router.refresh()
         let started = ContinuousClock.now
         let writers = await withTaskGroup(of: WriterRecording.self) { group in
@@ -181,7 +184,7 @@ public struct ClusterProbe: Sendable {
     ///   - currentServers: Servers of the cluster as it is now, to find it after a rollout
     ///     replaced every server the probe started with.
     public func verify(_ recording: Recording, currentServers: [ServerAddress] = []) async -> ClientImpact {
-        let router = SlotRouter(seeds: currentServers + recording.servers + seeds, timeout: .seconds(2), password: password)
+        let router = SlotRouter(seeds: currentServers + recording.servers + seeds, timeout: .seconds(2), password: password, tls: tls)
         await router.refresh()
         var shards: [ClientImpact.Shard] = []
         var errors: [String: Int] = [:]

@@ -14,11 +14,14 @@ actor SlotRouter {
 
     /// The servers' password; nil when they require none.
     private let password: String?
+    /// The servers' TLS; nil for plain TCP.
+    private let tls: RedisTLS?
 
-    init(seeds: [ServerAddress], timeout: Duration, password: String?) {
+    init(seeds: [ServerAddress], timeout: Duration, password: String?, tls: RedisTLS?) {
         self.known = seeds
         self.timeout = timeout
         self.password = password
+        self.tls = tls
     }
 
     /// Sends `arguments` for a key in `slot` and returns the final reply, after redirects.
@@ -108,7 +111,7 @@ actor SlotRouter {
 
     private func connection(_ server: ServerAddress) async throws -> RedisConnection {
         if let existing = connections[server] { return existing }
-        let fresh = try await RedisConnection.connect(host: server.host, port: server.port, timeout: timeout, password: password)
+        let fresh = try await RedisConnection.connect(host: server.host, port: server.port, timeout: timeout, password: password, tls: tls)
         connections[server] = fresh
         return fresh
     }

@@ -11,9 +11,12 @@ enum ProbeSession {
     /// - Parameter confirmingReplicas: Replicas that must confirm a write (`WAIT`) before it counts.
     static func measure<T: Sendable>(_ cluster: any ClientReachable, writesPerSecond: Int, confirmingReplicas: Int = 0, reloading: Bool = false,
                                      during work: @Sendable () async -> T) async throws -> (T, ClientImpact) {
+        let tls = try await cluster.clientTLS().map { files in
+            try RedisTLS(caFile: files.caFile, certFile: files.certFile, keyFile: files.keyFile)
+        }
         let probe = try ClusterProbe(shards: await cluster.shardSlots(), seeds: await servers(of: cluster),
                                      writesPerSecond: writesPerSecond, confirmingReplicas: confirmingReplicas,
-                                     password: await cluster.clientPassword())
+                                     password: await cluster.clientPassword(), tls: tls)
         return await probe.measure(during: work, currentServers: {
             if reloading { try? await cluster.reloadState() }
             return await servers(of: cluster)

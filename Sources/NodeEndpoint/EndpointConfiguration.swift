@@ -11,6 +11,8 @@ public struct EndpointConfiguration: Sendable {
     public var seeds: [ServerAddress]
     /// The cache's password, required of clients and given to servers; nil when it has none.
     public var password: Secret?
+    /// The cache's TLS: clients, servers and peers are spoken to over TLS only; nil for plain TCP.
+    public var tls: RedisTLS?
     /// Event loops, each with its clients and its own connections to the servers.
     public var threads: Int
     /// Pooled connections per server, per event loop and protocol.

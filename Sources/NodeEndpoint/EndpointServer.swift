@@ -45,10 +45,10 @@ public struct EndpointServer: Sendable {
         let monitor = HealthMonitor(keeper: keeper, shared: shared, eventLoop: workers[0].eventLoop,
                                     settings: .init(heartbeat: TimeAmount(configuration.heartbeat),
                                                     timeout: TimeAmount(configuration.downAfter * 2),
-                                                    handshake: configuration.handshake(resp3: false)))
+                                                    handshake: configuration.handshake(resp3: false), tls: configuration.tls))
         let healer = SelfHealer(settings: .init(downAfter: configuration.downAfter, heartbeat: configuration.heartbeat,
                                                 coordinates: configuration.coordinates, peers: configuration.peers),
-                                keeper: keeper, shared: shared, password: configuration.password, logger: logger)
+                                keeper: keeper, shared: shared, password: configuration.password, tls: configuration.tls, logger: logger)
         try await keeper.refreshUntilRead()
 
         let byLoop = Dictionary(uniqueKeysWithValues: workers.map { (ObjectIdentifier($0.eventLoop), $0) })
@@ -65,6 +65,7 @@ public struct EndpointServer: Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         let worker = byLoop[ObjectIdentifier(channel.eventLoop)]!.value
                         let pipeline = channel.pipeline.syncOperations
+                        if let tls = configuration.tls { try pipeline.addHandler(tls.serverHandler()) }
                         if let idle = configuration.idleTimeout {
                             try pipeline.addHandler(IdleStateHandler(readTimeout: idle))
                         }

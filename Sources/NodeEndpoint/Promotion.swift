@@ -5,6 +5,7 @@ import RedisWire
 /// is seen primary, and the shard's other replicas follow it.
 struct Promotion {
     let password: Secret?
+    let tls: RedisTLS?
 
 
     /// Promotes the most up-to-date replica of `shard`'s primary; returns its address.
@@ -115,6 +116,6 @@ struct Promotion {
     }
 
     private func connect(to server: ServerAddress, timeout: Duration) async throws -> RedisConnection {
-        try await RedisConnection.connect(host: server.host, port: server.port, timeout: timeout, password: password?.text)
+        try await RedisConnection.connect(host: server.host, port: server.port, timeout: timeout, password: password?.text, tls: tls)
     }
 }

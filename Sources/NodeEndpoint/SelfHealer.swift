@@ -21,6 +21,7 @@ actor SelfHealer {
     private let keeper: SlotMapKeeper
     private let shared: EndpointShared
     private let password: Secret?
+    private let tls: RedisTLS?
     private let logger: Logger
     private var pausedUntil: ContinuousClock.Instant?
     /// When a primary was last acted on: it is not tried again for `retryAfter` (a replica whose
@@ -31,11 +32,12 @@ actor SelfHealer {
     private(set) var isPromoting = false
     private static let retryAfter = Duration.seconds(1)
 
-    init(settings: Settings, keeper: SlotMapKeeper, shared: EndpointShared, password: Secret?, logger: Logger) {
+    init(settings: Settings, keeper: SlotMapKeeper, shared: EndpointShared, password: Secret?, tls: RedisTLS?, logger: Logger) {
         self.settings = settings
         self.keeper = keeper
         self.shared = shared
         self.password = password
+        self.tls = tls
         self.logger = logger
     }
 
@@ -95,7 +97,7 @@ actor SelfHealer {
         defer { isPromoting = false }
         do {
             let servers = Array(await keeper.knownServers)
-            let promoted = try await Promotion(password: password).promoteBestReplica(of: shard, servers: servers)
+            let promoted = try await Promotion(password: password, tls: tls).promoteBestReplica(of: shard, servers: servers)
             promotions += 1
             logger.warning("\(primary) silent for \(silence), confirmed by \(votes) of \(voters) endpoints: promoted \(promoted) in \(ContinuousClock.now - started)")
             try? await keeper.refresh()
@@ -121,7 +123,7 @@ actor SelfHealer {
 
     private func ask(_ peer: ServerAddress, _ command: String) async -> RESPValue? {
         guard let connection = try? await RedisConnection.connect(host: peer.host, port: peer.port, timeout: .milliseconds(300),
-                                                                  password: password?.text) else { return nil }
+                                                                  password: password?.text, tls: tls) else { return nil }
         let reply = try? await connection.send([command], timeout: .milliseconds(500))
         await connection.close()
         return reply

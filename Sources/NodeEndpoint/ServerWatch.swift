@@ -20,6 +20,8 @@ final class ServerWatch {
         var connectTimeout: TimeAmount = .milliseconds(200)
         /// What a new connection sends first (the password).
         var handshake: [ByteBuffer]
+        /// The cache's TLS; nil for plain TCP.
+        var tls: RedisTLS?
     }
 
     private enum State {
@@ -93,8 +95,9 @@ final class ServerWatch {
         ClientBootstrap(group: eventLoop)
             .connectTimeout(settings.connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
+            .channelInitializer { [tls = settings.tls, address] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(tls.clientHandler(for: address.host)) }
                     try channel.pipeline.syncOperations.addHandlers(ByteToMessageHandler(ReplyFrameDecoder()), ServerReplyHandler(receiver: bound.value))
                 }
             }

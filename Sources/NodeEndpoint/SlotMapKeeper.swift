@@ -23,7 +23,7 @@ actor SlotMapKeeper {
     private var holdsStarted = 0
 
     init(configuration: EndpointConfiguration, workers: [NIOLoopBound<Worker>], shared: EndpointShared, logger: Logger) {
-        reader = TopologyReader(password: configuration.password)
+        reader = TopologyReader(password: configuration.password, tls: configuration.tls)
         seeds = configuration.seeds
         self.workers = workers
         self.shared = shared

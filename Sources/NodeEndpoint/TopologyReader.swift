@@ -3,9 +3,11 @@ import RedisWire
 /// Reads the cache's slot map, command table and version from any of its servers.
 public struct TopologyReader: Sendable {
     let password: Secret?
+    let tls: RedisTLS?
 
-    public init(password: Secret?) {
+    public init(password: Secret?, tls: RedisTLS? = nil) {
         self.password = password
+        self.tls = tls
     }
 
     /// Reads from the first of `servers` that answers.
@@ -18,7 +20,7 @@ public struct TopologyReader: Sendable {
         for server in servers {
             do {
                 let connection = try await RedisConnection.connect(host: server.host, port: server.port, timeout: .milliseconds(500),
-                                                                     password: password?.text)
+                                                                     password: password?.text, tls: tls)
                 let reading: (map: SlotMap, table: CommandTable?, version: String?)
                 do {
                     reading = try await read(connection, withTable: withTable && best?.table == nil)

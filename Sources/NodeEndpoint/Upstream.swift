@@ -174,8 +174,9 @@ final class Upstream {
         ClientBootstrap(group: worker.eventLoop)
             .connectTimeout(worker.configuration.connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
+            .channelInitializer { [tls = worker.configuration.tls, address] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(tls.clientHandler(for: address.host)) }
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(ReplyFrameDecoder()),
                         ServerReplyHandler(receiver: bound.value)

@@ -22,13 +22,13 @@ public final class RedisConnection: Sendable {
         self.channel = channel
     }
 
-    /// Connects to the server at `host:port` (127.0.0.1 unless told), and authenticates with
-    /// `password` when one is given.
+    /// Connects to the server at `host:port` (127.0.0.1 unless told), over TLS when `tls` is
+    /// given, and authenticates with `password` when one is given.
     /// - Throws: `RedisError` of kind `.connect` (refused, timed out, refused authentication)
     ///   naming the address, never the password.
     public static func connect(host: String = loopback, port: Int, timeout: Duration = .seconds(2),
-                               password: String? = nil) async throws -> RedisConnection {
-        let connection = try await open(host: host, port: port, timeout: timeout)
+                               password: String? = nil, tls: RedisTLS? = nil) async throws -> RedisConnection {
+        let connection = try await open(host: host, port: port, timeout: timeout, tls: tls)
         guard let password else { return connection }
         do {
             try await connection.authenticate(password, timeout: timeout)
@@ -47,12 +47,13 @@ public final class RedisConnection: Sendable {
         }
     }
 
-    private static func open(host: String, port: Int, timeout: Duration) async throws -> RedisConnection {
+    private static func open(host: String, port: Int, timeout: Duration, tls: RedisTLS?) async throws -> RedisConnection {
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.milliseconds(max(1, timeout.wholeMilliseconds)))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(tls.clientHandler(for: host)) }
                     try channel.pipeline.syncOperations.addHandler(RESPChannelHandler())
                 }
             }

@@ -41,6 +41,15 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: "A file holding the cache's password.")
     var passwordFile: String?
 
+    @Option(help: "With --tls-cert-file and --tls-key-file: speak TLS only, to clients, servers and peers; their certificates must be signed by this CA (PEM).")
+    var tlsCaFile: String?
+
+    @Option(help: "The certificate (PEM) the endpoint presents to clients and servers.")
+    var tlsCertFile: String?
+
+    @Option(help: "The certificate's private key (PEM).")
+    var tlsKeyFile: String?
+
     @Option(help: "Event loops (default: half the cores, at least one; the node's servers need the rest).")
     var threads: Int = EndpointConfiguration.defaultThreads
 
@@ -70,6 +79,8 @@ struct ProxyCommand: AsyncParsableCommand {
         for peer in peers where ServerAddress(peer) == nil { throw ValidationError("--peer '\(peer)' is not HOST:PORT") }
         guard (100...600_000).contains(downAfterMs) else { throw ValidationError("--down-after-ms must be 100 to 600000") }
         guard passwordEnv == nil || passwordFile == nil else { throw ValidationError("give --password-env or --password-file, not both") }
+        let tlsFiles = [tlsCaFile, tlsCertFile, tlsKeyFile].compactMap { $0 }
+        guard tlsFiles.isEmpty || tlsFiles.count == 3 else { throw ValidationError("TLS needs --tls-ca-file, --tls-cert-file and --tls-key-file together") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be 1 to 256") }
         guard maxClients > 0, idleTimeout >= 0, maxRequestBytes > 0 else { throw ValidationError("limits must be positive") }
         guard maxRequestBytes <= Int(Int32.max) else { throw ValidationError("--max-request-bytes is at most \(Int32.max)") }
@@ -93,6 +104,13 @@ struct ProxyCommand: AsyncParsableCommand {
         var configuration = EndpointConfiguration(listen: ServerAddress(listen)!, seeds: seeds.compactMap { ServerAddress($0) },
                                                   password: try password(), threads: threads)
         configuration.controlSocket = control
+        if let tlsCaFile, let tlsCertFile, let tlsKeyFile {
+            do {
+                configuration.tls = try RedisTLS(caFile: tlsCaFile, certFile: tlsCertFile, keyFile: tlsKeyFile)
+            } catch {
+                throw ValidationError(error.message)
+            }
+        }
         configuration.adoptedAddresses = adoptedAddresses.compactMap { ServerAddress($0) }
         configuration.peers = peers.compactMap { ServerAddress($0) }
         configuration.coordinates = leader

@@ -60,7 +60,8 @@ import Testing
 
     /// An inventory of one cache of 3 nodes (3 shards, one replica each) on the first 3
     /// machines, the other 3 spare, with a password in a file.
-    func writeInventory(_ hosts: SSHHosts) throws -> String {
+    /// With `tls`, the cache speaks TLS only with those files (a YAML flow mapping).
+    func writeInventory(_ hosts: SSHHosts, tls: String? = nil) throws -> String {
         let password = hosts.directory + "/password"
         try "s3cret-\(UUID().uuidString)".write(toFile: password, atomically: true, encoding: .utf8)
         let login = "{ user: root, identity_file: \(hosts.identityFile), known_hosts_file: \(hosts.knownHosts) }"
@@ -74,7 +75,7 @@ import Testing
                 resource_group: rg
                 region: r1
                 leader: node-1
-                password: { file: \(password) }
+                password: { file: \(password) }\(tls.map { "\n    tls: \($0)" } ?? "")
                 nodes:
             \(nodes.joined(separator: "\n"))
                 spare_hosts:
@@ -112,9 +113,14 @@ import Testing
     /// state directory whose path holds shell metacharacters (it reaches every remote command),
     /// runs `body`, and always takes the cluster down, checking nothing is left running, no
     /// fault is left on a machine, and no remote command ran anything of the path.
-    func withSSHCluster(_ body: (SSHHosts, String) async throws -> Void) async throws {
+    func withSSHCluster(tls: Bool = false, _ body: (SSHHosts, String) async throws -> Void) async throws {
         try await SSHHosts.with(hosts: 6) { hosts in
-            let inventory = try writeInventory(hosts)
+            var files: String?
+            if tls {
+                try await TLSCommandLineTests.makeCertificates(in: hosts.directory, addresses: ["127.0.0.1"] + (0..<6).map(SSHHosts.address))
+                files = "{ ca_file: \(hosts.directory)/ca.crt, cert_file: \(hosts.directory)/server.crt, key_file: \(hosts.directory)/server.key }"
+            }
+            let inventory = try writeInventory(hosts, tls: files)
             // A marker without a slash: a shell that ran it would make it in its working
             // directory (the package root here, the login's home on a machine).
             let marker = "mssh-marker-\(UUID().uuidString.prefix(8))"
@@ -226,6 +232,25 @@ import Testing
                     #expect(!title.contains(secret))
                 }
             }
+        }
+    }
+
+    /// A cache that asks for TLS on SSH machines: its servers and endpoints there speak TLS only
+    /// (with the files maintctl copied to each machine), and the patch under the probe, which
+    /// speaks TLS too, loses nothing.
+    @Test(.enabled(if: SSHHosts.isAvailable, "needs root, ip, sshd and ssh"))
+    func aTLSCacheOnSSHMachinesIsPatchedUnderTheProbe() async throws {
+        try await withSSHCluster(tls: true) { hosts, state in
+            let endpoint = try #require(try await nodeEndpoints(hosts, state).first { $0.node == "node-2" }?.endpoint)
+            let ca = hosts.directory + "/ca.crt"
+            let secret = hosts.directory + "/password"
+            let overTLS = try await hosts.runInController(["/bin/sh", "-c", #"REDISCLI_AUTH=$(cat "$1") exec redis-cli --tls --cacert "$2" -u "rediss://$3" PING"#,
+                                                           "sh", secret, ca, endpoint])
+            #expect(String(decoding: overTLS.stdout, as: UTF8.self).contains("PONG"), "redis-cli over TLS through \(endpoint)")
+            let plain = try await hosts.runInController(["/bin/sh", "-c", #"REDISCLI_AUTH=$(cat "$1") exec redis-cli -u "redis://$2" PING"#,
+                                                         "sh", secret, endpoint])
+            #expect(!String(decoding: plain.stdout, as: UTF8.self).contains("PONG"), "a plain TCP client is answered at \(endpoint)")
+            try await patchOntoMachinesThreeToFive(hosts, state)
         }
     }
 

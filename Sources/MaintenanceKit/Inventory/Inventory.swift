@@ -41,6 +41,8 @@ public struct CacheSpec: Sendable, Codable {
     /// Where the cache's password is, when its servers require one (clients, maintctl and the
     /// endpoints then authenticate); nil for a cache without a password.
     public var password: SecretReference?
+    /// The cache's TLS files, when it speaks TLS only; nil for plain TCP.
+    public var tls: TLSFiles?
     /// How its node endpoints carry clients through maintenance.
     public var endpoints: EndpointPolicy
     /// Machines new nodes may be made on, for backends that reach machines (ssh).
@@ -51,7 +53,7 @@ public struct CacheSpec: Sendable, Codable {
     /// Creates a cache description.
     public init(id: String, resourceGroup: String, region: String, leader: String, minReplicas: Int = 1,
                 nodes: [NodeSpec], shards: [ShardSpec], password: SecretReference? = nil, endpoints: EndpointPolicy = .standard,
-                spareHosts: [SpareHost]? = nil, provisioning: MachineProvisioning? = nil) {
+                spareHosts: [SpareHost]? = nil, provisioning: MachineProvisioning? = nil, tls: TLSFiles? = nil) {
         self.id = id
         self.resourceGroup = resourceGroup
         self.region = region
@@ -63,11 +65,12 @@ public struct CacheSpec: Sendable, Codable {
         self.endpoints = endpoints
         self.spareHosts = spareHosts
         self.provisioning = provisioning
+        self.tls = tls
     }
 
     enum CodingKeys: String, CodingKey {
         case id, resourceGroup = "resource_group", region, leader, minReplicas = "min_replicas", nodes, shards, password, endpoints
-        case spareHosts = "spare_hosts", provisioning
+        case spareHosts = "spare_hosts", provisioning, tls
     }
 
     public init(from decoder: any Decoder) throws {
@@ -83,6 +86,7 @@ public struct CacheSpec: Sendable, Codable {
         endpoints = try container.decodeIfPresent(EndpointPolicy.self, forKey: .endpoints) ?? .standard
         spareHosts = try container.decodeIfPresent([SpareHost].self, forKey: .spareHosts)
         provisioning = try container.decodeIfPresent(MachineProvisioning.self, forKey: .provisioning)
+        tls = try container.decodeIfPresent(TLSFiles.self, forKey: .tls)
     }
 
     /// The key under which caches are serialized: one cache per key at a time.

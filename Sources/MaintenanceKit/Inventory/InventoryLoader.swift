@@ -32,6 +32,7 @@ public enum InventoryLoader {
             if !cacheIDs.insert(cache.id).inserted { report(at + ["id"], "cache id '\(cache.id.forMessage)' is used twice") }
             if cache.minReplicas < 0 { report(at + ["min_replicas"], "min_replicas must not be negative") }
             if let problem = cache.password?.problem { report(at + ["password"], problem) }
+            if let problem = cache.tls?.problem { report(at + ["tls"], problem) }
             if let problem = cache.endpoints.problem { report(at + ["endpoints"], problem) }
             if cache.nodes.isEmpty { report(at + ["nodes"], "cache '\(cache.id.forMessage)' has no nodes") }
             let own = Set(cache.nodes.map(\.id))

@@ -9,8 +9,11 @@ public protocol ClientReachable: Backend {
     func reloadState() async throws
     /// The password clients give the servers; nil when they require none.
     func clientPassword() async -> String?
+    /// The TLS files clients use with the servers (on this machine); nil for plain TCP.
+    func clientTLS() async -> TLSFiles?
 }
 
 extension ClientReachable {
     public func clientPassword() async -> String? { nil }
+    public func clientTLS() async -> TLSFiles? { nil }
 }

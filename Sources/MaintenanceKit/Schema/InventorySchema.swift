@@ -21,6 +21,11 @@ public enum InventorySchema {
                     ("env", JSONSchema.string(description: "An environment variable holding the password.", pattern: "^[A-Za-z_][A-Za-z0-9_]*$")),
                     ("file", JSONSchema.string(description: "A file holding the password.", minLength: 1)),
                 ], description: "Where the cache's password is: exactly one of env and file; never the password itself.")),
+                ("tls", JSONSchema.object([
+                    ("ca_file", JSONSchema.string(description: "The CA certificate (PEM) that signed every server's certificate.", minLength: 1)),
+                    ("cert_file", JSONSchema.string(description: "The certificate (PEM) servers and endpoints present, naming every address they serve on.", minLength: 1)),
+                    ("key_file", JSONSchema.string(description: "Its private key (PEM).", minLength: 1)),
+                ], required: ["ca_file", "cert_file", "key_file"], description: "TLS only between clients, endpoints and servers, with these files (by path).")),
                 ("endpoints", JSONSchema.object([
                     ("hold_limit_ms", JSONSchema.integer(100...60_000, description: "How long requests are held through a failover (default \(endpoints.holdLimitMilliseconds)).")),
                     ("moving_grace_seconds", JSONSchema.integer(0...3_600, description: "How long a leaving node's endpoint serves after MOVING (default \(endpoints.movingGraceSeconds)).")),

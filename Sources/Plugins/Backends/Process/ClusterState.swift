@@ -117,6 +117,8 @@ struct ClusterState: Codable, Sendable {
     /// Where the caches' password is (the inventory's reference, never the secret); nil
     /// when the servers require none.
     var password: SecretReference?
+    /// The caches' TLS files on this machine (paths, never their contents); nil for plain TCP.
+    var tls: TLSFiles?
 
     static let fileName = "state.json"
 

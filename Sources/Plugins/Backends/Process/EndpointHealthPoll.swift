@@ -9,10 +9,12 @@ actor EndpointHealthPoll {
     typealias Report = [Int: Duration]
 
     private let password: String?
+    private let tls: RedisTLS?
     private var connections: [Int: RedisConnection] = [:]
 
-    init(password: String?) {
+    init(password: String?, tls: RedisTLS?) {
         self.password = password
+        self.tls = tls
     }
 
     /// Asks the endpoints listening on `ports`, all at once, on a connection kept for each.
@@ -23,14 +25,14 @@ actor EndpointHealthPoll {
             await connection.close()
         }
         let open = connections
-        let password = password
+        let (password, tls) = (password, tls)
         let answers = await withTaskGroup(of: (port: Int, connection: RedisConnection?, report: Report?).self) { group in
             for port in ports {
                 group.addTask {
                     var connection = open[port]
                     do {
                         if connection == nil {
-                            connection = try await RedisConnection.connect(port: port, timeout: timeout, password: password)
+                            connection = try await RedisConnection.connect(port: port, timeout: timeout, password: password, tls: tls)
                         }
                         let reply = try await connection!.send(["MAINTCTL.HEALTH"], timeout: timeout)
                         return (port, connection, Self.report(of: reply))

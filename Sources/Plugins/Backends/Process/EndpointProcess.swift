@@ -45,11 +45,12 @@ public enum EndpointProcess {
     ///   - binary: The `maintctl-proxy` executable of this machine.
     ///   - adopted: Ports of the node's address it took over from endpoints of nodes that left, served too.
     ///   - directory: The node's directory: its control socket, pid file and log go there.
+    ///   - tls: The cache's TLS files on the node's machine; nil for plain TCP.
     ///   - health: The other nodes' endpoints (`host:port`), whether this one coordinates
     ///     failovers, and after how long silent.
     /// - Throws: `BackendError` with the end of its log when it does not come up.
     static func start(on host: any ServerHost, node: NodeLocation, binary: String, port: Int, adopted: [Int], seeds: [ServerAddress], directory: String,
-                      password: String?, health: (peers: [String], leader: Bool, downAfterMilliseconds: Int)) async throws -> pid_t {
+                      password: String?, tls: TLSFiles?, health: (peers: [String], leader: Bool, downAfterMilliseconds: Int)) async throws -> pid_t {
         // The password reaches the endpoint in a file, removed once it serves: never on its command line.
         var secret: String?
         if let password { secret = try await host.writeSecret(password, in: directory, on: node) }
@@ -62,6 +63,7 @@ public enum EndpointProcess {
         arguments += ["--down-after-ms", String(health.downAfterMilliseconds)]
         for seed in seeds { arguments += ["--seed", "\(seed.host):\(seed.port)"] }
         if let secret { arguments += ["--password-file", secret] }
+        if let tls { arguments += ["--tls-ca-file", tls.caFile, "--tls-cert-file", tls.certFile, "--tls-key-file", tls.keyFile] }
         let pid: pid_t
         do {
             pid = try await host.startEndpoint(on: node, binary: binary, arguments: arguments, directory: directory)

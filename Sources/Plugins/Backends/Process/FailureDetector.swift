@@ -63,7 +63,7 @@ struct FailureDetector: Sendable {
     /// notice their return.
     func run() async {
         let board = HeartbeatBoard()
-        let poll = EndpointHealthPoll(password: backend.password)
+        let poll = EndpointHealthPoll(password: backend.password, tls: backend.tls)
         await withTaskGroup(of: Void.self) { group in
             var beating: Set<WatchedCopy> = []
             var watchedSince: [WatchedCopy: ContinuousClock.Instant] = [:]
@@ -81,7 +81,7 @@ struct FailureDetector: Sendable {
                 if !endpointsReport { for copy in live { watched[copy] = round } }
                 await board.watch(watched)
                 for copy in Set(watched.keys).subtracting(beating) {
-                    group.addTask { await Self.heartbeat(copy, board: board, settings: settings, password: backend.password) }
+                    group.addTask { await Self.heartbeat(copy, board: board, settings: settings, password: backend.password, tls: backend.tls) }
                 }
                 beating = Set(watched.keys)
                 watchedSince = watchedSince.filter { live.contains($0.key) }
@@ -168,7 +168,7 @@ struct FailureDetector: Sendable {
             for copy in node.copies {
                 group.addTask {
                     guard let link = try? await RedisConnection.connect(host: copy.address.host, port: copy.address.port, timeout: timeout,
-                                                                        password: backend.password) else { return false }
+                                                                        password: backend.password, tls: backend.tls) else { return false }
                     let reply = try? await link.send(["CLUSTER", "MYID"], timeout: timeout)
                     await link.close()
                     // Whoever answers at the address must be our server.
@@ -184,7 +184,7 @@ struct FailureDetector: Sendable {
     static let confirmationTimeout: Duration = .milliseconds(500)
 
     /// PINGs one copy of a failed node every heartbeat while it is watched, recording each answer.
-    private static func heartbeat(_ copy: WatchedCopy, board: HeartbeatBoard, settings: FailureDetection, password: String?) async {
+    private static func heartbeat(_ copy: WatchedCopy, board: HeartbeatBoard, settings: FailureDetection, password: String?, tls: RedisTLS?) async {
         var link: RedisConnection?
         while !Task.isCancelled, await board.isWatched(copy) {
             let sent = ContinuousClock.now
@@ -195,7 +195,7 @@ struct FailureDetector: Sendable {
                     await board.answered(copy, at: .now)
                 } else {
                     let fresh = try await RedisConnection.connect(host: copy.address.host, port: copy.address.port, timeout: settings.heartbeat,
-                                                                  password: password)
+                                                                  password: password, tls: tls)
                     // Whoever answers at the address must be our server. One that answers an
                     // error (still loading its data) is alive, and asked again next time.
                     let identity = try await fresh.send(["CLUSTER", "MYID"], timeout: settings.heartbeat * 2)

@@ -3,6 +3,36 @@ import MaintenanceKit
 import RedisWire
 
 extension ProcessBackend {
+    /// The arguments that make a server of `node` serve clients on `port`: plain TCP, or with
+    /// the cache's TLS only TLS (clients, replication and the cluster bus alike; client
+    /// certificates optional, clients authenticate with the password).
+    private func listening(on port: Int, of node: String) async throws -> [String] {
+        guard let files = try await tlsFiles(on: node) else { return ["--port", "\(port)"] }
+        return ["--port", "0", "--tls-port", "\(port)", "--tls-cluster", "yes", "--tls-replication", "yes",
+                "--tls-cert-file", files.certFile, "--tls-key-file", files.keyFile, "--tls-ca-cert-file", files.caFile,
+                "--tls-auth-clients", "optional"]
+    }
+
+    /// The node's copies of the cache's TLS files, in its directory: its servers and its
+    /// endpoint read them there (a container sees only that directory, a machine has only
+    /// what maintctl put there). Written once per node; nil for plain TCP.
+    /// - Throws: `BackendError` when a file cannot be read here or written there.
+    func tlsFiles(on node: String) async throws -> TLSFiles? {
+        guard let files = store.state.tls else { return nil }
+        let directory = ClusterState.nodeDirectory(root: self.directory, node: node) + "/tls"
+        let copies = TLSFiles(caFile: directory + "/ca.crt", certFile: directory + "/server.crt", keyFile: directory + "/server.key")
+        guard !nodesWithTLSFiles.contains(node) else { return copies }
+        let location = location(of: node)
+        for (source, target) in [(files.caFile, copies.caFile), (files.certFile, copies.certFile), (files.keyFile, copies.keyFile)] {
+            guard let contents = FileManager.default.contents(atPath: source) else {
+                throw BackendError(.tlsUnavailable, "the cluster speaks TLS, and \(source) cannot be read")
+            }
+            try await host.writeFile(contents, to: target, on: location)
+        }
+        nodesWithTLSFiles.insert(node)
+        return copies
+    }
+
     /// Starts a `redis-server` in cluster mode for `node`'s copy of `shard`, on free ports of
     /// its node's machine, and waits until it answers. Given the ports of a copy that stopped,
     /// it restarts that copy in place: same ports, same cluster identity (its `nodes.conf`),
@@ -25,8 +55,8 @@ extension ProcessBackend {
             let (port, busPort) = try ports ?? (choosePort(), choosePort())
             let server = ServerAddress(host: address, port: port)
             let pidFile = directory + "/redis.pid"
-            let arguments = [
-                "--port", "\(port)", "--bind", address, "--cluster-enabled", "yes", "--cluster-port", "\(busPort)",
+            let arguments = try await listening(on: port, of: node) + [
+                "--bind", address, "--cluster-enabled", "yes", "--cluster-port", "\(busPort)",
                 "--cluster-config-file", directory + "/nodes.conf", "--cluster-node-timeout", "5000",
                 "--cluster-announce-ip", address, "--dir", directory,
                 "--logfile", directory + "/redis.log", "--save", "", "--appendonly", "no",

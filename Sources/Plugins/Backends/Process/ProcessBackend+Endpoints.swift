@@ -52,7 +52,7 @@ extension ProcessBackend {
             do {
                 started = (port, try await EndpointProcess.start(on: host, node: location, binary: binary, port: port,
                                                                adopted: current.endpoint?.adoptedPorts ?? [], seeds: seeds,
-                                                               directory: directory, password: password,
+                                                               directory: directory, password: password, tls: try await tlsFiles(on: node),
                                                                health: (peerEndpoints(of: node, in: record), record.leader == node,
                                                                         (record.endpoints ?? .standard).downAfterMilliseconds)))
             } catch let error as BackendError where error.code == .endpointStartFailed && recorded == nil && attempt < 5 {

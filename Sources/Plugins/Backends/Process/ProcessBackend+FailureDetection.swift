@@ -75,9 +75,12 @@ extension ProcessBackend: FailureDetecting {
         guard let record = try? store.cache(cache) else { return false }
         let askers = record.nodes.filter { $0.id != node && ($0.lifecycle == .active || $0.lifecycle == .draining) && $0.host != nil }.prefix(2)
         let host = self.host
+        var caFiles: [String: String] = [:]
+        for asker in askers { caFiles[asker.id] = (try? await tlsFiles(on: asker.id))?.caFile }
+        let tlsCAFiles = caFiles
         return await withTaskGroup(of: Bool?.self) { group in
             for asker in askers {
-                group.addTask { await host.reach(servers, from: NodeLocation(id: asker.id, address: asker.host)) }
+                group.addTask { await host.reach(servers, from: NodeLocation(id: asker.id, address: asker.host), caFile: tlsCAFiles[asker.id]) }
             }
             for await answer in group where answer == true {
                 group.cancelAll()

@@ -28,7 +28,17 @@ extension ProcessBackend {
         }
         let reference = references.first ?? nil
         let password = try readPassword(reference)
+        let tlsSettings = Set(inventory.caches.map(\.tls))
+        guard tlsSettings.count <= 1 else {
+            throw BackendError(.clusterUpFailed, "the caches of one cluster state share one tls (or none); give each its own --state")
+        }
+        // Paths as the inventory gives them, made absolute: every later command reads them again.
+        let tlsFiles = (tlsSettings.first ?? nil).map { files in
+            TLSFiles(caFile: absolute(files.caFile), certFile: absolute(files.certFile), keyFile: absolute(files.keyFile))
+        }
+        let tls = try loadTLS(tlsFiles)
         var state = ClusterState(binaries: binaries, host: host.record, caches: [], endpointBinary: try EndpointProcess.locate(), password: reference)
+        state.tls = tlsFiles
         for version in Set(inventory.caches.flatMap { $0.nodes.map(\.version) }).sorted() {
             try await host.check(version: version, runnable: state.runnable(for: version))
         }
@@ -44,7 +54,7 @@ extension ProcessBackend {
                 endpoints: cache.endpoints)
         }
         state.caches = caches
-        let backend = ProcessBackend(directory: directory, state: state, host: host, password: password, logger: logger, choosePort: choosePort)
+        let backend = ProcessBackend(directory: directory, state: state, host: host, password: password, tls: tls, logger: logger, choosePort: choosePort)
         do {
             try ClusterStateStore(directory: directory, state: state).persist()
             for cache in inventory.caches {
@@ -259,6 +269,8 @@ extension ProcessBackend: ClientReachable {
 
     /// The password clients give the servers; nil when they require none.
     public func clientPassword() -> String? { password }
+    /// The TLS files clients use with the servers; nil for plain TCP.
+    public func clientTLS() -> TLSFiles? { store.state.tls }
 
     /// The address of every server, to learn the slot map from.
     public func serverAddresses() -> [(host: String, port: Int)] {

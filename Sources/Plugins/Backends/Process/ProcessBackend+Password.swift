@@ -12,7 +12,7 @@ extension ProcessBackend {
         for copy in store.state.caches.flatMap({ $0.shards.flatMap(\.copies) }) {
             let connection: RedisConnection
             do {
-                connection = try await RedisConnection.connect(host: copy.address.host, port: copy.port, timeout: .seconds(2), password: password)
+                connection = try await RedisConnection.connect(host: copy.address.host, port: copy.port, timeout: .seconds(2), password: password, tls: tls)
             } catch let error as RedisError where error.message.contains("refused the password") {
                 throw BackendError(.passwordRejected, "the cluster's servers refuse its password\(source): \(error.message); "
                                    + "give the one they were started with, or restart them with the new one")

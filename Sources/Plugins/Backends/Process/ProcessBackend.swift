@@ -40,6 +40,10 @@ public actor ProcessBackend: Backend {
     nonisolated let background: BackgroundScope
     /// The caches' password, read from where the state's reference says when attaching.
     nonisolated let password: String?
+    /// The caches' TLS, loaded from the state's files when attaching; nil for plain TCP.
+    nonisolated let tls: RedisTLS?
+    /// The nodes whose directory holds the TLS files already (written once per node).
+    var nodesWithTLSFiles: Set<String> = []
     /// The running failure detectors, by cache (see ``FailureDetector``).
     var detectors: [String: BackgroundJob] = [:]
     /// Failures declared and not yet collected by `unplannedFailures(in:)`, by cache.
@@ -76,25 +80,39 @@ public actor ProcessBackend: Backend {
         let state = try ClusterState.load(from: directory)
         self.host = try attach(state.host ?? .localProcesses, directory)
         self.password = try Self.readPassword(state.password)
+        self.tls = try Self.loadTLS(state.tls)
         self.directory = directory
         self.store = ClusterStateStore(directory: directory, state: state)
         self.logger = logger
         self.detection = detection
         self.choosePort = choosePort
-        (driver, background) = (RedisClusterDriver(password: password), BackgroundScope())
+        (driver, background) = (RedisClusterDriver(password: password, tls: tls), BackgroundScope())
         faults = FaultInjector(host: host, driver: driver, background: background)
     }
 
-    init(directory: String, state: ClusterState, host: any ServerHost, password: String?, logger: Logger, choosePort: @escaping PortChooser) {
+    init(directory: String, state: ClusterState, host: any ServerHost, password: String?, tls: RedisTLS? = nil, logger: Logger,
+         choosePort: @escaping PortChooser) {
         self.directory = directory
         self.password = password
+        self.tls = tls
         self.store = ClusterStateStore(directory: directory, state: state)
         self.host = host
         self.logger = logger
         self.detection = FailureDetection()
         self.choosePort = choosePort
-        (driver, background) = (RedisClusterDriver(password: password), BackgroundScope())
+        (driver, background) = (RedisClusterDriver(password: password, tls: tls), BackgroundScope())
         faults = FaultInjector(host: host, driver: driver, background: background)
+    }
+
+    /// The TLS that `files` (on this machine) make.
+    /// - Throws: `BackendError` naming the file that cannot be read or used.
+    static func loadTLS(_ files: TLSFiles?) throws -> RedisTLS? {
+        guard let files else { return nil }
+        do {
+            return try RedisTLS(caFile: files.caFile, certFile: files.certFile, keyFile: files.keyFile)
+        } catch {
+            throw BackendError(.tlsUnavailable, "the cluster speaks TLS: \(error.message)")
+        }
     }
 
     /// The secret `reference` names.

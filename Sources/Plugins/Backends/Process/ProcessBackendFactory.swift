@@ -55,11 +55,12 @@ public struct ProcessBackendFactory: BackendFactory {
         let cluster = try await up(request)
         let rows = await cluster.status()
         let endpoints = await cluster.endpointStatus()
+        let tls = await cluster.clientTLS().map { " --tls --cacert \($0.caFile)" } ?? ""
         await cluster.close()
         return rows.map { "\($0.cache) \($0.node) \($0.shard) \($0.role) \($0.host):\($0.port) slots \($0.slots)" }
             + endpoints.compactMap { node in node.endpoint.map { "\(node.cache) \(node.node) endpoint \($0)" } }
-            + ["cluster_state:ok — connect with: redis-cli -c -h \(rows.first?.host ?? "127.0.0.1") -p \(rows.first?.port ?? 0)"
-               + (endpoints.first?.endpoint.map { ", or any client through a node's endpoint: redis-cli -u redis://\($0)" } ?? "")]
+            + ["cluster_state:ok — connect with: redis-cli\(tls) -c -h \(rows.first?.host ?? "127.0.0.1") -p \(rows.first?.port ?? 0)"
+               + (endpoints.first?.endpoint.map { ", or any client through a node's endpoint: redis-cli\(tls) -u redis\(tls.isEmpty ? "" : "s")://\($0)" } ?? "")]
     }
 
     /// Attaches to the cluster of the request's state directory, refusing another backend's.

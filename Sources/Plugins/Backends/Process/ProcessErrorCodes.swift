@@ -21,6 +21,7 @@ extension BackendErrorCode {
     public static let noSinglePrimary = BackendErrorCode("no-single-primary")
     public static let nodeNotRunning = BackendErrorCode("node-not-running")
     public static let passwordUnavailable = BackendErrorCode("password-unavailable")
+    public static let tlsUnavailable = BackendErrorCode("tls-unavailable")
     /// The servers refuse the password the cluster's state names now.
     public static let passwordRejected = BackendErrorCode("password-rejected")
     public static let pauseNeedsDuration = BackendErrorCode("pause-needs-duration")

@@ -9,15 +9,18 @@ actor RedisClusterDriver {
     private var connections: [ServerAddress: RedisConnection] = [:]
     /// The cluster's password, given to each server on connecting; nil when it has none.
     private let password: String?
+    /// The cluster's TLS; nil for plain TCP.
+    private let tls: RedisTLS?
 
-    init(password: String?) {
+    init(password: String?, tls: RedisTLS?) {
         self.password = password
+        self.tls = tls
     }
 
     /// A connection to the server at `address`, reused while it works.
     func connection(_ address: ServerAddress) async throws -> RedisConnection {
         if let existing = connections[address] { return existing }
-        let fresh = try await RedisConnection.connect(host: address.host, port: address.port, password: password)
+        let fresh = try await RedisConnection.connect(host: address.host, port: address.port, password: password, tls: tls)
         // Another caller may have connected to the same server meanwhile: one connection each.
         if let existing = connections[address] {
             await fresh.close()

@@ -98,7 +98,7 @@ enum RedisServerProcess {
         // Redis rewrites its title to "redis-server 127.0.0.1:PORT [cluster]" once it serves;
         // until then its command line names the port.
         let words = title + " "
-        return title.contains("redis-server") && (words.contains(":\(port) ") || words.contains("--port \(port) "))
+        return title.contains("redis-server") && (words.contains(":\(port) ") || words.contains("--port \(port) ") || words.contains("--tls-port \(port) "))
     }
 
     /// The process's command line (its title), its arguments joined by spaces.

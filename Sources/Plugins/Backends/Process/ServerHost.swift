@@ -1,3 +1,4 @@
+import Foundation
 import MaintenanceKit
 import RedisWire
 
@@ -131,6 +132,11 @@ public protocol ServerHost: Sendable {
     /// - Throws: `BackendError` when it cannot be written.
     func writeSecret(_ contents: String, in directory: String, on node: NodeLocation) async throws -> String
 
+    /// Writes `contents` to `path` on the node's machine, readable only by its owner,
+    /// replacing what was there.
+    /// - Throws: `BackendError` when it cannot be written.
+    func writeFile(_ contents: Data, to path: String, on node: NodeLocation) async throws
+
     /// The working directory of a server's process (its `dir`) on its node's machine; nil when
     /// the pid is no `redis-server` serving that port there.
     func workingDirectory(of server: HostedServer) async -> String?
@@ -138,7 +144,8 @@ public protocol ServerHost: Sendable {
     /// Whether the servers answer when asked from the node's machine: true when one answers,
     /// false when none does, nil when the machine cannot be asked (or the host cannot ask
     /// from a node's machine). Tells a node that only maintctl cannot reach from one that is down.
-    func reach(_ servers: [ServerAddress], from node: NodeLocation) async -> Bool?
+    /// `caFile` (on the node's machine) is the cache's TLS CA when its servers speak TLS only.
+    func reach(_ servers: [ServerAddress], from node: NodeLocation, caFile: String?) async -> Bool?
 
     /// The network faults the host brings about for real on a node's machine (`partition`, `slow`).
     var networkFaults: Set<FaultKind> { get }

@@ -23,6 +23,9 @@ extension ServersOfThisMachine {
     public func writeSecret(_ contents: String, in directory: String, on node: NodeLocation) async throws -> String {
         try ThisMachine.writeSecret(contents, in: directory)
     }
+    public func writeFile(_ contents: Data, to path: String, on node: NodeLocation) async throws {
+        try ThisMachine.writeFile(contents, to: path)
+    }
     public func workingDirectory(of server: HostedServer) async -> String? {
         guard RedisServerProcess.isOurs(pid: server.pid, port: server.port) else { return nil }
         return try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(server.pid)/cwd")
@@ -41,7 +44,7 @@ extension ServersOfThisMachine {
     }
     // Every node is this machine: there is no other place to ask from, and its loopback
     // traffic cannot be cut for one node (the simulated backend rehearses network faults).
-    public func reach(_ servers: [ServerAddress], from node: NodeLocation) async -> Bool? { nil }
+    public func reach(_ servers: [ServerAddress], from node: NodeLocation, caFile: String?) async -> Bool? { nil }
     public var networkFaults: Set<FaultKind> { [] }
     public func partition(_ node: NodeLocation, from peers: [String], for duration: Duration) async throws {
         throw BackendError(.faultNotInjectable, "nodes on this machine's loopback cannot be partitioned for real")
@@ -94,6 +97,23 @@ public enum ThisMachine {
 
     public static func tail(of file: String) -> String {
         EndpointProcess.tail(of: file)
+    }
+
+    public static func writeFile(_ contents: Data, to path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let temporary = path + ".part"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(atPath: temporary)
+            guard FileManager.default.createFile(atPath: temporary, contents: contents, attributes: [.posixPermissions: 0o600]) else {
+                throw BackendError(.stateWriteFailed, "cannot write \(path)")
+            }
+            guard rename(temporary, path) == 0 else { throw BackendError(.stateWriteFailed, "cannot write \(path): \(String(cString: strerror(errno)))") }
+        } catch let error as BackendError {
+            throw error
+        } catch {
+            throw BackendError(.stateWriteFailed, "cannot write \(path): \(error.localizedDescription)")
+        }
     }
 
     public static func writeSecret(_ contents: String, in directory: String) throws -> String {

@@ -27,8 +27,9 @@ enum RemoteScript {
     case stopUnder
     /// `PID:PORT`: prints the server's working directory when it is ours.
     case workingDirectory
-    /// `HOST PORT…`: prints `yes` when a server at one of them answers (any reply, an
-    /// authentication error too), then `no`; all are asked at once, each given 0.3 s.
+    /// `CAFILE HOST PORT…`: prints `yes` when a server at one of them answers (any reply, an
+    /// authentication error too), then `no`; all are asked at once, each given 0.3 s; over TLS
+    /// checked against CAFILE unless it is empty.
     case reach
     /// `CHAIN SECONDS SSHPORT PEER…`: drops the machine's traffic with the peers and with the
     /// SSH client (maintctl) for SECONDS, its SSH excepted, and ends it by itself then.
@@ -44,6 +45,9 @@ enum RemoteScript {
     /// `FILE`: writes the standard input to FILE, made with its directory, executable only
     /// by this user, and replacing what was there at once.
     case installFile
+    /// `FILE`: writes the standard input to FILE (made with its directory), readable only by
+    /// this user, replacing what was there at once.
+    case replaceFromInput
     /// `PID:ADDRESS:PORT…`: prints `yes` or `no` for each: whether the pid is a
     /// `maintctl-proxy` listening on ADDRESS:PORT.
     case endpointConditions
@@ -61,7 +65,7 @@ enum RemoteScript {
           t=" $(tr '\\000' ' ' < "/proc/$1/cmdline" 2>/dev/null) "
           case "$t" in *redis-server*) ;; *) return 1 ;; esac
           [ "$2" = 0 ] && return 0
-          case "$t" in *":$2 "*|*"--port $2 "*) return 0 ;; esac
+          case "$t" in *":$2 "*|*"--port $2 "*|*"--tls-port $2 "*) return 0 ;; esac
           return 1
         }
 
@@ -89,6 +93,12 @@ enum RemoteScript {
                 umask 077; d=$(dirname -- "$1"); mkdir -p -- "$d" || exit 1
                 t="$1.part.$$"
                 cat > "$t" && chmod 700 "$t" && mv -f -- "$t" "$1" || { rm -f -- "$t"; exit 1; }
+                """#
+        case .replaceFromInput:
+            return #"""
+                umask 077; mkdir -p -- "$(dirname -- "$1")" || exit 1
+                t="$1.part.$$"
+                cat > "$t" && mv -f -- "$t" "$1" || { rm -f -- "$t"; exit 1; }
                 """#
         case .endpointConditions:
             return Self.endpointIsOurs + #"""
@@ -182,9 +192,14 @@ enum RemoteScript {
                 """#
         case .reach:
             return #"""
+                ca=$1; shift
                 while [ $# -ge 2 ]; do
                   (
-                    out=$(timeout 0.3 redis-cli -h "$1" -p "$2" PING 2>/dev/null)
+                    if [ -n "$ca" ]; then
+                      out=$(timeout 0.3 redis-cli --tls --cacert "$ca" -h "$1" -p "$2" PING 2>/dev/null)
+                    else
+                      out=$(timeout 0.3 redis-cli -h "$1" -p "$2" PING 2>/dev/null)
+                    fi
                     case "$out" in *PONG*|*NOAUTH*|*LOADING*|*ERR*|*WRONGPASS*) echo yes ;; esac
                   ) &
                   shift 2

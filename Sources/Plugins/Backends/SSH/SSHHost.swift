@@ -357,13 +357,18 @@ public actor SSHHost: ServerHost {
         return path
     }
 
+    public func writeFile(_ contents: Data, to path: String, on node: NodeLocation) async throws {
+        _ = try await run(.replaceFromInput, [remote(path)], on: node.address, input: contents)
+    }
+
     public func workingDirectory(of server: HostedServer) async -> String? {
         let answer = try? await run(.workingDirectory, ["\(server.pid):\(server.port)"], on: server.node.address, timeout: .seconds(10))
         return answer.map { $0.trimmingCharacters(in: .newlines) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    public func reach(_ servers: [ServerAddress], from node: NodeLocation) async -> Bool? {
-        guard let answer = try? await run(.reach, servers.flatMap { [$0.host, String($0.port)] }, on: node.address, timeout: .seconds(3)) else {
+    public func reach(_ servers: [ServerAddress], from node: NodeLocation, caFile: String?) async -> Bool? {
+        let arguments = [caFile.map(remote) ?? ""] + servers.flatMap { [$0.host, String($0.port)] }
+        guard let answer = try? await run(.reach, arguments, on: node.address, timeout: .seconds(3)) else {
             return nil
         }
         return answer.contains("yes")
