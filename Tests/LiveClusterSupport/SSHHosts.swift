@@ -65,8 +65,14 @@ public struct SSHHosts: Sendable {
         try await ChildProcess.run(["/usr/sbin/ip", "netns", "exec", controller] + argv, timeout: timeout)
     }
 
-    /// Makes `hosts` hosts, runs `body`, and tears everything down whatever happens.
+    /// Hosts a whole suite shares: set around the suite (see `SharedSSHHosts` in the tests),
+    /// ``with(hosts:_:)`` hands them to each test instead of making its own.
+    @TaskLocal public static var shared: SSHHosts?
+
+    /// Makes `hosts` hosts, runs `body`, and tears everything down whatever happens; with
+    /// ``shared`` hosts (enough of them), runs `body` on those.
     public static func with<T>(hosts: Int, _ body: (SSHHosts) async throws -> T) async throws -> T {
+        if let shared, shared.namespaces.count >= hosts { return try await body(shared) }
         let tag = String(UUID().uuidString.prefix(6)).lowercased()
         let directory = "/tmp/mssh-\(tag)"
         let fixture = SSHHosts(

@@ -6,7 +6,7 @@ import Testing
 /// The ssh backend through the CLI: nodes on machines reached with OpenSSH — network
 /// namespaces with an `sshd` each, made by the test (``SSHHosts``) — and maintctl and its
 /// probe running in a namespace of their own, so nothing is routed from this machine's.
-@Suite(.serialized) struct SSHCommandLineTests {
+@Suite(.serialized, .sharingSSHHosts(6)) struct SSHCommandLineTests {
     struct Copy: Decodable {
         var node: String
         var shard: String

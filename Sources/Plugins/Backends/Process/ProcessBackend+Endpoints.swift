@@ -105,13 +105,19 @@ extension ProcessBackend {
     func updateEndpointRoles(of cache: String) async {
         guard let record = try? store.cache(cache) else { return }
         let running = await nodesWithRunningEndpoints(record.nodes.filter { $0.endpoint?.closesAt == nil })
-        for node in record.nodes where running.contains(node.id) {
-            let leader = record.leader == node.id && (node.lifecycle == .active || node.lifecycle == .draining)
-            do {
-                _ = try await control(["PEERS"] + peerEndpoints(of: node.id, in: record), endpointOf: node.id)
-                _ = try await control(["LEADER", leader ? "yes" : "no"], endpointOf: node.id)
-            } catch {
-                logger.warning("the endpoint of \(cache)/\(node.id) did not take its peers and role: \(error)")
+        // Every endpoint at once: on machines each word costs a round trip.
+        await withTaskGroup(of: Void.self) { group in
+            for node in record.nodes where running.contains(node.id) {
+                let leader = record.leader == node.id && (node.lifecycle == .active || node.lifecycle == .draining)
+                let peers = peerEndpoints(of: node.id, in: record)
+                group.addTask {
+                    do {
+                        _ = try await self.control(["PEERS"] + peers, endpointOf: node.id)
+                        _ = try await self.control(["LEADER", leader ? "yes" : "no"], endpointOf: node.id)
+                    } catch {
+                        self.logger.warning("the endpoint of \(cache)/\(node.id) did not take its peers and role: \(error)")
+                    }
+                }
             }
         }
     }

@@ -19,6 +19,7 @@ extension SSHHost {
         } catch let error as BackendError where error.code == .remoteCommandFailed {
             throw BackendError(.endpointStartFailed, "maintctl-proxy did not start on \(node.address ?? "?"): \(error.message)")
         }
+        endpointsSeen = endpointsSeen.filter { $0.key.node.address != node.address }
         guard let pid = pid_t(output.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else {
             throw BackendError(.endpointStartFailed, "maintctl-proxy on \(node.address ?? "?") wrote no pid")
         }
@@ -55,20 +56,31 @@ extension SSHHost {
     }
 
     /// A machine that cannot be asked (twice) has its endpoints taken for running: an endpoint
-    /// is only given up on for what its machine says.
+    /// is only given up on for what its machine says. What a machine said is kept for a second
+    /// (every hold, release and notice of a failover asks), unless maintctl started or stopped one.
     public func endpointsRunning(_ endpoints: [HostedEndpoint]) async -> [Bool] {
-        let words = await askEachMachine(.endpointConditions, about: Array(endpoints.indices), machine: { endpoints[$0].node.address },
+        let now = ContinuousClock.now
+        var result = endpoints.map { endpoint in endpointsSeen[endpoint].flatMap { now - $0.at < Self.seenFor ? $0.running : nil } }
+        let asked = endpoints.indices.filter { result[$0] == nil }
+        let words = await askEachMachine(.endpointConditions, about: asked, machine: { endpoints[$0].node.address },
                                          argument: { "\(endpoints[$0].pid):\(endpoints[$0].listen)" })
-        return endpoints.indices.map { words[$0].map { $0 == "yes" } ?? true }
+        for index in asked {
+            result[index] = words[index].map { $0 == "yes" } ?? true
+            if let word = words[index] { endpointsSeen[endpoints[index]] = (word == "yes", now) }
+        }
+        if endpointsSeen.count > 1_024 { endpointsSeen = endpointsSeen.filter { now - $0.value.at < Self.seenFor } }
+        return result.map { $0 ?? true }
     }
 
     public func stopEndpoint(_ endpoint: HostedEndpoint, grace: Duration) async {
+        defer { endpointsSeen[endpoint] = nil }
         let tenths = Int(grace.components.seconds * 10) + Int(grace.components.attoseconds / 100_000_000_000_000_000)
         _ = try? await run(.stopEndpoint, ["\(endpoint.pid):\(endpoint.listen)", String(max(0, tenths))], on: endpoint.node.address,
                            timeout: grace + .seconds(30))
     }
 
     public func stopEndpoints(under directory: String, on nodes: [NodeLocation]) async {
+        defer { endpointsSeen = [:] }
         await withTaskGroup(of: Void.self) { group in
             for address in Set(nodes.map(\.address)) {
                 group.addTask { _ = try? await self.run(.stopEndpointsUnder, [self.remote(directory)], on: address, timeout: .seconds(30)) }

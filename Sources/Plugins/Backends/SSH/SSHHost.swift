@@ -29,6 +29,8 @@ public actor SSHHost: ServerHost {
     var bundles: [String: EndpointBundle] = [:]
     /// The bundle directories known to be whole on a machine, by machine address.
     var installedBundles: Set<String> = []
+    /// What each endpoint's machine last said of it, and when (see ``endpointsRunning(_:)``).
+    var endpointsSeen: [HostedEndpoint: (running: Bool, at: ContinuousClock.Instant)] = [:]
     /// The local sockets forwarded to endpoints' control sockets by the master connections.
     var forwardedSockets: Set<String> = []
     /// Machines this instance gave to new nodes and that are not recorded yet.
@@ -39,7 +41,7 @@ public actor SSHHost: ServerHost {
     /// How long what a machine said of a server is taken as still true. Anything maintctl
     /// does to a server's process forgets it at once; a death meanwhile fails the server's
     /// Redis commands all the same.
-    private static let seenFor: Duration = .seconds(1)
+    static let seenFor: Duration = .seconds(1)
 
     /// A host of the machines `record` lists, for the cluster in `stateDirectory`.
     /// - Throws: `BackendError` when the record lists no machines.
