@@ -34,7 +34,8 @@ struct ControlChannel: Sendable {
     let logger: Logger
 
     func run(on group: any EventLoopGroup) async throws {
-        let previous = umask(0o077)
+        // Made 0600 (a socket takes 0777 less the umask): no moment when its mode is wider.
+        let previous = umask(0o177)
         let server: NIOAsyncChannel<NIOAsyncChannel<ClientRequest, ByteBuffer>, Never>
         do {
             server = try await ServerBootstrap(group: group)

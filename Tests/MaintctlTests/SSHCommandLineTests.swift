@@ -324,6 +324,43 @@ import Testing
         }
     }
 
+    /// With no rollout running, a node whose machine is cut off from every other machine (the
+    /// test drops its traffic in its namespace, SSH excepted) has its primary failed over. The
+    /// endpoints see it silent within a second, but promote only a replica whose link to the
+    /// primary is down, and a partition leaves the links up (until `repl-timeout`): Redis's own
+    /// failover does it, after `cluster-node-timeout` (5 s). Bounded here at 15 s.
+    @Test(.enabled(if: SSHHosts.isAvailable, "needs root, ip, sshd and ssh"))
+    func aNodeCutOffFromEveryoneOutsideARolloutIsFailedOver() async throws {
+        try await withSSHCluster { hosts, state in
+            let before = try await status(hosts, state).copies
+            let primary = try #require(before.first { $0.shard == "s2" && $0.role == "primary" })
+            #expect(primary.host == SSHHosts.address(1))
+            let rules = [["INPUT", "-p", "tcp", "!", "--dport", "22", "-j", "DROP"], ["OUTPUT", "-p", "tcp", "!", "--sport", "22", "-j", "DROP"]]
+            let node2 = hosts.namespaces[1]
+            for rule in rules {
+                let added = try await CLI.run(program: "/usr/sbin/ip", ["netns", "exec", node2, "/usr/sbin/iptables", "-A"] + rule)
+                try #require(added.status == 0, "\(added.stderr)")
+            }
+            // s2's replica on node-3 is asked its role directly, every 50 ms.
+            let replica = try #require(before.first { $0.shard == "s2" && $0.role == "replica" })
+            let cutAt = ContinuousClock.now
+            var role = ""
+            while ContinuousClock.now - cutAt < .seconds(30), !role.hasPrefix("master") {
+                try await Task.sleep(for: .milliseconds(50))
+                let asked = try await hosts.runInController(["/bin/sh", "-c", #"REDISCLI_AUTH=$(cat "$1") exec redis-cli -h "$2" -p "$3" ROLE"#,
+                                                             "sh", hosts.directory + "/password", replica.host, String(replica.port)])
+                role = String(decoding: asked.stdout, as: UTF8.self)
+            }
+            let took = ContinuousClock.now - cutAt
+            for rule in rules { _ = try await CLI.run(program: "/usr/sbin/ip", ["netns", "exec", node2, "/usr/sbin/iptables", "-D"] + rule) }
+            #expect(role.hasPrefix("master"), "s2's replica on node-3 was not promoted: \(role)")
+            #expect(took <= .seconds(15), "promoted \(took) after node-2 was cut off")
+            print("ssh, no rollout: s2's replica on node-3 promoted \(took) after node-2 was cut off")
+            let after = try await status(hosts, state).copies
+            #expect(after.filter { $0.shard == "s2" && $0.role == "primary" && $0.healthy }.map(\.host) == [SSHHosts.address(2)], "\(after)")
+        }
+    }
+
     /// A node that only maintctl cannot reach (the test drops maintctl's traffic to it, SSH
     /// excepted, in maintctl's own namespace) while the other nodes still reach it is not failed
     /// over: the other machines are asked before a verdict.
