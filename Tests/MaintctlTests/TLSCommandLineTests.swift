@@ -5,24 +5,8 @@ import Testing
 /// CLI: its servers, endpoints, maintctl and the probe speak TLS only, checked with
 /// `redis-cli --tls` and redis-py, clients no one here wrote.
 @Suite(.serialized) struct TLSCommandLineTests {
-    struct Copy: Decodable {
-        var shard: String
-        var role: String
-        var port: Int
-        var version: String
-        var healthy: Bool
-    }
-
-    struct Node: Decodable {
-        var node: String
-        var endpoint: String?
-        var running: Bool
-    }
-
-    struct Status: Decodable {
-        var nodes: [Node]
-        var copies: [Copy]
-    }
+    /// What `cluster status --format json` says, as the process tests read it.
+    typealias Status = ProcessCommandLineTests.Status
 
     /// A CA, and a certificate it signed for `addresses` with its key, made by `openssl` in `directory`.
     static func makeCertificates(in directory: String, addresses: [String] = ["127.0.0.1"]) async throws {
