@@ -36,6 +36,9 @@ extension ProcessBackend {
         // its hold is answered (or redirected) before what it held goes to the new primary, so
         // few requests meet the pause.
         let paused = ContinuousClock.now
+        let inFlight = "\(cache)/\(shard)"
+        plannedFailoversInFlight.insert(inFlight)
+        defer { plannedFailoversInFlight.remove(inFlight) }
         await holdShard(primary: primary.address, in: cache)
         let pauseMilliseconds = max(5000, endpointPolicy(of: cache).holdLimitMilliseconds)
         var expired: [String] = []
@@ -56,6 +59,7 @@ extension ProcessBackend {
             // Promoted: the endpoints send what they held to the new primary, in order, while
             // the old primary learns it is a replica.
             released = true
+            plannedFailoversInFlight.remove(inFlight)
             let promoted = ContinuousClock.now - paused
             async let releasing = releaseShard(primary: primary.address, to: target.address, in: cache)
             do {

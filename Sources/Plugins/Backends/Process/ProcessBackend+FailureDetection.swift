@@ -234,6 +234,12 @@ extension ProcessBackend: FailureDetecting {
     /// the detection, and no full sync is in progress): `CLUSTER FAILOVER TAKEOVER`, then
     /// it must serve the slots in its own view, then the shard's other live replicas follow it.
     private func replacePrimary(of shard: String, lostOn node: String, in cache: String, detection: Duration) async -> Replacement {
+        // A planned failover of the shard under way decides first: its new primary serves the
+        // shard (no promotion needed), or it gave up and the primary is still the lost one.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while plannedFailoversInFlight.contains("\(cache)/\(shard)"), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         guard let record = try? store.cache(cache), let copies = record.shards.first(where: { $0.id == shard })?.copies,
               let dead = copies.first(where: { $0.node == node }) else { return .notNeeded }
         let failed = Set(record.nodes.filter { $0.lifecycle == .failed }.map(\.id))

@@ -56,6 +56,9 @@ public actor ProcessBackend: Backend {
     /// Copies being removed, by Redis id: the failure detector promotes another replica when
     /// there is one.
     var retiring: Set<String> = []
+    /// Shards whose planned failover is between its hold and its promotion's outcome, as
+    /// "cache/shard": an unplanned failover of the same shard waits for that outcome.
+    var plannedFailoversInFlight: Set<String> = []
     /// Copies started ahead of their moves and not attached yet, by Redis id: empty servers,
     /// nobody's replica, that report `cluster_state:fail` for their first 2 s (Redis's delay
     /// for a master that joins); the cluster's health does not wait for them.
