@@ -21,7 +21,8 @@ import RedisWire
 /// - `MOVING HOST:PORT|null SECONDS`: tell the clients that asked where to go, and close every
 ///   client connection `SECONDS` later;
 /// - `PEERS [HOST:PORT…]`: the endpoints of the other nodes; `LEADER yes|no`: whether this one
-///   fails dead primaries over; `HEALING PAUSE MS` (a lease maintctl renews while its own
+///   fails dead primaries over; `LEADER AFTER HOST:PORT…`: it does while none of those endpoints
+///   (the leader's and the others ahead of it in line) answers; `HEALING PAUSE MS` (a lease maintctl renews while its own
 ///   detector watches) and `HEALING RESUME`.
 struct ControlChannel: Sendable {
     let path: String
@@ -91,7 +92,7 @@ struct ControlChannel: Sendable {
                 shards: map?.shards.count ?? 0, slotsCovered: map?.coversAllSlots ?? false,
                 primaries: map?.shards.map(\.primary.description) ?? [], held: await keeper.heldPrimaries().map(\.description),
                 clients: shared.clientCount,
-                coordinates: await healer.isCoordinating, healingPaused: await healer.isPaused, promotions: await healer.promotions,
+                coordinates: await healer.isCoordinating, standsInAfter: await healer.standsInAfter.map(\.description), healingPaused: await healer.isPaused, promotions: await healer.promotions,
                 pid: EndpointVersion.processID, version: EndpointVersion.current)
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -143,7 +144,7 @@ struct ControlChannel: Sendable {
                 return LocalReply.error("ERR LISTEN HOST:PORT", allocator: allocator)
             }
             do {
-                try await listeners.open(address)
+                try await listeners.takeOver(address, logger: logger)
                 return LocalReply.simple("OK", allocator: allocator)
             } catch {
                 return LocalReply.error("ERR cannot listen on \(address): \(error)", allocator: allocator)
@@ -161,10 +162,12 @@ struct ControlChannel: Sendable {
             await healer.setPeers(peers)
             return LocalReply.simple("OK", allocator: allocator)
         case "LEADER":
-            switch request.arguments.count == 2 ? request.text(1)?.lowercased() : nil {
-            case "yes": await healer.coordinate(true)
-            case "no": await healer.coordinate(false)
-            default: return LocalReply.error("ERR LEADER yes|no", allocator: allocator)
+            let ahead = (2..<max(2, request.arguments.count)).compactMap { request.text($0).flatMap(ServerAddress.init) }
+            switch (request.text(1)?.lowercased(), request.arguments.count) {
+            case ("yes", 2): await healer.coordinate(true)
+            case ("no", 2): await healer.coordinate(false)
+            case ("after", let count) where count > 2 && ahead.count == count - 2: await healer.standIn(after: ahead)
+            default: return LocalReply.error("ERR LEADER yes|no|AFTER HOST:PORT…", allocator: allocator)
             }
             return LocalReply.simple("OK", allocator: allocator)
         case "HEALING":
@@ -205,6 +208,9 @@ public struct EndpointStatus: Codable, Sendable, Equatable {
     public var clients: Int
     /// Whether it fails dead primaries over (it runs on the leader node).
     public var coordinates: Bool
+    /// The endpoints it stands in for, in line, while none of them answers; absent from
+    /// endpoints older than this field.
+    public var standsInAfter: [String]?
     /// Whether maintctl's own detector watches the cache now, and the endpoint's healing waits.
     public var healingPaused: Bool
     /// Primaries it failed over since it started.

@@ -76,7 +76,7 @@ public struct EndpointServer: Sendable {
         }
         let (bound, listener) = try await listeners.open(configuration.listen)
         for address in configuration.adoptedAddresses {
-            do { try await listeners.open(address) } catch { logger.warning("cannot listen on \(address) too: \(error)") }
+            do { try await listeners.takeOver(address, logger: logger) } catch { logger.warning("cannot listen on \(address) too: \(error)") }
         }
         logger.info("serving on \(bound), \(configuration.threads) threads")
         ready(bound)

@@ -117,6 +117,19 @@ final class EndpointShared: Sendable {
         }
     }
 
+    /// The endpoint itself could not run for `lag` (its heartbeat timer fired that late: a
+    /// machine short of CPU): answers may have waited unread, so what it heard of no server
+    /// counts as silence for that time.
+    func discount(_ lag: Duration) {
+        let now = ContinuousClock.now
+        hearings.withLockedValue { hearings in
+            for (server, hearing) in hearings {
+                guard let since = hearing.silentSince else { continue }
+                hearings[server]?.silentSince = min(since + lag, now)
+            }
+        }
+    }
+
     /// How long each watched server has been silent, by address: zero while it answers, else
     /// since the first heartbeat it left unanswered, or since its last answer once it refused
     /// or closed the connection. A stall is never measured longer than it lasted.

@@ -40,6 +40,7 @@ final class ServerWatches {
     private let shared: EndpointShared
     private let settings: ServerWatch.Settings
     private var watches: [ServerAddress: ServerWatch] = [:]
+    private var lastTick: NIODeadline?
 
     init(eventLoop: any EventLoop, shared: EndpointShared, settings: ServerWatch.Settings) {
         self.eventLoop = eventLoop
@@ -62,6 +63,11 @@ final class ServerWatches {
 
     func tick() {
         let now = NIODeadline.now()
+        // A tick a heartbeat or more late: this endpoint was short of CPU, not the servers silent.
+        if let lastTick, now - lastTick >= settings.heartbeat * 2 {
+            shared.discount(.nanoseconds((now - lastTick - settings.heartbeat).nanoseconds))
+        }
+        lastTick = now
         for watch in watches.values { watch.tick(at: now) }
     }
 }

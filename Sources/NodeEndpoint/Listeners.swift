@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import RedisWire
 
@@ -22,6 +23,20 @@ actor Listeners {
         let bound = ServerAddress(host: address.host, port: channel.localAddress?.port ?? address.port)
         channels.append((bound, channel))
         return (bound, channel)
+    }
+
+    /// Listens on `address`, which a leaving node's endpoint still shares, and has the system
+    /// send every new connection of the address here (``ReuseportSteering``), so that none is
+    /// left in the leaving endpoint's queue when it stops listening.
+    /// - Throws: When it cannot listen there; a system that refuses the steering only logs.
+    func takeOver(_ address: ServerAddress, logger: Logger) async throws {
+        guard !channels.contains(where: { $0.address == address }) else { return }
+        let (_, channel) = try await open(address)
+        do {
+            try await ReuseportSteering.steerNewConnections(toSecondListenerOf: channel)
+        } catch {
+            logger.warning("new connections to \(address) are not steered here (a client could be reset when the leaving endpoint stops): \(error)")
+        }
     }
 
     /// Stops accepting clients on `address` (one it had taken over, when the hand-over it was

@@ -8,26 +8,38 @@ struct Promotion {
     let tls: RedisTLS?
 
 
-    /// Promotes the most up-to-date replica of `shard`'s primary; returns its address.
-    /// - Parameter servers: The cache's servers: each is asked whether it replicates the dead
-    ///   primary, and for the newest config epoch.
+    /// Promotes the most up-to-date replica of `shard`'s primary, which answers no one (a
+    /// majority of the endpoints' heartbeats and a last `PING` went unanswered); returns its address.
+    /// - Parameters:
+    ///   - servers: The cache's servers: each is asked, at once, whether it replicates the dead
+    ///     primary, and for the newest config epoch.
+    ///   - unheard: Servers not asked (the endpoint does not hear them: a connection attempt
+    ///     would only wait for its timeout).
     /// - Throws: `RedisError` when no replica answers, or the promotion is not seen within 5 s.
-    func promoteBestReplica(of shard: SlotMap.Shard, servers: [ServerAddress]) async throws -> ServerAddress {
+    func promoteBestReplica(of shard: SlotMap.Shard, servers: [ServerAddress], unheard: Set<ServerAddress>) async throws -> ServerAddress {
+        let asked = Set(shard.replicas + servers).subtracting(unheard).subtracting([shard.primary]).sorted { $0.description < $1.description }
+        let answers = await withTaskGroup(of: (ServerAddress, ReplicationInfo?).self) { group in
+            for replica in asked { group.addTask { (replica, try? await self.replication(of: replica)) } }
+            var answers: [ServerAddress: ReplicationInfo] = [:]
+            for await (replica, info) in group { answers[replica] = info }
+            return answers
+        }
         var best: (address: ServerAddress, offset: Int64)?
         var refused: [String] = []
-        for replica in Set(shard.replicas + servers).subtracting([shard.primary]).sorted(by: { $0.description < $1.description }) {
-            guard let info = try? await replication(of: replica) else {
+        for replica in asked {
+            guard let info = answers[replica] else {
                 refused.append("\(replica) does not answer")
                 continue
             }
             let state = info.fields
-            // Only a server that says it replicates the silent primary and has lost its link to
-            // it: a replica of another, live primary (a slot map read from a server that had not
-            // heard of a failover) would take a live primary's slots, and a primary that is only
-            // slow (a loaded machine) keeps its replicas' links up. A crashed primary closes them
-            // at once; a stalled one is left to Redis's own failover.
+            // Only a server that says it replicates the silent primary: a replica of another,
+            // live primary (a slot map read from a server that had not heard of a failover)
+            // would take a live primary's slots. Its link may still be up: a crashed primary
+            // closes it at once, a stalled one or one cut off from the network keeps it up until
+            // `repl-timeout`. One in a full sync has no data set to serve.
             guard state["role"] == "slave", info.primaryPort == shard.primary.port, state["master_host"] == shard.primary.host,
-                  state["master_link_status"] == "down", let offset = Int64(state["slave_repl_offset"] ?? "") else {
+                  state["master_sync_in_progress"] != "1",
+                  let offset = Int64(state["slave_repl_offset"] ?? "") else {
                 refused.append("\(replica) is role \(state["role"] ?? "?") of \(state["master_host"] ?? "?"):\(state["master_port"] ?? "?"), link \(state["master_link_status"] ?? "?")")
                 continue
             }
@@ -73,15 +85,19 @@ struct Promotion {
         }
     }
 
-    /// The highest `cluster_current_epoch` the reachable `servers` report.
+    /// The highest `cluster_current_epoch` the reachable `servers` report, asked at once.
     private func newestEpoch(among servers: [ServerAddress]) async -> Int {
-        var newest = 0
-        for server in servers {
-            guard let connection = try? await connect(to: server, timeout: .milliseconds(300)) else { continue }
-            newest = max(newest, ((try? await connection.currentEpoch(timeout: .milliseconds(500))) ?? nil) ?? 0)
-            await connection.close()
+        await withTaskGroup(of: Int.self) { group in
+            for server in servers {
+                group.addTask {
+                    guard let connection = try? await self.connect(to: server, timeout: .milliseconds(300)) else { return 0 }
+                    let epoch = ((try? await connection.currentEpoch(timeout: .milliseconds(500))) ?? nil) ?? 0
+                    await connection.close()
+                    return epoch
+                }
+            }
+            return await group.reduce(0, max)
         }
-        return newest
     }
 
     /// The first element of `server`'s `ROLE`; nil when it does not answer.

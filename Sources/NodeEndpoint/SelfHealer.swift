@@ -4,8 +4,10 @@ import RedisWire
 /// The cache's always-on failure detector, run by every endpoint and acted on by one: the
 /// endpoint of the leader node (the one `elect_leader` chose) fails over a primary that has
 /// been silent for `downAfter` once a quorum of endpoints, on distinct nodes, also find it
-/// silent; a stall shorter than `downAfter` fails nothing over, and an endpoint cut off from
-/// one server alone finds no quorum. While a rollout runs, maintctl acts on the endpoints'
+/// silent and it leaves a last `PING` on a new connection unanswered (crashed, stalled, or cut
+/// off from the network: a node cut off from everyone is failed over in about 1.5 s, long
+/// before Redis's own failover after `cluster-node-timeout`). A stall shorter than `downAfter`
+/// fails nothing over, and an endpoint cut off from one server alone finds no quorum. While a rollout runs, maintctl acts on the endpoints'
 /// observations itself (`MAINTCTL.HEALTH`) and pauses the healing through the control channel,
 /// a lease it keeps renewing, so that one party acts on them; a maintctl that dies lets the
 /// lease run out.
@@ -15,6 +17,9 @@ actor SelfHealer {
         var heartbeat: Duration
         var coordinates: Bool
         var peers: [ServerAddress]
+        /// The endpoints ahead of this one in the line of succession (the leader's first): it
+        /// coordinates in their stead while none of them answers. Empty: it never does.
+        var standsInAfter: [ServerAddress] = []
     }
 
     private var settings: Settings
@@ -43,12 +48,22 @@ actor SelfHealer {
 
     // MARK: What maintctl says
 
-    func coordinate(_ coordinates: Bool) { settings.coordinates = coordinates }
+    func coordinate(_ coordinates: Bool) {
+        settings.coordinates = coordinates
+        settings.standsInAfter = []
+    }
+
+    func standIn(after endpoints: [ServerAddress]) {
+        settings.coordinates = false
+        settings.standsInAfter = endpoints
+    }
+
     func setPeers(_ peers: [ServerAddress]) { settings.peers = peers }
     func pause(for duration: Duration) { pausedUntil = .now + duration }
     func resume() { pausedUntil = .now }
 
     var isCoordinating: Bool { settings.coordinates }
+    var standsInAfter: [ServerAddress] { settings.standsInAfter }
     var isPaused: Bool { pausedUntil.map { $0 > .now } ?? false }
 
     // MARK: Watching
@@ -56,8 +71,13 @@ actor SelfHealer {
     /// Checks the primaries every heartbeat until the task is cancelled.
     func run() async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: settings.heartbeat)
-            guard settings.coordinates, !isPaused, let map = await keeper.map else { continue }
+            // Twice a heartbeat: a silence is judged at most half a heartbeat after it is long enough.
+            let wake = ContinuousClock.now + settings.heartbeat / 2
+            try? await Task.sleep(until: wake)
+            // Woken a heartbeat late: this endpoint was short of CPU, and what it heard (or did
+            // not) meanwhile may still be unread. No verdict this round.
+            guard ContinuousClock.now - wake < max(settings.heartbeat, .milliseconds(100)) else { continue }
+            guard settings.coordinates || !settings.standsInAfter.isEmpty, !isPaused, let map = await keeper.map else { continue }
             // Silence counts from the end of a pause at the earliest: what maintctl's rollout did
             // while it watched (servers it restarted) is no evidence.
             let since = pausedUntil.map { ContinuousClock.now - $0 }
@@ -66,24 +86,35 @@ actor SelfHealer {
             for shard in map.shards {
                 guard let silence = silences[shard.primary], silence >= settings.downAfter else { continue }
                 if let last = attempts[shard.primary], ContinuousClock.now - last < Self.retryAfter { continue }
-                await confirmAndHeal(shard, silence: silence)
+                let unheard = Set(shared.silences.filter { $0.silence >= settings.downAfter / 2 }.map(\.server))
+                await confirmAndHeal(shard, silence: silence, unheard: unheard)
             }
         }
     }
 
-    /// Asks the peers whether they find `shard`'s primary silent too, and fails it over when a
-    /// majority of the endpoints (this one included) do.
-    private func confirmAndHeal(_ shard: SlotMap.Shard, silence: Duration) async {
+    /// Asks the peers whether they find `shard`'s primary silent too and, at the same time, the
+    /// primary itself once more on a new connection (the last word); fails it over when a
+    /// majority of the endpoints (this one included) find it silent and it does not answer.
+    /// - Parameter unheard: The servers this endpoint does not hear either (on the same machine
+    ///   as the primary, when that is cut off): not asked during the promotion.
+    private func confirmAndHeal(_ shard: SlotMap.Shard, silence: Duration, unheard: Set<ServerAddress>) async {
         let primary = shard.primary
         let peers = settings.peers
-        let threshold = settings.downAfter / 2
-        let votes = await withTaskGroup(of: Bool.self) { group in
-            for peer in peers { group.addTask { await self.peerFindsSilent(peer, primary, threshold: threshold) } }
-            var yes = 1
-            for await vote in group where vote { yes += 1 }
-            return yes
-        }
         let voters = peers.count + 1
+        async let answers = answersNow(primary)
+        async let aheadAnswers = anyAnswers(settings.coordinates ? [] : settings.standsInAfter)
+        let votes = await majorityFindsSilent(primary, among: peers)
+        // An endpoint ahead in the line is alive: it decides (it hears what this one hears, or
+        // finds no quorum for it).
+        guard await !aheadAnswers else {
+            attempts[primary] = .now
+            return
+        }
+        guard await !answers else {
+            logger.info("\(primary) silent for \(silence) to the endpoints' heartbeats, but it answers a new connection: no failover")
+            attempts[primary] = .now
+            return
+        }
         guard votes * 2 > voters else {
             logger.info("\(primary) silent for \(silence) here, but only \(votes) of \(voters) endpoints find it silent: no failover")
             attempts[primary] = .now
@@ -96,14 +127,56 @@ actor SelfHealer {
         isPromoting = true
         defer { isPromoting = false }
         do {
-            let servers = Array(await keeper.knownServers)
-            let promoted = try await Promotion(password: password, tls: tls).promoteBestReplica(of: shard, servers: servers)
+            let servers = Array(await keeper.knownServers.subtracting(unheard))
+            let promoted = try await Promotion(password: password, tls: tls).promoteBestReplica(of: shard, servers: servers, unheard: unheard)
             promotions += 1
             logger.warning("\(primary) silent for \(silence), confirmed by \(votes) of \(voters) endpoints: promoted \(promoted) in \(ContinuousClock.now - started)")
             try? await keeper.refresh()
             for peer in peers { await tell(peer, "MAINTCTL.RELOAD") }
         } catch {
             logger.warning("cannot fail over \(primary): \(error)")
+        }
+    }
+
+    /// How many endpoints (this one and `peers`) find `server` silent for half of `downAfter`;
+    /// stops asking once a majority do (a peer cut off from this one takes its connect timeout).
+    private func majorityFindsSilent(_ server: ServerAddress, among peers: [ServerAddress]) async -> Int {
+        let threshold = settings.downAfter / 2
+        let voters = peers.count + 1
+        return await withTaskGroup(of: Bool.self) { group in
+            for peer in peers { group.addTask { await self.peerFindsSilent(peer, server, threshold: threshold) } }
+            var yes = 1
+            for await vote in group where vote {
+                yes += 1
+                if yes * 2 > voters { break }
+            }
+            group.cancelAll()
+            return yes
+        }
+    }
+
+    /// The last word: whether `server` answers a `PING` on a new connection within 500 ms. A
+    /// crashed server refuses at once; a stalled one, or one cut off from this endpoint, does
+    /// not answer.
+    private func answersNow(_ server: ServerAddress) async -> Bool {
+        let timeout = Duration.milliseconds(500)
+        guard let connection = try? await RedisConnection.connect(host: server.host, port: server.port, timeout: timeout,
+                                                                  password: password?.text, tls: tls) else { return false }
+        let reply = try? await connection.send(["PING"], timeout: timeout)
+        await connection.close()
+        // Any answer, an error too (still loading its data), is a live server's.
+        return reply != nil
+    }
+
+    /// Whether any of the endpoints at `peers` answers a `PING`, asked at once.
+    private func anyAnswers(_ peers: [ServerAddress]) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            for peer in peers { group.addTask { await self.ask(peer, "PING") != nil } }
+            for await answered in group where answered {
+                group.cancelAll()
+                return true
+            }
+            return false
         }
     }
 

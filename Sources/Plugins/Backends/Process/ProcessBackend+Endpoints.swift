@@ -100,20 +100,37 @@ extension ProcessBackend {
         }
     }
 
-    /// Tells every running endpoint of `cache` its peers and whether it coordinates failovers
-    /// (it runs on the leader): after nodes came, left, or the leader moved.
+    /// The endpoints that coordinate failovers, in line: the leader node's, then those of the
+    /// other live nodes, each standing in while none ahead of it answers (a leader node that
+    /// is down or cut off from the others is not waited for). Empty without a live leader.
+    private func successionLine(of record: ClusterState.Cache) -> [(node: String, endpoint: String)] {
+        let live = record.nodes.filter { ($0.lifecycle == .active || $0.lifecycle == .draining) && $0.endpoint != nil }
+        guard let leader = live.first(where: { $0.id == record.leader }) else { return [] }
+        return ([leader] + live.filter { $0.id != leader.id }).compactMap { node in
+            node.endpoint.map { (node.id, endpointAddress(of: node, port: $0.port)) }
+        }
+    }
+
+    /// Tells every running endpoint of `cache` its peers and its place in the line that
+    /// coordinates failovers (first: the leader's): after nodes came, left, or the leader moved.
     func updateEndpointRoles(of cache: String) async {
         guard let record = try? store.cache(cache) else { return }
         let running = await nodesWithRunningEndpoints(record.nodes.filter { $0.endpoint?.closesAt == nil })
         // Every endpoint at once: on machines each word costs a round trip.
         await withTaskGroup(of: Void.self) { group in
+            let line = successionLine(of: record)
             for node in record.nodes where running.contains(node.id) {
-                let leader = record.leader == node.id && (node.lifecycle == .active || node.lifecycle == .draining)
                 let peers = peerEndpoints(of: node.id, in: record)
+                let role: [String]
+                switch line.firstIndex(where: { $0.node == node.id }) {
+                case 0: role = ["yes"]
+                case let place?: role = ["AFTER"] + line[..<place].map(\.endpoint)
+                case nil: role = ["no"]
+                }
                 group.addTask {
                     do {
                         _ = try await self.control(["PEERS"] + peers, endpointOf: node.id)
-                        _ = try await self.control(["LEADER", leader ? "yes" : "no"], endpointOf: node.id)
+                        _ = try await self.control(["LEADER"] + role, endpointOf: node.id)
                     } catch {
                         self.logger.warning("the endpoint of \(cache)/\(node.id) did not take its peers and role: \(error)")
                     }
