@@ -117,6 +117,10 @@ public final class RedisConnection: Sendable {
         return value
     }
 
+    /// Whether the connection is still open: neither side has closed it (as far as this side
+    /// has read) and no time-out closed it.
+    public var isOpen: Bool { channel.isActive }
+
     /// Closes the connection.
     public func close() async {
         try? await channel.close()

@@ -268,6 +268,7 @@ import Testing
             let unplanned = (summary["failovers"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "unplanned" }
             #expect(unplanned.map { $0["shard"] as? String } == ["s2"], "node-2 held s2's primary: \(unplanned)")
             #expect(unplanned.allSatisfy { ($0["detection_ms"] as? Int ?? .max) + ($0["promotion_ms"] as? Int ?? .max) <= 2000 }, "\(unplanned)")
+            print("ssh, partitioned during a rollout: detection + promotion \(unplanned.map { "\($0["detection_ms"] ?? "?") + \($0["promotion_ms"] ?? "?") ms" })")
             #expect(summary["acknowledged_writes_lost"] as? Int == 0, "a write a replica confirmed survives the failover")
             // Its machine cut it off: the chain is there until the partition ends (10 minutes; `cluster down` ends it first).
             let rules = try await CLI.run(program: "/usr/sbin/ip", ["netns", "exec", hosts.namespaces[1], "/usr/sbin/iptables", "-S"])

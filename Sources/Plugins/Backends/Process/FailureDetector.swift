@@ -173,7 +173,7 @@ struct FailureDetector: Sendable {
     /// server refuses the connection at once, so this costs a crash nothing; a server still
     /// stalled costs up to `confirmationTimeout` more.
     private func answersNow(_ node: WatchedNode) async -> Bool {
-        let timeout = Self.confirmationTimeout
+        let timeout = Self.confirmationTimeout(tls: backend.tls != nil)
         return await withTaskGroup(of: Bool.self) { group in
             for copy in node.copies {
                 group.addTask {
@@ -190,9 +190,9 @@ struct FailureDetector: Sendable {
         }
     }
 
-    /// How long the last word before a verdict may take: a connection (a TLS handshake too) and
-    /// one answer, which a loaded 2-core machine was seen to take over 500 ms for.
-    static let confirmationTimeout: Duration = .seconds(1)
+    /// How long the last word before a verdict may take: a connection and one answer; with TLS
+    /// a handshake too, which a loaded 2-core machine was seen to take over 500 ms for.
+    static func confirmationTimeout(tls: Bool) -> Duration { tls ? .seconds(1) : .milliseconds(500) }
 
     /// PINGs one copy of a failed node every heartbeat while it is watched, recording each answer.
     private static func heartbeat(_ copy: WatchedCopy, board: HeartbeatBoard, settings: FailureDetection, password: String?, tls: RedisTLS?) async {

@@ -90,27 +90,50 @@ extension SSHHost {
 
     /// The first connection to an endpoint's control socket has the machine's master connection
     /// forward a socket of this machine to it; later ones use that socket, forwarded again when
-    /// it no longer answers (the master ended after a quiet minute, or maintctl restarted).
+    /// it no longer answers (the master ended after a quiet minute, or maintctl restarted). A
+    /// connection that answered is kept for the next command (at most ``idleControlLimit`` per
+    /// endpoint); one that failed is closed.
     public func control(_ command: [String], endpointIn directory: String, of node: NodeLocation, timeout: Duration) async throws -> RESPValue {
         let remoteSocket = remote(EndpointProcess.controlSocket(in: directory))
         let local = controlDirectory + "/e-" + Self.shortHash((node.address ?? "") + " " + remoteSocket)
-        let connectTimeout = min(timeout, .milliseconds(500))
-        var connection: RedisConnection?
-        if forwardedSockets.contains(local) {
-            connection = try? await RedisConnection.connect(unixSocket: local, timeout: connectTimeout)
+        let connection = try await controlConnection(local: local, remote: remoteSocket, of: node, timeout: min(timeout, .milliseconds(500)))
+        do {
+            let answer = try await connection.send(command, timeout: timeout)
+            if idleControlConnections[local, default: []].count < Self.idleControlLimit {
+                idleControlConnections[local, default: []].append(connection)
+            } else {
+                await connection.close()
+            }
+            return answer
+        } catch {
+            await connection.close()
+            throw error
         }
-        if connection == nil {
-            try await shell(node.address).forward(local: local, remote: remoteSocket)
-            forwardedSockets.insert(local)
-            connection = try await RedisConnection.connect(unixSocket: local, timeout: connectTimeout)
+    }
+
+    /// How many idle connections are kept to one endpoint's control socket.
+    static let idleControlLimit = 4
+
+    /// An idle connection to the endpoint's control socket that is still open, else a new one.
+    private func controlConnection(local: String, remote remoteSocket: String, of node: NodeLocation, timeout: Duration) async throws -> RedisConnection {
+        while let idle = idleControlConnections[local]?.popLast() {
+            if idle.isOpen { return idle }
+            await idle.close()
         }
-        guard let connection else { throw BackendError(.sshFailed, "no connection to the endpoint of \(node.id)") }
-        return try await EndpointProcess.ask(command, over: connection, timeout: timeout)
+        if forwardedSockets.contains(local), let connection = try? await RedisConnection.connect(unixSocket: local, timeout: timeout) {
+            return connection
+        }
+        try await shell(node.address).forward(local: local, remote: remoteSocket)
+        forwardedSockets.insert(local)
+        return try await RedisConnection.connect(unixSocket: local, timeout: timeout)
     }
 
     /// Removes the sockets of this machine that forwarded to endpoints, whichever maintctl
     /// made them (their master connections are closed).
-    func removeForwardedSockets() {
+    func removeForwardedSockets() async {
+        let idle = idleControlConnections.values.flatMap { $0 }
+        idleControlConnections = [:]
+        for connection in idle { await connection.close() }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: controlDirectory)) ?? []
         for name in names where name.hasPrefix("e-") { try? FileManager.default.removeItem(atPath: controlDirectory + "/" + name) }
         forwardedSockets = []
