@@ -36,6 +36,8 @@ actor SelfHealer {
     /// A promotion is under way: a pause waits for it to end.
     private(set) var isPromoting = false
     private static let retryAfter = Duration.seconds(1)
+    /// How much longer a primary must be silent for each endpoint ahead of this one in line.
+    static let standInDelay = Duration.milliseconds(500)
 
     init(settings: Settings, keeper: SlotMapKeeper, shared: EndpointShared, password: Secret?, tls: RedisTLS?, logger: Logger) {
         self.settings = settings
@@ -83,8 +85,11 @@ actor SelfHealer {
             let since = pausedUntil.map { ContinuousClock.now - $0 }
             let silences = Dictionary(shared.silences.map { entry in (entry.server, since.map { min($0, entry.silence) } ?? entry.silence) },
                                       uniquingKeysWith: max)
+            // A stand-in waits longer the further back it is in line: the endpoints ahead act
+            // first when they can (one that is only slow to answer a PING is not taken for gone).
+            let needed = settings.downAfter + Self.standInDelay * settings.standsInAfter.count
             for shard in map.shards {
-                guard let silence = silences[shard.primary], silence >= settings.downAfter else { continue }
+                guard let silence = silences[shard.primary], silence >= needed else { continue }
                 if let last = attempts[shard.primary], ContinuousClock.now - last < Self.retryAfter { continue }
                 let unheard = Set(shared.silences.filter { $0.silence >= settings.downAfter / 2 }.map(\.server))
                 await confirmAndHeal(shard, silence: silence, unheard: unheard)

@@ -49,9 +49,12 @@ import Testing
             let after = try #require(promotedAfter, "the replica was not promoted within 4 s; node-1's endpoint: \(log.split(separator: "\n").suffix(6))")
             // The endpoints did it (Redis's own failover comes after 6 s or more), and say so.
             #expect(after < .seconds(4), "promoted \(after) after the kill")
-            let promotions = try await Self.status(cluster, "node-1")["promotions"] as? Int
+            // One promotion, by the leader's endpoint, or by a stand-in when the leader's was too
+            // slow to answer it (a loaded machine): a second finds no replica of the dead primary left.
+            var promotions: [String: Int] = [:]
+            for node in ["node-1", "node-2", "node-3"] { promotions[node] = try await Self.status(cluster, node)["promotions"] as? Int }
             let lastWords = (try? String(contentsOfFile: EndpointProcess.logFile(in: cluster.directory + "/nodes/node-1"), encoding: .utf8)) ?? ""
-            #expect(promotions == 1, "node-1's endpoint counted \(promotions ?? -1) promotions: \(lastWords.split(separator: "\n").suffix(6))")
+            #expect(promotions.values.reduce(0, +) == 1, "the endpoints counted \(promotions); node-1's: \(lastWords.split(separator: "\n").suffix(6))")
             // A plain client through another node's endpoint writes to the shard again.
             let endpoint = try #require(await cluster.backend.endpointStatus().first { $0.node == "node-3" }?.endpoint)
             let connection = try await RedisConnection.connect(port: Int(endpoint.split(separator: ":").last!)!)

@@ -2,7 +2,7 @@
 ///
 ///     maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--skip-journal] [--skip-verify] [--hot-spots]
 ///                    [--process [--keys 100000,1000000] [--rounds 5]] [--container [--trials 10]] [--unplanned N]
-///                    [--shapes [--keys 100000] [--rounds 3] [--timeline]]
+///                    [--shapes [--keys 100000] [--rounds 3] [--timeline] [--shape-nodes 3,12]]
 struct BenchmarkOptions {
     /// Fleet sizes, in nodes (ten per cache).
     var fleetSizes = [100, 1_000, 10_000]
@@ -39,6 +39,8 @@ struct BenchmarkOptions {
     var shapeRounds = 3
     /// Whether the sweep prints the backend's debug lines: the phases of every copy move.
     var timeline = false
+    /// The shapes of the sweep to run, by node count; nil for all.
+    var shapeNodeCounts: Set<Int>?
     /// Trials of the unplanned failover on a live cluster (kill s1's primary; see
     /// `UnplannedFailoverBenchmark`); nil to skip it.
     var unplannedTrials: Int?
@@ -80,6 +82,8 @@ struct BenchmarkOptions {
                 shapeRounds = processRounds
             case "--shapes": shapes = true
             case "--timeline": timeline = true
+            case "--shape-nodes":
+                shapeNodeCounts = Set(try value(for: argument).split(separator: ",").map { try positive(String($0), for: argument) })
             case "--unplanned": unplannedTrials = try positive(try value(for: argument), for: argument)
             case "-h", "--help": throw BenchmarkFailure(Self.usage)
             default: throw BenchmarkFailure("unknown option '\(argument)'\n\(Self.usage)")
@@ -89,5 +93,5 @@ struct BenchmarkOptions {
 
     static let usage = "usage: maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--skip-journal] [--skip-verify] [--hot-spots]"
         + " [--process [--keys 100000,1000000] [--rounds 5]] [--container [--trials 10]] [--unplanned N]"
-        + " [--shapes [--keys 100000] [--rounds 3] [--timeline]]"
+        + " [--shapes [--keys 100000] [--rounds 3] [--timeline] [--shape-nodes 3,12]]"
 }

@@ -16,7 +16,7 @@ extension MaintctlBench {
         var failures: [String] = []
         var report = ShapeReport()
         var details = ProcessReport()
-        for shape in ClusterShape.sweep {
+        for shape in ClusterShape.sweep where options.shapeNodeCounts?.contains(shape.nodes) ?? true {
             print("  \(shape): starting the cluster, loading, \(options.shapeRounds) rounds …")
             let benchmark = ProcessBenchmark(keys: options.shapeKeys, rounds: options.shapeRounds, registry: registry,
                                              playbook: playbook, inventory: try shape.inventory(), nodes: .processes, shape: shape,

@@ -71,12 +71,13 @@ struct NodeStartBenchmark {
         let node = NodeSpec(id: "bench-\(trial)", version: "bench", capacity: Capacity(memoryMB: 256, cpus: 1))
         let directory = NSTemporaryDirectory() + "maintctl-node-start-\(UUID().uuidString)/\(node.id)"
         let started = ContinuousClock.now
-        try await host.provision(node, runnable: runnable, directory: directory)
+        let address = try await host.provision(node, runnable: runnable, directory: directory, current: nil, taken: [])
+        let location = NodeLocation(id: node.id, address: address)
         let provisioned = ContinuousClock.now
         defer { samples.provision.append(provisioned - started) }
         do {
             let port = try FreePort.find()
-            _ = try await host.startServer(on: node.id, runnable: runnable, arguments: [
+            _ = try await host.startServer(on: location, runnable: runnable, arguments: [
                 "--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory, "--logfile", directory + "/redis.log",
                 "--save", "", "--appendonly", "no",
             ], pidFile: directory + "/redis.pid")
@@ -85,11 +86,11 @@ struct NodeStartBenchmark {
             samples.serverToPing.append(answered - provisioned)
             samples.nodeToPing.append(answered - started)
         } catch {
-            try? await host.delete(node.id, directory: directory)
+            try? await host.delete(location, directory: directory)
             throw error
         }
         let deleting = ContinuousClock.now
-        try await host.delete(node.id, directory: directory)
+        try await host.delete(location, directory: directory)
         samples.delete.append(ContinuousClock.now - deleting)
         try? FileManager.default.removeItem(atPath: (directory as NSString).deletingLastPathComponent)
     }

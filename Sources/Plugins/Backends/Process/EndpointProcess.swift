@@ -76,7 +76,8 @@ public enum EndpointProcess {
         // the socket; and only this endpoint has the socket (whoever else might answer on the port).
         let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline {
-            if let answer = try? await host.control(["STATUS"], endpointIn: directory, of: node, timeout: .seconds(1)),
+            if let socket = try? await host.controlSocket(endpointIn: directory, of: node, renew: false),
+               let answer = try? await control(["STATUS"], controlSocket: socket, timeout: .seconds(1)),
                let text = answer.string, text.contains("\"listen\":\"\(listen)\""), text.contains("\"ready\":true") {
                 if let secret { await host.remove(secret, on: node) }
                 return pid

@@ -18,10 +18,19 @@ extension ProcessBackend {
         return Set(zip(hosted, running).filter(\.1).map(\.0.0))
     }
 
-    /// Sends `command` to the control socket of the endpoint of `node`.
+    /// Sends `command` to the control socket of the endpoint of `node`, over a connection kept
+    /// for the next word (``ControlConnections``).
     /// - Throws: When it does not answer in time.
     func control(_ command: [String], endpointOf node: String, timeout: Duration = .seconds(2)) async throws -> RESPValue {
-        try await host.control(command, endpointIn: ClusterState.nodeDirectory(root: directory, node: node), of: location(of: node), timeout: timeout)
+        let (directory, location) = (ClusterState.nodeDirectory(root: directory, node: node), location(of: node))
+        let socket = try await host.controlSocket(endpointIn: directory, of: location, renew: false)
+        do {
+            return try await controlConnections.ask(command, socket: socket, timeout: timeout)
+        } catch let error as RedisError where error.kind == .connect {
+            // Nothing was sent: the socket is made anew (forwarded again from a machine) and tried once more.
+            let renewed = try await host.controlSocket(endpointIn: directory, of: location, renew: true)
+            return try await controlConnections.ask(command, socket: renewed, timeout: timeout)
+        }
     }
 
     /// Where clients reach the endpoint of `node` on `port`: `ADDRESS:PORT`.

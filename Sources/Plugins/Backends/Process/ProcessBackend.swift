@@ -30,6 +30,8 @@ public actor ProcessBackend: Backend {
     var underMaintenance: Set<String> = []
     /// Sends the servers their commands, over connections it keeps.
     let driver: RedisClusterDriver
+    /// The connections to the endpoints' control sockets it keeps.
+    let controlConnections = ControlConnections()
     /// Kills and pauses servers, and ends the pauses on time.
     let faults: FaultInjector
     /// Picks the loopback ports of new servers.
@@ -153,5 +155,6 @@ public actor ProcessBackend: Backend {
         await stopFailureDetectors()
         await endPauses { _ in true }
         await driver.closeAll()
+        await controlConnections.closeAll()
     }
 }

@@ -76,10 +76,12 @@ public protocol ServerHost: Sendable {
     /// `directory`, recorded or not (one whose start a crash of maintctl cut short).
     func stopEndpoints(under directory: String, on nodes: [NodeLocation]) async
 
-    /// Sends `command` to the control socket of the endpoint of `node` (in the node's
-    /// `directory` on its machine) and returns its answer, an error reply included.
-    /// - Throws: When the endpoint does not answer in time.
-    func control(_ command: [String], endpointIn directory: String, of node: NodeLocation, timeout: Duration) async throws -> RESPValue
+    /// The path of a unix socket of this machine that reaches the control socket of the
+    /// endpoint of `node` (in the node's `directory` on its machine).
+    /// - Parameter renew: The path given before did not connect: make it anew (a host that
+    ///   forwards it from another machine forwards it again).
+    /// - Throws: `BackendError` when the node's machine cannot be reached.
+    func controlSocket(endpointIn directory: String, of node: NodeLocation, renew: Bool) async throws -> String
 
     /// Brings a node down all at once, as a crashed machine: its servers die by SIGKILL.
     /// - Parameters:

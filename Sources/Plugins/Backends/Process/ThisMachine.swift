@@ -39,8 +39,8 @@ extension ServersOfThisMachine {
     public func stopEndpoints(under directory: String, on nodes: [NodeLocation]) async {
         await EndpointProcess.stopAll(under: directory)
     }
-    public func control(_ command: [String], endpointIn directory: String, of node: NodeLocation, timeout: Duration) async throws -> RESPValue {
-        try await EndpointProcess.control(command, controlSocket: EndpointProcess.controlSocket(in: directory), timeout: timeout)
+    public func controlSocket(endpointIn directory: String, of node: NodeLocation, renew: Bool) async throws -> String {
+        EndpointProcess.controlSocket(in: directory)
     }
     // Every node is this machine: there is no other place to ask from, and its loopback
     // traffic cannot be cut for one node (the simulated backend rehearses network faults).

@@ -88,52 +88,23 @@ extension SSHHost {
         }
     }
 
-    /// The first connection to an endpoint's control socket has the machine's master connection
-    /// forward a socket of this machine to it; later ones use that socket, forwarded again when
-    /// it no longer answers (the master ended after a quiet minute, or maintctl restarted). A
-    /// connection that answered is kept for the next command (at most ``idleControlLimit`` per
-    /// endpoint); one that failed is closed.
-    public func control(_ command: [String], endpointIn directory: String, of node: NodeLocation, timeout: Duration) async throws -> RESPValue {
+    /// A socket of this machine that the machine's master SSH connection forwards to the
+    /// endpoint's control socket (`ssh -O forward`), forwarded the first time it is asked for
+    /// and again when `renew` says it no longer connects (the master ended after a quiet
+    /// minute, or maintctl restarted).
+    public func controlSocket(endpointIn directory: String, of node: NodeLocation, renew: Bool) async throws -> String {
         let remoteSocket = remote(EndpointProcess.controlSocket(in: directory))
         let local = controlDirectory + "/e-" + Self.shortHash((node.address ?? "") + " " + remoteSocket)
-        let connection = try await controlConnection(local: local, remote: remoteSocket, of: node, timeout: min(timeout, .milliseconds(500)))
-        do {
-            let answer = try await connection.send(command, timeout: timeout)
-            if idleControlConnections[local, default: []].count < Self.idleControlLimit {
-                idleControlConnections[local, default: []].append(connection)
-            } else {
-                await connection.close()
-            }
-            return answer
-        } catch {
-            await connection.close()
-            throw error
+        if renew || !forwardedSockets.contains(local) {
+            try await shell(node.address).forward(local: local, remote: remoteSocket)
+            forwardedSockets.insert(local)
         }
-    }
-
-    /// How many idle connections are kept to one endpoint's control socket.
-    static let idleControlLimit = 4
-
-    /// An idle connection to the endpoint's control socket that is still open, else a new one.
-    private func controlConnection(local: String, remote remoteSocket: String, of node: NodeLocation, timeout: Duration) async throws -> RedisConnection {
-        while let idle = idleControlConnections[local]?.popLast() {
-            if idle.isOpen { return idle }
-            await idle.close()
-        }
-        if forwardedSockets.contains(local), let connection = try? await RedisConnection.connect(unixSocket: local, timeout: timeout) {
-            return connection
-        }
-        try await shell(node.address).forward(local: local, remote: remoteSocket)
-        forwardedSockets.insert(local)
-        return try await RedisConnection.connect(unixSocket: local, timeout: timeout)
+        return local
     }
 
     /// Removes the sockets of this machine that forwarded to endpoints, whichever maintctl
     /// made them (their master connections are closed).
-    func removeForwardedSockets() async {
-        let idle = idleControlConnections.values.flatMap { $0 }
-        idleControlConnections = [:]
-        for connection in idle { await connection.close() }
+    func removeForwardedSockets() {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: controlDirectory)) ?? []
         for name in names where name.hasPrefix("e-") { try? FileManager.default.removeItem(atPath: controlDirectory + "/" + name) }
         forwardedSockets = []

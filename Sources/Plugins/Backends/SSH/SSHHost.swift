@@ -33,11 +33,6 @@ public actor SSHHost: ServerHost {
     var endpointsSeen: [HostedEndpoint: (running: Bool, at: ContinuousClock.Instant)] = [:]
     /// The local sockets forwarded to endpoints' control sockets by the master connections.
     var forwardedSockets: Set<String> = []
-    /// Connections to those sockets that answered their last command and wait for the next, by
-    /// local socket: each new one costs an SSH channel (a round trip to the machine and sshd's
-    /// connect). One command at a time on each: a word that waits (a pause while a promotion
-    /// ends) holds up no other.
-    var idleControlConnections: [String: [RedisConnection]] = [:]
     /// Machines this instance gave to new nodes and that are not recorded yet.
     private var claimed: Set<String> = []
     /// What each server's process was when its machine last said, and when: the backend asks
@@ -253,7 +248,7 @@ public actor SSHHost: ServerHost {
             }
             try? await shell(address).close()
         }
-        await removeForwardedSockets()
+        removeForwardedSockets()
         // The machines the provisioning command made go with the cluster.
         for node in made { try await deleteMade(node) }
     }
