@@ -11,12 +11,18 @@ struct Promotion {
     /// Promotes the most up-to-date replica of `shard`'s primary, which answers no one (a
     /// majority of the endpoints' heartbeats and a last `PING` went unanswered); returns its address.
     /// - Parameters:
+    ///   - linksMayBeUp: The primary's machine took no connection at all (down, or cut off from
+    ///     the network): a replica whose link to it is still up (until `repl-timeout`) may be
+    ///     promoted. Otherwise only one whose link went down (a crash closes it at once): a
+    ///     primary that is only stalled or overloaded keeps its links up and is left to Redis's
+    ///     own failover, so that a loaded machine is not taken for a dead one.
     ///   - servers: The cache's servers: each is asked, at once, whether it replicates the dead
     ///     primary, and for the newest config epoch.
     ///   - unheard: Servers not asked (the endpoint does not hear them: a connection attempt
     ///     would only wait for its timeout).
     /// - Throws: `RedisError` when no replica answers, or the promotion is not seen within 5 s.
-    func promoteBestReplica(of shard: SlotMap.Shard, servers: [ServerAddress], unheard: Set<ServerAddress>) async throws -> ServerAddress {
+    func promoteBestReplica(of shard: SlotMap.Shard, servers: [ServerAddress], unheard: Set<ServerAddress>,
+                            linksMayBeUp: Bool) async throws -> ServerAddress {
         let asked = Set(shard.replicas + servers).subtracting(unheard).subtracting([shard.primary]).sorted { $0.description < $1.description }
         let answers = await withTaskGroup(of: (ServerAddress, ReplicationInfo?).self) { group in
             for replica in asked { group.addTask { (replica, try? await self.replication(of: replica)) } }
@@ -34,11 +40,11 @@ struct Promotion {
             let state = info.fields
             // Only a server that says it replicates the silent primary: a replica of another,
             // live primary (a slot map read from a server that had not heard of a failover)
-            // would take a live primary's slots. Its link may still be up: a crashed primary
-            // closes it at once, a stalled one or one cut off from the network keeps it up until
-            // `repl-timeout`. One in a full sync has no data set to serve.
+            // would take a live primary's slots. Its link is down (a crashed primary closes it at
+            // once) or, when the primary's machine is unreachable, may still be up. One in a full
+            // sync has no data set to serve.
             guard state["role"] == "slave", info.primaryPort == shard.primary.port, state["master_host"] == shard.primary.host,
-                  state["master_sync_in_progress"] != "1",
+                  linksMayBeUp || state["master_link_status"] == "down", state["master_sync_in_progress"] != "1",
                   let offset = Int64(state["slave_repl_offset"] ?? "") else {
                 refused.append("\(replica) is role \(state["role"] ?? "?") of \(state["master_host"] ?? "?"):\(state["master_port"] ?? "?"), link \(state["master_link_status"] ?? "?")")
                 continue

@@ -4,10 +4,13 @@ import RedisWire
 /// The cache's always-on failure detector, run by every endpoint and acted on by one: the
 /// endpoint of the leader node (the one `elect_leader` chose) fails over a primary that has
 /// been silent for `downAfter` once a quorum of endpoints, on distinct nodes, also find it
-/// silent and it leaves a last `PING` on a new connection unanswered (crashed, stalled, or cut
-/// off from the network: a node cut off from everyone is failed over in about 1.5 s, long
-/// before Redis's own failover after `cluster-node-timeout`). A stall shorter than `downAfter`
-/// fails nothing over, and an endpoint cut off from one server alone finds no quorum. While a rollout runs, maintctl acts on the endpoints'
+/// silent and it leaves a last `PING` on a new connection unanswered: a crashed primary's
+/// replica (its link dropped) is promoted, and so is one of a primary whose machine takes no
+/// connection at all (down, or cut off from the network: its replicas' links stay up until
+/// `repl-timeout`; failed over in about 1.3 s, long before Redis's own failover after
+/// `cluster-node-timeout`). A primary that takes the connection but does not answer (stalled,
+/// or a loaded machine) is left to Redis's own failover. A stall shorter than `downAfter` fails
+/// nothing over, and an endpoint cut off from one server alone finds no quorum. While a rollout runs, maintctl acts on the endpoints'
 /// observations itself (`MAINTCTL.HEALTH`) and pauses the healing through the control channel,
 /// a lease it keeps renewing, so that one party acts on them; a maintctl that dies lets the
 /// lease run out.
@@ -106,7 +109,7 @@ actor SelfHealer {
         let primary = shard.primary
         let peers = settings.peers
         let voters = peers.count + 1
-        async let answers = answersNow(primary)
+        async let lastWord = lastWord(to: primary)
         async let aheadAnswers = anyAnswers(settings.coordinates ? [] : settings.standsInAfter)
         let votes = await majorityFindsSilent(primary, among: peers)
         // An endpoint ahead in the line is alive: it decides (it hears what this one hears, or
@@ -115,7 +118,8 @@ actor SelfHealer {
             attempts[primary] = .now
             return
         }
-        guard await !answers else {
+        let word = await lastWord
+        guard word != .answered else {
             logger.info("\(primary) silent for \(silence) to the endpoints' heartbeats, but it answers a new connection: no failover")
             attempts[primary] = .now
             return
@@ -133,7 +137,8 @@ actor SelfHealer {
         defer { isPromoting = false }
         do {
             let servers = Array(await keeper.knownServers.subtracting(unheard))
-            let promoted = try await Promotion(password: password, tls: tls).promoteBestReplica(of: shard, servers: servers, unheard: unheard)
+            let promoted = try await Promotion(password: password, tls: tls).promoteBestReplica(of: shard, servers: servers, unheard: unheard,
+                                                                                                 linksMayBeUp: word == .unreachable)
             promotions += 1
             logger.warning("\(primary) silent for \(silence), confirmed by \(votes) of \(voters) endpoints: promoted \(promoted) in \(ContinuousClock.now - started)")
             try? await keeper.refresh()
@@ -160,18 +165,35 @@ actor SelfHealer {
         }
     }
 
-    /// The last word: whether `server` answers a `PING` on a new connection within 300 ms (a
-    /// healthy server answers in about a millisecond; 800 ms with TLS, whose handshake costs
-    /// CPU). A crashed server refuses at once; a stalled one, or one cut off from this endpoint,
-    /// does not answer.
-    private func answersNow(_ server: ServerAddress) async -> Bool {
+    /// What a primary the heartbeats find silent says to a new connection.
+    enum LastWord {
+        /// It answered: alive (only slow, or this endpoint was).
+        case answered
+        /// Its machine took the connection, its process did not answer: a stalled or overloaded
+        /// server, whose replicas' links may still be up because it is alive.
+        case silent
+        /// No connection: its process is gone (refused), or its machine is down or cut off
+        /// from this one (no answer at all).
+        case unreachable
+    }
+
+    /// The last word to `server`: a new connection and a `PING` (after `AUTH`), each within
+    /// 300 ms (a healthy server answers in about a millisecond; 800 ms with TLS, whose
+    /// handshake costs CPU).
+    private func lastWord(to server: ServerAddress) async -> LastWord {
         let timeout = Duration.milliseconds(tls == nil ? 300 : 800)
-        guard let connection = try? await RedisConnection.connect(host: server.host, port: server.port, timeout: timeout,
-                                                                  password: password?.text, tls: tls) else { return false }
-        let reply = try? await connection.send(["PING"], timeout: timeout)
+        // Authenticated by hand: a failed connection then always means no connection.
+        guard let connection = try? await RedisConnection.connect(host: server.host, port: server.port, timeout: timeout, tls: tls) else {
+            return .unreachable
+        }
+        let commands = (password.map { [["AUTH", $0.text]] } ?? []) + [["PING"]]
+        var answered = true
+        for command in commands where answered {
+            // Any answer, an error too (still loading its data), is a live server's.
+            answered = (try? await connection.send(command, timeout: timeout)) != nil
+        }
         await connection.close()
-        // Any answer, an error too (still loading its data), is a live server's.
-        return reply != nil
+        return answered ? .answered : .silent
     }
 
     /// Whether any of the endpoints at `peers` answers a `PING`, asked at once.

@@ -104,27 +104,18 @@ import Testing
         }
     }
 
-    /// A stalled primary (SIGSTOP: its sockets and its replicas' links stay up, like a machine cut
-    /// off from the network) is failed over by the endpoints once it leaves a last `PING`
-    /// unanswered: within 5 s, before Redis's own failover could (5 s node timeout, then an
-    /// election; 1.3–1.5 s measured on its own); back, it finds its slots taken and follows.
-    @Test func aStalledPrimaryIsFailedOverByTheEndpoints() async throws {
+    /// A primary that takes connections but answers nothing (SIGSTOP: a stall, or a machine too
+    /// loaded to answer) keeps its replicas' links up: the endpoints do not fail it over, so a
+    /// loaded machine is never taken for a dead one (Redis's own failover would, after 5 s).
+    @Test func aStalledPrimaryIsLeftToRedisOwnFailover() async throws {
         try await LiveCluster.with { cluster in
             let rows = await cluster.backend.status()
             let victim = try #require(rows.first { $0.role == "primary" && $0.node == "node-2" })
             let replica = try #require(rows.first { $0.shard == victim.shard && $0.role == "replica" })
-            let promotedAfter = try await Self.timeUntilPrimary(replica.port, within: .seconds(5)) { kill(victim.pid, SIGSTOP) }
+            let promotedAfter = try await Self.timeUntilPrimary(replica.port, within: .seconds(3)) { kill(victim.pid, SIGSTOP) }
             kill(victim.pid, SIGCONT)
-            let log = (try? String(contentsOfFile: EndpointProcess.logFile(in: cluster.directory + "/nodes/node-1"), encoding: .utf8)) ?? ""
-            let after = try #require(promotedAfter, "not promoted within 5 s; node-1's endpoint: \(log.split(separator: "\n").suffix(6))")
-            #expect(after < .seconds(5), "promoted \(after) after the stall began")
-            print("self-healing: a stalled primary's replica promoted \(after) after the stall began")
-            var demoted = false
-            for _ in 0..<100 where !demoted {
-                demoted = await Self.role(victim.port) == "slave"
-                if !demoted { try await Task.sleep(for: .milliseconds(100)) }
-            }
-            #expect(demoted, "the old primary follows the new one once it runs again")
+            #expect(promotedAfter == nil, "the stalled primary's replica was promoted after \(promotedAfter.map { "\($0)" } ?? "")")
+            #expect(try await Self.status(cluster, "node-1")["promotions"] as? Int == 0)
         }
     }
 

@@ -327,9 +327,9 @@ import Testing
 
     /// With no rollout running, a node whose machine is cut off from every other machine (the
     /// test drops its traffic in its namespace, SSH excepted) has its primary failed over by the
-    /// endpoints within 2 s (the bound at the default settings): they find it silent, a
-    /// last `PING` goes unanswered, and the replica is promoted although its link to the primary
-    /// is still up (a partition leaves it up until `repl-timeout`). Redis's own failover would
+    /// endpoints within 2 s (the bound at the default settings): they find it silent, its
+    /// machine takes no connection for a last `PING`, and the replica is promoted although its
+    /// link to the primary is still up (a partition leaves it up until `repl-timeout`). Redis's own failover would
     /// take 7–8 s (`cluster-node-timeout` 5 s).
     @Test(.enabled(if: SSHHosts.isAvailable, "needs root, ip, sshd and ssh"))
     func aNodeCutOffFromEveryoneOutsideARolloutIsFailedOver() async throws {

@@ -18,7 +18,13 @@ import Testing
             try await cluster.backend.createNodes([NodeSpec(id: "fresh", version: "7.0.15", capacity: Capacity(memoryMB: 1024, cpus: 2))], in: "local")
             try await cluster.backend.addReplica(of: "s2", on: "fresh", in: "local")
             _ = try await cluster.backend.waitForSync(of: "s2", on: "fresh", in: "local")
-            let fresh = try #require(await cluster.backend.status().first { $0.node == "fresh" })
+            // Healthy once it also reports `cluster_state:ok`, which its gossip reaches a moment
+            // after the sync on a loaded machine (bounded wait).
+            var fresh = try #require(await cluster.backend.status().first { $0.node == "fresh" })
+            for _ in 0..<100 where !fresh.healthy {
+                try await Task.sleep(for: .milliseconds(100))
+                fresh = try #require(await cluster.backend.status().first { $0.node == "fresh" })
+            }
             #expect(fresh.port != taken && fresh.healthy)
         }
     }
