@@ -25,7 +25,7 @@ enum ReuseportSteering {
         defer { instructions.deallocate() }
         // The kernel copies the program during the call, which is awaited here.
         try await options.unsafeSetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_ATTACH_REUSEPORT_CBPF),
-                                                value: Program(length: 1, instructions: instructions)).get()
+                                                value: Program(length: 1, instructions: UInt(bitPattern: instructions))).get()
         #endif
     }
 
@@ -37,9 +37,10 @@ enum ReuseportSteering {
         var k: UInt32
     }
 
-    /// `struct sock_fprog`: the pointer is only read during the `setsockopt` call it is given to.
-    private struct Program: @unchecked Sendable {
+    /// `struct sock_fprog`, its pointer held as the address it is (same size and place), which
+    /// the kernel reads only during the `setsockopt` call it is given to.
+    private struct Program: Sendable {
         var length: UInt16
-        var instructions: UnsafeMutablePointer<Instruction>
+        var instructions: UInt
     }
 }
