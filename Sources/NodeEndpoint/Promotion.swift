@@ -7,7 +7,6 @@ struct Promotion {
     let password: Secret?
     let tls: RedisTLS?
 
-
     /// Promotes the most up-to-date replica of `shard`'s primary, which answers no one (a
     /// majority of the endpoints' heartbeats and a last `PING` went unanswered); returns its address.
     /// - Parameters:
@@ -18,12 +17,13 @@ struct Promotion {
     ///     own failover, so that a loaded machine is not taken for a dead one.
     ///   - servers: The cache's servers: each is asked, at once, whether it replicates the dead
     ///     primary, and for the newest config epoch.
-    ///   - unheard: Servers not asked (the endpoint does not hear them: a connection attempt
-    ///     would only wait for its timeout).
+    ///   - unheard: Servers among them not asked, for either (the endpoint does not hear them:
+    ///     a connection attempt would only wait for its timeout).
     /// - Throws: `RedisError` when no replica answers, or the promotion is not seen within 5 s.
     func promoteBestReplica(of shard: SlotMap.Shard, servers: [ServerAddress], unheard: Set<ServerAddress>,
                             linksMayBeUp: Bool) async throws -> ServerAddress {
-        let asked = Set(shard.replicas + servers).subtracting(unheard).subtracting([shard.primary]).sorted { $0.description < $1.description }
+        let heard = Set(shard.replicas + servers).subtracting(unheard).subtracting([shard.primary])
+        let asked = heard.sorted { $0.description < $1.description }
         let answers = await withTaskGroup(of: (ServerAddress, ReplicationInfo?).self) { group in
             for replica in asked { group.addTask { (replica, try? await self.replication(of: replica)) } }
             var answers: [ServerAddress: ReplicationInfo] = [:]
@@ -58,7 +58,7 @@ struct Promotion {
         do {
             // TAKEOVER gives the newest epoch it knows plus one: it must know the newest, or its
             // claim could collide with another primary's epoch and be lost (as maintctl waits too).
-            let newest = await newestEpoch(among: servers.filter { $0 != shard.primary && $0 != chosen })
+            let newest = await newestEpoch(among: Array(heard.subtracting([chosen])))
             let known = ContinuousClock.now + .seconds(1)
             while try await connection.currentEpoch(timeout: .milliseconds(500)) ?? 0 < newest, ContinuousClock.now < known { try await Task.sleep(for: .milliseconds(5)) }
             // An answer that comes late (a loaded machine) does not mean the takeover did not

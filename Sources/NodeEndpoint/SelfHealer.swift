@@ -91,10 +91,10 @@ actor SelfHealer {
             // A stand-in waits longer the further back it is in line: the endpoints ahead act
             // first when they can (one that is only slow to answer a PING is not taken for gone).
             let needed = settings.downAfter + Self.standInDelay * settings.standsInAfter.count
+            let unheard = Set(shared.silences.filter { $0.silence >= settings.downAfter / 2 }.map(\.server))
             for shard in map.shards {
                 guard let silence = silences[shard.primary], silence >= needed else { continue }
                 if let last = attempts[shard.primary], ContinuousClock.now - last < Self.retryAfter { continue }
-                let unheard = Set(shared.silences.filter { $0.silence >= settings.downAfter / 2 }.map(\.server))
                 await confirmAndHeal(shard, silence: silence, unheard: unheard)
             }
         }
@@ -136,7 +136,7 @@ actor SelfHealer {
         isPromoting = true
         defer { isPromoting = false }
         do {
-            let servers = Array(await keeper.knownServers.subtracting(unheard))
+            let servers = Array(await keeper.knownServers)
             let promoted = try await Promotion(password: password, tls: tls).promoteBestReplica(of: shard, servers: servers, unheard: unheard,
                                                                                                  linksMayBeUp: word == .unreachable)
             promotions += 1
