@@ -110,7 +110,7 @@ enum CLI {
         if FileManager.default.currentDirectoryPath != packageRoot {
             _ = FileManager.default.changeCurrentDirectoryPath(packageRoot)
         }
-        let directory = scratch + "maintctl-cli-\(UUID().uuidString)"
+        let directory = runs + "cli-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let outPath = directory + "/out", errPath = directory + "/err"
         var files = posix_spawn_file_actions_t()
@@ -157,6 +157,22 @@ enum CLI {
         return NSTemporaryDirectory()
     }()
 
+    /// This test process's own directory in ``scratch``, for what each run of a program leaves
+    /// (its output, its home) and for input files: removed when the process exits, and one
+    /// left by a process that ended without exiting (killed) is removed by the next. Short,
+    /// so that the unix sockets a run makes in it stay within their path limit.
+    static let runs: String = {
+        let prefix = "mctl-"
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? [] where entry.hasPrefix(prefix) {
+            guard let pid = pid_t(entry.dropFirst(prefix.count)), kill(pid, 0) == -1, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: scratch + entry)
+        }
+        let root = scratch + prefix + "\(getpid())/"
+        try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: CLI.runs) }
+        return root
+    }()
+
     /// A new empty directory for one test.
     static func temporaryDirectory(_ label: String = "dir") throws -> String {
         let directory = scratch + "maintctl-\(label)-\(UUID().uuidString)"
@@ -166,7 +182,7 @@ enum CLI {
 
     /// Writes `text` to a new temporary file and returns its path.
     static func temporaryFile(_ text: String, name: String = "playbook.yaml") throws -> String {
-        let directory = NSTemporaryDirectory() + "maintctl-input-\(UUID().uuidString)"
+        let directory = runs + "in-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/" + name
         try text.write(toFile: path, atomically: true, encoding: .utf8)
