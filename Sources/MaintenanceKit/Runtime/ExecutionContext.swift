@@ -13,14 +13,20 @@ public struct ExecutionContext: Sendable {
     public let cache: String
     /// 1 for the first try, 2 for the first retry, …
     public let attempt: Int
+    /// The cache's actions planned after this one, in the plan's order: for a step that
+    /// readies what its next actions need while this one waits (a node's next copies started
+    /// during a sync). Nothing here is done yet, and none of it may be done by this action.
+    public let upcoming: ArraySlice<PlannedAction>
     let recorder: ActionRecorder
 
-    init(backend: any Backend, logger: Logger, cache: String, attempt: Int, recorder: ActionRecorder) {
+    init(backend: any Backend, logger: Logger, cache: String, attempt: Int, upcoming: ArraySlice<PlannedAction>,
+         recorder: ActionRecorder) {
         self.backend = backend
         self.clock = backend.clock
         self.logger = logger
         self.cache = cache
         self.attempt = attempt
+        self.upcoming = upcoming
         self.recorder = recorder
     }
 

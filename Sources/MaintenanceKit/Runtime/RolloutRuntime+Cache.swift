@@ -85,7 +85,8 @@ extension RolloutRuntime {
             cacheFaults.schedule?.actionStarted(action.plugin)
             let failuresBefore = outcome.unplannedFailures.count
             do {
-                try await perform(action, into: &outcome, random: &random, clock: clock, faults: cacheFaults)
+                try await perform(action, upcoming: cachePlan.actions[(position + 1)...], into: &outcome, random: &random, clock: clock,
+                                  faults: cacheFaults)
                 outcome.actionsCompleted += 1
             } catch {
                 outcome.status = .failed
@@ -177,7 +178,7 @@ extension RolloutRuntime {
     }
 
     /// Performs one action with its step's time limit, retrying when the step allows it.
-    private func perform(_ action: PlannedAction, into outcome: inout CacheOutcome,
+    private func perform(_ action: PlannedAction, upcoming: ArraySlice<PlannedAction>, into outcome: inout CacheOutcome,
                          random: inout SeededRandom, clock: any RolloutClock, faults: CacheFaults) async throws {
         guard let step = steps[action.stepIndex] else {
             throw PlanningError("no step \(action.stepIndex) for action '\(action.summary)'")
@@ -190,7 +191,8 @@ extension RolloutRuntime {
             try await journal?.recordIntent(action, attempt: attempt)
             reporter.report(.actionStarted(action, at: started, attempt: attempt))
             let recorder = ActionRecorder()
-            let context = ExecutionContext(backend: faults.backend, logger: logger, cache: action.cache, attempt: attempt, recorder: recorder)
+            let context = ExecutionContext(backend: faults.backend, logger: logger, cache: action.cache, attempt: attempt, upcoming: upcoming,
+                                           recorder: recorder)
             do {
                 do {
                     try await clock.withTimeout(step.step.timeout) {

@@ -86,6 +86,10 @@ extension ProcessBackend {
         var primaryLostAt: ContinuousClock.Instant?
         var linkUpAfter: Duration?
         defer { syncsUnderWay[cache] = nil }
+        // A failover to the copy may follow: the news of the newest config epoch travels
+        // meanwhile, and the servers that already know the copy are noted.
+        async let epochBrought = try? bringNewestEpoch(to: copy, in: cache)
+        async let acquaintance = checkAcquaintance(of: copy, in: cache)
         // Synced: the link is up, no sync in progress, and the replica has received at least
         // everything the primary had when we asked it.
         try await Polling.waitUntil("the copy of \(shard) on \(node) to be in sync", limit: .seconds(3600)) {
@@ -115,6 +119,7 @@ extension ProcessBackend {
             if replica.linkUp, linkUpAfter == nil { linkUpAfter = ContinuousClock.now - started }
             return !replica.isPrimary && replica.linkUp && replica.offset >= target
         }
+        _ = await (epochBrought, acquaintance)
         let megabytes = try await driver.datasetMegabytes(primary.address)
         logger.debug("copy of \(shard) on \(node) in sync after \((ContinuousClock.now - started).milliseconds)ms, its link up after \(linkUpAfter?.milliseconds ?? -1)ms")
         return SyncReport(shard: shard, node: node, megabytes: megabytes, duration: ContinuousClock.now - started)
@@ -176,8 +181,9 @@ extension ProcessBackend {
         try await retire(copy, in: cache)
         phases.lap("retired")
         try store.removeCopy(copy.redisID, of: shard, in: cache)
-        // Where the node's clients go when it leaves: the node of the shard's newest copy.
-        if let newest = try store.shard(shard, in: cache).copies.last?.node {
+        // Where the node's clients go when it leaves: the node of the shard's newest copy (not
+        // one prepared for a later node's move).
+        if let newest = try store.shard(shard, in: cache).copies.last(where: { !unattached.contains($0.redisID) })?.node {
             try store.updateCache(cache) { record in
                 if let index = record.nodes.firstIndex(where: { $0.id == node }) { record.nodes[index].successor = newest }
             }

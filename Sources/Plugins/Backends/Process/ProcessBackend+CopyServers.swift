@@ -114,13 +114,14 @@ extension ProcessBackend {
         throw BackendError(.redisStartFailed, "redis-server for \(node)/\(shard) did not start (\(failures.joined(separator: "; "))); see \(directory)/redis.log")
     }
 
-    /// Waits until the server answers PING; false when it died or never answered.
+    /// Waits until the server answers PING (asked every 5 ms for its first 200 ms, in which a
+    /// server starts, then every 20 ms up to about 5 s); false when it died or never answered.
     private func waitUntilAnswering(_ server: ServerAddress, started: HostedServer) async throws -> Bool {
-        for round in 0..<250 {
+        for round in 0..<280 {
             // Asking the host costs a round trip to a remote one: every 5th try.
             if round % 5 == 4, await host.conditions(of: [started]).first == .gone { return false }
             if (try? await driver.run(server, "PING", timeout: .milliseconds(200)))?.string == "PONG" { return true }
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: .milliseconds(round < 40 ? 5 : 20))
         }
         return false
     }
@@ -149,20 +150,39 @@ extension ProcessBackend {
     /// of the cluster for good, which would then see its slots as unserved. Every server is
     /// introduced directly (``introduce(_:in:)``); this confirms it before the copy is relied on.
     func awaitAcquaintance(of copy: ClusterState.Copy, in cache: String) async throws {
-        let others = try await liveServers(of: cache, besides: copy)
-        let driver = self.driver
         try await Polling.waitUntil("every server of '\(cache)' to know \(copy.node)'s new copy", limit: .seconds(30)) {
-            // A server that dies meanwhile (a node failing under the rollout) is not waited for,
-            // nor is one paused or on a node declared down: it hears of the copy by gossip later.
-            let alive = await self.running(others).filter { !self.store.isOnFailedNode($0, in: cache) }
-            // The copy knows them all, and each knows the copy (not necessarily every other new
-            // copy: those still being introduced are waited for by their own moves).
-            let everyone = Set(alive.map(\.redisID))
-            return await Concurrently.all(alive + [copy]) { server in
-                let known = (try? await driver.knownNodeIDs(server.address)) ?? []
-                return server.redisID == copy.redisID ? known.isSuperset(of: everyone) : known.contains(copy.redisID)
-            }
+            await self.checkAcquaintance(of: copy, in: cache)
         }
+    }
+
+    /// Whether `copy` and every other live server of the cache know one another, asking only
+    /// the servers not seen to yet (a server that knows a copy forgets it only when told to,
+    /// at its retirement); those seen are remembered. A move asks while its copy syncs, so
+    /// that a failover to the copy has little left to ask.
+    @discardableResult
+    func checkAcquaintance(of copy: ClusterState.Copy, in cache: String) async -> Bool {
+        // A server that dies meanwhile (a node failing under the rollout) is not waited for,
+        // nor is one paused or on a node declared down: it hears of the copy by gossip later.
+        // Nor is a copy prepared for a later move: it introduced itself to every server, and
+        // its own move confirms its acquaintances.
+        let seen = acquainted[copy.redisID] ?? []
+        let unseen = ((try? store.cache(cache).shards.flatMap(\.copies)) ?? []).filter {
+            $0.redisID != copy.redisID && !store.isOnFailedNode($0, in: cache) && !seen.contains($0.redisID) && !unattached.contains($0.redisID)
+        }
+        guard !unseen.isEmpty else { return true }
+        let pending = await running(unseen)
+        guard !pending.isEmpty else { return true }
+        let driver = self.driver
+        // The copy knows them, and each knows the copy (not necessarily every other new copy:
+        // those still being introduced are waited for by their own moves).
+        async let knownByCopy = (try? await driver.knownNodeIDs(copy.address)) ?? []
+        let knowing = await Concurrently.map(pending) { server in
+            (server.redisID, await driver.knows(copy.redisID, at: server.address))
+        }
+        let known = await knownByCopy
+        let acquaintances = knowing.filter { $0.1 && known.contains($0.0) }.map(\.0)
+        acquainted[copy.redisID, default: []].formUnion(acquaintances)
+        return acquaintances.count == pending.count
     }
 
     /// The cache's other servers that run; a copy whose server is gone (one being retired
@@ -171,16 +191,21 @@ extension ProcessBackend {
         await ours(try store.cache(cache).shards.flatMap(\.copies).filter { $0.redisID != copy.redisID })
     }
 
-    /// Stops a copy's process and makes every other copy of the cache forget it.
+    /// Stops a copy's process and makes every other copy of the cache forget it. The others
+    /// are told while it stops: a server that forgot a node ignores news of it for a minute,
+    /// from it or from gossip.
     /// - Throws: `BackendError` for an unknown cache.
     func retire(_ copy: ClusterState.Copy, in cache: String) async throws {
         let shard = store.shardID(of: copy, in: cache) ?? "unknown"
-        await shutDown(copy)
-        unattached.remove(copy.redisID)
+        let others = try store.cache(cache).shards.flatMap(\.copies).filter { $0.redisID != copy.redisID }
         let driver = self.driver
-        _ = await Concurrently.map(try store.cache(cache).shards.flatMap(\.copies).filter { $0.redisID != copy.redisID }) { other in
+        async let forgotten: [Void] = Concurrently.map(others) { other in
             _ = try? await driver.run(other.address, "CLUSTER", "FORGET", copy.redisID)
         }
+        await shutDown(copy)
+        _ = await forgotten
+        unattached.remove(copy.redisID)
+        acquainted[copy.redisID] = nil
         await host.remove(ClusterState.copyDirectory(root: directory, node: copy.node, shard: shard), on: copy.location)
     }
 
@@ -193,8 +218,9 @@ extension ProcessBackend {
         if await isOurs(copy) {
             await host.signal(.resume, to: [copy.server])
             await driver.shutDownNow(copy.address)
+            // Its connection closed as it ended; a remote host is asked again every 20 ms.
             for round in 0..<100 {
-                if round % 10 == 9, !(await isOurs(copy)) { break }
+                if round % 10 == 0, !(await isOurs(copy)) { break }
                 try? await Task.sleep(for: .milliseconds(2))
             }
         }

@@ -28,8 +28,9 @@ extension ProcessBackend {
         // Every server must know the new primary to take its claim to the slots; the handshakes
         // started when it was attached and have mostly finished during its sync.
         try await awaitAcquaintance(of: target, in: cache)
+        phases.lap("known to every server")
         try await waitUntilKnowsNewestEpoch(target, in: cache)
-        phases.lap("known to every server, newest epoch heard")
+        phases.lap("newest epoch heard")
         // Clients wait from here: the endpoints hold the shard's requests (and warn the clients
         // that asked), then the pause stops writes from anyone else; both expire by themselves
         // if maintctl dies mid-failover. Held before paused: a request an endpoint sent before
@@ -75,7 +76,17 @@ extension ProcessBackend {
             gap = ContinuousClock.now - paused
             phases.lap("writes paused")
             logger.debug("failover of \(shard): held and caught up \(held), promoted \(promoted), old primary demoted \(demoted), unpaused \(gap)")
+            // While the endpoints hear of the release (a round trip to each, on a machine they
+            // share), the shard's other copies follow the new primary.
+            do {
+                try await awaitReplicas(of: shard, following: target, in: cache)
+            } catch {
+                expired = await releasing
+                throw error
+            }
+            phases.lap("replicas follow")
             expired = await releasing
+            phases.lap("endpoints released")
         } catch {
             // Not seen promoted: the endpoints route the shard where it is served now.
             if !released {
@@ -85,27 +96,6 @@ extension ProcessBackend {
             _ = try? await driver.run(primary.address, "CLIENT", "UNPAUSE")
             throw error
         }
-        // Every other copy, the old primary too, now replicates the new primary; wait until
-        // they are linked so the shard keeps its in-sync replicas before anything is removed.
-        // The demoted primary follows the new one by itself; its own replicas would keep
-        // following it (chained), so point them at the new primary directly.
-        // A copy whose server is gone or whose node failed (a node failing under the
-        // rollout) is lost, not waited for.
-        let others = try store.shard(shard, in: cache).copies.filter { $0.redisID != target.redisID }
-        func kept() async -> [ClusterState.Copy] {
-            await ours(others.filter { !store.isOnFailedNode($0, in: cache) })
-        }
-        for copy in await kept() {
-            if (try? await driver.replication(copy.address).primaryPort) != target.port { try await driver.replicate(copy, of: target) }
-        }
-        try await Polling.waitUntil("the replicas of \(shard) to follow \(node)", limit: .seconds(30)) {
-            for copy in await kept() {
-                let info = try await self.driver.replication(copy.address)
-                guard !info.isPrimary, info.primaryPort == target.port, info.linkUp else { return false }
-            }
-            return true
-        }
-        phases.lap("replicas follow")
         try await waitUntilHealthy(cache: cache)
         phases.lap("cluster healthy")
         logger.debug("failover of \(shard), around the write pause: \(phases.description)")
@@ -116,6 +106,30 @@ extension ProcessBackend {
         return FailoverReport(cache: cache, shard: shard, kind: .planned, from: primary.node, to: node, unavailable: gap)
     }
 
+    /// Waits until every other copy of `shard`, the old primary too, replicates `target` with
+    /// its link up, so that the shard keeps its in-sync replicas before anything is removed.
+    /// The demoted primary follows the new one by itself; its own replicas would keep
+    /// following it (chained), so they are pointed at the new primary directly. A copy whose
+    /// server is gone or whose node failed (a node failing under the rollout) is lost, not
+    /// waited for; a copy prepared for a later move replicates nothing until that move
+    /// attaches it.
+    private func awaitReplicas(of shard: String, following target: ClusterState.Copy, in cache: String) async throws {
+        let others = try store.shard(shard, in: cache).copies.filter { $0.redisID != target.redisID && !unattached.contains($0.redisID) }
+        func kept() async -> [ClusterState.Copy] {
+            await ours(others.filter { !store.isOnFailedNode($0, in: cache) })
+        }
+        for copy in await kept() {
+            if (try? await driver.replication(copy.address).primaryPort) != target.port { try await driver.replicate(copy, of: target) }
+        }
+        try await Polling.waitUntil("the replicas of \(shard) to follow \(target.node)", limit: .seconds(30)) {
+            for copy in await kept() {
+                let info = try await self.driver.replication(copy.address)
+                guard !info.isPrimary, info.primaryPort == target.port, info.linkUp else { return false }
+            }
+            return true
+        }
+    }
+
     /// Waits until `copy` has heard of the newest config epoch of the cache's servers.
     /// `CLUSTER FAILOVER TAKEOVER` gives a replica the newest epoch it knows plus one; one that
     /// has not heard of the last takeover yet (restarted a moment ago, its gossip not yet
@@ -123,21 +137,36 @@ extension ProcessBackend {
     /// such a collision by node id: the old primary could win its slots back, and the writes
     /// the new one took meanwhile would be lost.
     private func waitUntilKnowsNewestEpoch(_ copy: ClusterState.Copy, in cache: String) async throws {
+        guard let newest = try await bringNewestEpoch(to: copy, in: cache) else { return }
+        try await Polling.waitUntil("the copy on \(copy.node) to hear of config epoch \(newest)", limit: .seconds(3), interval: .milliseconds(1)) {
+            (try await self.driver.currentEpoch(copy.address) ?? 0) >= newest
+        }
+    }
+
+    /// Has servers that hold the cache's newest config epoch and `copy` introduce themselves
+    /// to one another again when the copy has not heard of it, without waiting for the news.
+    /// Gossip would bring it within seconds in a wide cluster (a server pings one random
+    /// other a second); a holder's first message carries it, on its next 100 ms cluster tick.
+    /// A move does this while its copy syncs, so that a failover to the copy finds it done.
+    /// - Returns: The newest epoch, nil when no other server answered.
+    @discardableResult
+    func bringNewestEpoch(to copy: ClusterState.Copy, in cache: String) async throws -> Int? {
         let others = await ours(try store.cache(cache).shards.flatMap(\.copies).filter {
             $0.redisID != copy.redisID && !store.isOnFailedNode($0, in: cache)
         })
         let driver = self.driver
         let epochs = await Concurrently.map(others) { other in (other, (try? await driver.currentEpoch(other.address)) ?? 0) }
-        guard let (holder, newest) = epochs.max(by: { $0.1 < $1.1 }) else { return }
-        // Gossip would bring the news within seconds in a wide cluster (a server pings one
-        // random other a second); a server that holds it introduces itself to the copy again
-        // instead, and its first message carries the epoch, on its next 100 ms cluster tick.
+        guard let newest = epochs.map(\.1).max() else { return nil }
+        // Three holders and the copy meet one another, each on its own 100 ms tick: the first
+        // message either way carries the epoch.
         if (try? await driver.currentEpoch(copy.address)) ?? 0 < newest {
-            try? await driver.meet(holder.address, copy)
+            let holders = Array(epochs.filter { $0.1 == newest }.map(\.0).prefix(3))
+            _ = await Concurrently.map(holders) { holder in
+                async let toward: Void? = try? await driver.meet(holder.address, copy)
+                _ = (try? await driver.meet(copy.address, holder), await toward)
+            }
         }
-        try await Polling.waitUntil("the copy on \(copy.node) to hear of config epoch \(newest)", limit: .seconds(3), interval: .milliseconds(1)) {
-            (try await self.driver.currentEpoch(copy.address) ?? 0) >= newest
-        }
+        return newest
     }
 
     /// Restarts every copy on `node` (all replicas) with what runs `version`, keeping ports

@@ -39,6 +39,7 @@ extension ProcessBackend {
             }
             return
         }
+        await giveFreeConfigEpochs(to: started.map(\.1), in: cache)
         phases.lap("\(started.count) started")
         let introduced = await Concurrently.map(started) { _, copy in
             (try? await self.introduce(copy, in: cache)) != nil
@@ -46,5 +47,42 @@ extension ProcessBackend {
         phases.lap("introduced")
         let late = introduced.allSatisfy { $0 } ? "" : "; some not yet introduced, their moves do it"
         logger.debug("copies of \(started.map(\.0).joined(separator: ", ")) prepared on \(node): \(phases.description)\(late)")
+    }
+
+    /// Gives each of `copies` (new servers that know no other yet) a config epoch no primary of
+    /// the cache holds, at most the newest. A prepared copy is a primary that serves no slots
+    /// until its move; two such with the same epoch (a new server has 0) would collide, and
+    /// Redis settles a collision by raising one past the cluster's newest epoch: news that the
+    /// next failover would then wait for, since its new primary must have heard of it.
+    /// Without a free epoch, or an answer, the copies keep 0 and Redis settles as it does.
+    private func giveFreeConfigEpochs(to copies: [ClusterState.Copy], in cache: String) async {
+        let ids = Set(copies.map(\.redisID))
+        guard let record = try? store.cache(cache),
+              let reference = await running(record.shards.flatMap(\.copies).filter { !ids.contains($0.redisID) && !unattached.contains($0.redisID) }).first,
+              let taken = try? await driver.primaryConfigEpochs(reference.address),
+              let newest = try? await driver.currentEpoch(reference.address), newest > 0 else { return }
+        let free = (1...newest).reversed().filter { !taken.contains($0) }
+        for (copy, epoch) in zip(copies, free) {
+            _ = try? await driver.run(copy.address, "CLUSTER", "SET-CONFIG-EPOCH", String(epoch))
+        }
+    }
+
+    /// Stops and forgets the copies of `cache` started ahead of moves that have not attached
+    /// them (a rollout that stopped before them): empty servers serving nothing, which a
+    /// resumed rollout starts again. One that cannot be removed now stays recorded, for the
+    /// next move, `cluster down` or a rollback to find.
+    func removeUnattachedCopies(of cache: String) async {
+        guard let record = try? store.cache(cache) else { return }
+        for shard in record.shards {
+            for copy in shard.copies where unattached.contains(copy.redisID) {
+                do {
+                    try await retire(copy, in: cache)
+                    try store.removeCopy(copy.redisID, of: shard.id, in: cache)
+                    try store.persist()
+                } catch {
+                    logger.warning("the copy of \(shard.id) started ahead on \(copy.node) was not removed: \(error)")
+                }
+            }
+        }
     }
 }

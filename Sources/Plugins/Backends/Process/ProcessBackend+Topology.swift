@@ -56,11 +56,13 @@ extension ProcessBackend {
     }
 
     /// Ends the maintenance of `cache`: the pauses injected into it end now (the rehearsal
-    /// is over; nothing is left stopped), a node that comes back meanwhile is taken back,
+    /// is over; nothing is left stopped), copies started ahead of moves that did not come (a
+    /// rollout that stopped) are removed, a node that comes back meanwhile is taken back,
     /// and its failure detector stops.
     public func endMaintenance(of cache: String) async throws {
         underMaintenance.remove(cache)
         await endPauses { $0.cache == cache }
+        await removeUnattachedCopies(of: cache)
         await settleReturns(in: cache, within: .seconds(2))
         await stopFailureDetector(for: cache)
     }

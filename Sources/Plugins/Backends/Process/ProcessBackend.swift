@@ -65,6 +65,8 @@ public actor ProcessBackend: Backend {
     /// nobody's replica, that report `cluster_state:fail` for their first 2 s (Redis's delay
     /// for a master that joins); the cluster's health does not wait for them.
     var unattached: Set<String> = []
+    /// For each new copy, by Redis id, the servers seen to know it and known by it.
+    var acquainted: [String: Set<String>] = [:]
     /// Nodes silent to maintctl that the other nodes still reach, already told of once.
     var reachedOnlyByOthers: Set<String> = []
 

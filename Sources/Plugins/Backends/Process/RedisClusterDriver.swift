@@ -86,11 +86,32 @@ actor RedisClusterDriver {
         return myself.split(separator: " ").count > 8
     }
 
+    /// The config epochs of the primaries the server at `address` knows (from `CLUSTER NODES`).
+    func primaryConfigEpochs(_ address: ServerAddress) async throws -> Set<Int> {
+        let nodes = try await run(address, "CLUSTER", "NODES").string ?? ""
+        return Set(nodes.split(whereSeparator: \.isNewline).compactMap { line -> Int? in
+            let fields = line.split(separator: " ")
+            guard fields.count > 6, fields[2].split(separator: ",").contains("master") else { return nil }
+            return Int(fields[6])
+        })
+    }
+
     /// Whether the server reports `cluster_state:ok`.
     func clusterStateOK(_ address: ServerAddress) async throws -> Bool { try await connection(address).clusterStateOK() }
 
     /// The Redis node ids the server knows.
     func knownNodeIDs(_ address: ServerAddress) async throws -> Set<String> { try await connection(address).knownNodeIDs() }
+
+    /// Whether the server at `address` knows the node `id` (`CLUSTER COUNT-FAILURE-REPORTS`
+    /// answers for known nodes only: a short question, where `CLUSTER NODES` lists them all).
+    func knows(_ id: String, at address: ServerAddress) async -> Bool {
+        do {
+            _ = try await run(address, "CLUSTER", "COUNT-FAILURE-REPORTS", id)
+            return true
+        } catch {
+            return false
+        }
+    }
 
     /// The highest config epoch the server has heard of.
     func currentEpoch(_ address: ServerAddress) async throws -> Int? { try await connection(address).currentEpoch() }
