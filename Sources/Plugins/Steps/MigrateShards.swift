@@ -109,14 +109,12 @@ public struct MigrateShards: StepPlugin {
             context.note("already moved")
             return
         }
-        // Every copy of the node still to move starts on the destination now, this one too,
-        // and so do the next node's: their start-ups overlap, their handshakes with the
-        // cluster are over when their moves begin (and before this node's failover), and each
-        // move attaches its own. Only the first move of a node has any to start.
-        let ahead = Self.movesAhead(of: action, in: context)
-        async let nextReadied: Void = Self.prepare(ahead.nextNode, in: context)
-        await backend.prepareCopies(of: [shardID] + ahead.thisNode.map(\.shard), on: destination, in: context.cache)
-        await nextReadied
+        // Every copy of the node still to move (the plan's next moves of this node) starts on
+        // the destination now, this one too: their start-ups overlap, and each later move
+        // attaches its own. Only the first move of a node has any to start.
+        let later = context.upcoming.filter { $0.stepIndex == action.stepIndex }.compactMap { try? CopyMove($0) }
+            .prefix { $0.node == node && $0.destination == destination }
+        await backend.prepareCopies(of: [shardID] + later.map(\.shard), on: destination, in: context.cache)
         // Idempotent: reuses a live copy already there, replaces one that died.
         try await backend.addReplica(of: shardID, on: destination, in: context.cache)
         if parameters.strategy == .breakBeforeMake, let primary = try await backend.shard(shardID, in: context.cache)?.primaryNode, primary != node {
@@ -142,21 +140,5 @@ public struct MigrateShards: StepPlugin {
             context.note("planned failover, write gap \(report.unavailable.milliseconds)ms")
         }
         try await backend.removeCopy(of: shardID, from: node, in: context.cache)
-    }
-
-    /// The moves this step's plan has next for the cache: the rest of this action's node, and
-    /// those of the node after it.
-    private static func movesAhead(of action: PlannedAction, in context: ExecutionContext)
-        -> (thisNode: [CopyMove], nextNode: [CopyMove]) {
-        let moves = context.upcoming.filter { $0.stepIndex == action.stepIndex }.compactMap { try? CopyMove($0) }
-        let thisNode = moves.prefix { $0.node == action.subject.node }
-        let later = moves.dropFirst(thisNode.count)
-        return (Array(thisNode), Array(later.prefix { $0.node == later.first?.node && $0.destination == later.first?.destination }))
-    }
-
-    /// Starts the copies `moves` will attach, all on their one destination.
-    private static func prepare(_ moves: [CopyMove], in context: ExecutionContext) async {
-        guard let destination = moves.first?.destination else { return }
-        await context.backend.prepareCopies(of: moves.map(\.shard), on: destination, in: context.cache)
     }
 }

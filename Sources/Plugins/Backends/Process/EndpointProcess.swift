@@ -75,6 +75,8 @@ public enum EndpointProcess {
         // Ready once its control socket answers: it reads the slot map, then listens, then opens
         // the socket; and only this endpoint has the socket (whoever else might answer on the port).
         let deadline = ContinuousClock.now + .seconds(15)
+        var why = "it did not say it was ready within 15 s"
+        var unseen = 0
         while ContinuousClock.now < deadline {
             if let socket = try? await host.controlSocket(endpointIn: directory, of: node, renew: false),
                let answer = try? await control(["STATUS"], controlSocket: socket, timeout: .seconds(1)),
@@ -82,13 +84,18 @@ public enum EndpointProcess {
                 if let secret { await host.remove(secret, on: node) }
                 return pid
             }
-            guard await host.endpointsRunning([started]) == [true] else { break }
+            // Seen gone twice, 20 ms apart: one look at a machine under load can miss it.
+            unseen = await host.endpointsRunning([started]) == [true] ? 0 : unseen + 1
+            if unseen == 2 {
+                why = "its process \(pid) ended"
+                break
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
         if let secret { await host.remove(secret, on: node) }
         let log = await host.tail(of: logFile(in: directory), on: node)
         await host.stopEndpoint(started, grace: .seconds(3))
-        throw BackendError(.endpointStartFailed, "the endpoint on \(listen) did not come up: \(log)")
+        throw BackendError(.endpointStartFailed, "the endpoint on \(listen) did not come up (\(why)); its log ends: \(log)")
     }
 
     /// Starts `binary` with `arguments` as a daemon of this machine (`--daemonize`: it outlives

@@ -143,11 +143,10 @@ extension ProcessBackend {
         }
     }
 
-    /// Has servers that hold the cache's newest config epoch and `copy` introduce themselves
-    /// to one another again when the copy has not heard of it, without waiting for the news.
-    /// Gossip would bring it within seconds in a wide cluster (a server pings one random
-    /// other a second); a holder's first message carries it, on its next 100 ms cluster tick.
-    /// A move does this while its copy syncs, so that a failover to the copy finds it done.
+    /// Has `copy` introduce itself again to servers that hold the cache's newest config epoch
+    /// when it has not heard of it, without waiting for the news; gossip would bring it within
+    /// seconds in a wide cluster (a server pings one random other a second). A move does this
+    /// while its copy syncs, so that a failover to the copy finds it done.
     /// - Returns: The newest epoch, nil when no other server answered.
     @discardableResult
     func bringNewestEpoch(to copy: ClusterState.Copy, in cache: String) async throws -> Int? {
@@ -157,13 +156,13 @@ extension ProcessBackend {
         let driver = self.driver
         let epochs = await Concurrently.map(others) { other in (other, (try? await driver.currentEpoch(other.address)) ?? 0) }
         guard let newest = epochs.map(\.1).max() else { return nil }
-        // Three holders and the copy meet one another, each on its own 100 ms tick: the first
-        // message either way carries the epoch.
+        // The copy meets three holders again on its next 100 ms tick: the first answer carries
+        // the epoch. Not the other way round: a server met by a node it knows already adds and
+        // drops a second entry for it, each time rewriting its nodes.conf, and a holder is
+        // often a primary that clients are writing to.
         if (try? await driver.currentEpoch(copy.address)) ?? 0 < newest {
-            let holders = Array(epochs.filter { $0.1 == newest }.map(\.0).prefix(3))
-            _ = await Concurrently.map(holders) { holder in
-                async let toward: Void? = try? await driver.meet(holder.address, copy)
-                _ = (try? await driver.meet(copy.address, holder), await toward)
+            _ = await Concurrently.map(Array(epochs.filter { $0.1 == newest }.map(\.0).prefix(3))) { holder in
+                try? await driver.meet(copy.address, holder)
             }
         }
         return newest
