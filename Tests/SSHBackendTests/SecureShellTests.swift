@@ -38,7 +38,12 @@ struct SecureShellTests {
                 await hosts.shell(index).close()
                 #expect(await !hosts.shell(index).isConnected())
             }
-            let left = try await ChildProcess.run(["/usr/sbin/ip", "netns", "pids", hosts.controller], timeout: .seconds(10))
+            // A master told to exit answers first and ends a moment later: given 5 s, bounded.
+            var left = try await ChildProcess.run(["/usr/sbin/ip", "netns", "pids", hosts.controller], timeout: .seconds(10))
+            for _ in 0..<50 where !left.stdout.isEmpty {
+                try await Task.sleep(for: .milliseconds(100))
+                left = try await ChildProcess.run(["/usr/sbin/ip", "netns", "pids", hosts.controller], timeout: .seconds(10))
+            }
             #expect(left.stdout.isEmpty, "processes left in the controller's namespace: \(String(decoding: left.stdout, as: UTF8.self))")
         }
     }
