@@ -120,8 +120,11 @@ extension ProcessBackend {
         let everyone = Set(copies.map(\.redisID))
         try await Polling.waitUntil("every server of '\(spec.id)' to know every other", limit: .seconds(30), interval: .milliseconds(50)) {
             for copy in copies where try await self.driver.knownNodeIDs(copy.address) != everyone { return false }
-            // …and every server has heard of the highest epoch.
+            // …and every server has heard of the highest epoch, and of every slot's owner (with
+            // `cluster-require-full-coverage no`, `cluster_state:ok` does not say so: a server
+            // that has not heard from one primary yet would answer its slots `CLUSTERDOWN`).
             for copy in copies where try await self.driver.currentEpoch(copy.address) != copies.count { return false }
+            for copy in copies where try await self.driver.slotsAssigned(copy.address) != 16384 { return false }
             return true
         }
         for shard in shards {

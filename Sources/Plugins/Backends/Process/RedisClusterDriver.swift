@@ -96,6 +96,11 @@ actor RedisClusterDriver {
         })
     }
 
+    /// How many slots have an owner in the server's view (`CLUSTER INFO` `cluster_slots_assigned`).
+    func slotsAssigned(_ address: ServerAddress) async throws -> Int? {
+        ReplicationInfo(try await run(address, "CLUSTER", "INFO").string ?? "").fields["cluster_slots_assigned"].flatMap { Int($0) }
+    }
+
     /// Whether the server reports `cluster_state:ok`.
     func clusterStateOK(_ address: ServerAddress) async throws -> Bool { try await connection(address).clusterStateOK() }
 
