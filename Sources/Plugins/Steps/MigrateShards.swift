@@ -112,9 +112,10 @@ public struct MigrateShards: StepPlugin {
         // Every copy of the node still to move (the plan's next moves of this node) starts on
         // the destination now, this one too: their start-ups overlap, and each later move
         // attaches its own. Only the first move of a node has any to start.
-        let later = context.upcoming.filter { $0.stepIndex == action.stepIndex }.compactMap { try? CopyMove($0) }
-            .prefix { $0.node == node && $0.destination == destination }
-        await backend.prepareCopies(of: [shardID] + later.map(\.shard), on: destination, in: context.cache)
+        let later = context.upcoming.prefix {
+            $0.stepIndex == action.stepIndex && $0.subject.node == node && $0.subject.destination == destination
+        }
+        await backend.prepareCopies(of: [shardID] + later.compactMap(\.subject.shard), on: destination, in: context.cache)
         // Idempotent: reuses a live copy already there, replaces one that died.
         try await backend.addReplica(of: shardID, on: destination, in: context.cache)
         if parameters.strategy == .breakBeforeMake, let primary = try await backend.shard(shardID, in: context.cache)?.primaryNode, primary != node {

@@ -123,8 +123,10 @@ extension ProcessBackend {
             // …and every server has heard of the highest epoch, and of every slot's owner (with
             // `cluster-require-full-coverage no`, `cluster_state:ok` does not say so: a server
             // that has not heard from one primary yet would answer its slots `CLUSTERDOWN`).
-            for copy in copies where try await self.driver.currentEpoch(copy.address) != copies.count { return false }
-            for copy in copies where try await self.driver.slotsAssigned(copy.address) != 16384 { return false }
+            for copy in copies {
+                let info = try await self.driver.clusterInfo(copy.address)
+                guard info["cluster_current_epoch"] == String(copies.count), info["cluster_slots_assigned"] == "16384" else { return false }
+            }
             return true
         }
         for shard in shards {

@@ -96,9 +96,9 @@ actor RedisClusterDriver {
         })
     }
 
-    /// How many slots have an owner in the server's view (`CLUSTER INFO` `cluster_slots_assigned`).
-    func slotsAssigned(_ address: ServerAddress) async throws -> Int? {
-        ReplicationInfo(try await run(address, "CLUSTER", "INFO").string ?? "").fields["cluster_slots_assigned"].flatMap { Int($0) }
+    /// The server's `CLUSTER INFO` fields (`cluster_current_epoch`, `cluster_slots_assigned`, …).
+    func clusterInfo(_ address: ServerAddress) async throws -> [String: String] {
+        ReplicationInfo(try await run(address, "CLUSTER", "INFO").string ?? "").fields
     }
 
     /// Whether the server reports `cluster_state:ok`.
