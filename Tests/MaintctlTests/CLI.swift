@@ -173,10 +173,11 @@ enum CLI {
         return root
     }()
 
-    /// A new empty directory for one test.
+    /// A new empty directory for one test, in ``runs`` (so removed with it), its name short
+    /// for the unix sockets a cluster's state directory holds.
     static func temporaryDirectory(_ label: String = "dir") throws -> String {
-        let directory = scratch + "maintctl-\(label)-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = runs + "\(label)-\(UUID().uuidString.prefix(13))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
         return directory
     }
 

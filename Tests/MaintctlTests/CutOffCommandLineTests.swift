@@ -12,6 +12,7 @@ struct CutOffCommandLineTests {
         let namespace = try await NetworkNamespace.make()
         let state = CLI.scratch + "maintctl-cutoff-\(UUID().uuidString)"
         var pids: [Int32] = []
+        var cgroup: ProcessCgroup?
         do {
             let up = try await namespace.maintctl(["cluster", "up", "Playbooks/inventories/local-cluster.yaml", "--backend", "process", "--state", state])
             try #require(up.status == 0, "\(up.stderr)")
@@ -26,14 +27,18 @@ struct CutOffCommandLineTests {
             let victim = try #require(status.copies.first { $0.role == "primary" && $0.node != coordinator.node })
             let victimPort = victim.port
 
-            // Its connections to the victim are dropped both ways, and no new one gets through
-            // (the others' connections are up already and stay up).
+            // Its connections to the victim are dropped both ways, and no new one of its gets
+            // through. Where cgroup2 is not available, no new connection of anyone's gets through
+            // (an endpoint that makes its connection again, after 1.6 s unanswered on a loaded
+            // machine, is then cut off too).
+            let leaderPid = try #require(coordinator.pid)
+            cgroup = try ProcessCgroup.isolating(leaderPid)
             let sockets = try await namespace.run("/usr/bin/ss", ["-tnpH", "state", "established", "dst", "127.0.0.1:\(victimPort)"])
             let leaderPorts = sockets.stdout.split(separator: "\n")
-                .filter { $0.contains("pid=\(coordinator.pid ?? -1),") }
+                .filter { $0.contains("pid=\(leaderPid),") }
                 .compactMap { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).first?.split(separator: ":").last }
             try #require(!leaderPorts.isEmpty, "the leader's endpoint is connected to the victim: \(sockets.stdout)")
-            try await namespace.drop(["-p", "tcp", "--dport", "\(victimPort)", "--syn"])
+            try await namespace.drop((cgroup.map { ["-m", "cgroup", "--path", $0.path] } ?? []) + ["-p", "tcp", "--dport", "\(victimPort)", "--syn"])
             for port in leaderPorts {
                 try await namespace.drop(["-p", "tcp", "--sport", String(port), "--dport", "\(victimPort)"])
                 try await namespace.drop(["-p", "tcp", "--sport", "\(victimPort)", "--dport", String(port)])
@@ -70,6 +75,7 @@ struct CutOffCommandLineTests {
             Issue.record(error)
         }
         let down = try await namespace.maintctl(["cluster", "down", "--state", state])
+        cgroup?.remove()
         #expect(down.status == 0, "\(down.stderr)")
         #expect(pids.allSatisfy { !ProcessCommandLineTests.alive($0) }, "no process of the cluster is left")
         await namespace.remove()
