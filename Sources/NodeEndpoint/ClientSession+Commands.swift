@@ -35,7 +35,9 @@ extension ClientSession {
         case "SUBSCRIBE", "PSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SSUBSCRIBE", "SUNSUBSCRIBE":
             subscribe(request, name: name)
         case "MAINTCTL.HEALTH":
-            // Peer endpoints ask it to confirm a failure: how long each server has not answered.
+            // Peer endpoints ask it to confirm a failure, maintctl's detector to find one: how
+            // long each server has not answered.
+            worker.shared.update(id) { $0.isObserver = true }
             let silences = worker.shared.silences
             var health = LocalReply(allocator: allocator, resp3: resp3, capacity: 32 * silences.count + 8)
             health.arrayHeader(silences.count)

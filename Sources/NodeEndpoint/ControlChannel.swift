@@ -91,7 +91,7 @@ struct ControlChannel: Sendable {
                 ready: map != nil, listen: listen.description, listening: await listeners.addresses.map(\.description),
                 shards: map?.shards.count ?? 0, slotsCovered: map?.coversAllSlots ?? false,
                 primaries: map?.shards.map(\.primary.description) ?? [], held: await keeper.heldPrimaries().map(\.description),
-                clients: shared.clientCount,
+                clients: shared.clientCount, applicationClients: shared.applicationClientCount,
                 coordinates: await healer.isCoordinating, standsInAfter: await healer.standsInAfter.map(\.description), healingPaused: await healer.isPaused, promotions: await healer.promotions,
                 pid: EndpointVersion.processID, version: EndpointVersion.current)
             let encoder = JSONEncoder()
@@ -206,6 +206,9 @@ public struct EndpointStatus: Codable, Sendable, Equatable {
     /// from endpoints older than this field.
     public var held: [String]?
     public var clients: Int
+    /// The clients that are applications: not maintctl's failure detector or peer endpoints
+    /// (connections that asked `MAINTCTL.HEALTH`); absent from endpoints older than this field.
+    public var applicationClients: Int?
     /// Whether it fails dead primaries over (it runs on the leader node).
     public var coordinates: Bool
     /// The endpoints it stands in for, in line, while none of them answers; absent from

@@ -16,6 +16,9 @@ final class EndpointShared: Sendable {
         var libraryVersion = ""
         var resp = 2
         var connectedAt: ContinuousClock.Instant
+        /// It asked `MAINTCTL.HEALTH`: maintctl's failure detector or a peer endpoint, which
+        /// watch the cache, not an application that uses it.
+        var isObserver = false
     }
 
     let logger: Logger
@@ -73,6 +76,9 @@ final class EndpointShared: Sendable {
     }
 
     var clientCount: Int { clients.withLockedValue { $0.count } }
+
+    /// The clients that are applications, not observers (``ClientRecord/isObserver``).
+    var applicationClientCount: Int { clients.withLockedValue { $0.values.count { !$0.isObserver } } }
 
     // MARK: Server health
 

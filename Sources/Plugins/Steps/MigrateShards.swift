@@ -122,7 +122,13 @@ public struct MigrateShards: StepPlugin {
             try await backend.removeCopy(of: shardID, from: node, in: context.cache)
             context.note("old copy dropped before the sync")
         }
-        let sync = try await backend.waitForSync(of: shardID, on: destination, in: context.cache)
+        // While this copy syncs, copies of the next node's moves start too, a few per move, so
+        // that its first move finds them introduced to the cluster long ago.
+        async let syncing = backend.waitForSync(of: shardID, on: destination, in: context.cache)
+        if let ahead = Self.nextNodesCopiesDue(in: context.upcoming.dropFirst(later.count), step: action.stepIndex, after: node, movesLeft: later.count) {
+            await backend.prepareCopies(of: ahead.shards, on: ahead.destination, in: context.cache)
+        }
+        let sync = try await syncing
         context.record(sync)
         context.note("synced \(String(format: "%.1f", sync.megabytes)) MB in \(sync.duration.humanReadable)")
         // A shard whose primary does not answer now (stalled, or failing over) cannot be
@@ -141,5 +147,21 @@ public struct MigrateShards: StepPlugin {
             context.note("planned failover, write gap \(report.unavailable.milliseconds)ms")
         }
         try await backend.removeCopy(of: shardID, from: node, in: context.cache)
+    }
+
+    /// The copies of the next node's moves (this step's next actions, for another node) due to
+    /// start by the end of this node's move with `movesLeft` moves after it: all but one for each
+    /// of those moves, so that every move starts about one (when the nodes hold as many copies
+    /// each) and the last leaves none. Spread, so that no move starts a burst of servers (each
+    /// start and handshake takes CPU that the shards' servers share); nil when none is due.
+    static func nextNodesCopiesDue(in upcoming: ArraySlice<PlannedAction>, step: Int, after node: String,
+                                   movesLeft: Int) -> (destination: String, shards: [String])? {
+        guard let first = upcoming.firstIndex(where: { $0.stepIndex == step && $0.subject.node != node && $0.subject.destination != nil }),
+              let next = upcoming[first].subject.node, let destination = upcoming[first].subject.destination else { return nil }
+        let shards = upcoming[first...].prefix {
+            $0.stepIndex == step && $0.subject.node == next && $0.subject.destination == destination
+        }.compactMap(\.subject.shard)
+        let due = shards.count - movesLeft
+        return due > 0 ? (destination, Array(shards.prefix(due))) : nil
     }
 }

@@ -41,11 +41,13 @@ extension ProcessBackend {
         let directory = ClusterState.copyDirectory(root: self.directory, node: node, shard: shard)
         let location = location(of: node)
         let address = location.address ?? RedisConnection.loopback
+        var phases = PhaseTimer()
         try await host.makeDirectory(directory, on: location)
         // A server whose start was cut short by a crash (never recorded, never met) is stopped,
         // and, unless the copy restarts in place, its identity dropped before the copy starts anew.
         await host.stopServers(under: directory, on: location)
         if ports == nil { await host.remove(directory + "/nodes.conf", on: location) }
+        phases.lap("cleared")
         let runnable = store.state.runnable(for: version)
         // Why each attempt failed, for the error: the log is gone once the directory is.
         var failures: [String] = []
@@ -80,6 +82,7 @@ extension ProcessBackend {
                 if let secret { await host.remove(secret, on: location) }
                 throw error
             }
+            phases.lap("launched")
             let started = HostedServer(node: location, pid: pid, port: port)
             // The server answering must be ours: with many servers and clients on one machine,
             // the port may have gone to someone else between our choice and the server's bind.
@@ -99,6 +102,8 @@ extension ProcessBackend {
             } else {
                 do {
                     if let id = try await driver.run(server, "CLUSTER", "MYID").string, !id.isEmpty {
+                        phases.lap("answering")
+                        logger.debug("server of \(shard) on \(node) started: \(phases.description)")
                         return ClusterState.Copy(node: node, port: port, busPort: busPort, pid: pid, redisID: id, host: location.address)
                     }
                     why = "answered no cluster id"

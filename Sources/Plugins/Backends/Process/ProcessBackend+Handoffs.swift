@@ -151,7 +151,7 @@ extension ProcessBackend {
         while Date() < closesAt, await host.endpointsRunning([hosted]) == [true] {
             if let status = try? await control(["STATUS"], endpointOf: node, timeout: .seconds(1)),
                let data = status.string?.data(using: .utf8), let parsed = try? JSONDecoder().decode(EndpointClients.self, from: data),
-               parsed.clients == 0 { return }
+               (parsed.applicationClients ?? parsed.clients) == 0 { return }
             try? await Task.sleep(for: .milliseconds(100))
         }
         // The endpoint closes what is left at the end of its grace.
@@ -163,7 +163,14 @@ extension ProcessBackend {
     }
 }
 
-/// The part of an endpoint's `STATUS` that tells whether clients are left.
+/// The part of an endpoint's `STATUS` that tells whether clients are left: applications, when
+/// the endpoint tells them from observers (maintctl's own failure detector is one).
 private struct EndpointClients: Decodable {
     var clients: Int
+    var applicationClients: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case clients
+        case applicationClients = "application_clients"
+    }
 }

@@ -39,8 +39,16 @@ extension ProcessBackend {
             }
         }
         if let failure { throw failure }
-        for node in new { try await startEndpoint(of: node.id, in: cache) }
+        // Side by side; each waits until it serves. Every start runs to its end (one that failed
+        // stops its process), and the peers each endpoint was started with are brought up to
+        // date after.
+        await Self.concurrently(new) { node in
+            try await self.startEndpoint(of: node.id, in: cache)
+        } whenDone: { _, result in
+            if case let .failure(error) = result { failure = failure ?? error }
+        }
         await updateEndpointRoles(of: cache)
+        if let failure { throw failure }
     }
 
     /// Makes `node` the cache's leader.
@@ -98,11 +106,16 @@ extension ProcessBackend {
     ///   copy or is the leader; `BackendError` for the first node that could not be deleted.
     public func deleteNodes(_ nodes: [String], in cache: String) async throws {
         for node in nodes { try refuseIfHoldingCopies(node, in: cache, doing: "delete") }
+        var phases = PhaseTimer()
         // Clients told `MOVING` get the grace they were promised (less when they all left).
         await withTaskGroup(of: Void.self) { group in
             for node in nodes { group.addTask { await self.waitForClientsToLeave(node, in: cache) } }
         }
-        for node in nodes { await stopEndpoint(of: node, in: cache) }
+        phases.lap("clients gone")
+        await withTaskGroup(of: Void.self) { group in
+            for node in nodes { group.addTask { await self.stopEndpoint(of: node, in: cache) } }
+        }
+        phases.lap("endpoints stopped")
         let (host, root) = (self.host, directory)
         var failure: (any Error)?
         await Self.concurrently(nodes.map(location(of:))) { node in
@@ -115,6 +128,8 @@ extension ProcessBackend {
                 failure = failure ?? error
             }
         }
+        phases.lap("deleted")
+        logger.debug("nodes \(nodes.joined(separator: ", ")) of \(cache) deleted: \(phases.description)")
         if let failure { throw failure }
     }
 

@@ -57,9 +57,16 @@ extension ProcessBackend {
     /// Without a free epoch, or an answer, the copies keep 0 and Redis settles as it does.
     private func giveFreeConfigEpochs(to copies: [ClusterState.Copy], in cache: String) async {
         let ids = Set(copies.map(\.redisID))
-        guard let record = try? store.cache(cache),
-              let reference = await running(record.shards.flatMap(\.copies).filter { !ids.contains($0.redisID) && !unattached.contains($0.redisID) }).first,
-              let taken = try? await driver.primaryConfigEpochs(reference.address),
+        guard let record = try? store.cache(cache) else { return }
+        // One server that runs is asked; each is looked at only if the one before is not.
+        var reference: ClusterState.Copy?
+        for copy in record.shards.flatMap(\.copies) where !ids.contains(copy.redisID) && !unattached.contains(copy.redisID) {
+            if let running = await running([copy]).first {
+                reference = running
+                break
+            }
+        }
+        guard let reference, let taken = try? await driver.primaryConfigEpochs(reference.address),
               let newest = try? await driver.currentEpoch(reference.address), newest > 0 else { return }
         let free = (1...newest).reversed().filter { !taken.contains($0) }
         for (copy, epoch) in zip(copies, free) {
