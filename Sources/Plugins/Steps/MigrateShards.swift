@@ -122,38 +122,57 @@ public struct MigrateShards: StepPlugin {
             try await backend.removeCopy(of: shardID, from: node, in: context.cache)
             context.note("old copy dropped before the sync")
         }
-        // While this copy syncs, copies of the next node's moves start too, a few per move, so
-        // that its first move finds them introduced to the cluster long ago.
-        async let syncing = backend.waitForSync(of: shardID, on: destination, in: context.cache)
-        if let ahead = Self.nextNodesCopiesDue(in: context.upcoming.dropFirst(later.count), step: action.stepIndex, after: node, movesLeft: later.count) {
-            await backend.prepareCopies(of: ahead.shards, on: ahead.destination, in: context.cache)
-        }
-        let sync = try await syncing
-        context.record(sync)
-        context.note("synced \(String(format: "%.1f", sync.megabytes)) MB in \(sync.duration.humanReadable)")
-        // A shard whose primary does not answer now (stalled, or failing over) cannot be
-        // judged: the attempt fails and a retry looks again, rather than drop a copy blind.
-        guard let current = try await backend.shard(shardID, in: context.cache)?.primaryNode else {
-            throw BackendError(.noPrimary, "shard '\(shardID)' of '\(context.cache)' has no single primary answering; try again")
-        }
-        if current == node {
-            let report = try await backend.failover(shardID, to: destination, in: context.cache)
-            context.record(report)
-            let after = try await backend.shard(shardID, in: context.cache)
-            guard after?.primaryNode == destination else {
-                throw BackendError(.failoverNotApplied,
-                                   "failover of \(shardID) to \(destination) was reported done but \(after?.primaryNode ?? "no node") is primary")
+        // Copies of the next node's moves start during this node's replica moves, a few each,
+        // while the move syncs and drops its old copy: the next node's first move then finds
+        // them introduced to the cluster long ago. (During a node's last move too, if it has no
+        // replica moves, but no server starts during a failover's write pause.)
+        let ahead = action.failover == nil || later.isEmpty
+            ? Self.nextNodesCopiesDue(in: context.upcoming.dropFirst(later.count), step: action.stepIndex, after: node,
+                                      movesLeft: later.count { $0.failover == nil })
+            : nil
+        async let startedAhead: Void = Self.start(ahead, on: backend, in: context.cache)
+        // Whatever happens to this move, the copies started ahead finish starting (and are
+        // recorded) rather than be cut short.
+        do {
+            let sync = try await backend.waitForSync(of: shardID, on: destination, in: context.cache)
+            context.record(sync)
+            context.note("synced \(String(format: "%.1f", sync.megabytes)) MB in \(sync.duration.humanReadable)")
+            // A shard whose primary does not answer now (stalled, or failing over) cannot be
+            // judged: the attempt fails and a retry looks again, rather than drop a copy blind.
+            guard let current = try await backend.shard(shardID, in: context.cache)?.primaryNode else {
+                throw BackendError(.noPrimary, "shard '\(shardID)' of '\(context.cache)' has no single primary answering; try again")
             }
-            context.note("planned failover, write gap \(report.unavailable.milliseconds)ms")
+            if current == node {
+                await startedAhead
+                let report = try await backend.failover(shardID, to: destination, in: context.cache)
+                context.record(report)
+                let after = try await backend.shard(shardID, in: context.cache)
+                guard after?.primaryNode == destination else {
+                    throw BackendError(.failoverNotApplied,
+                                       "failover of \(shardID) to \(destination) was reported done but \(after?.primaryNode ?? "no node") is primary")
+                }
+                context.note("planned failover, write gap \(report.unavailable.milliseconds)ms")
+            }
+            try await backend.removeCopy(of: shardID, from: node, in: context.cache)
+        } catch {
+            await startedAhead
+            throw error
         }
-        try await backend.removeCopy(of: shardID, from: node, in: context.cache)
+        await startedAhead
+    }
+
+    /// Starts `copies` ahead of their moves (nil: none).
+    private static func start(_ copies: (destination: String, shards: [String])?, on backend: any Backend, in cache: String) async {
+        guard let copies else { return }
+        await backend.prepareCopies(of: copies.shards, on: copies.destination, in: cache)
     }
 
     /// The copies of the next node's moves (this step's next actions, for another node) due to
-    /// start by the end of this node's move with `movesLeft` moves after it: all but one for each
-    /// of those moves, so that every move starts about one (when the nodes hold as many copies
-    /// each) and the last leaves none. Spread, so that no move starts a burst of servers (each
-    /// start and handshake takes CPU that the shards' servers share); nil when none is due.
+    /// start by the end of this node's move with `movesLeft` moves after it that start copies:
+    /// all but one for each of those moves, so that every such move starts about one (when
+    /// the nodes hold as many copies each) and the last leaves none. Spread, so that no move
+    /// starts a burst of servers (each start and handshake takes CPU that the shards' servers
+    /// share); nil when none is due.
     static func nextNodesCopiesDue(in upcoming: ArraySlice<PlannedAction>, step: Int, after node: String,
                                    movesLeft: Int) -> (destination: String, shards: [String])? {
         guard let first = upcoming.firstIndex(where: { $0.stepIndex == step && $0.subject.node != node && $0.subject.destination != nil }),
