@@ -74,36 +74,23 @@ public enum EndpointProcess {
         let started = HostedEndpoint(node: node, pid: pid, port: port)
         // Ready once its control socket answers: it reads the slot map, then listens, then opens
         // the socket; and only this endpoint has the socket (whoever else might answer on the port).
-        // Asked every 5 ms in its first 200 ms, then every 20 ms. One that does not come up (or
-        // whose start is cancelled) is stopped, never left behind.
         let deadline = ContinuousClock.now + .seconds(15)
         var why = "it did not say it was ready within 15 s"
-        var goneSince: ContinuousClock.Instant?
-        for round in 0... where ContinuousClock.now < deadline {
+        var unseen = 0
+        while ContinuousClock.now < deadline {
             if let socket = try? await host.controlSocket(endpointIn: directory, of: node, renew: false),
                let answer = try? await control(["STATUS"], controlSocket: socket, timeout: .seconds(1)),
                let text = answer.string, text.contains("\"listen\":\"\(listen)\""), text.contains("\"ready\":true") {
                 if let secret { await host.remove(secret, on: node) }
                 return pid
             }
-            // Whether it still runs, every 4th round (asking costs a round trip to a remote host);
-            // gone only when seen gone twice 20 ms apart: one look at a loaded machine can miss it.
-            if round % 4 == 3 {
-                if await host.endpointsRunning([started]) == [true] {
-                    goneSince = nil
-                } else if let since = goneSince, ContinuousClock.now - since >= .milliseconds(20) {
-                    why = "its process \(pid) ended"
-                    break
-                } else {
-                    goneSince = goneSince ?? ContinuousClock.now
-                }
-            }
-            do {
-                try await Task.sleep(for: .milliseconds(round < 40 ? 5 : 20))
-            } catch {
-                why = "its start was cancelled"
+            // Seen gone twice, 20 ms apart: one look at a machine under load can miss it.
+            unseen = await host.endpointsRunning([started]) == [true] ? 0 : unseen + 1
+            if unseen == 2 {
+                why = "its process \(pid) ended"
                 break
             }
+            try await Task.sleep(for: .milliseconds(20))
         }
         if let secret { await host.remove(secret, on: node) }
         let log = await host.tail(of: logFile(in: directory), on: node)
