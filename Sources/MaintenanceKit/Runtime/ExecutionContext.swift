@@ -14,8 +14,9 @@ public struct ExecutionContext: Sendable {
     /// 1 for the first try, 2 for the first retry, …
     public let attempt: Int
     /// The cache's actions planned after this one, in the plan's order: for a step that
-    /// readies what its next actions need (a node's first move starts the copies of its later
-    /// moves too). Nothing here is done yet, and none of it may be done by this action.
+    /// readies what its next actions need (a move starts copies for later moves: its node's,
+    /// and some of the next node's). Nothing here is done yet, and none of it may be done by
+    /// this action.
     public let upcoming: ArraySlice<PlannedAction>
     let recorder: ActionRecorder
 

@@ -110,8 +110,8 @@ public struct MigrateShards: StepPlugin {
             return
         }
         // Every copy of the node still to move (the plan's next moves of this node) starts on
-        // the destination now, this one too: their start-ups overlap, and each later move
-        // attaches its own. Only the first move of a node has any to start.
+        // the destination now, this one too, unless started already (by the node before, below):
+        // their start-ups overlap, and each later move attaches its own.
         let later = context.upcoming.prefix {
             $0.stepIndex == action.stepIndex && $0.subject.node == node && $0.subject.destination == destination
         }
