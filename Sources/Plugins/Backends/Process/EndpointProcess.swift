@@ -74,7 +74,8 @@ public enum EndpointProcess {
         let started = HostedEndpoint(node: node, pid: pid, port: port)
         // Ready once its control socket answers: it reads the slot map, then listens, then opens
         // the socket; and only this endpoint has the socket (whoever else might answer on the port).
-        let deadline = ContinuousClock.now + .seconds(15)
+        let launched = ContinuousClock.now
+        let deadline = launched + .seconds(15)
         var why = "it did not say it was ready within 15 s"
         var unseen = 0
         while ContinuousClock.now < deadline {
@@ -84,9 +85,11 @@ public enum EndpointProcess {
                 if let secret { await host.remove(secret, on: node) }
                 return pid
             }
-            // Seen gone twice, 20 ms apart: one look at a machine under load can miss it.
+            // Seen gone twice, 20 ms apart, and not in its first second: one look at a machine
+            // under load can miss it, and a process a container engine started may not yet be
+            // the endpoint (it runs the engine's own start-up until it executes the binary).
             unseen = await host.endpointsRunning([started]) == [true] ? 0 : unseen + 1
-            if unseen == 2 {
+            if unseen >= 2, ContinuousClock.now - launched >= .seconds(1) {
                 why = "its process \(pid) ended"
                 break
             }
@@ -95,6 +98,9 @@ public enum EndpointProcess {
         if let secret { await host.remove(secret, on: node) }
         let log = await host.tail(of: logFile(in: directory), on: node)
         await host.stopEndpoint(started, grace: .seconds(3))
+        // Whatever else serves this node's control socket goes too: a retry on another port
+        // must not leave two endpoints for one node.
+        await host.stopEndpoints(under: directory, on: [node])
         throw BackendError(.endpointStartFailed, "the endpoint on \(listen) did not come up (\(why)); its log ends: \(log)")
     }
 
