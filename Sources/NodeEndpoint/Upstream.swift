@@ -157,6 +157,9 @@ final class Upstream {
     func channelClosed() {
         guard case .connected = state else { return }
         lost("the connection to \(address) was lost")
+        // A server that closes its connections has ended (stopped after a failover, or
+        // crashed): the slot map is read again at once, not at the next redirection.
+        worker.topologyMayHaveChanged()
     }
 
     /// The connection broke: a pooled one connects again on next use (after a pause when it

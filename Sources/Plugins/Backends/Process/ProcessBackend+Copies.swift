@@ -85,15 +85,15 @@ extension ProcessBackend {
         }
         var primaryLostAt: ContinuousClock.Instant?
         var linkUpAfter: Duration?
-        var stall = StalledStream()
+        var stream = StalledStream()
         defer { syncsUnderWay[cache] = nil }
         // A failover to the copy may follow: the news of the newest config epoch travels
         // meanwhile, and the servers that already know the copy are noted.
         async let epochBrought = try? bringNewestEpoch(to: copy, in: cache)
         async let acquaintance = checkAcquaintance(of: copy, in: cache)
-        // Synced: the link is up, no sync in progress, and the replica has received at least
-        // everything the primary had when we asked it. A replica whose stream does not begin
-        // after its snapshot (see `StalledStream`) is asked to reconnect.
+        // Synced: the link is up, no sync in progress, the replica has received at least
+        // everything the primary had when we asked it, and its stream is seen to flow: one
+        // that does not begin after the snapshot (see `StalledStream`) is asked to reconnect.
         try await Polling.waitUntil("the copy of \(shard) on \(node) to be in sync", limit: .seconds(3600)) {
             guard await self.isOurs(copy) else {
                 throw BackendError(.copyDied, "the redis-server of \(shard) on \(node) (pid \(copy.pid)) died during the sync")
@@ -119,11 +119,14 @@ extension ProcessBackend {
             let replica = try await self.driver.replication(copy.address)
             self.syncsUnderWay[cache] = Self.progress(of: shard, on: node, replica: replica, target: target)
             if replica.linkUp, linkUpAfter == nil { linkUpAfter = ContinuousClock.now - started }
-            if stall.shouldReconnect(replica, behind: target) {
-                self.logger.debug("copy of \(shard) on \(node): its stream stands still at \(replica.offset) of \(target) with its link up; asked to reconnect")
+            switch stream.advice(replica, target: target) {
+            case .inSync: return true
+            case .wait: return false
+            case .reconnect:
+                self.logger.debug("copy of \(shard) on \(node): its stream is not seen to flow (at \(replica.offset) of \(target)); asked to reconnect")
                 _ = try? await self.driver.run(copy.address, "CLUSTER", "REPLICATE", primary.redisID, timeout: .milliseconds(500))
+                return false
             }
-            return !replica.isPrimary && replica.linkUp && replica.offset >= target
         }
         _ = await (epochBrought, acquaintance)
         let megabytes = try await driver.datasetMegabytes(primary.address)

@@ -31,6 +31,14 @@ extension ProcessBackend {
         phases.lap("known to every server")
         try await waitUntilKnowsNewestEpoch(target, in: cache)
         phases.lap("newest epoch heard")
+        // TAKEOVER claims the slots the replica sees its primary serve: a copy that has met its
+        // primary only by gossip (introduced moments ago, its sync as short) sees none yet,
+        // and would take the shard over with no slots.
+        let slots = try await driver.slots(of: primary.redisID, seenAt: primary.address)
+        try await Polling.waitUntil("the copy on \(node) to see the slots of \(shard)'s primary", limit: .seconds(5), interval: .milliseconds(1)) {
+            try await self.driver.slots(of: primary.redisID, seenAt: target.address) == slots
+        }
+        phases.lap("primary's slots seen")
         // Clients wait from here: the endpoints hold the shard's requests (and warn the clients
         // that asked), then the pause stops writes from anyone else; both expire by themselves
         // if maintctl dies mid-failover. Held before paused: a request an endpoint sent before
@@ -47,10 +55,18 @@ extension ProcessBackend {
         let gap: Duration
         do {
             try await driver.run(primary.address, "CLIENT", "PAUSE", String(pauseMilliseconds), "WRITE")
+            // A replica whose stream stands still behind (see `StalledStream`) is asked to reconnect.
+            var stream = StalledStream()
             try await Polling.waitUntil("the replica of \(shard) on \(node) to reach the primary's offset", limit: .seconds(3),
                                 interval: .milliseconds(1)) {
                 let primaryOffset = try await self.driver.replication(primary.address).offset
-                return try await self.driver.replication(target.address).offset >= primaryOffset
+                let replica = try await self.driver.replication(target.address)
+                if replica.offset >= primaryOffset { return true }
+                if stream.advice(replica, target: primaryOffset) == .reconnect {
+                    self.logger.debug("failover of \(shard): the stream of \(node) stands still at \(replica.offset) of \(primaryOffset); asked to reconnect")
+                    _ = try? await self.driver.run(target.address, "CLUSTER", "REPLICATE", primary.redisID, timeout: .milliseconds(500))
+                }
+                return false
             }
             let held = ContinuousClock.now - paused
             try await driver.run(target.address, "CLUSTER", "FAILOVER", "TAKEOVER")

@@ -86,6 +86,13 @@ actor RedisClusterDriver {
         return myself.split(separator: " ").count > 8
     }
 
+    /// The slot ranges the server at `address` sees the node `id` serve (from its `CLUSTER
+    /// NODES`); empty when it does not know the node or knows no slots of it.
+    func slots(of id: String, seenAt address: ServerAddress) async throws -> [ClosedRange<Int>] {
+        let nodes = try await run(address, "CLUSTER", "NODES").string ?? ""
+        return ClusterNodeEntry.parse(nodes).first { $0.id == id }?.slots ?? []
+    }
+
     /// The config epochs of the primaries the server at `address` knows (from `CLUSTER NODES`).
     func primaryConfigEpochs(_ address: ServerAddress) async throws -> Set<Int> {
         let nodes = try await run(address, "CLUSTER", "NODES").string ?? ""
