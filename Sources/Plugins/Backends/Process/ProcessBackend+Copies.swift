@@ -124,7 +124,7 @@ extension ProcessBackend {
             case .wait: return false
             case .reconnect:
                 self.logger.debug("copy of \(shard) on \(node): its stream is not seen to flow (at \(replica.offset) of \(target)); asked to reconnect")
-                _ = try? await self.driver.run(copy.address, "CLUSTER", "REPLICATE", primary.redisID, timeout: .milliseconds(500))
+                await self.driver.reconnect(copy, to: primary)
                 return false
             }
         }

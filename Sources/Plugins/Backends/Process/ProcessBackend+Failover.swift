@@ -64,7 +64,7 @@ extension ProcessBackend {
                 if replica.offset >= primaryOffset { return true }
                 if stream.advice(replica, target: primaryOffset) == .reconnect {
                     self.logger.debug("failover of \(shard): the stream of \(node) stands still at \(replica.offset) of \(primaryOffset); asked to reconnect")
-                    _ = try? await self.driver.run(target.address, "CLUSTER", "REPLICATE", primary.redisID, timeout: .milliseconds(500))
+                    await self.driver.reconnect(target, to: primary)
                 }
                 return false
             }

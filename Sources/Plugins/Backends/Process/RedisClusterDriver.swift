@@ -86,6 +86,13 @@ actor RedisClusterDriver {
         return myself.split(separator: " ").count > 8
     }
 
+    /// Asks `replica` to replicate `primary` again, which it already does: it reconnects at
+    /// once and continues by partial resync, streamed from the start (see `StalledStream`).
+    /// Best effort: a replica that does not answer is looked at again by the caller.
+    func reconnect(_ replica: ClusterState.Copy, to primary: ClusterState.Copy) async {
+        _ = try? await run(replica.address, "CLUSTER", "REPLICATE", primary.redisID, timeout: .milliseconds(500))
+    }
+
     /// The slot ranges the server at `address` sees the node `id` serve (from its `CLUSTER
     /// NODES`); empty when it does not know the node or knows no slots of it.
     func slots(of id: String, seenAt address: ServerAddress) async throws -> [ClosedRange<Int>] {

@@ -42,7 +42,7 @@ struct StalledStream {
             return .wait
         }
         if askedAt != nil || (offset >= 0 && replica.offset > offset) { flows = true }
-        askedAt = askedAt.map { now - $0 >= Self.retryAfter ? nil : $0 } ?? nil
+        if let asked = askedAt, now - asked >= Self.retryAfter { askedAt = nil }
         if replica.offset != offset {
             offset = replica.offset
             since = now
