@@ -93,7 +93,13 @@ public enum EndpointProcess {
                 why = "its process \(pid) ended"
                 break
             }
-            try await Task.sleep(for: .milliseconds(20))
+            do {
+                try await Task.sleep(for: .milliseconds(20))
+            } catch {
+                // Cancelled (maintctl is stopping): the endpoint is stopped below, not left behind.
+                why = "its start was cancelled"
+                break
+            }
         }
         if let secret { await host.remove(secret, on: node) }
         let log = await host.tail(of: logFile(in: directory), on: node)
