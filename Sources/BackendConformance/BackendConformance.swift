@@ -87,6 +87,8 @@ public enum BackendConformance {
         }
         let node = try await backend.topology(of: cache).node("n3")
         try expect(node?.lifecycle == .active, "delete node", "n3 is \(node?.lifecycle.rawValue ?? "gone")")
+        try expect(try await backend.node("n3", in: cache) == node, "node", "node(_:in:) is not the topology's n3")
+        try expect(try await backend.node("no-such-node", in: cache) == nil, "node", "node(_:in:) found a node the cache lacks")
     }
 
     static func repeatsOperationsSafely(_ backend: any Backend) async throws {

@@ -30,7 +30,7 @@ struct Promotion {
             for await (replica, info) in group { answers[replica] = info }
             return answers
         }
-        var best: (address: ServerAddress, offset: Int64)?
+        var candidates: [(address: ServerAddress, offset: Int64)] = []
         var refused: [String] = []
         for replica in asked {
             guard let info = answers[replica] else {
@@ -49,9 +49,18 @@ struct Promotion {
                 refused.append("\(replica) is role \(state["role"] ?? "?") of \(state["master_host"] ?? "?"):\(state["master_port"] ?? "?"), link \(state["master_link_status"] ?? "?")")
                 continue
             }
-            if best == nil || offset > best!.offset { best = (replica, offset) }
+            candidates.append((replica, offset))
         }
-        guard let chosen = best?.address else {
+        // The most up-to-date first (ties in address order, as asked) that sees its primary's slots.
+        var best: ServerAddress?
+        for candidate in candidates.sorted(by: { $0.offset > $1.offset }) {
+            if await seesSlotsOfItsPrimary(candidate.address) {
+                best = candidate.address
+                break
+            }
+            refused.append("\(candidate.address) does not see its primary serve slots")
+        }
+        guard let chosen = best else {
             throw RedisError(.connect, "no replica of \(shard.primary) to promote: \(refused.joined(separator: "; "))")
         }
         let connection = try await connect(to: chosen, timeout: .milliseconds(500))
@@ -89,6 +98,18 @@ struct Promotion {
             await connection.close()
             throw error
         }
+    }
+
+    /// Whether `replica` sees the primary it replicates serve slots: TAKEOVER claims the slots
+    /// the replica sees its primary serve, so one that never heard its primary's own
+    /// announcement (introduced moments before the primary died) would take the shard over
+    /// with none.
+    private func seesSlotsOfItsPrimary(_ replica: ServerAddress) async -> Bool {
+        guard let nodes = (try? await ask(replica, ["CLUSTER", "NODES"], connecting: .milliseconds(300), timeout: .milliseconds(500)))??.string
+        else { return false }
+        let entries = ClusterNodeEntry.parse(nodes)
+        guard let primary = entries.first(where: { $0.flags.contains("myself") })?.primaryID else { return false }
+        return entries.first { $0.id == primary }?.slots.isEmpty == false
     }
 
     /// The highest `cluster_current_epoch` the reachable `servers` report, asked at once.

@@ -34,6 +34,10 @@ struct TimedBackend: Backend {
         try await timed("shard") { try await base.shard(shard, in: cache) }
     }
 
+    func node(_ node: String, in cache: String) async throws -> NodeState? {
+        try await timed("node") { try await base.node(node, in: cache) }
+    }
+
     func beginMaintenance(of cache: String) async throws {
         try await timed("beginMaintenance") { try await base.beginMaintenance(of: cache) }
     }

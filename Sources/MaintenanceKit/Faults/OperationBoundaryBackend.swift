@@ -26,6 +26,7 @@ struct OperationBoundaryBackend: Backend {
 
     func topology(of cache: String) async throws -> CacheTopology { try await base.topology(of: cache) }
     func shard(_ shard: String, in cache: String) async throws -> ShardState? { try await base.shard(shard, in: cache) }
+    func node(_ node: String, in cache: String) async throws -> NodeState? { try await base.node(node, in: cache) }
     func beginMaintenance(of cache: String) async throws { try await base.beginMaintenance(of: cache) }
     func endMaintenance(of cache: String) async throws { try await base.endMaintenance(of: cache) }
 

@@ -23,6 +23,10 @@ public protocol Backend: Sendable {
     /// One shard of the cache as it is now, as `topology(of:)` has it; nil for a shard the
     /// cache does not have. A backend that asks live servers asks only the shard's.
     func shard(_ shard: String, in cache: String) async throws -> ShardState?
+    /// One node of the cache (version, capacity, lifecycle) as `topology(of:)` has it; nil
+    /// for a node the cache does not have. A backend that asks live servers for the
+    /// topology answers this without asking them.
+    func node(_ node: String, in cache: String) async throws -> NodeState?
 
     /// Marks the start of maintenance on `cache`; the backend may refuse (invariant 7).
     func beginMaintenance(of cache: String) async throws
@@ -70,6 +74,11 @@ extension Backend {
     /// The shard, from the whole cache's topology.
     public func shard(_ shard: String, in cache: String) async throws -> ShardState? {
         try await topology(of: cache).shard(shard)
+    }
+
+    /// The node, from the whole cache's topology.
+    public func node(_ node: String, in cache: String) async throws -> NodeState? {
+        try await topology(of: cache).node(node)
     }
 
     /// Copies cost nothing to start: nothing to prepare.

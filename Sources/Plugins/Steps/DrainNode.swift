@@ -22,7 +22,7 @@ public struct DrainNode: StepPlugin {
 
     public func execute(_ action: PlannedAction, target: NodeTarget, parameters: Parameters, context: ExecutionContext) async throws {
         let node = target.node
-        let state = try await context.backend.topology(of: context.cache).node(node)
+        let state = try await context.backend.node(node, in: context.cache)
         guard state?.lifecycle == .active else { return }
         try await context.backend.drainNode(node, in: context.cache)
     }

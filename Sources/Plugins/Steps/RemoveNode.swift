@@ -21,7 +21,7 @@ public struct RemoveNode: StepPlugin {
 
     public func execute(_ action: PlannedAction, target: NodeTarget, parameters: Parameters, context: ExecutionContext) async throws {
         let node = target.node
-        let state = try await context.backend.topology(of: context.cache).node(node)
+        let state = try await context.backend.node(node, in: context.cache)
         guard let state, state.lifecycle != .removed, state.lifecycle != .deleted else {
             context.note("already removed")
             return

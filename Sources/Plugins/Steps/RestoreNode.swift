@@ -24,7 +24,7 @@ public struct RestoreNode: StepPlugin {
 
     public func execute(_ action: PlannedAction, target: NodeTarget, parameters: Parameters, context: ExecutionContext) async throws {
         let node = target.node
-        guard try await context.backend.topology(of: context.cache).node(node)?.lifecycle != .active else {
+        guard try await context.backend.node(node, in: context.cache)?.lifecycle != .active else {
             context.note("already active")
             return
         }

@@ -59,8 +59,10 @@ extension ProcessBackend {
             var stream = StalledStream()
             try await Polling.waitUntil("the replica of \(shard) on \(node) to reach the primary's offset", limit: .seconds(3),
                                 interval: .milliseconds(1)) {
-                let primaryOffset = try await self.driver.replication(primary.address).offset
+                // Both asked at once: the paused primary's offset stands still.
+                async let primaryReplication = self.driver.replication(primary.address)
                 let replica = try await self.driver.replication(target.address)
+                let primaryOffset = try await primaryReplication.offset
                 if replica.offset >= primaryOffset { return true }
                 if stream.advice(replica, target: primaryOffset) == .reconnect {
                     self.logger.debug("failover of \(shard): the stream of \(node) stands still at \(replica.offset) of \(primaryOffset); asked to reconnect")
@@ -70,6 +72,10 @@ extension ProcessBackend {
             }
             let held = ContinuousClock.now - paused
             try await driver.run(target.address, "CLUSTER", "FAILOVER", "TAKEOVER")
+            // The old primary hears of it from the new one's broadcast: asked at once, while
+            // the new one is seen promoted, it has often heard already.
+            let driver = self.driver
+            async let demotedAtOnce = (try? await driver.replication(primary.address).isPrimary) == false
             try await Polling.waitUntil("\(node) to become primary of \(shard)", limit: .seconds(3), interval: .milliseconds(1)) {
                 try await self.driver.replication(target.address).isPrimary
             }
@@ -80,8 +86,10 @@ extension ProcessBackend {
             let promoted = ContinuousClock.now - paused
             async let releasing = releaseShard(primary: primary.address, to: target.address, in: cache)
             do {
-                try await Polling.waitUntil("the old primary of \(shard) to turn replica", limit: .seconds(10), interval: .milliseconds(1)) {
-                    try await !self.driver.replication(primary.address).isPrimary
+                if await !demotedAtOnce {
+                    try await Polling.waitUntil("the old primary of \(shard) to turn replica", limit: .seconds(10), interval: .milliseconds(1)) {
+                        try await !self.driver.replication(primary.address).isPrimary
+                    }
                 }
             } catch {
                 expired = await releasing
@@ -93,14 +101,18 @@ extension ProcessBackend {
             phases.lap("writes paused")
             logger.debug("failover of \(shard): held and caught up \(held), promoted \(promoted), old primary demoted \(demoted), unpaused \(gap)")
             // While the endpoints hear of the release (a round trip to each, on a machine they
-            // share), the shard's other copies follow the new primary.
+            // share), the shard's other copies follow the new primary and the cache is seen
+            // healthy (every server asked; it waits for the shard's copies to link too).
             do {
+                async let healthy: Void = waitUntilHealthy(cache: cache)
                 try await awaitReplicas(of: shard, following: target, in: cache)
+                phases.lap("replicas follow")
+                try await healthy
+                phases.lap("cluster healthy")
             } catch {
                 expired = await releasing
                 throw error
             }
-            phases.lap("replicas follow")
             expired = await releasing
             phases.lap("endpoints released")
         } catch {
@@ -112,8 +124,6 @@ extension ProcessBackend {
             _ = try? await driver.run(primary.address, "CLIENT", "UNPAUSE")
             throw error
         }
-        try await waitUntilHealthy(cache: cache)
-        phases.lap("cluster healthy")
         logger.debug("failover of \(shard), around the write pause: \(phases.description)")
         if !expired.isEmpty {
             throw BackendError(.holdExpired, "the failover of \(shard) to \(node) outlasted the endpoints' hold "

@@ -146,7 +146,9 @@ extension ProcessBackend {
                                     limit: .seconds(60), interval: .milliseconds(10)) {
             let copies = shards.flatMap(\.copies).filter { !self.store.isOnFailedNode($0, in: cache) && !self.unattached.contains($0.redisID) }
             return await Concurrently.all(copies) { copy in
-                guard (try? await driver.clusterStateOK(copy.address)) == true, let info = try? await driver.replication(copy.address) else { return false }
+                // Both questions in one round trip: they share the server's connection.
+                async let replication = try? driver.replication(copy.address)
+                guard (try? await driver.clusterStateOK(copy.address)) == true, let info = await replication else { return false }
                 return info.isPrimary || info.linkUp
             }
         }

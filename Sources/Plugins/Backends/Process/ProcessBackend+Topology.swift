@@ -21,6 +21,14 @@ extension ProcessBackend {
         return await observe(record.shards.filter { $0.id == shard }, of: record).first
     }
 
+    /// One node as the state has it: its lifecycle is maintctl's, not the servers'.
+    /// - Throws: `BackendError` for an unknown cache.
+    public func node(_ node: String, in cache: String) async throws -> NodeState? {
+        try store.cache(cache).nodes.first { $0.id == node }.map {
+            NodeState(id: $0.id, version: $0.version, capacity: $0.capacity, lifecycle: $0.lifecycle)
+        }
+    }
+
     /// `shards` of the cache `record`, every live server asked at once, each over its own connection.
     private func observe(_ shards: [ClusterState.Shard], of record: ClusterState.Cache) async -> [ShardState] {
         let failed = Set(record.nodes.filter { $0.lifecycle == .failed }.map(\.id))
