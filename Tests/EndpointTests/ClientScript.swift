@@ -80,6 +80,15 @@ enum Program {
             }
             return Ran(status: (status >> 8) & 0xff, stdout: read(out), stderr: read(err))
         }
+
+        /// Kills it by its pid and removes its output: for a program never waited for (once
+        /// waited for, its pid may be another process's).
+        func stop() {
+            kill(pid, SIGKILL)
+            _ = waitpid(pid, nil, 0)
+            try? FileManager.default.removeItem(atPath: out)
+            try? FileManager.default.removeItem(atPath: err)
+        }
     }
 
     /// Starts `executable` (looked up on PATH) with `arguments`, its output to scratch files.

@@ -89,6 +89,8 @@ import Testing
             #expect(try await Self.control(setup, "HOLD", "127.0.0.1:\(setup.held.primary)", "30000") == .simpleString("OK"))
             // One client's pipeline waits in the hold: its replies must come in order, from the new primary.
             let client = try Program.start(ClientScript.python, ["-c", Self.pipeline, String(setup.endpointPort), setup.held.key])
+            var waited = false
+            defer { if !waited { client.stop() } }
             try await Task.sleep(for: .milliseconds(300))
             let replica = try await RedisConnection.connect(port: setup.held.replica)
             try await replica.command("CLUSTER", "FAILOVER", "TAKEOVER")
@@ -96,6 +98,7 @@ import Testing
                 try await Task.sleep(for: .milliseconds(10))
             }
             #expect(try await Self.control(setup, "RELEASE", "127.0.0.1:\(setup.held.primary)", "127.0.0.1:\(setup.held.replica)") == .simpleString("OK"))
+            waited = true
             let ran = try await client.wait(limit: .seconds(20))
             #expect(ran.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[True, 2, 3, 4, b'4']", "\(ran.stdout) \(ran.stderr)")
             #expect(try await replica.command("GET", setup.held.key) == .bulkString(Array("4".utf8)), "the new primary ran them")

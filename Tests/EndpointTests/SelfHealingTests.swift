@@ -154,7 +154,7 @@ import Testing
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: scratch) }
             var peers: [Program.Running] = []
-            defer { for peer in peers { kill(peer.pid, SIGKILL); _ = waitpid(peer.pid, nil, 0) } }
+            defer { for peer in peers { peer.stop() } }
             for index in 0..<2 {
                 peers.append(try Program.start(ClientScript.python, [ClientScript.path("fake_peer.py"), "\(scratch)/\(index)"] + servers))
             }

@@ -7,6 +7,8 @@ import Testing
     static let directory: String = {
         let path = NSTemporaryDirectory() + "maintctl-hostile-\(getpid())"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        // Shared by the suite's tests: removed when the test process ends.
+        atexit { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "maintctl-hostile-\(getpid())") }
         return path
     }()
 

@@ -51,6 +51,7 @@ import Testing
     @Test func aRunIsRecordedActionByActionAndReadBack() async throws {
         let (playbook, plan, inventory, registry) = try planned()
         let path = Self.path()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         let record = Self.record
         let journal = try JournalFile.create(at: path, record: record, plan: plan, inventory: inventory,
                                              topologies: inventory.caches.map(CacheTopology.init))
@@ -81,6 +82,7 @@ import Testing
     @Test func writesCommittedByACancelledTaskReachTheFile() async throws {
         let (_, plan, inventory, _) = try planned()
         let path = Self.path()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         let journal = try JournalFile.create(at: path, record: Self.record, plan: plan, inventory: inventory,
                                              topologies: inventory.caches.map(CacheTopology.init))
         try journal.setDurability(.processCrash)
@@ -117,6 +119,7 @@ import Testing
     @Test func filesThatAreNotJournalsAreClearErrors() throws {
         let directory = NSTemporaryDirectory() + "maintctl-notjournal-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let foreign = directory + "/other.sqlite"
         let other = try DatabaseQueue(path: foreign)
         try other.write { db in try db.execute(sql: "CREATE TABLE run (id TEXT)") }

@@ -3,9 +3,14 @@ import Foundation
 import Testing
 
 /// The lock table: live holders exclude, dead holders are taken over, all or nothing.
-@Suite struct LockTableTests {
+@Suite final class LockTableTests: Sendable {
+    /// The home of this test's control database, removed after the test.
+    let home = NSTemporaryDirectory() + "maintctl-locks-\(UUID().uuidString)"
+
+    deinit { try? FileManager.default.removeItem(atPath: home) }
+
     func control() throws -> ControlDatabase {
-        try ControlDatabase(home: MaintctlHome(path: NSTemporaryDirectory() + "maintctl-locks-\(UUID().uuidString)"))
+        try ControlDatabase(home: MaintctlHome(path: home))
     }
 
     /// A live process that is not this one: this process's parent.

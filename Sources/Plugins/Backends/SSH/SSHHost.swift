@@ -251,6 +251,8 @@ public actor SSHHost: ServerHost {
         removeForwardedSockets()
         // The machines the provisioning command made go with the cluster.
         for node in made { try await deleteMade(node) }
+        // The masters' sockets went with the cluster: so does their directory.
+        try? FileManager.default.removeItem(atPath: controlDirectory)
     }
 
     /// Has the provisioning command delete the machine it made for `node`, if it has one for that.
