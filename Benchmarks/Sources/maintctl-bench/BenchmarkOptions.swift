@@ -2,7 +2,7 @@
 ///
 ///     maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--skip-journal] [--skip-verify] [--hot-spots]
 ///                    [--process [--keys 100000,1000000] [--rounds 5]] [--container [--trials 10]] [--unplanned N]
-///                    [--shapes [--keys 100000] [--rounds 3] [--timeline] [--shape-nodes 3,12]]
+///                    [--shapes [--keys 100000] [--rounds 3] [--timeline] [--shape-nodes 3,12] [--shape 20:20:1]]
 struct BenchmarkOptions {
     /// Fleet sizes, in nodes (ten per cache).
     var fleetSizes = [100, 1_000, 10_000]
@@ -41,6 +41,8 @@ struct BenchmarkOptions {
     var timeline = false
     /// The shapes of the sweep to run, by node count; nil for all.
     var shapeNodeCounts: Set<Int>?
+    /// Shapes to run instead of the sweep (`--shape nodes:shards:replicas`, repeatable).
+    var customShapes: [ClusterShape] = []
     /// Trials of the unplanned failover on a live cluster (kill s1's primary; see
     /// `UnplannedFailoverBenchmark`); nil to skip it.
     var unplannedTrials: Int?
@@ -84,6 +86,13 @@ struct BenchmarkOptions {
             case "--timeline": timeline = true
             case "--shape-nodes":
                 shapeNodeCounts = Set(try value(for: argument).split(separator: ",").map { try positive(String($0), for: argument) })
+            case "--shape":
+                let parts = try value(for: argument).split(separator: ":").map { try positive(String($0), for: argument) }
+                guard parts.count == 3, parts[0] > parts[2] else {
+                    throw BenchmarkFailure("--shape needs nodes:shards:replicas, more nodes than replicas\n\(Self.usage)")
+                }
+                customShapes.append(ClusterShape(nodes: parts[0], shards: parts[1], replicas: parts[2]))
+                shapes = true
             case "--unplanned": unplannedTrials = try positive(try value(for: argument), for: argument)
             case "-h", "--help": throw BenchmarkFailure(Self.usage)
             default: throw BenchmarkFailure("unknown option '\(argument)'\n\(Self.usage)")
@@ -93,5 +102,5 @@ struct BenchmarkOptions {
 
     static let usage = "usage: maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--skip-journal] [--skip-verify] [--hot-spots]"
         + " [--process [--keys 100000,1000000] [--rounds 5]] [--container [--trials 10]] [--unplanned N]"
-        + " [--shapes [--keys 100000] [--rounds 3] [--timeline] [--shape-nodes 3,12]]"
+        + " [--shapes [--keys 100000] [--rounds 3] [--timeline] [--shape-nodes 3,12] [--shape 20:20:1]]"
 }

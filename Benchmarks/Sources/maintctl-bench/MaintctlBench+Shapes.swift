@@ -5,7 +5,7 @@ import ProcessBackend
 
 extension MaintctlBench {
     /// The `--shapes` sweep: the rolling patch under the probe on each `ClusterShape.sweep`
-    /// cache of local processes. Prints the per-shape table and where each shape's round goes,
+    /// cache of local processes (or each `--shape`). Prints the per-shape table and where each shape's round goes,
     /// and returns the failed checks.
     static func runShapes(_ options: BenchmarkOptions) async throws -> [String] {
         let registry = try PluginRegistry(steps: BuiltinPlugins.all, backends: [ProcessBackendFactory()])
@@ -16,7 +16,9 @@ extension MaintctlBench {
         var failures: [String] = []
         var report = ShapeReport()
         var details = ProcessReport()
-        for shape in ClusterShape.sweep where options.shapeNodeCounts?.contains(shape.nodes) ?? true {
+        let shapes = options.customShapes.isEmpty
+            ? ClusterShape.sweep.filter { options.shapeNodeCounts?.contains($0.nodes) ?? true } : options.customShapes
+        for shape in shapes {
             print("  \(shape): starting the cluster, loading, \(options.shapeRounds) rounds …")
             let benchmark = ProcessBenchmark(keys: options.shapeKeys, rounds: options.shapeRounds, registry: registry,
                                              playbook: playbook, inventory: try shape.inventory(), nodes: .processes, shape: shape,
