@@ -79,12 +79,14 @@ extension ProcessBackend {
     /// servers are not asked (they cannot serve).
     /// - Throws: `BackendError` unless exactly one copy answers as the serving primary.
     func primaryCopy(of shard: String, in cache: String) async throws -> ClusterState.Copy {
-        var primaries: [ClusterState.Copy] = []
         let copies = try store.shard(shard, in: cache).copies
-        for (copy, condition) in zip(copies, await conditions(of: copies))
-        where !store.isOnFailedNode(copy, in: cache) && condition != .stopped {
-            if (try? await driver.isServingPrimary(copy.address)) == true { primaries.append(copy) }
-        }
+        let asked = zip(copies, await conditions(of: copies)).filter { copy, condition in
+            !store.isOnFailedNode(copy, in: cache) && condition != .stopped
+        }.map(\.0)
+        // All asked at once: a move asks this three or four times, of up to four copies.
+        let driver = self.driver
+        let serving = await Concurrently.map(asked) { copy in (try? await driver.isServingPrimary(copy.address)) == true }
+        let primaries = zip(asked, serving).filter(\.1).map(\.0)
         guard primaries.count == 1, let primary = primaries.first else {
             throw BackendError(.noSinglePrimary, "shard '\(shard)' of '\(cache)' has \(primaries.count) primaries answering")
         }
