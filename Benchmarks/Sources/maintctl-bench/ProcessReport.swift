@@ -80,9 +80,7 @@ struct ProcessReport {
         row("  of failover: writes paused (backend gap)", calls: nil) { Double($0.backendGaps.reduce(0, +)) }
         row("  of failover: the rest (checks before the pause, replicas re-pointed after it)", calls: nil) { $0.failoverRestMS }
         let others = names.filter { $0.hasPrefix("backend.") && !detailed.map(\.0).contains($0) }
-        row("other backend calls (\(others.sorted().map { $0.dropFirst(8) }.joined(separator: ", ")))", calls: nil) { round in
-            others.reduce(0) { $0 + total($1)(round) }
-        }
+        for name in others.sorted() { row(name, calls: calls(name), total(name)) }
         row("outside the backend (runtime, plugins)", calls: nil) { round in
             Double(round.summary.durationMS) - names.filter { $0.hasPrefix("backend.") }.reduce(0) { $0 + total($1)(round) }
         }
