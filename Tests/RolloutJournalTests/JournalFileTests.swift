@@ -49,7 +49,7 @@ import Testing
     static func path() -> String { NSTemporaryDirectory() + "maintctl-journal-\(UUID().uuidString)/run.sqlite" }
 
     @Test func aRunIsRecordedActionByActionAndReadBack() async throws {
-        let (playbook, plan, inventory, registry) = try planned()
+        let (_, plan, inventory, registry) = try planned()
         let path = Self.path()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         let record = Self.record
@@ -98,7 +98,7 @@ import Testing
     }
 
     @Test func aResumedRuntimeSkipsWhatWasDoneAndReportsItsResults() async throws {
-        let (playbook, plan, inventory, registry) = try planned()
+        let (_, plan, inventory, registry) = try planned()
         let backend = SimulatedBackend(inventory: inventory)
         let first = try await RolloutRuntime(plan: plan, registry: registry, backend: backend,
                 options: RolloutOptions(reporter: Silent(), stop: StopSignal(), logger: .init(label: "test"))).run()
@@ -124,7 +124,7 @@ import Testing
         let other = try DatabaseQueue(path: foreign)
         try other.write { db in try db.execute(sql: "CREATE TABLE run (id TEXT)") }
         let empty = directory + "/empty.sqlite"
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         let text = directory + "/text.sqlite"
         try "hello".write(toFile: text, atomically: true, encoding: .utf8)
         let expectations = [(foreign, "not a maintctl journal"), (empty, "not a maintctl journal"),
