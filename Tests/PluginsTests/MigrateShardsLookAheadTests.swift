@@ -36,4 +36,12 @@ import Testing
         // The last node's moves have no next node.
         #expect(Self.due(at: 7, movesLeft: 0) == nil)
     }
+
+    @Test func theFirstNodesCopiesAreAllOfItsMovesFromWhereverTheyCome() {
+        // From create_vms (two actions before): n1's two moves, not n2's.
+        let upcoming = [Self.action(1, "n0"), Self.action(2, "n1")] + Self.plan
+        #expect(MigrateShards.firstNodesCopies(in: upcoming[...]).map { [$0.destination] + $0.shards } == ["m1", "s1", "s2"])
+        // No move ahead: nothing to start.
+        #expect(MigrateShards.firstNodesCopies(in: Self.plan[8...]) == nil)
+    }
 }

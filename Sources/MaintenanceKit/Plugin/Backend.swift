@@ -44,7 +44,9 @@ public protocol Backend: Sendable {
     /// them (`addReplica`), so that what a copy costs to start (a server's start-up, the
     /// cluster's handshake) overlaps with the others'. Nothing is replicated, no role changes
     /// and no copy counts as in sync; a copy that cannot start is left to `addReplica`, which
-    /// says why. A backend whose copies cost nothing to start does nothing (the default).
+    /// says why. A node about to be created may be named: a backend that can starts its
+    /// copies as soon as `createNodes` has made it. A backend whose copies cost nothing to
+    /// start does nothing (the default).
     func prepareCopies(of shards: [String], on node: String, in cache: String) async
     /// Starts a new replica copy of `shard` on `node`, attached to the shard's primary.
     func addReplica(of shard: String, on node: String, in cache: String) async throws

@@ -80,6 +80,12 @@ public struct CreateVMs: StepPlugin {
             context.note("\(target.nodes.count - missing.count) already existed")
         }
         guard !missing.isEmpty else { return }
+        // The copies of the first node to move start with the new nodes (as each node's moves
+        // start the next node's, see `MigrateShards`): their handshakes with the cluster run
+        // while the nodes come up, not during the first move.
+        if let first = MigrateShards.firstNodesCopies(in: context.upcoming) {
+            await context.backend.prepareCopies(of: first.shards, on: first.destination, in: context.cache)
+        }
         try await context.backend.createNodes(missing, in: context.cache)
     }
 

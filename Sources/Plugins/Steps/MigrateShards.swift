@@ -167,6 +167,17 @@ public struct MigrateShards: StepPlugin {
         await backend.prepareCopies(of: copies.shards, on: copies.destination, in: cache)
     }
 
+    /// The copies of the first node whose copies this step moves, among `upcoming` actions;
+    /// nil when no move is planned.
+    static func firstNodesCopies(in upcoming: ArraySlice<PlannedAction>) -> (destination: String, shards: [String])? {
+        guard let first = upcoming.firstIndex(where: { $0.plugin == descriptor.id && $0.subject.destination != nil }),
+              let node = upcoming[first].subject.node, let destination = upcoming[first].subject.destination else { return nil }
+        let moves = upcoming[first...].prefix {
+            $0.stepIndex == upcoming[first].stepIndex && $0.subject.node == node && $0.subject.destination == destination
+        }
+        return (destination, moves.compactMap(\.subject.shard))
+    }
+
     /// The copies of the next node's moves (this step's next actions, for another node) due to
     /// start by the end of this node's move with `movesLeft` moves after it that start copies:
     /// all but one for each of those moves, so that every such move starts about one (when

@@ -39,6 +39,10 @@ extension ProcessBackend {
             }
         }
         if let failure { throw failure }
+        // Copies asked for ahead start while the endpoints do: their handshakes with the
+        // cluster run on meanwhile.
+        let preparations = new.compactMap { node in preparationsForNewNodes[cache]?.removeValue(forKey: node.id).map { (node.id, $0) } }
+        async let prepared: Void = prepare(preparations, in: cache)
         // Side by side; each waits until it serves. Every start runs to its end (one that failed
         // stops its process), and the peers each endpoint was started with are brought up to
         // date after.
@@ -47,8 +51,14 @@ extension ProcessBackend {
         } whenDone: { _, result in
             if case let .failure(error) = result { failure = failure ?? error }
         }
+        await prepared
         await updateEndpointRoles(of: cache)
         if let failure { throw failure }
+    }
+
+    /// Prepares the copies asked for on each node (``prepareCopies(of:on:in:)``).
+    private func prepare(_ preparations: [(node: String, shards: [String])], in cache: String) async {
+        for (node, shards) in preparations { await prepareCopies(of: shards, on: node, in: cache) }
     }
 
     /// Makes `node` the cache's leader.

@@ -9,8 +9,14 @@ extension ProcessBackend {
     /// and replicates nothing. A copy that does not start is logged and left to its move,
     /// which starts it again or says why it cannot.
     public func prepareCopies(of shards: [String], on node: String, in cache: String) async {
-        guard let record = try? store.cache(cache),
-              let version = record.nodes.first(where: { $0.id == node && $0.lifecycle == .active })?.version else { return }
+        guard let record = try? store.cache(cache) else { return }
+        guard let version = record.nodes.first(where: { $0.id == node && $0.lifecycle == .active })?.version else {
+            // A node to come: its copies start when `createNodes` has made it.
+            if !record.nodes.contains(where: { $0.id == node && $0.lifecycle != .deleted }), underMaintenance.contains(cache) {
+                preparationsForNewNodes[cache, default: [:]][node] = shards
+            }
+            return
+        }
         let missing = record.shards.filter { shards.contains($0.id) && !$0.copies.contains { $0.node == node } }.map(\.id)
         guard !missing.isEmpty else { return }
         var phases = PhaseTimer()

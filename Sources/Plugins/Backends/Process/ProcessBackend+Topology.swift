@@ -69,6 +69,7 @@ extension ProcessBackend {
     /// and its failure detector stops.
     public func endMaintenance(of cache: String) async throws {
         underMaintenance.remove(cache)
+        preparationsForNewNodes[cache] = nil
         await endPauses { $0.cache == cache }
         await removeUnattachedCopies(of: cache)
         await settleReturns(in: cache, within: .seconds(2))

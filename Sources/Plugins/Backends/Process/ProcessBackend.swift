@@ -65,6 +65,9 @@ public actor ProcessBackend: Backend {
     /// nobody's replica, that report `cluster_state:fail` for their first 2 s (Redis's delay
     /// for a master that joins); the cluster's health does not wait for them.
     var unattached: Set<String> = []
+    /// Copies asked to be prepared on nodes not created yet, by cache and node: `createNodes`
+    /// starts them as soon as it has made the node.
+    var preparationsForNewNodes: [String: [String: [String]]] = [:]
     /// For each new copy, by Redis id, the servers seen to know it and known by it.
     var acquainted: [String: Set<String>] = [:]
     /// Nodes silent to maintctl that the other nodes still reach, already told of once.
