@@ -55,7 +55,14 @@ struct ClusterSurvey: Sendable {
     /// - Throws: `BackendError` `adopt-refused` saying what makes the cluster one maintctl
     ///   cannot take over, or why a server cannot be read.
     static func read(seed: ServerAddress, password: String?, host: any ServerHost) async throws -> ClusterSurvey {
-        let entries = try await entries(seed: seed, password: password)
+        var entries = try await entries(seed: seed, password: password)
+        // A cluster made a moment ago (`redis-cli --cluster create` returns once the slots
+        // agree) may not yet show the seed every replica's primary: gossip gets a few seconds.
+        let settled = ContinuousClock.now + .seconds(5)
+        while !orphans(in: entries).isEmpty, ContinuousClock.now < settled {
+            try await Task.sleep(for: .milliseconds(100))
+            entries = try await self.entries(seed: seed, password: password)
+        }
         let onMachines = host.record.machines != nil
         for entry in entries {
             if entry.isUnhealthy {
@@ -93,13 +100,18 @@ struct ClusterSurvey: Sendable {
             let replicas = entries.filter { $0.primaryID == primary.id }.sorted { $0.port < $1.port }
             shards.append(Shard(slots: range, primary: servers[primary.id]!, replicas: replicas.map { servers[$0.id]! }))
         }
-        for orphan in entries where !orphan.isPrimary && !entries.contains(where: { $0.id == orphan.primaryID && $0.isPrimary }) {
+        if let orphan = orphans(in: entries).first {
             throw BackendError(.adoptRefused, "replica \(orphan.host):\(orphan.port) replicates no primary of the cluster")
         }
         guard covered == 16384 else {
             throw BackendError(.adoptRefused, "the cluster serves \(covered) of 16384 slots; adopt a cluster that serves every slot")
         }
         return ClusterSurvey(shards: shards.sorted { $0.slots.lowerBound < $1.slots.lowerBound })
+    }
+
+    /// The replicas whose primary the list does not show as a primary.
+    private static func orphans(in entries: [ClusterNodeEntry]) -> [ClusterNodeEntry] {
+        entries.filter { replica in !replica.isPrimary && !entries.contains { $0.id == replica.primaryID && $0.isPrimary } }
     }
 
     /// Adjacent and overlapping ranges joined.
