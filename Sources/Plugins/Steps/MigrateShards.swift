@@ -170,12 +170,8 @@ public struct MigrateShards: StepPlugin {
     /// The copies of the first node whose copies this step moves, among `upcoming` actions;
     /// nil when no move is planned.
     static func firstNodesCopies(in upcoming: ArraySlice<PlannedAction>) -> (destination: String, shards: [String])? {
-        guard let first = upcoming.firstIndex(where: { $0.plugin == descriptor.id && $0.subject.destination != nil }),
-              let node = upcoming[first].subject.node, let destination = upcoming[first].subject.destination else { return nil }
-        let moves = upcoming[first...].prefix {
-            $0.stepIndex == upcoming[first].stepIndex && $0.subject.node == node && $0.subject.destination == destination
-        }
-        return (destination, moves.compactMap(\.subject.shard))
+        guard let first = upcoming.firstIndex(where: { $0.plugin == descriptor.id && $0.subject.destination != nil }) else { return nil }
+        return copies(movedFrom: first, in: upcoming)
     }
 
     /// The copies of the next node's moves (this step's next actions, for another node) due to
@@ -187,11 +183,19 @@ public struct MigrateShards: StepPlugin {
     static func nextNodesCopiesDue(in upcoming: ArraySlice<PlannedAction>, step: Int, after node: String,
                                    movesLeft: Int) -> (destination: String, shards: [String])? {
         guard let first = upcoming.firstIndex(where: { $0.stepIndex == step && $0.subject.node != node && $0.subject.destination != nil }),
-              let next = upcoming[first].subject.node, let destination = upcoming[first].subject.destination else { return nil }
+              let copies = copies(movedFrom: first, in: upcoming) else { return nil }
+        let due = copies.shards.count - movesLeft
+        return due > 0 ? (copies.destination, Array(copies.shards.prefix(due))) : nil
+    }
+
+    /// The shards that the move at `first` of `upcoming` and the moves right after it of the
+    /// same step, node and destination bring to that destination.
+    private static func copies(movedFrom first: Int, in upcoming: ArraySlice<PlannedAction>) -> (destination: String, shards: [String])? {
+        let move = upcoming[first]
+        guard let node = move.subject.node, let destination = move.subject.destination else { return nil }
         let shards = upcoming[first...].prefix {
-            $0.stepIndex == step && $0.subject.node == next && $0.subject.destination == destination
+            $0.stepIndex == move.stepIndex && $0.subject.node == node && $0.subject.destination == destination
         }.compactMap(\.subject.shard)
-        let due = shards.count - movesLeft
-        return due > 0 ? (destination, Array(shards.prefix(due))) : nil
+        return (destination, shards)
     }
 }
