@@ -11,15 +11,18 @@ struct LiveClusterOptions: ParsableArguments {
 
     /// Attaches to the cluster, or prints why it cannot and fails with the invalid-input code.
     /// Servers whose pause should be over (its maintctl died) run again.
-    /// - Parameter checkingPassword: Whether the servers must take the password the state
-    ///   names now (taking a cluster down needs none: it stops its servers by pid too).
-    func open(checkingPassword: Bool = true) async throws -> ProcessBackend {
+    /// - Parameters:
+    ///   - checkingPassword: Whether the servers must take the password the state names now
+    ///     (taking a cluster down needs none: it stops its servers by pid too).
+    ///   - command: The command that changes the cluster (`cluster down`), which holds it
+    ///     against other maintctl processes from now on; nil for one that only reads it.
+    /// - Throws: `Exit.refused` when another maintctl changes the cluster.
+    func open(checkingPassword: Bool = true, changingFor command: String? = nil) async throws -> ProcessBackend {
         let backend: ProcessBackend
         do {
-            backend = try ProcessBackend(directory: state, logger: Logger(label: "maintctl"), attach: Self.attach)
+            backend = try ProcessBackend(directory: state, logger: Logger(label: "maintctl"), attach: Self.attach, changingFor: command)
         } catch {
-            Output.error("maintctl: \(error)")
-            throw Exit.invalidInput
+            throw BackendRefusal.exitCode(after: error)
         }
         await backend.resumeOverduePauses()
         if checkingPassword {

@@ -13,7 +13,7 @@ extension Maintctl {
         var adoptedToo = false
 
         func run() async throws {
-            let cluster = try await live.open(checkingPassword: false)
+            let cluster = try await live.open(checkingPassword: false, changingFor: "cluster down")
             do {
                 try await cluster.down(adoptedToo: adoptedToo)
             } catch {

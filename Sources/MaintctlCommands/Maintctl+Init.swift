@@ -22,7 +22,7 @@ extension Maintctl {
                 Output.error("maintctl: init: '\(directory)' is not a directory")
                 throw Exit.invalidInput
             }
-            let files = try (StarterFiles.all + [("playbook.schema.json", try Schema.text(of: .playbook)),
+            let files = (StarterFiles.all + [("playbook.schema.json", try Schema.text(of: .playbook)),
                                                  ("inventory.schema.json", try Schema.text(of: .inventory))])
                 .map { (path: directory + "/" + $0.name, text: $0.text) }
             let existing = files.map(\.path).filter { FileManager.default.fileExists(atPath: $0) }

@@ -42,7 +42,7 @@ extension Maintctl {
             let registry = try Registry.make()
             let loaded = try options.load(registry: registry)
             let (_, inventory, source) = try await Planning.fleet(backend, state: state, inventory: loaded.inventory,
-                                                                  policy: loaded.playbook.policy)
+                                                                  policy: loaded.playbook.policy, command: "plan")
             let plan = try Planning.plan(LoadedPlaybook(playbook: loaded.playbook, inventory: inventory, inventoryPath: loaded.inventoryPath),
                                          registry: registry, source: source, backend: backend)
             if let output { try Planning.write(plan, to: output) }

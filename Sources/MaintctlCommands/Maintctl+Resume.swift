@@ -33,7 +33,7 @@ extension Maintctl {
             let registry = try Registry.make()
             try options.refuseOutsideWindows(snapshot.plan.schedule)
             let logger = Registry.logger(verbose: options.verbose)
-            let backend = try await JournaledBackend.open(snapshot, timeScale: options.timeScale, logger: logger)
+            let backend = try await JournaledBackend.open(snapshot, timeScale: options.timeScale, logger: logger, command: "resume")
             let locks = try HeldLocks(for: record, journal: file.path)
             defer { locks.release() }
             let progress = snapshot.progress

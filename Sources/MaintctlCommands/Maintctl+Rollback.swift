@@ -37,7 +37,7 @@ extension Maintctl {
                 Output.error("maintctl: \(cache) is kept as it is: its \(steps) step ran, which cannot be undone")
             }
             let logger = Registry.logger(verbose: options.verbose)
-            let backend = try await JournaledBackend.open(snapshot, timeScale: options.timeScale, logger: logger)
+            let backend = try await JournaledBackend.open(snapshot, timeScale: options.timeScale, logger: logger, command: "rollback")
             let name = "rollback of \(snapshot.plan.playbook)"
             let plan: MaintenanceKit.Plan
             do {

@@ -62,13 +62,13 @@ extension Maintctl {
             if let planFile {
                 let loaded = try Planning.load(planFile, registry: registry)
                 let fleet = try await Planning.fleet(chosen, state: state, inventory: loaded.basis.inventory, policy: loaded.policy,
-                                                     seed: seed, timeScale: options.timeScale, logger: logger)
+                                                     seed: seed, timeScale: options.timeScale, logger: logger, command: "run")
                 if Registry.isLive(chosen) { try Planning.refuseIfStale(loaded, live: fleet.inventory, path: planFile) }
                 (plan, target) = (loaded, fleet.backend)
             } else {
                 let loaded = try PlaybookOptions(playbook: playbook ?? "", inventory: inventory).load(registry: registry)
                 let fleet = try await Planning.fleet(chosen, state: state, inventory: loaded.inventory, policy: loaded.playbook.policy,
-                                                     seed: seed, timeScale: options.timeScale, logger: logger)
+                                                     seed: seed, timeScale: options.timeScale, logger: logger, command: "run")
                 plan = try Planning.plan(LoadedPlaybook(playbook: loaded.playbook, inventory: fleet.inventory, inventoryPath: loaded.inventoryPath),
                                          registry: registry, source: fleet.source, backend: chosen)
                 target = fleet.backend

@@ -11,7 +11,8 @@ public struct Maintctl: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 success; 1 the rollout failed or broke an invariant; 2 the input is invalid \
             (nothing was executed); 3 the rollout was stopped before it finished; 4 refused: another run \
-            holds a lock on a cache or its resource group and region, or it is outside the maintenance window.
+            holds a lock on a cache or its resource group and region, another maintctl is changing the same \
+            live cluster, or it is outside the maintenance window.
             """,
         version: MaintctlVersion.current,
         subcommands: [Validate.self, Plan.self, Run.self, Verify.self, Resume.self, Status.self, Abort.self, Rollback.self, History.self,

@@ -26,17 +26,20 @@ enum Planning {
 
     /// The backend a command acts on and the fleet to plan against: the inventory for the
     /// simulation, the live cluster's own view for a backend that drives real servers.
-    /// - Throws: `Exit.invalidInput` after saying why the backend cannot be had.
+    /// - Parameter command: The command asking (`run`, `plan`): a live cluster is held against
+    ///   other maintctl processes as long as the backend lives.
+    /// - Throws: `Exit.refused` when another maintctl changes the live cluster,
+    ///   `Exit.invalidInput` after saying why the backend cannot be had.
     static func fleet(_ id: String, state: String?, inventory: Inventory, policy: Policy, seed: UInt64 = 1, timeScale: Double? = nil,
-                      logger: Logger = Registry.logger(verbose: false)) async throws -> (backend: any Backend, inventory: Inventory, source: String) {
+                      logger: Logger = Registry.logger(verbose: false),
+                      command: String) async throws -> (backend: any Backend, inventory: Inventory, source: String) {
         do {
             let factory = try Registry.factory(id)
             let (backend, fleet) = try await factory.make(BackendRequest(inventory: inventory, state: state, seed: seed, timeScale: timeScale,
-                                                                         detection: policy.failureDetection, logger: logger))
+                                                                         detection: policy.failureDetection, logger: logger, command: command))
             return (backend, fleet, factory.drivesLiveCluster ? id : "inventory")
         } catch {
-            Output.error("maintctl: \(error)")
-            throw Exit.invalidInput
+            throw BackendRefusal.exitCode(after: error)
         }
     }
 

@@ -184,6 +184,48 @@ import Testing
         }
     }
 
+    /// While one maintctl changes a cluster, another (even with a home of its own, so none of
+    /// the home's locks) is refused before it does anything; readers go on; once the first is
+    /// gone, however it ended, the cluster is free again.
+    @Test func aSecondMaintctlOnTheSameClusterIsRefusedWhateverItsHome() async throws {
+        try await withCluster { state in
+            let running = try CLI.start(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state],
+                                        home: try CLI.temporaryDirectory("home-a"))
+            defer { running.killAndReap() } // on a failure here: it holds the cluster, which `cluster down` needs
+            #expect(try await running.waitForOutput(containing: "migrate_shards"))
+            // Held still mid-rollout (a replica move: no failover's pause is running out).
+            kill(running.pid, SIGSTOP)
+            let before = try await status(state)
+            let otherHome = try CLI.temporaryDirectory("home-b")
+            let busy = "another maintctl (pid \(running.pid), maintctl run) is changing the cluster in "
+            for command in [["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state],
+                            ["plan", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state],
+                            ["cluster", "down", "--state", state]] {
+                let refused = try await CLI.run(command, home: otherHome)
+                #expect(refused.status == 4, "\(command): \(refused.stderr)")
+                #expect(refused.stderr.contains(busy), "\(command): \(refused.stderr)")
+                #expect(!refused.stderr.contains("Fatal error"))
+            }
+            let read = try await CLI.run(["cluster", "status", "--state", state, "--format", "json"], home: otherHome)
+            // A reader is not refused (it exits 1 here: mid-move, a new copy is not in sync yet).
+            #expect(!read.stderr.contains("changing the cluster"), "\(read.stderr)")
+            #expect((try? JSONDecoder().decode(Status.self, from: Data(read.stdout.utf8)))?.copies.isEmpty == false, "\(read.stdout)")
+            #expect(Set(try await status(state).map(\.pid)) == Set(before.map(\.pid)), "nothing was touched")
+            kill(running.pid, SIGCONT)
+            #expect(await running.finish() == 0, "\(running.stderr)")
+            #expect(try await status(state).allSatisfy { $0.version == "7.2.5" && $0.healthy })
+            // Killed, it holds nothing: the next maintctl goes ahead at once.
+            let killed = try CLI.start(["run", try Self.patch(to: "7.0.15"), "--backend", "process", "--state", state],
+                                       home: try CLI.temporaryDirectory("home-c"))
+            defer { killed.killAndReap() }
+            #expect(try await killed.waitForOutput(containing: "migrate_shards"))
+            kill(killed.pid, SIGKILL)
+            _ = await killed.finish()
+            let planned = try await CLI.run(["plan", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state], home: otherHome)
+            #expect(planned.status == 0, "\(planned.stderr)")
+        }
+    }
+
     /// The rolling patch to `version`, as a playbook file of its own.
     static func patch(to version: String) throws -> String {
         let text = try String(contentsOfFile: CLI.packageRoot + "/Playbooks/rolling-patch.yaml", encoding: .utf8)

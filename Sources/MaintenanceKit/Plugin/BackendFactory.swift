@@ -54,9 +54,14 @@ public struct BackendRequest: Sendable {
     /// How a failure detector tells a dead node from a slow one.
     public var detection: FailureDetection
     public var logger: Logger
+    /// The command that changes the live cluster with the backend (`run`, `resume`), which
+    /// then holds the cluster against other maintctl processes as long as it lives; nil for
+    /// one that only reads it.
+    public var command: String?
 
     public init(inventory: Inventory, state: String?, seed: UInt64 = 1, timeScale: Double? = nil,
-                detection: FailureDetection = FailureDetection(), logger: Logger) {
+                detection: FailureDetection = FailureDetection(), logger: Logger, command: String? = nil) {
+        self.command = command
         self.inventory = inventory
         self.state = state
         self.seed = seed

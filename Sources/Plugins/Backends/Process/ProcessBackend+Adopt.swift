@@ -74,7 +74,12 @@ extension ProcessBackend {
         let state = ClusterState(binaries: binaries, host: host.record, caches: [cache], endpointBinary: try EndpointProcess.locate(),
                                  password: request.password)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let backend = ProcessBackend(directory: directory, state: state, host: host, password: password, logger: logger, choosePort: FreePort.find)
+        let lock = try StateDirectoryLock(directory: directory, command: "cluster adopt")
+        if FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) {
+            throw BackendError(.clusterExists, "'\(directory)' already holds a cluster; stop it with: maintctl cluster down --state \(directory)")
+        }
+        let backend = ProcessBackend(directory: directory, state: state, host: host, password: password, logger: logger, choosePort: FreePort.find,
+                                     lock: lock)
         do {
             try ClusterStateStore(directory: directory, state: state).persist()
             for node in cache.nodes {

@@ -184,7 +184,7 @@ extension ProcessBackend {
                                          + "\(othersInSync) in-sync replicas would be left, fewer than \(minReplicas) "
                                          + "(\(shard): \(seen.joined(separator: ", ")))")
             }
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: .milliseconds(5))
         }
         phases.lap("replicas in sync")
         try await retire(copy, in: cache)
@@ -198,8 +198,9 @@ extension ProcessBackend {
             }
         }
         try store.persist()
-        try await waitUntilHealthy(cache: cache)
-        phases.lap("cluster healthy")
+        // Only the shard's servers: removing one of its replicas changes nothing for the others.
+        try await waitUntilHealthy(cache: cache, shards: [shard])
+        phases.lap("shard healthy")
         logger.debug("old copy of \(shard) on \(node) removed: \(phases.description)")
     }
 

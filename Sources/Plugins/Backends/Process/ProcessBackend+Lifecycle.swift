@@ -43,6 +43,10 @@ extension ProcessBackend {
             try await host.check(version: version, runnable: state.runnable(for: version))
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let lock = try StateDirectoryLock(directory: directory, command: "cluster up")
+        if FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) {
+            throw BackendError(.clusterExists, "'\(directory)' already holds a cluster; stop it with: maintctl cluster down --state \(directory)")
+        }
         let caches = inventory.caches.map { cache in
             ClusterState.Cache(
                 id: cache.id, placement: cache.placement, leader: cache.leader, minReplicas: cache.minReplicas,
@@ -54,7 +58,8 @@ extension ProcessBackend {
                 endpoints: cache.endpoints)
         }
         state.caches = caches
-        let backend = ProcessBackend(directory: directory, state: state, host: host, password: password, tls: tls, logger: logger, choosePort: choosePort)
+        let backend = ProcessBackend(directory: directory, state: state, host: host, password: password, tls: tls, logger: logger, choosePort: choosePort,
+                                     lock: lock)
         do {
             try ClusterStateStore(directory: directory, state: state).persist()
             for cache in inventory.caches {
@@ -136,15 +141,18 @@ extension ProcessBackend {
         try await waitUntilHealthy(cache: spec.id)
     }
 
-    /// Waits until every server of the cache reports `cluster_state:ok` and every replica's
-    /// link is up; the copies of nodes declared down are lost, and copies not attached yet
-    /// serve nothing: neither is waited for.
-    func waitUntilHealthy(cache: String) async throws {
-        let shards = try store.cache(cache).shards
+    /// Waits until every server of the cache (of the shards in `scope`, when given) reports
+    /// `cluster_state:ok` and every replica's link is up; the copies of nodes declared down
+    /// are lost, copies not attached yet serve nothing, and those in `leaving` (Redis ids) are
+    /// about to go: none of them is waited for.
+    func waitUntilHealthy(cache: String, shards scope: Set<String>? = nil, besides leaving: Set<String> = []) async throws {
+        let shards = try store.cache(cache).shards.filter { scope?.contains($0.id) ?? true }
         let driver = self.driver
         try await Polling.waitUntil("cache '\(cache)' to report cluster_state:ok with all replicas linked",
                                     limit: .seconds(60), interval: .milliseconds(10)) {
-            let copies = shards.flatMap(\.copies).filter { !self.store.isOnFailedNode($0, in: cache) && !self.unattached.contains($0.redisID) }
+            let copies = shards.flatMap(\.copies).filter {
+                !self.store.isOnFailedNode($0, in: cache) && !self.unattached.contains($0.redisID) && !leaving.contains($0.redisID)
+            }
             return await Concurrently.all(copies) { copy in
                 // Both questions in one round trip: they share the server's connection.
                 async let replication = try? driver.replication(copy.address)
@@ -187,6 +195,7 @@ extension ProcessBackend {
             .map { NodeLocation(id: $0.id, address: $0.host) })
         try? FileManager.default.removeItem(atPath: directory + "/nodes")
         try? FileManager.default.removeItem(atPath: directory + "/" + ClusterState.fileName)
+        try? FileManager.default.removeItem(atPath: directory + "/" + StateDirectoryLock.fileName)
         try? FileManager.default.removeItem(atPath: directory) // only when it is empty now
     }
 

@@ -44,6 +44,8 @@ public actor ProcessBackend: Backend {
     nonisolated let password: String?
     /// The caches' TLS, loaded from the state's files when attaching; nil for plain TCP.
     nonisolated let tls: RedisTLS?
+    /// Held while this backend changes the cluster, so that no other maintctl does meanwhile.
+    private nonisolated let changeLock: StateDirectoryLock?
     /// The nodes whose directory holds the TLS files already (written once per node).
     var nodesWithTLSFiles: Set<String> = []
     /// The running failure detectors, by cache (see ``FailureDetector``).
@@ -82,11 +84,21 @@ public actor ProcessBackend: Backend {
     ///   - detection: The failure detector's settings (the playbook's `failure_detection`).
     ///   - attach: Opens the host the state records (by default: local processes only).
     ///   - choosePort: Picks the loopback ports of the servers it starts.
-    /// - Throws: `BackendError` when there is no cluster state there, or `attach` refuses its host.
+    ///   - command: What this process changes the cluster for (`run`, `cluster down`): the
+    ///     backend then holds the directory's ``StateDirectoryLock`` as long as it lives; nil
+    ///     for a reader.
+    /// - Throws: `BackendError` when there is no cluster state there, another maintctl changes
+    ///   the cluster (`cluster-busy`), or `attach` refuses its host.
     public init(directory: String, logger: Logger, detection: FailureDetection = FailureDetection(),
                 attach: (HostRecord, String) throws -> any ServerHost = LocalProcessHost.attach,
-                choosePort: @escaping PortChooser = FreePort.find) throws {
+                choosePort: @escaping PortChooser = FreePort.find, changingFor command: String? = nil) throws {
         let directory = Self.absolute(directory)
+        // The lock before the state: what another maintctl wrote before it let go is read.
+        if let command, FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) {
+            self.changeLock = try StateDirectoryLock(directory: directory, command: command)
+        } else {
+            self.changeLock = nil
+        }
         let state = try ClusterState.load(from: directory)
         self.host = try attach(state.host ?? .localProcesses, directory)
         self.password = try Self.readPassword(state.password)
@@ -101,7 +113,8 @@ public actor ProcessBackend: Backend {
     }
 
     init(directory: String, state: ClusterState, host: any ServerHost, password: String?, tls: RedisTLS? = nil, logger: Logger,
-         choosePort: @escaping PortChooser) {
+         choosePort: @escaping PortChooser, lock: StateDirectoryLock) {
+        self.changeLock = lock
         self.directory = directory
         self.password = password
         self.tls = tls

@@ -69,7 +69,8 @@ public struct ProcessBackendFactory: BackendFactory {
             throw BackendError(.stateRequired, "--backend \(descriptor.id) acts on a live cluster: pass --state DIR "
                                + "(start one with: maintctl cluster up INVENTORY --backend \(descriptor.id) --state DIR)")
         }
-        let backend = try ProcessBackend(directory: state, logger: request.logger, detection: request.detection, attach: attach)
+        let backend = try ProcessBackend(directory: state, logger: request.logger, detection: request.detection, attach: attach,
+                                         changingFor: request.command)
         guard backend.descriptor.id == descriptor.id else {
             throw BackendError(.wrongBackend, "'\(state)' holds a cluster of the \(backend.descriptor.id) backend; use --backend \(backend.descriptor.id)")
         }

@@ -8,6 +8,8 @@ extension BackendErrorCode {
     public static let adoptedServer = BackendErrorCode("adopted-server")
     public static let backgroundNotRunning = BackendErrorCode("background-not-running")
     public static let badState = BackendErrorCode("bad-state")
+    /// Another maintctl process changes the cluster of the state directory (see ``StateDirectoryLock``).
+    public static let clusterBusy = BackendErrorCode("cluster-busy")
     public static let clusterExists = BackendErrorCode("cluster-exists")
     public static let clusterUpFailed = BackendErrorCode("cluster-up-failed")
     public static let copyDied = BackendErrorCode("copy-died")
