@@ -482,6 +482,18 @@ import Testing
                 for index in 0..<3 { #expect(try await servers(in: hosts.namespaces[index]).isEmpty, "the adopted servers of machine \(index) are retired") }
             } catch {
                 _ = try? await maintctl(hosts, ["cluster", "down", "--state", state, "--adopted-too"])
+                // Not adopted (or not all retired): the servers redis-cli joined, by the pids they wrote,
+                // so that the next tests do not find them.
+                for index in 0..<3 {
+                    for port in [7000, 7001] {
+                        let pidFile = hosts.directory + "/made/h\(index)-\(port)/redis.pid"
+                        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                              let title = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+                              title.contains("redis-server"), title.contains("\(SSHHosts.address(index)):\(port)") else { continue }
+                        kill(pid, SIGKILL)
+                    }
+                }
                 throw error
             }
             let down = try await maintctl(hosts, ["cluster", "down", "--state", state, "--adopted-too"])
