@@ -28,3 +28,18 @@ public final class StopAfter: RolloutReporter {
     }
 }
 
+
+/// Keeps the notes of every action that finished, with the action's summary.
+public final class NoteCollector: RolloutReporter {
+    private let collected = Mutex<[(action: String, note: String)]>([])
+
+    public init() {}
+
+    /// Every note so far, in the order the actions finished.
+    public var notes: [(action: String, note: String)] { collected.withLock { $0 } }
+
+    public func report(_ event: RolloutEvent) {
+        guard case .actionFinished(let action, _, _, _, let result) = event else { return }
+        collected.withLock { $0 += result.notes.map { (action.summary, $0) } }
+    }
+}

@@ -81,6 +81,44 @@ import Testing
         } throws: { error in "\(error)".contains("invariant 8: headroom") }
     }
 
+    /// Two primaries on x, their replicas on y: moving y's copies two at a time makes x the
+    /// source of two full syncs at once, which 2.6 CPUs hold one at a time only.
+    @Test func parallelSyncsArePlannedOnlyWhereEverySourceHasRoomForThemTogether() throws {
+        func inventory(cpus: Double) -> String {
+            """
+            caches:
+              - id: p
+                resource_group: rg
+                region: r
+                leader: x
+                nodes:
+                  - { id: x, version: "1.0", capacity: { memory_mb: 8192, cpus: \(cpus) } }
+                  - { id: y, version: "1.0", capacity: { memory_mb: 8192, cpus: \(cpus) } }
+                shards:
+                  - { id: s1, primary: x, replicas: [y], size_mb: 100 }
+                  - { id: s2, primary: x, replicas: [y], size_mb: 100 }
+            """
+        }
+        let parallel = Fixtures.rollingPatch.replacingOccurrences(of: "      - step: migrate_shards\n",
+                                                                  with: "      - step: migrate_shards\n        with: { parallel_syncs: 2 }\n")
+        #expect(parallel != Fixtures.rollingPatch)
+        let planner = Planner(registry: Fixtures.registry)
+        let oneAtATime = try Fixtures.load(Fixtures.rollingPatch, inventory: inventory(cpus: 2.6))
+        #expect(try planner.plan(oneAtATime.playbook, inventory: oneAtATime.inventory).caches[0].actions.count { $0.plugin == "migrate_shards" } == 4)
+        let tight = try Fixtures.load(parallel, inventory: inventory(cpus: 2.6))
+        #expect {
+            _ = try planner.plan(tight.playbook, inventory: tight.inventory)
+        } throws: { error in
+            "\(error)".contains("node 'x' would need") && "\(error)".contains("3 of 2.6 CPUs while syncing s1, s2 to x-2.0 at once (invariant 8: headroom)")
+        }
+        let roomy = try Fixtures.load(parallel, inventory: inventory(cpus: 3.2))
+        #expect(try planner.plan(roomy.playbook, inventory: roomy.inventory).caches[0].actions.count { $0.plugin == "migrate_shards" } == 4)
+        // Out of range: a clear error at its place, nothing planned.
+        let zero = parallel.replacingOccurrences(of: "parallel_syncs: 2", with: "parallel_syncs: 0")
+        #expect(Fixtures.diagnostics(zero).map(\.description)
+                == ["playbook.yaml:15:33: error: step 'migrate_shards': parallel_syncs must be between 1 and 16 (copies of a node syncing at once), not 0"])
+    }
+
     @Test func aSecondCreateVMsDoesNotReplaceNodesAgain() throws {
         let playbook = Fixtures.rollingPatch.replacingOccurrences(
             of: "  - step: elect_leader", with: "  - step: create_vms\n    with: { version: \"2.0\" }\n  - step: elect_leader")

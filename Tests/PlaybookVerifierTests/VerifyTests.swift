@@ -24,6 +24,12 @@ import Testing
         #expect(result.explored > 1000 && result.held == result.explored)
     }
 
+    @Test func twoCopiesOfANodeSyncingAtOnceHoldEverySingleKill() async throws {
+        let result = try await Self.verify("Tests/Playbooks/parallel-syncs.yaml")
+        #expect(result.isSafe, "\(result.counterexamples.map(\.violation))")
+        #expect(result.explored > 100 && result.held == result.explored)
+    }
+
     @Test func breakBeforeMakeLosesAShardWhenItsPrimaryDiesMidSync() async throws {
         let result = try await Self.verify("Tests/Playbooks/unsafe-break-before-make.yaml")
         #expect(!result.isSafe)

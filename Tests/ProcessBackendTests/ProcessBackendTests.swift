@@ -70,6 +70,44 @@ import Testing
         }
     }
 
+    /// `parallel_syncs: 2`: each node's second copy begins its full sync during the first
+    /// one's move, and the patch keeps every write and key, with one failover per shard.
+    @Test func twoCopiesOfANodeSyncAtOnceAndNothingIsLost() async throws {
+        try await LiveCluster.with(.processes) { cluster in
+            try await cluster.load(keys: 100_000)
+            let text = try String(contentsOfFile: LiveCluster.packageRoot + "/Playbooks/rolling-patch.yaml", encoding: .utf8)
+                .replacingOccurrences(of: "          order: replicas_first\n", with: "          order: replicas_first\n          parallel_syncs: 2\n")
+            #expect(text.contains("parallel_syncs: 2"))
+            let loaded = try PlaybookLoader(registry: LiveCluster.registry).load(
+                SourceFile(path: "parallel-syncs.yaml", text: text),
+                inventoryOverride: LiveCluster.packageRoot + "/Playbooks/inventories/local-cluster.yaml")
+            let plan = try Planner(registry: LiveCluster.registry).plan(loaded.playbook, inventory: try await cluster.backend.currentInventory())
+            let notes = NoteCollector()
+            let runtime = try RolloutRuntime(plan: plan, registry: LiveCluster.registry, backend: cluster.backend,
+                options: RolloutOptions(reporter: notes, stop: StopSignal(), logger: Logger(label: "test")))
+            let backend = cluster.backend
+            let probe = try ClusterProbe(shards: await backend.shardSlots(), seeds: await backend.serverAddresses().map { ServerAddress(host: $0.host, port: $0.port) })
+            var (summary, impact) = await probe.measure(during: { await runtime.run() }, currentServers: { await backend.serverAddresses().map { ServerAddress(host: $0.host, port: $0.port) } })
+            summary.record(impact)
+            #expect(summary.status == .succeeded, "\(summary.caches.first?.error ?? "")")
+            // Each node's first move (its replica) started the sync of its second (its primary).
+            let beside = notes.notes.filter { $0.note.hasSuffix("began its sync beside this move") }
+            #expect(beside.map(\.note).sorted() == ["s1 began its sync beside this move", "s2 began its sync beside this move",
+                                                     "s3 began its sync beside this move"], "\(notes.notes)")
+            #expect(beside.allSatisfy { $0.action.contains("(replica") }, "\(beside)")
+            #expect(impact.acknowledgedWritesLost == 0 && impact.acknowledgedWritesUnverified == 0)
+            #expect(impact.writesAcknowledged > 100)
+            #expect(summary.failovers.map(\.shard).sorted() == ["s1", "s2", "s3"])
+            let topology = try await backend.topology(of: "local")
+            #expect(Invariants.check(topology).isEmpty)
+            for shard in topology.shards {
+                #expect(shard.primaryNode?.hasSuffix("-7.2.5") == true)
+                #expect(shard.copies.count == 2 && shard.copies.allSatisfy { $0.inSync })
+            }
+            #expect(try await cluster.missingKeys(of: 100_000) == 0)
+        }
+    }
+
     @Test func aMissingRedisServerIsOneClearError() async throws {
         let inventory = try InventoryLoader.load(path: LiveCluster.packageRoot + "/Playbooks/inventories/local-cluster.yaml")
         let directory = NSTemporaryDirectory() + "maintctl-missing-\(UUID().uuidString)"

@@ -2,7 +2,7 @@
 ///
 ///     maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--skip-journal] [--skip-verify] [--hot-spots]
 ///                    [--process [--keys 100000,1000000] [--rounds 5]] [--container [--trials 10]] [--unplanned N]
-///                    [--shapes [--keys 100000] [--rounds 3] [--timeline] [--shape-nodes 3,12] [--shape 20:20:1]]
+///                    [--shapes [--keys 100000] [--rounds 3] [--timeline] [--shape-nodes 3,12] [--shape 20:20:1] [--parallel-syncs 2]]
 struct BenchmarkOptions {
     /// Fleet sizes, in nodes (ten per cache).
     var fleetSizes = [100, 1_000, 10_000]
@@ -43,6 +43,8 @@ struct BenchmarkOptions {
     var shapeNodeCounts: Set<Int>?
     /// Shapes to run instead of the sweep (`--shape nodes:shards:replicas`, repeatable).
     var customShapes: [ClusterShape] = []
+    /// `parallel_syncs` of the sweep's `migrate_shards` (`--parallel-syncs N`); nil: the playbook's own.
+    var parallelSyncs: Int?
     /// Trials of the unplanned failover on a live cluster (kill s1's primary; see
     /// `UnplannedFailoverBenchmark`); nil to skip it.
     var unplannedTrials: Int?
@@ -93,6 +95,7 @@ struct BenchmarkOptions {
                 }
                 customShapes.append(ClusterShape(nodes: parts[0], shards: parts[1], replicas: parts[2]))
                 shapes = true
+            case "--parallel-syncs": parallelSyncs = try positive(try value(for: argument), for: argument)
             case "--unplanned": unplannedTrials = try positive(try value(for: argument), for: argument)
             case "-h", "--help": throw BenchmarkFailure(Self.usage)
             default: throw BenchmarkFailure("unknown option '\(argument)'\n\(Self.usage)")
@@ -102,5 +105,5 @@ struct BenchmarkOptions {
 
     static let usage = "usage: maintctl-bench [--nodes 100,1000,10000] [--steps 1000] [--repeat 3] [--skip-fleet] [--skip-playbook] [--skip-journal] [--skip-verify] [--hot-spots]"
         + " [--process [--keys 100000,1000000] [--rounds 5]] [--container [--trials 10]] [--unplanned N]"
-        + " [--shapes [--keys 100000] [--rounds 3] [--timeline] [--shape-nodes 3,12] [--shape 20:20:1]]"
+        + " [--shapes [--keys 100000] [--rounds 3] [--timeline] [--shape-nodes 3,12] [--shape 20:20:1] [--parallel-syncs 2]]"
 }

@@ -9,10 +9,16 @@ extension MaintctlBench {
     /// and returns the failed checks.
     static func runShapes(_ options: BenchmarkOptions) async throws -> [String] {
         let registry = try PluginRegistry(steps: BuiltinPlugins.all, backends: [ProcessBackendFactory()])
-        let playbook = try RepositoryFiles.read(RepositoryFiles.rollingPatch)
+        var playbook = try RepositoryFiles.read(RepositoryFiles.rollingPatch)
+        if let parallel = options.parallelSyncs {
+            let line = "          order: replicas_first"
+            guard playbook.text.contains(line) else { throw BenchmarkFailure("\(playbook.path) has no '\(line)' to add parallel_syncs to") }
+            playbook.text = playbook.text.replacingOccurrences(of: line, with: line + "\n          parallel_syncs: \(parallel)")
+        }
         print("")
         print("Cluster shapes: Playbooks/rolling-patch.yaml on one cache of local redis-server processes (\(redisVersion())), "
-              + "\(Format.count(options.shapeKeys)) keys, \(options.shapeRounds) rounds per shape, probe at 200 writes/s per shard")
+              + "\(Format.count(options.shapeKeys)) keys, \(options.shapeRounds) rounds per shape, probe at 200 writes/s per shard"
+              + (options.parallelSyncs.map { ", parallel_syncs: \($0)" } ?? ""))
         var failures: [String] = []
         var report = ShapeReport()
         var details = ProcessReport()

@@ -8,6 +8,12 @@ import MaintenanceKit
 /// is attached, before the new copy has synced: the old node's memory is freed early, but the
 /// shard runs on its primary alone until the sync ends, so one failure in that window loses
 /// it (`maintctl verify` shows the schedule). Primaries always move make-before-break.
+///
+/// With `parallel_syncs: N`, each move also attaches the copies of the node's next N - 1 moves,
+/// so that their full syncs run beside its own (as Elasticsearch's concurrent recoveries per
+/// node); failovers and removals still go one at a time, in order. The plan checks headroom
+/// with those syncs together: each source's fork and buffer, and the destination's CPU and the
+/// memory of the copies it holds early.
 public struct MigrateShards: StepPlugin {
     /// Which copies move first.
     public enum Order: String, ConfigEnumeration {
@@ -30,6 +36,12 @@ public struct MigrateShards: StepPlugin {
     public struct Parameters: Codable, Sendable {
         public var order: Order?
         public var strategy: Strategy?
+        /// How many of the node's copies sync at once (1, the default: one after the other).
+        public var parallelSyncs: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case order, strategy, parallelSyncs = "parallel_syncs"
+        }
     }
 
     public static let descriptor = StepDescriptor(
@@ -40,6 +52,8 @@ public struct MigrateShards: StepPlugin {
             ParameterDescriptor("order", type: .enumeration(of: Order.self), default: Order.replicasFirst.rawValue, "which copies move first"),
             ParameterDescriptor("strategy", type: .enumeration(of: Strategy.self), default: Strategy.makeBeforeBreak.rawValue,
                                 "whether an old replica copy is dropped only after its new copy has synced"),
+            ParameterDescriptor("parallel_syncs", type: .integer(1...16), default: "1",
+                                "how many of the node's copies sync at once; failovers and removals still go one at a time"),
         ],
         example: """
             step: migrate_shards
@@ -48,6 +62,11 @@ public struct MigrateShards: StepPlugin {
             """)
 
     public init() {}
+
+    public func validate(_ parameters: Parameters, in context: ValidationContext) -> [ParameterProblem] {
+        guard let parallel = parameters.parallelSyncs, !(1...16).contains(parallel) else { return [] }
+        return [ParameterProblem(at: ["parallel_syncs"], "parallel_syncs must be between 1 and 16 (copies of a node syncing at once), not \(parallel)")]
+    }
 
     public func plan(_ parameters: Parameters, in context: inout PlanningContext) throws(PlanningError) {
         guard let node = context.currentNode else { return }
@@ -62,13 +81,16 @@ public struct MigrateShards: StepPlugin {
         case .inventory: break
         }
         let early = parameters.strategy == .breakBeforeMake
-        for shard in shards {
-            try planMove(shard, from: node, to: destination, primary: isPrimary(shard), dropEarly: early && !isPrimary(shard), in: &context)
+        let beside = (parameters.parallelSyncs ?? 1) - 1
+        for (index, shard) in shards.enumerated() {
+            try planMove(shard, from: node, to: destination, primary: isPrimary(shard), dropEarly: early && !isPrimary(shard),
+                         syncingBeside: Array(shards[(index + 1)...].prefix(beside)), in: &context)
         }
     }
 
+    /// Plans one copy's move; `beside` are the later moves whose copies sync during its own.
     private func planMove(_ shard: ShardState, from node: String, to destination: String, primary: Bool, dropEarly: Bool,
-                          in context: inout PlanningContext) throws(PlanningError) {
+                          syncingBeside beside: [ShardState], in context: inout PlanningContext) throws(PlanningError) {
         guard let index = context.topology.shards.firstIndex(where: { $0.id == shard.id }) else { return }
         let source = shard.primaryNode ?? node
         let overhead = context.load.syncOverhead(sizeMB: shard.sizeMB)
@@ -79,8 +101,20 @@ public struct MigrateShards: StepPlugin {
         }
         // A destination that holds the shard's primary (a copy there already, as in a rollback of
         // copies started ahead of their moves) syncs nothing.
-        let moment = "syncing \(shard.id) to \(destination)"
-        context.checkHeadroom(during: moment, extra: source == destination ? [:] : [source: overhead.source, destination: overhead.destination])
+        // The copies syncing beside this move, from its start to the next move's: each sync on
+        // both ends, and each copy on the destination before its own move.
+        var besideLoad: [String: NodeLoad] = [:]
+        for other in beside where !other.hasCopy(on: destination) {
+            let syncing = context.load.syncOverhead(sizeMB: other.sizeMB)
+            let from = other.primaryNode ?? node
+            besideLoad[from] = besideLoad[from, default: NodeLoad()] + syncing.source
+            besideLoad[destination] = besideLoad[destination, default: NodeLoad()] + syncing.destination
+                + NodeLoad(memoryMB: other.sizeMB, cpus: context.load.replicaCPU)
+        }
+        let own: [String: NodeLoad] = source == destination ? [:] : [source: overhead.source, destination: overhead.destination]
+        let moment = besideLoad.isEmpty ? "syncing \(shard.id) to \(destination)"
+            : "syncing \(([shard] + beside).map(\.id).joined(separator: ", ")) to \(destination) at once"
+        context.checkHeadroom(during: moment, extra: own.merging(besideLoad, uniquingKeysWith: +))
         var failover: PlannedFailover?
         if primary {
             failover = PlannedFailover(shard: shard.id, from: node, to: destination)
@@ -90,7 +124,7 @@ public struct MigrateShards: StepPlugin {
             }
         }
         context.topology.shards[index].copies.removeAll { $0.node == node }
-        context.checkHeadroom(during: "after moving \(shard.id) to \(destination)", extra: [destination: NodeLoad()])
+        context.checkHeadroom(during: "after moving \(shard.id) to \(destination)", extra: besideLoad.merging([destination: NodeLoad()]) { load, _ in load })
         let role = primary ? "primary" : dropEarly ? "replica, old copy dropped before the sync" : "replica"
         let predicted = context.timing.sync(megabytes: shard.sizeMB) + (primary ? context.timing.plannedFailover : .zero)
             + context.timing.copyRemoval
@@ -118,6 +152,17 @@ public struct MigrateShards: StepPlugin {
         await backend.prepareCopies(of: [shardID] + later.compactMap(\.subject.shard), on: destination, in: context.cache)
         // Idempotent: reuses a live copy already there, replaces one that died.
         try await backend.addReplica(of: shardID, on: destination, in: context.cache)
+        // With parallel_syncs, the copies of the node's next moves begin their syncs now, beside
+        // this one (the plan checked headroom for them together); each move still waits for its
+        // own. One that cannot start now is started by its own move.
+        for shard in later.prefix((parameters.parallelSyncs ?? 1) - 1).compactMap(\.subject.shard) {
+            do {
+                try await backend.addReplica(of: shard, on: destination, in: context.cache)
+                context.note("\(shard) began its sync beside this move")
+            } catch {
+                context.note("the copy of \(shard) did not begin its sync beside this one: \(error)")
+            }
+        }
         if parameters.strategy == .breakBeforeMake, let primary = try await backend.shard(shardID, in: context.cache)?.primaryNode, primary != node {
             try await backend.removeCopy(of: shardID, from: node, in: context.cache)
             context.note("old copy dropped before the sync")

@@ -17,6 +17,13 @@ extension ProcessBackend {
                 let primary = try await primaryCopy(of: shard, in: cache)
                 guard primary.redisID != existing.redisID else { return }
                 phases.lap("primary found")
+                // Attached already (its sync began beside an earlier move, or before an
+                // interruption): `CLUSTER REPLICATE` again would start its sync over.
+                if !unattached.contains(existing.redisID), let info = try? await driver.replication(existing.address), !info.isPrimary,
+                   info.fields["master_host"] == primary.address.host, info.primaryPort == primary.address.port {
+                    logger.debug("copy of \(shard) on \(node) replicates its primary already")
+                    return
+                }
                 try await attach(existing, of: shard, to: primary, in: cache, phases: &phases)
                 logger.debug("copy of \(shard) on \(node) started earlier: \(phases.description)")
                 return
@@ -49,6 +56,7 @@ extension ProcessBackend {
             phases.lap("introduced")
             try await driver.replicate(copy, of: primary)
             unattached.remove(copy.redisID)
+            firstSyncs.insert(copy.redisID)
             phases.lap("replicating")
         } catch {
             await told
@@ -128,6 +136,7 @@ extension ProcessBackend {
                 return false
             }
         }
+        firstSyncs.remove(copy.redisID)
         _ = await (epochBrought, acquaintance)
         let megabytes = try await driver.datasetMegabytes(primary.address)
         logger.debug("copy of \(shard) on \(node) in sync after \((ContinuousClock.now - started).milliseconds)ms, its link up after \(linkUpAfter?.milliseconds ?? -1)ms")

@@ -210,6 +210,7 @@ extension ProcessBackend {
         await shutDown(copy)
         _ = await forgotten
         unattached.remove(copy.redisID)
+        firstSyncs.remove(copy.redisID)
         acquainted[copy.redisID] = nil
         await host.remove(ClusterState.copyDirectory(root: directory, node: copy.node, shard: shard), on: copy.location)
     }

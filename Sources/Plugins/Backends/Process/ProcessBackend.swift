@@ -67,6 +67,10 @@ public actor ProcessBackend: Backend {
     /// nobody's replica, that report `cluster_state:fail` for their first 2 s (Redis's delay
     /// for a master that joins); the cluster's health does not wait for them.
     var unattached: Set<String> = []
+    /// Copies attached and not yet seen in sync, by Redis id: a sync begun beside an earlier
+    /// move (`parallel_syncs`) keeps its link down until it ends; the cluster's health checks
+    /// do not wait for it (its own move's `waitForSync` does).
+    var firstSyncs: Set<String> = []
     /// Copies asked to be prepared on nodes not created yet, by cache and node: `createNodes`
     /// starts them as soon as it has made the node.
     var preparationsForNewNodes: [String: [String: [String]]] = [:]
