@@ -66,10 +66,12 @@ public struct JournalSnapshot: Sendable {
     /// Attempts that started and never recorded an outcome: their effect may be half-done.
     public var halfDone: [Attempt] { attempts.filter { $0.state == "intent" } }
 
-    /// The last session, if it is a process that is still alive here.
+    /// The last session, if it is a process that is still alive here. A killed maintctl whose
+    /// parent has not reaped it yet (a zombie: a shell or container init that never waits)
+    /// runs nothing and counts as gone.
     public var liveSession: Session? {
         guard status == .running, let last = sessions.last, last.ended == nil else { return nil }
-        return last.host == ProcessIdentity.current.host && kill(last.pid, 0) == 0 ? last : nil
+        return last.host == ProcessIdentity.current.host && ProcessIdentity.startTicks(of: last.pid) != nil ? last : nil
     }
 }
 
