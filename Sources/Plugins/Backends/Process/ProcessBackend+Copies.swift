@@ -17,9 +17,10 @@ extension ProcessBackend {
                 let primary = try await primaryCopy(of: shard, in: cache)
                 guard primary.redisID != existing.redisID else { return }
                 phases.lap("primary found")
-                // Attached already (its sync began beside an earlier move, or before an
-                // interruption): `CLUSTER REPLICATE` again would start its sync over.
-                if !unattached.contains(existing.redisID), let info = try? await driver.replication(existing.address), !info.isPrimary,
+                // Attached by this process beside an earlier move (`parallel_syncs`) and still
+                // following its primary: `CLUSTER REPLICATE` again would start its sync over. A
+                // copy from before an interruption is attached again, whatever it follows.
+                if firstSyncs.contains(existing.redisID), let info = try? await driver.replication(existing.address), !info.isPrimary,
                    info.fields["master_host"] == primary.address.host, info.primaryPort == primary.address.port {
                     logger.debug("copy of \(shard) on \(node) replicates its primary already")
                     return
@@ -207,9 +208,8 @@ extension ProcessBackend {
             }
         }
         try store.persist()
-        // Only the shard's servers: removing one of its replicas changes nothing for the others.
-        try await waitUntilHealthy(cache: cache, shards: [shard])
-        phases.lap("shard healthy")
+        try await waitUntilHealthy(cache: cache)
+        phases.lap("cluster healthy")
         logger.debug("old copy of \(shard) on \(node) removed: \(phases.description)")
     }
 

@@ -102,13 +102,10 @@ extension ProcessBackend {
             logger.debug("failover of \(shard): held and caught up \(held), promoted \(promoted), old primary demoted \(demoted), unpaused \(gap)")
             // While the endpoints hear of the release (a round trip to each, on a machine they
             // share), the shard's other copies follow the new primary and the cache is seen
-            // healthy (every server asked; it waits for the shard's copies to link too). The
-            // old primary on a draining node is not waited for: its removal comes next, and it
-            // relinks by itself meanwhile.
-            let leaving: Set<String> = store.node(primary.node, in: cache)?.lifecycle == .draining ? [primary.redisID] : []
+            // healthy (every server asked; it waits for the shard's copies to link too).
             do {
-                async let healthy: Void = waitUntilHealthy(cache: cache, besides: leaving)
-                try await awaitReplicas(of: shard, following: target, besides: leaving, in: cache)
+                async let healthy: Void = waitUntilHealthy(cache: cache)
+                try await awaitReplicas(of: shard, following: target, in: cache)
                 phases.lap("replicas follow")
                 try await healthy
                 phases.lap("cluster healthy")
@@ -135,18 +132,15 @@ extension ProcessBackend {
         return FailoverReport(cache: cache, shard: shard, kind: .planned, from: primary.node, to: node, unavailable: gap)
     }
 
-    /// Waits until every other copy of `shard` but those in `leaving` (Redis ids) replicates
-    /// `target` with its link up, so that the shard keeps its in-sync replicas before anything
-    /// is removed. The demoted primary follows the new one by itself; its own replicas would
-    /// keep following it (chained), so they are pointed at the new primary directly. A copy
-    /// whose server is gone or whose node failed (a node failing under the rollout) is lost,
-    /// not waited for; a copy prepared for a later move replicates nothing until that move
+    /// Waits until every other copy of `shard`, the old primary too, replicates `target` with
+    /// its link up, so that the shard keeps its in-sync replicas before anything is removed.
+    /// The demoted primary follows the new one by itself; its own replicas would keep
+    /// following it (chained), so they are pointed at the new primary directly. A copy whose
+    /// server is gone or whose node failed (a node failing under the rollout) is lost, not
+    /// waited for; a copy prepared for a later move replicates nothing until that move
     /// attaches it.
-    private func awaitReplicas(of shard: String, following target: ClusterState.Copy, besides leaving: Set<String>,
-                               in cache: String) async throws {
-        let others = try store.shard(shard, in: cache).copies.filter {
-            $0.redisID != target.redisID && !unattached.contains($0.redisID) && !leaving.contains($0.redisID)
-        }
+    private func awaitReplicas(of shard: String, following target: ClusterState.Copy, in cache: String) async throws {
+        let others = try store.shard(shard, in: cache).copies.filter { $0.redisID != target.redisID && !unattached.contains($0.redisID) }
         func kept() async -> [ClusterState.Copy] {
             await ours(others.filter { !store.isOnFailedNode($0, in: cache) })
         }

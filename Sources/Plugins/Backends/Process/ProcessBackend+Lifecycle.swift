@@ -141,19 +141,17 @@ extension ProcessBackend {
         try await waitUntilHealthy(cache: spec.id)
     }
 
-    /// Waits until every server of the cache (of the shards in `scope`, when given) reports
-    /// `cluster_state:ok` and every replica's link is up; the copies of nodes declared down
-    /// are lost, copies not attached yet serve nothing, copies in their first sync are waited
-    /// for by their own move, and those in `leaving` (Redis ids) are about to go: none of them
+    /// Waits until every server of the cache reports `cluster_state:ok` and every replica's
+    /// link is up; the copies of nodes declared down are lost, copies not attached yet serve
+    /// nothing, and copies in their first sync are waited for by their own move: none of them
     /// is waited for.
-    func waitUntilHealthy(cache: String, shards scope: Set<String>? = nil, besides leaving: Set<String> = []) async throws {
-        let shards = try store.cache(cache).shards.filter { scope?.contains($0.id) ?? true }
+    func waitUntilHealthy(cache: String) async throws {
+        let shards = try store.cache(cache).shards
         let driver = self.driver
         try await Polling.waitUntil("cache '\(cache)' to report cluster_state:ok with all replicas linked",
                                     limit: .seconds(60), interval: .milliseconds(10)) {
             let copies = shards.flatMap(\.copies).filter {
                 !self.store.isOnFailedNode($0, in: cache) && !self.unattached.contains($0.redisID) && !self.firstSyncs.contains($0.redisID)
-                    && !leaving.contains($0.redisID)
             }
             return await Concurrently.all(copies) { copy in
                 // Both questions in one round trip: they share the server's connection.
