@@ -53,12 +53,23 @@ extension ProcessBackend {
         var expired: [String] = []
         var released = false
         let gap: Duration
+        // The pause is renewed every second until the old primary is seen demoted (`CLIENT
+        // PAUSE` only ever extends it): on a machine slow enough for the waits below to outlast
+        // it, writes the old primary took after it ran out would be lost at its demotion.
+        let pauseFor = String(pauseMilliseconds)
         do {
-            try await driver.run(primary.address, "CLIENT", "PAUSE", String(pauseMilliseconds), "WRITE")
+            try await driver.run(primary.address, "CLIENT", "PAUSE", pauseFor, "WRITE")
+            var pauseRenewed = ContinuousClock.now
             // A replica whose stream stands still behind (see `StalledStream`) is asked to reconnect.
             var stream = StalledStream()
             try await Polling.waitUntil("the replica of \(shard) on \(node) to reach the primary's offset", limit: .seconds(3),
                                 interval: .milliseconds(1)) {
+                // Renewed before the offsets are read: the takeover that follows a match finds the
+                // primary paused for seconds still.
+                if ContinuousClock.now - pauseRenewed >= .seconds(1) {
+                    try await self.driver.run(primary.address, "CLIENT", "PAUSE", pauseFor, "WRITE")
+                    pauseRenewed = .now
+                }
                 // Both asked at once: the paused primary's offset stands still.
                 async let primaryReplication = self.driver.replication(primary.address)
                 let replica = try await self.driver.replication(target.address)
@@ -87,8 +98,13 @@ extension ProcessBackend {
             async let releasing = releaseShard(primary: primary.address, to: target.address, in: cache)
             do {
                 if await !demotedAtOnce {
+                    var renewed = pauseRenewed
                     try await Polling.waitUntil("the old primary of \(shard) to turn replica", limit: .seconds(10), interval: .milliseconds(1)) {
-                        try await !self.driver.replication(primary.address).isPrimary
+                        if ContinuousClock.now - renewed >= .seconds(1) {
+                            try await self.driver.run(primary.address, "CLIENT", "PAUSE", pauseFor, "WRITE")
+                            renewed = .now
+                        }
+                        return try await !self.driver.replication(primary.address).isPrimary
                     }
                 }
             } catch {
