@@ -45,6 +45,7 @@ import Testing
 
     @Test func aPlanThatCannotMeetAStepTimeoutIsRefused() throws {
         let path = NSTemporaryDirectory() + "timeout-\(getpid()).yaml"
+        defer { try? FileManager.default.removeItem(atPath: path) }
         try """
             name: too-impatient
             steps:
