@@ -55,9 +55,7 @@ extension ProcessBackend {
     public static func adopt(_ request: AdoptionRequest, host: any ServerHost = LocalProcessHost(), in directory: String,
                              logger: Logger) async throws -> (backend: ProcessBackend, inventory: Inventory) {
         let directory = absolute(directory)
-        if FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) {
-            throw BackendError(.clusterExists, "'\(directory)' already holds a cluster; stop it with: maintctl cluster down --state \(directory)")
-        }
+        try refuseExistingCluster(in: directory)
         guard InventoryLoader.isIdentifier(request.cache) else {
             throw BackendError(.adoptRefused, "'\(request.cache.forMessage)' cannot name a cache (letters, digits, '-', '_', '.')")
         }
@@ -75,9 +73,7 @@ extension ProcessBackend {
                                  password: request.password)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let lock = try StateDirectoryLock(directory: directory, command: "cluster adopt")
-        if FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) {
-            throw BackendError(.clusterExists, "'\(directory)' already holds a cluster; stop it with: maintctl cluster down --state \(directory)")
-        }
+        try refuseExistingCluster(in: directory)
         let backend = ProcessBackend(directory: directory, state: state, host: host, password: password, logger: logger, choosePort: FreePort.find,
                                      lock: lock)
         do {

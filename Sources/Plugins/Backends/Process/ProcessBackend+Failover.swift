@@ -59,17 +59,14 @@ extension ProcessBackend {
         let pauseFor = String(pauseMilliseconds)
         do {
             try await driver.run(primary.address, "CLIENT", "PAUSE", pauseFor, "WRITE")
-            var pauseRenewed = ContinuousClock.now
+            var pause = PauseRenewal(address: primary.address, milliseconds: pauseFor)
             // A replica whose stream stands still behind (see `StalledStream`) is asked to reconnect.
             var stream = StalledStream()
             try await Polling.waitUntil("the replica of \(shard) on \(node) to reach the primary's offset", limit: .seconds(3),
                                 interval: .milliseconds(1)) {
                 // Renewed before the offsets are read: the takeover that follows a match finds the
                 // primary paused for seconds still.
-                if ContinuousClock.now - pauseRenewed >= .seconds(1) {
-                    try await self.driver.run(primary.address, "CLIENT", "PAUSE", pauseFor, "WRITE")
-                    pauseRenewed = .now
-                }
+                try await pause.renewIfDue(through: self.driver)
                 // Both asked at once: the paused primary's offset stands still.
                 async let primaryReplication = self.driver.replication(primary.address)
                 let replica = try await self.driver.replication(target.address)
@@ -98,12 +95,9 @@ extension ProcessBackend {
             async let releasing = releaseShard(primary: primary.address, to: target.address, in: cache)
             do {
                 if await !demotedAtOnce {
-                    var renewed = pauseRenewed
+                    var demotionPause = pause
                     try await Polling.waitUntil("the old primary of \(shard) to turn replica", limit: .seconds(10), interval: .milliseconds(1)) {
-                        if ContinuousClock.now - renewed >= .seconds(1) {
-                            try await self.driver.run(primary.address, "CLIENT", "PAUSE", pauseFor, "WRITE")
-                            renewed = .now
-                        }
+                        try await demotionPause.renewIfDue(through: self.driver)
                         return try await !self.driver.replication(primary.address).isPrimary
                     }
                 }

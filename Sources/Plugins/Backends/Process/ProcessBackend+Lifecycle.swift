@@ -19,9 +19,7 @@ extension ProcessBackend {
                           host: any ServerHost = LocalProcessHost(), choosePort: @escaping PortChooser = FreePort.find,
                           logger: Logger) async throws -> ProcessBackend {
         let directory = absolute(directory)
-        if FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) {
-            throw BackendError(.clusterExists, "'\(directory)' already holds a cluster; stop it with: maintctl cluster down --state \(directory)")
-        }
+        try refuseExistingCluster(in: directory)
         let references = Set(inventory.caches.map(\.password))
         guard references.count <= 1 else {
             throw BackendError(.clusterUpFailed, "the caches of one cluster state share one password reference (or none); give each its own --state")
@@ -44,9 +42,7 @@ extension ProcessBackend {
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let lock = try StateDirectoryLock(directory: directory, command: "cluster up")
-        if FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) {
-            throw BackendError(.clusterExists, "'\(directory)' already holds a cluster; stop it with: maintctl cluster down --state \(directory)")
-        }
+        try refuseExistingCluster(in: directory)
         let caches = inventory.caches.map { cache in
             ClusterState.Cache(
                 id: cache.id, placement: cache.placement, leader: cache.leader, minReplicas: cache.minReplicas,
@@ -139,6 +135,14 @@ extension ProcessBackend {
             for replica in shard.copies.dropFirst() { try await driver.replicate(replica, of: primary) }
         }
         try await waitUntilHealthy(cache: spec.id)
+    }
+
+    /// Refuses a directory that holds a cluster's state already (checked again once its lock is
+    /// held: another `cluster up` may have written it meanwhile).
+    static func refuseExistingCluster(in directory: String) throws {
+        if FileManager.default.fileExists(atPath: directory + "/" + ClusterState.fileName) {
+            throw BackendError(.clusterExists, "'\(directory)' already holds a cluster; stop it with: maintctl cluster down --state \(directory)")
+        }
     }
 
     /// Waits until every server of the cache reports `cluster_state:ok` and every replica's
