@@ -51,7 +51,12 @@ extension Maintctl {
                 throw Exit.invalidInput
             }
             guard plan.actionCount > 0 else {
-                Output.line("nothing to roll back: no cache has new nodes left")
+                if options.format == .json {
+                    try Output.json(RolloutSummary.nothingToRun(backend: backend.descriptor.id, playbook: name))
+                    Output.error("nothing to roll back: no cache has new nodes left")
+                } else {
+                    Output.line("nothing to roll back: no cache has new nodes left")
+                }
                 if deleting.isEmpty { Self.markRolledBack(file.path) }
                 return
             }

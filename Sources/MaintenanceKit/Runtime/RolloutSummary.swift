@@ -24,6 +24,13 @@ public struct RolloutSummary: Sendable, Encodable {
     /// What a client probe measured, when one ran.
     public var clientImpact: ClientImpact?
 
+    /// A rollout that had no action to run (a rollback with nothing left to undo): it succeeded at once.
+    public static func nothingToRun(backend: String, playbook: String) -> RolloutSummary {
+        RolloutSummary(status: .succeeded, backend: backend, playbook: playbook, caches: [], failovers: [],
+                       invariantViolations: [], acknowledgedWritesLost: nil, durationMS: 0, predictedDurationMS: 0,
+                       expectedFailovers: 0, nodesReplaced: 0)
+    }
+
     enum CodingKeys: String, CodingKey {
         case status, backend, playbook, caches, failovers
         case invariantViolations = "invariant_violations"

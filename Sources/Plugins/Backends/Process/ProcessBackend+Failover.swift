@@ -52,6 +52,7 @@ extension ProcessBackend {
         let pauseMilliseconds = max(5000, endpointPolicy(of: cache).holdLimitMilliseconds)
         var expired: [String] = []
         var released = false
+        var takeoverSent = false
         let gap: Duration
         // The pause is renewed every second until the old primary is seen demoted (`CLIENT
         // PAUSE` only ever extends it): on a machine slow enough for the waits below to outlast
@@ -79,7 +80,14 @@ extension ProcessBackend {
                 return false
             }
             let held = ContinuousClock.now - paused
-            try await driver.run(target.address, "CLUSTER", "FAILOVER", "TAKEOVER")
+            // Refused (an error reply): nothing changed hands. Unanswered: it may have.
+            do {
+                takeoverSent = true
+                try await driver.run(target.address, "CLUSTER", "FAILOVER", "TAKEOVER")
+            } catch let error as RedisError where error.kind == .server {
+                takeoverSent = false
+                throw error
+            }
             // The old primary hears of it from the new one's broadcast: asked at once, while
             // the new one is seen promoted, it has often heard already.
             let driver = self.driver
@@ -131,7 +139,14 @@ extension ProcessBackend {
                 let promoted = (try? await driver.replication(target.address).isPrimary) == true
                 await releaseShard(primary: primary.address, to: promoted ? target.address : primary.address, in: cache)
             }
-            _ = try? await driver.run(primary.address, "CLIENT", "UNPAUSE")
+            let undemoted = takeoverSent ? await (try? driver.replication(primary.address))?.isPrimary != false : false
+            if !undemoted {
+                _ = try? await driver.run(primary.address, "CLIENT", "UNPAUSE")
+            } else {
+                // Unpaused, it would take writes until it hears of the new primary, and lose them
+                // at its demotion; its pause runs out by itself, by when it has heard.
+                logger.warning("failover of \(shard) to \(node) failed after its takeover; the old primary, not seen demoted, stays paused until its pause runs out")
+            }
             throw error
         }
         logger.debug("failover of \(shard), around the write pause: \(phases.description)")
