@@ -151,11 +151,14 @@ extension ProcessBackend {
     /// Keeps the endpoints of `cache` from failing primaries over while maintctl's own detector
     /// watches it: a 5 s lease renewed every second (each renewal bounded to 1 s an endpoint)
     /// until the task is cancelled. Should maintctl die, the lease runs out and the endpoints
-    /// heal again.
+    /// heal again. An endpoint that handed its address on has no part in the healing (its
+    /// role is "no" from then on) and is not asked: `delete_vms` may be stopping it, and a
+    /// word to an endpoint that is closing went unanswered for the whole second, which the end
+    /// of the maintenance then waited for.
     func pauseEndpointHealing(of cache: String) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
-            await tellEndpoints(of: cache, ["HEALING", "PAUSE", "5000"], timeout: .seconds(1))
+            await tellEndpoints(of: cache, ["HEALING", "PAUSE", "5000"], leaving: false, timeout: .seconds(1))
         }
     }
 

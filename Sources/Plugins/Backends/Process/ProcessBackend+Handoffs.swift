@@ -14,12 +14,17 @@ extension ProcessBackend {
     /// Sends `command` to every running endpoint of `cache` side by side, each bounded; returns
     /// the answers by node. An endpoint that does not answer is logged, not fatal: it reads the
     /// slot map on its own, and a redirection brings its clients' requests where they belong.
+    /// - Parameter leaving: Whether the endpoints that handed their address on (their node
+    ///   leaves; they close soon, and may be closing now) are told too.
     @discardableResult
-    func tellEndpoints(of cache: String, _ command: [String], except: String? = nil, timeout: Duration = .seconds(2)) async -> [String: RESPValue] {
+    func tellEndpoints(of cache: String, _ command: [String], except: String? = nil, leaving: Bool = true,
+                       timeout: Duration = .seconds(2)) async -> [String: RESPValue] {
         guard let record = try? store.cache(cache) else { return [:] }
         // An endpoint whose node is deleted serves its last clients until it closes, and its
         // control socket went with the node's directory: nobody can tell it anything.
-        let running = await nodesWithRunningEndpoints(record.nodes.filter { $0.id != except && $0.lifecycle != .deleted })
+        let running = await nodesWithRunningEndpoints(record.nodes.filter {
+            $0.id != except && $0.lifecycle != .deleted && (leaving || $0.endpoint?.closesAt == nil)
+        })
         let logger = self.logger
         return await withTaskGroup(of: (String, RESPValue?).self) { group in
             for node in running {

@@ -87,6 +87,13 @@ extension ProcessBackend {
         try await handOffEndpoint(of: node, in: cache)
         try setLifecycle(.removed, of: node, in: cache)
         await updateEndpointRoles(of: cache)
+        // Its endpoint, which serves its last clients until it closes, takes no part in the
+        // healing any more (the roles above go to the endpoints that stay): nor does its lease.
+        do {
+            _ = try await control(["LEADER", "no"], endpointOf: node, timeout: .seconds(1))
+        } catch {
+            logger.debug("the endpoint of \(cache)/\(node), leaving, did not take its role: \(error)")
+        }
     }
 
     /// Provisions `node` again (as it was) and makes it active.

@@ -147,15 +147,29 @@ actor RedisClusterDriver {
 
     /// Makes `copy` a replica of `primary`, retrying while the cluster is still spreading the news
     /// of it, for as long as `stillWanted` says the copy should follow (it is not being removed).
+    ///
+    /// A copy refuses while it does not know `primary` as a primary: a promotion moments ago
+    /// reached the servers linked to the new primary at once, but one that met the cluster
+    /// just before hears of it only from the new primary itself, which pings each server at
+    /// least every half `cluster-node-timeout` (2.5 s; seen to cost a move 2.4 s). After a
+    /// refusal for 20 ms (the broadcast reaches a linked copy within milliseconds) `primary`
+    /// meets the copy, then every 100 ms: its `MEET` carries its role, which the copy takes
+    /// from a node it knows. (The copy meeting `primary` does not do: the answer comes on a
+    /// handshake link, which Redis drops at once for a node it knows, reading nothing else.)
     /// - Throws: `BackendError` when it is still refused after 20 s.
     func replicate(_ copy: ClusterState.Copy, of primary: ClusterState.Copy,
                    while stillWanted: @escaping @Sendable () async -> Bool = { true }) async throws {
+        var metAgain = ContinuousClock.now - .milliseconds(80)
         try await Polling.waitUntil("\(copy.node) to replicate \(primary.node)", limit: .seconds(20)) {
             guard await stillWanted() else { return true }
             do {
                 try await self.run(copy.address, "CLUSTER", "REPLICATE", primary.redisID)
                 return true
             } catch let error as RedisError where error.kind == .server {
+                if ContinuousClock.now - metAgain >= .milliseconds(100) {
+                    try? await self.meet(primary.address, copy)
+                    metAgain = .now
+                }
                 return false
             }
         }
