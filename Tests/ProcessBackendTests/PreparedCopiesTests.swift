@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import MaintenanceKit
 import ProcessBackend
 import LiveClusterSupport
@@ -45,6 +46,30 @@ import Testing
             try await backend.removeCopy(of: "s1", from: "node-2", in: "local")
             #expect(try await backend.shard("s1", in: "local")?.copies.map(\.node).sorted() == ["fresh", "node-1"])
             #expect(try await cluster.missingKeys(of: 1000) == 0)
+        }
+    }
+
+    /// A maintctl killed after it started copies ahead leaves them to the next: that one takes
+    /// them for copies not attached yet (a primary with no slots and no replica, in a shard
+    /// another copy serves), so that when its maintenance ends without their moves they go.
+    @Test func copiesStartedAheadByAnEarlierMaintctlAreRemovedByTheNextWhenNoMoveCame() async throws {
+        try await LiveCluster.with { cluster in
+            try await cluster.backend.createNodes([NodeSpec(id: "fresh", version: "7.0.15", capacity: Capacity(memoryMB: 1024, cpus: 2))], in: "local")
+            await cluster.backend.prepareCopies(of: ["s1", "s3"], on: "fresh", in: "local")
+            let prepared = await cluster.backend.status().filter { $0.node == "fresh" }
+            #expect(prepared.count == 2)
+            // The next maintctl, on the same state.
+            let next = try ProcessBackend(directory: cluster.directory, logger: Logger(label: "test"))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await next.run() }
+                defer { group.cancelAll() }
+                try await next.beginMaintenance(of: "local")
+                try await next.endMaintenance(of: "local")
+            }
+            #expect(await next.status().filter { $0.node == "fresh" }.isEmpty, "no copy left on fresh")
+            #expect(prepared.allSatisfy { kill($0.pid, 0) != 0 || LiveCluster.isZombie($0.pid) }, "their servers stopped")
+            let topology = try await next.topology(of: "local")
+            #expect(topology.shards.allSatisfy { $0.copies.count == 2 && $0.primaryNode != nil } && Invariants.check(topology).isEmpty)
         }
     }
 }

@@ -80,6 +80,28 @@ extension ProcessBackend {
         }
     }
 
+    /// Counts as started ahead again the copies of `cache` that an earlier maintctl started
+    /// and did not attach before it stopped (killed, or crashed): each a primary that serves no
+    /// slots and has no replica, in a shard that another copy serves. The cluster's health
+    /// then does not wait for them (a copy that joined moments before reports
+    /// `cluster_state:fail` for 2 s: seen as 1.5 s of a rollback right after a kill), their
+    /// moves attach them, and those that no move attaches are removed when the maintenance ends.
+    func recognizeCopiesStartedAhead(in cache: String) async {
+        guard let record = try? store.cache(cache) else { return }
+        let driver = self.driver
+        for shard in record.shards {
+            let copies = await running(shard.copies.filter { !store.isOnFailedNode($0, in: cache) && !unattached.contains($0.redisID) })
+            let readings = await Concurrently.map(copies) { copy in await ServerReading.read(copy.address, driver: driver) }
+            guard readings.contains(where: \.serving) else { continue }
+            for (copy, reading) in zip(copies, readings) {
+                guard let replication = reading.replication, replication.isPrimary, !reading.serving,
+                      replication.fields["connected_slaves"] == "0" else { continue }
+                unattached.insert(copy.redisID)
+                logger.debug("the copy of \(shard.id) on \(copy.node), started ahead of its move before maintctl stopped, is not attached yet")
+            }
+        }
+    }
+
     /// Stops and forgets the copies of `cache` started ahead of moves that have not attached
     /// them (a rollout that stopped before them): empty servers serving nothing, which a
     /// resumed rollout starts again. One that cannot be removed now stays recorded, for the

@@ -60,6 +60,7 @@ extension ProcessBackend {
             throw InvariantViolation(7, cache: cache, "cache '\(clash)' in \(placement) is already under maintenance")
         }
         underMaintenance.insert(cache)
+        await recognizeCopiesStartedAhead(in: cache)
         try await startFailureDetector(for: cache)
     }
 
