@@ -145,6 +145,9 @@ actor RedisClusterDriver {
         try await run(address, "CLUSTER", "MEET", other.address.host, "\(other.port)", "\(other.busPort)")
     }
 
+    /// Part of Redis's answer to `CLUSTER REPLICATE` of a node it takes for a replica.
+    private static let refusalOfAReplica = "only replicate a master"
+
     /// Makes `copy` a replica of `primary`, retrying while the cluster is still spreading the news
     /// of it, for as long as `stillWanted` says the copy should follow (it is not being removed).
     ///
@@ -166,7 +169,8 @@ actor RedisClusterDriver {
                 try await self.run(copy.address, "CLUSTER", "REPLICATE", primary.redisID)
                 return true
             } catch let error as RedisError where error.kind == .server {
-                if ContinuousClock.now - metAgain >= .milliseconds(100) {
+                // Not for a primary the copy does not know yet: its own introduction ends that.
+                if error.message.contains(Self.refusalOfAReplica), ContinuousClock.now - metAgain >= .milliseconds(100) {
                     try? await self.meet(primary.address, copy)
                     metAgain = .now
                 }
