@@ -53,7 +53,7 @@ extension Maintctl {
             guard plan.actionCount > 0 else {
                 if options.format == .json {
                     try Output.json(RolloutSummary.nothingToRun(backend: backend.descriptor.id, playbook: name))
-                    Output.error("nothing to roll back: no cache has new nodes left")
+                    Output.error("maintctl: nothing to roll back: no cache has new nodes left")
                 } else {
                     Output.line("nothing to roll back: no cache has new nodes left")
                 }
