@@ -298,30 +298,12 @@ import Testing
 
     @Test func aRolloutKilledAfterItsFirstFailoverRollsBackUnderTheProbe() async throws {
         try await withCluster { state in
-            let home = try CLI.temporaryDirectory("home")
-            let journal = home + "/rollout.sqlite"
-            let probe = try CLI.start(["probe", "--state", state, "--duration", "600s", "--format", "json"], home: home)
+            let (home, probe) = try await rolloutKilledAfterItsFirstFailover(on: state)
             defer { probe.killAndReap() }
-            try await Task.sleep(for: .seconds(1))
-            let running = try CLI.start(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state,
-                                         "--journal", journal], home: home)
-            #expect(try await running.waitForOutput(containing: "move s1 (primary"))
-            kill(running.pid, SIGKILL)
-            _ = await running.finish()
-            let rollback = try await CLI.run(["rollback", journal], home: home)
+            let rollback = try await CLI.run(["rollback", home + "/rollout.sqlite"], home: home)
             #expect(rollback.status == 0, "\(rollback.stderr)")
             #expect(rollback.stdout.contains("planned failover"))
-            try await expectConsistent(state)
-            let copies = try await status(state)
-            #expect(copies.count == 6 && copies.allSatisfy { $0.version == "7.0.15" && $0.healthy }, "\(copies)")
-            let primaries = Dictionary(copies.filter { $0.role == "primary" }.map { ($0.shard, $0.node) }, uniquingKeysWith: { first, _ in first })
-            #expect(primaries == ["s1": "node-1", "s2": "node-2", "s3": "node-3"], "primaries back where they were")
-            let orphans = Set(Self.processes(runningIn: state)).subtracting(copies.map(\.pid))
-            #expect(orphans.isEmpty, "the new nodes' servers are gone")
-            kill(probe.pid, SIGINT)
-            #expect(await probe.finish() == 0, "\(probe.stdout)\(probe.stderr)")
-            let impact = try #require(try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as? [String: Any])
-            #expect(impact["acknowledged_writes_lost"] as? Int == 0, "\(probe.stdout)")
+            try await expectRolledBack(state, probe: probe)
         }
     }
 
@@ -329,42 +311,59 @@ import Testing
     /// resumed, and the cache ends as it began, with no write lost.
     @Test func aRollbackKilledAfterItsFirstMoveIsResumedUnderTheProbe() async throws {
         try await withCluster { state in
-            let home = try CLI.temporaryDirectory("home")
-            let journal = home + "/rollout.sqlite"
-            let probe = try CLI.start(["probe", "--state", state, "--duration", "600s", "--format", "json"], home: home)
+            let (home, probe) = try await rolloutKilledAfterItsFirstFailover(on: state)
             defer { probe.killAndReap() }
-            try await Task.sleep(for: .seconds(1))
-            let running = try CLI.start(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state,
-                                         "--journal", journal], home: home)
-            #expect(try await running.waitForOutput(containing: "move s1 (primary"))
-            kill(running.pid, SIGKILL)
-            _ = await running.finish()
-            let rollback = try CLI.start(["rollback", journal], home: home)
+            let rollback = try CLI.start(["rollback", home + "/rollout.sqlite"], home: home)
             #expect(try await rollback.waitForOutput(containing: "move s3 (replica"))
             kill(rollback.pid, SIGKILL)
             // A rollback that ends as the signal comes exits as it would have (0): nothing to resume.
             let ended = await rollback.finish()
             #expect(ended == 128 + SIGKILL || ended == 0, "\(rollback.stderr)")
             if ended == 128 + SIGKILL {
-                let copiesAfterKill = try await status(state)
-                for shard in Set(copiesAfterKill.map(\.shard)) {
-                    #expect(copiesAfterKill.filter { $0.shard == shard && $0.role == "primary" }.count == 1, "one primary for \(shard)")
+                let copies = try await status(state)
+                for shard in Set(copies.map(\.shard)) {
+                    #expect(copies.filter { $0.shard == shard && $0.role == "primary" }.count == 1, "one primary for \(shard)")
                 }
                 let resumed = try await CLI.run(["resume", home + "/rollout-rollback.sqlite"], home: home)
                 #expect(resumed.status == 0, "\(resumed.stderr)")
             }
-            try await expectConsistent(state)
-            let copies = try await status(state)
-            #expect(copies.count == 6 && copies.allSatisfy { $0.version == "7.0.15" && $0.healthy }, "\(copies)")
-            let primaries = Dictionary(copies.filter { $0.role == "primary" }.map { ($0.shard, $0.node) }, uniquingKeysWith: { first, _ in first })
-            #expect(primaries == ["s1": "node-1", "s2": "node-2", "s3": "node-3"], "primaries back where they were")
-            let orphans = Set(Self.processes(runningIn: state)).subtracting(copies.map(\.pid))
-            #expect(orphans.isEmpty, "the new nodes' servers are gone")
-            kill(probe.pid, SIGINT)
-            #expect(await probe.finish() == 0, "\(probe.stdout)\(probe.stderr)")
-            let impact = try #require(try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as? [String: Any])
-            #expect(impact["acknowledged_writes_lost"] as? Int == 0, "\(probe.stdout)")
+            try await expectRolledBack(state, probe: probe)
         }
+    }
+
+    /// Starts a probe writing to the cluster in `state` and a rolling patch (journal
+    /// `rollout.sqlite` in the returned home), which is SIGKILLed right after its first failover.
+    private func rolloutKilledAfterItsFirstFailover(on state: String) async throws -> (home: String, probe: CLI.Running) {
+        let home = try CLI.temporaryDirectory("home")
+        let probe = try CLI.start(["probe", "--state", state, "--duration", "600s", "--format", "json"], home: home)
+        do {
+            try await Task.sleep(for: .seconds(1))
+            let running = try CLI.start(["run", "Playbooks/rolling-patch.yaml", "--backend", "process", "--state", state,
+                                         "--journal", home + "/rollout.sqlite"], home: home)
+            #expect(try await running.waitForOutput(containing: "move s1 (primary"))
+            kill(running.pid, SIGKILL)
+            _ = await running.finish()
+            return (home, probe)
+        } catch {
+            probe.killAndReap()
+            throw error
+        }
+    }
+
+    /// The cache is back as it began: every copy on its old node and healthy, the primaries where
+    /// they were, no server of the new nodes left; the probe, stopped, lost no acknowledged write.
+    private func expectRolledBack(_ state: String, probe: CLI.Running) async throws {
+        try await expectConsistent(state)
+        let copies = try await status(state)
+        #expect(copies.count == 6 && copies.allSatisfy { $0.version == "7.0.15" && $0.healthy }, "\(copies)")
+        let primaries = Dictionary(copies.filter { $0.role == "primary" }.map { ($0.shard, $0.node) }, uniquingKeysWith: { first, _ in first })
+        #expect(primaries == ["s1": "node-1", "s2": "node-2", "s3": "node-3"], "primaries back where they were")
+        let orphans = Set(Self.processes(runningIn: state)).subtracting(copies.map(\.pid))
+        #expect(orphans.isEmpty, "the new nodes' servers are gone")
+        kill(probe.pid, SIGINT)
+        #expect(await probe.finish() == 0, "\(probe.stdout)\(probe.stderr)")
+        let impact = try #require(try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as? [String: Any])
+        #expect(impact["acknowledged_writes_lost"] as? Int == 0, "\(probe.stdout)")
     }
 
     @Test func aMissingRedisServerIsOneClearError() async throws {
