@@ -22,12 +22,13 @@ import Testing
         }
 
         private init(width: Int, command: String) async throws {
-            socket = try CLI.temporaryDirectory("tmux") + "/socket"
+            let directory = try CLI.temporaryDirectory("tmux")
+            socket = directory + "/socket"
             self.width = width
             // The terminal's environment is a user's, not the test runner's (which sets NO_COLOR).
             let started = try await CLI.run(program: "/usr/bin/env", ["-u", "NO_COLOR", "/usr/bin/tmux", "-S", socket, "new-session", "-d",
                                                                       "-x", "\(width)", "-y", "200",
-                                                                      "cd '\(CLI.packageRoot)' && \(command); echo EXIT:$?; sleep 120"])
+                                                                      "export MAINTCTL_HOME='\(directory)/home' && mkdir -p '\(directory)/home' && cd '\(CLI.packageRoot)' && \(command); echo EXIT:$?; sleep 120"])
             #expect(started.status == 0, "\(started.stderr)")
         }
 
@@ -60,7 +61,8 @@ import Testing
         }
     }
 
-    static let maintctl = "MAINTCTL_HOME=$(mktemp -d) '\(CLI.binary)'"
+    /// maintctl, with a home in the terminal's own directory (removed with the test run's).
+    static let maintctl = "'\(CLI.binary)'"
 
     @Test func aNarrowTerminalShowsALineACacheThatNeverWrapsAndLeavesOnlyTheLines() async throws {
         try await Terminal.with(width: 60, command: "\(Self.maintctl) run Playbooks/rolling-patch.yaml --time-scale 120") { terminal in
