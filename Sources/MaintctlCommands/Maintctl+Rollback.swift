@@ -51,11 +51,12 @@ extension Maintctl {
                 throw Exit.invalidInput
             }
             guard plan.actionCount > 0 else {
+                let nothing = "nothing to roll back: no cache has new nodes left"
                 if options.format == .json {
                     try Output.json(RolloutSummary.nothingToRun(backend: backend.descriptor.id, playbook: name))
-                    Output.error("maintctl: nothing to roll back: no cache has new nodes left")
+                    Output.error("maintctl: " + nothing)
                 } else {
-                    Output.line("nothing to roll back: no cache has new nodes left")
+                    Output.line(nothing)
                 }
                 if deleting.isEmpty { Self.markRolledBack(file.path) }
                 return

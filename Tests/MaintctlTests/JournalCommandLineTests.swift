@@ -1,4 +1,5 @@
 import Foundation
+import LiveClusterSupport
 import MaintenanceKit
 import RolloutJournal
 import Testing
@@ -110,19 +111,13 @@ import Testing
         kill(killed.pid, SIGKILL)
         // Not reaped yet, as under a parent that never waits (a shell, a container's init): a
         // zombie holds no lock and runs no rollout.
-        for _ in 0..<200 where !Self.isZombie(killed.pid) { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(Self.isZombie(killed.pid))
+        for _ in 0..<200 where !LiveCluster.isZombie(killed.pid) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(LiveCluster.isZombie(killed.pid))
         let next = try await CLI.run(["run", try Self.playbook(caches: ["pay-weu-2"]), "--journal", directory + "/next.sqlite"], home: home)
         #expect(next.status == 0, "\(next.stderr)")
         let resumed = try await CLI.run(["resume", directory + "/killed.sqlite"], home: home)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(await killed.finish() == 128 + SIGKILL)
-    }
-
-    /// Whether `pid` has ended and waits for its parent to reap it.
-    static func isZombie(_ pid: Int32) -> Bool {
-        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-        return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") == true
     }
 
     @Test func unusableJournalsAreOneClearErrorAndExecuteNothing() async throws {
@@ -199,8 +194,9 @@ import Testing
         guard FileManager.default.fileExists(atPath: rollbackJournal) else {
             #expect(rollback.stderr.contains("nothing to roll back"))
             #expect((summary["caches"] as? [Any])?.isEmpty == true)
-            let kept = Set(try JournalFile.open(at: journal).snapshot().attempts.filter { $0.plugin == "delete_vms" }.map(\.cache))
-            for record in try JournalFile.open(at: journal).snapshot().caches where !kept.contains(record.cache) {
+            let rollout = try JournalFile.open(at: journal).snapshot()
+            let kept = Set(rollout.attempts.filter { $0.plugin == "delete_vms" }.map(\.cache))
+            for record in rollout.caches where !kept.contains(record.cache) {
                 let before = try #require(inventory.cache(record.cache))
                 #expect(Self.layout(record.topology) == Self.layout(CacheTopology(before)), "\(record.cache) is as it was")
             }

@@ -44,6 +44,9 @@ public struct MigrateShards: StepPlugin {
         }
     }
 
+    /// What `parallel_syncs` may be.
+    static let parallelSyncsRange = 1...16
+
     public static let descriptor = StepDescriptor(
         id: "migrate_shards",
         summary: "Move each shard copy of the node to its replacement: new copy, full sync, planned failover for primaries, drop the old copy.",
@@ -52,7 +55,7 @@ public struct MigrateShards: StepPlugin {
             ParameterDescriptor("order", type: .enumeration(of: Order.self), default: Order.replicasFirst.rawValue, "which copies move first"),
             ParameterDescriptor("strategy", type: .enumeration(of: Strategy.self), default: Strategy.makeBeforeBreak.rawValue,
                                 "whether an old replica copy is dropped only after its new copy has synced"),
-            ParameterDescriptor("parallel_syncs", type: .integer(1...16), default: "1",
+            ParameterDescriptor("parallel_syncs", type: .integer(parallelSyncsRange), default: "1",
                                 "how many of the node's copies sync at once; failovers and removals still go one at a time"),
         ],
         example: """
@@ -64,8 +67,10 @@ public struct MigrateShards: StepPlugin {
     public init() {}
 
     public func validate(_ parameters: Parameters, in context: ValidationContext) -> [ParameterProblem] {
-        guard let parallel = parameters.parallelSyncs, !(1...16).contains(parallel) else { return [] }
-        return [ParameterProblem(at: ["parallel_syncs"], "parallel_syncs must be between 1 and 16 (copies of a node syncing at once), not \(parallel)")]
+        guard let parallel = parameters.parallelSyncs, !Self.parallelSyncsRange.contains(parallel) else { return [] }
+        let range = Self.parallelSyncsRange
+        return [ParameterProblem(at: ["parallel_syncs"],
+                                 "parallel_syncs must be between \(range.lowerBound) and \(range.upperBound) (copies of a node syncing at once), not \(parallel)")]
     }
 
     public func plan(_ parameters: Parameters, in context: inout PlanningContext) throws(PlanningError) {

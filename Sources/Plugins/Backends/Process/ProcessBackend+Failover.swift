@@ -139,13 +139,13 @@ extension ProcessBackend {
                 let promoted = (try? await driver.replication(target.address).isPrimary) == true
                 await releaseShard(primary: primary.address, to: promoted ? target.address : primary.address, in: cache)
             }
-            let undemoted = takeoverSent ? await (try? driver.replication(primary.address))?.isPrimary != false : false
-            if !undemoted {
-                _ = try? await driver.run(primary.address, "CLIENT", "UNPAUSE")
-            } else {
-                // Unpaused, it would take writes until it hears of the new primary, and lose them
-                // at its demotion; its pause runs out by itself, by when it has heard.
+            // After a takeover that was not refused, an old primary not seen demoted stays paused:
+            // unpaused, it would take writes until it hears of the new primary, and lose them at
+            // its demotion; its pause runs out by itself, by when it has heard.
+            if takeoverSent, await (try? driver.replication(primary.address))?.isPrimary != false {
                 logger.warning("failover of \(shard) to \(node) failed after its takeover; the old primary, not seen demoted, stays paused until its pause runs out")
+            } else {
+                _ = try? await driver.run(primary.address, "CLIENT", "UNPAUSE")
             }
             throw error
         }
